@@ -1,0 +1,1 @@
+"""Ustaz: the messenger learning assistant."""

@@ -1,0 +1,141 @@
+"""Wiring: one place that builds the runtime, the web server, the channels and the workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot import redis_state
+from bot.config import Settings
+from bot.core.conversation import Conversation
+from bot.inbox import InboxWorker
+from bot.outbox import OutboxSender
+from bot.runtime import Runtime
+from bot.scheduler import make_scheduler
+from bot.services.files import FileStore
+from bot.services.links import LinkSigner, load_or_create_secret
+from bot.web import BACKGROUND_KEY, make_web_app
+from db.session import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    from handlers import build_router
+    from handlers.common import file_rejected
+
+    engine = make_engine(settings.database_url)
+    key = load_or_create_secret(settings.files_dir.parent / "secret.key")
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        files=FileStore(settings.files_dir),
+        links=LinkSigner(key, settings.base_url),
+        redis=redis_state.connect(settings.redis_url) if settings.redis_url else None,
+    )
+    runtime.conversation = Conversation(runtime, build_router(), file_rejected)
+    runtime.inbox_worker = InboxWorker(runtime)
+    runtime.sender = OutboxSender(runtime)
+    register_features(runtime)
+    return runtime
+
+
+def register_features(runtime: Runtime) -> None:
+    """Periodic ticks and other hooks of the feature modules."""
+    from handlers import features
+
+    features.register(runtime)
+
+
+@dataclass
+class Running:
+    runtime: Runtime
+    web_runner: web.AppRunner
+    url: str
+    stop: asyncio.Event
+
+
+def build_web(runtime: Runtime) -> web.Application:
+    from bot.channels.webchat import setup_webchat
+
+    app = make_web_app(runtime)
+    setup_webchat(runtime, app, serve_page=runtime.settings.webchat_enabled)
+    from bot.services.certificates import setup_web as setup_certificates
+
+    setup_certificates(app)  # the public page that checks a certificate's code
+    if runtime.settings.telegram_enabled:
+        from bot.channels import telegram
+
+        telegram.setup(runtime, app)
+    if runtime.settings.whatsapp_enabled:
+        from bot.channels import whatsapp
+
+        whatsapp.setup(runtime, app)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Running]:
+    """Serves the web app and runs the inbox worker, the outbox sender and the scheduler."""
+    settings = runtime.settings
+    await redis_state.check(settings, runtime.redis)
+    app = build_web(runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port if port is None else port)
+    await site.start()
+    bound = runner.addresses[0]
+    url = f"http://{settings.http_host}:{bound[1]}"
+    stop = asyncio.Event()
+    assert runtime.inbox_worker is not None and runtime.sender is not None
+    tasks = [
+        asyncio.create_task(runtime.inbox_worker.run(stop), name="inbox"),
+        asyncio.create_task(runtime.sender.run(stop), name="outbox"),
+    ]
+    for hook in app[BACKGROUND_KEY]:  # channels' own loops (Telegram polling)
+        tasks.append(asyncio.create_task(hook(stop)))
+    scheduler = make_scheduler(runtime)
+    scheduler.start()
+    try:
+        yield Running(runtime, runner, url, stop)
+    finally:
+        stop.set()
+        runtime.inbox_worker.wake()
+        runtime.sender.wake()
+        scheduler.shutdown(wait=False)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        if runtime.redis is not None:
+            await runtime.redis.aclose()
+
+
+async def serve(settings: Settings) -> None:
+    from bot.services.demo import ensure_demo
+    from db.migrate import upgrade
+
+    runtime = build_runtime(settings)
+    await upgrade(runtime.engine)
+    created = await ensure_demo(runtime)
+    async with running(runtime) as live:
+        channels = ["web chat" if settings.webchat_enabled else None]
+        channels += [
+            "Telegram" if settings.telegram_enabled else None,
+            "WhatsApp" if settings.whatsapp_enabled else None,
+        ]
+        print(f"Ustaz is running: {', '.join(c for c in channels if c)}.")
+        if settings.webchat_enabled:
+            print(f"Open the web chat: {live.url}/")
+        if created:
+            print("The demo school was created (see `ustaz demo` for the people and their invite links).")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, live.stop.set)
+        await live.stop.wait()
+    await runtime.engine.dispose()

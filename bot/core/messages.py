@@ -1,0 +1,133 @@
+"""Neutral messages: what every channel turns its input into, and what handlers answer.
+
+Nothing here knows a messenger. Both kinds serialize to plain JSON so they can
+sit in the inbox and the outbox.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from db.models.enums import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message.
+
+    `remote_ref` is the channel's handle (Telegram file_id, Twilio media URL);
+    `stored_file_id` is set once the bytes are in the file store.
+    """
+
+    kind: str  # document, photo, voice, audio, video, video_note
+    remote_ref: str | None = None
+    filename: str | None = None
+    mime: str | None = None
+    size: int | None = None
+    stored_file_id: int | None = None
+    file_name_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizAnswer:
+    quiz_id: str  # the channel's poll id
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: typed, pressed, sent a file, answered a quiz."""
+
+    channel: Channel
+    external_user_id: str  # who: Telegram user id, E.164 phone, web seat
+    chat_id: str  # where to answer
+    text: str | None = None
+    command: str | None = None  # without the slash, lower case
+    command_args: str = ""
+    button: str | None = None  # a pressed button's payload
+    attachments: tuple[Attachment, ...] = ()
+    quiz_answer: QuizAnswer | None = None
+    language_code: str | None = None  # what the messenger says the person's language is
+    display_name: str | None = None
+    username: str | None = None
+    # The channel's handle of the message a button was pressed on (to edit it).
+    source_message_id: str | None = None
+
+    @classmethod
+    def parse_text(cls, text: str | None) -> tuple[str | None, str]:
+        """Split '/start abc' into ('start', 'abc'); plain text gives (None, '')."""
+        if not text or not text.startswith("/"):
+            return None, ""
+        head, _, rest = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return (name or None), rest.strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incoming:
+        data = dict(data)
+        data["channel"] = Channel(data["channel"])
+        data["attachments"] = tuple(Attachment(**a) for a in data.get("attachments") or ())
+        if data.get("quiz_answer"):
+            qa = data["quiz_answer"]
+            data["quiz_answer"] = QuizAnswer(qa["quiz_id"], tuple(qa["option_ids"]))
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str  # kept under 64 bytes: Telegram's callback_data limit
+    url: str | None = None  # a link button instead of a payload
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > 64:
+            raise ValueError(f"button payload over 64 bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    file_name_id: int  # FileName row: the stored bytes and the name to show
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    """A question with options; Telegram shows a quiz poll, other channels numbered choices."""
+
+    question: str
+    options: tuple[str, ...]
+    correct_option: int | None = None
+    ref: str = ""  # our own handle (attempt and question) to map the answer back
+    open_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)  # rows of buttons
+    files: list[OutFile] = field(default_factory=list)
+    quiz: Quiz | None = None
+    edit_source: bool = False  # replace the message whose button was pressed, where a channel can
+    # Set by the core, not by handlers: the channel's handle of the message to replace (edit_source).
+    source_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            text=data.get("text", ""),
+            buttons=[[Button(**b) for b in row] for row in data.get("buttons") or []],
+            files=[OutFile(**f) for f in data.get("files") or []],
+            quiz=Quiz(**{**data["quiz"], "options": tuple(data["quiz"]["options"])})
+            if data.get("quiz")
+            else None,
+            edit_source=data.get("edit_source", False),
+            source_message_id=data.get("source_message_id"),
+        )

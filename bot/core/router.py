@@ -1,0 +1,176 @@
+"""Routes a neutral message to its handler: commands, buttons and multi-step dialogs.
+
+Permission checks live here, in one place: a route names the roles it serves and a
+person without one of them is refused before the handler runs.
+
+Button payloads are `action` or `action:arg:arg`. While a dialog is active, text,
+files and `dlg:<value>` buttons go to its current step; a command or another
+button leaves the dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from bot.core.context import Context
+from db.models import Role
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[None]]
+DIALOG_BUTTON = "dlg"
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    roles: frozenset[Role] | None  # None: anyone who has joined
+
+
+def _roles(roles: Iterable[Role] | None) -> frozenset[Role] | None:
+    return frozenset(roles) if roles is not None else None
+
+
+class Dialog:
+    """A multi-step conversation: each step handler reads the input and moves on with ctx.goto()."""
+
+    def __init__(self, name: str, roles: Iterable[Role] | None = None) -> None:
+        self.name = name
+        self.roles = _roles(roles)
+        self.steps: dict[str, Handler] = {}
+
+    def step(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.steps[name] = handler
+            return handler
+
+        return register
+
+
+def dialog_button(value: str | int) -> str:
+    return f"{DIALOG_BUTTON}:{value}"
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, Route] = {}
+        self.buttons: dict[str, Route] = {}
+        self.dialogs: dict[str, Dialog] = {}
+        self.quiz_handler: Handler | None = None
+        self.unjoined: Handler | None = None  # someone who has not joined yet
+        self.fallback: Handler | None = None  # free text or a file outside any dialog
+        self.unknown_command: Handler | None = None
+        self.refused: Handler | None = None  # tells a person a button or command is not theirs
+        self.stale_button: Handler | None = None
+
+    # -- registration -----------------------------------------------------------
+    def command(self, *names: str, roles: Iterable[Role] | None = None) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = Route(handler, _roles(roles))
+            return handler
+
+        return register
+
+    def button(self, action: str, roles: Iterable[Role] | None = None) -> Callable[[Handler], Handler]:
+        if action == DIALOG_BUTTON or ":" in action:
+            raise ValueError(f"bad button action {action!r}")
+
+        def register(handler: Handler) -> Handler:
+            self.buttons[action] = Route(handler, _roles(roles))
+            return handler
+
+        return register
+
+    def add_dialog(self, dialog: Dialog) -> Dialog:
+        self.dialogs[dialog.name] = dialog
+        return dialog
+
+    def include(self, other: Router) -> None:
+        for mine, theirs in (
+            (self.commands, other.commands),
+            (self.buttons, other.buttons),
+            (self.dialogs, other.dialogs),
+        ):
+            clash = set(mine) & set(theirs)
+            if clash:
+                raise ValueError(f"routes registered twice: {sorted(clash)}")
+            mine.update(theirs)  # type: ignore[attr-defined]
+        for hook in ("quiz_handler", "unjoined", "fallback", "unknown_command", "refused", "stale_button"):
+            if getattr(other, hook) is not None:
+                setattr(self, hook, getattr(other, hook))
+
+    # -- dispatch -----------------------------------------------------------------
+    async def dispatch(self, ctx: Context) -> None:
+        msg = ctx.incoming
+        if ctx.person is None:
+            await self._call(self.unjoined, ctx)
+            return
+
+        if msg.command:
+            route = self.commands.get(msg.command)
+            if route is None:
+                await self._call(self.unknown_command, ctx)
+                return
+            await self._run(route, ctx, leaves_dialog=msg.command != "cancel")
+            return
+
+        if msg.button:
+            action, *args = msg.button.split(":")
+            ctx.args = args
+            if action == DIALOG_BUTTON:
+                if ctx.dialog is not None:
+                    await self._step(ctx)
+                else:
+                    await self._call(self.stale_button, ctx)
+                return
+            route = self.buttons.get(action)
+            if route is None:
+                await self._call(self.stale_button, ctx)
+                return
+            await self._run(route, ctx, leaves_dialog=True)
+            return
+
+        if msg.quiz_answer is not None:
+            await self._call(self.quiz_handler, ctx)
+            return
+
+        if ctx.dialog is not None:
+            await self._step(ctx)
+            return
+        await self._call(self.fallback, ctx)
+
+    async def _run(self, route: Route, ctx: Context, leaves_dialog: bool) -> None:
+        if not self.allowed(route.roles, ctx):
+            await self._call(self.refused, ctx)
+            return
+        if leaves_dialog:
+            await ctx.end_dialog()
+        await route.handler(ctx)
+
+    async def _step(self, ctx: Context) -> None:
+        assert ctx.dialog is not None
+        dialog = self.dialogs.get(ctx.dialog.dialog)
+        step = dialog.steps.get(ctx.dialog.step) if dialog else None
+        if dialog is None or step is None:
+            # A dialog from an older version of the code: drop it rather than trap the person.
+            log.warning("dialog state %s/%s has no handler", ctx.dialog.dialog, ctx.dialog.step)
+            await ctx.end_dialog()
+            await self._call(self.fallback, ctx)
+            return
+        if not self.allowed(dialog.roles, ctx):
+            await ctx.end_dialog()
+            await self._call(self.refused, ctx)
+            return
+        await step(ctx)
+
+    @staticmethod
+    def allowed(roles: frozenset[Role] | None, ctx: Context) -> bool:
+        return roles is None or bool(roles & ctx.roles)
+
+    @staticmethod
+    async def _call(handler: Handler | None, ctx: Context) -> None:
+        if handler is not None:
+            await handler(ctx)

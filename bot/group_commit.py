@@ -1,0 +1,64 @@
+"""Group commit: many small writes that arrive together go to the database in one transaction.
+
+Each caller awaits its own item; while one transaction runs, the next items gather,
+so under load a transaction carries as many items as arrived during the previous one,
+and an item alone is written at once (no timer, no added latency). A batch that fails
+is written again one item at a time, so one bad item fails only its own caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class GroupCommit(Generic[T]):
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        self.write = write
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._writing = False
+
+    async def add(self, item: T) -> None:
+        """Returns once the item is committed; raises what the write raised."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, fut))
+        if not self._writing:
+            self._writing = True
+            try:
+                await self._write_all()
+            finally:
+                self._writing = False
+        await fut
+
+    async def _write_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self.write([item for item, _ in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    continue
+                # One bad item must not fail the others: each goes again alone.
+                for item, fut in batch:
+                    try:
+                        await self.write([item])
+                    except Exception as alone:
+                        _settle(fut, alone)
+                    else:
+                        _settle(fut, None)
+            else:
+                for _, fut in batch:
+                    _settle(fut, None)
+
+
+def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(exc)

@@ -1,0 +1,482 @@
+"""The durable outbox: every message Ustaz sends is a row first, then delivered by the sender.
+
+The sender claims due rows atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+serializes writers), hands each to its channel's ChannelSender, and records the result.
+Each channel plugs its own rate limits into its ChannelSender. Rows of one chat are
+delivered in order; different chats go in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import worker
+from bot.claims import Claims, claim_until
+from bot.core.messages import Reply
+from bot.group_commit import GroupCommit
+from bot.i18n import pick_locale
+from db.base import utcnow
+from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person
+from db.session import is_postgres
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+REPLY_PRIORITY = 10
+MAX_ATTEMPTS = 8
+
+
+_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
+
+
+async def enqueue(
+    session: AsyncSession,
+    reply: Reply,
+    *,
+    person_id: int | None = None,
+    account_id: int | None = None,
+    kind: str = "notice",
+    priority: int = 0,
+    not_before: dt.datetime | None = None,
+    dedupe_key: str | None = None,
+    template_vars: dict[str, Any] | None = None,
+    claimed_by: str | None = None,
+) -> int | None:
+    """Adds a message to the outbox in the caller's transaction.
+
+    With a dedupe_key, a second enqueue of the same key is ignored and returns None.
+    With claimed_by, the row is born claimed by that sender, which takes it after the commit.
+    """
+    if person_id is None and account_id is None:
+        raise ValueError("an outbox message needs a person or an account")
+    values = dict(
+        person_id=person_id,
+        account_id=account_id,
+        kind=kind,
+        priority=priority,
+        payload=reply.to_json(),
+        template_vars=template_vars,
+        status=OutboxStatus.sending if claimed_by else OutboxStatus.pending,
+        claimed_by=claimed_by,
+        claimed_until=claim_until() if claimed_by else None,
+        not_before=not_before or utcnow(),
+        created_at=utcnow(),
+        attempts=0,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
+        return await session.scalar(_INSERT, values)
+    upsert = postgresql.insert if is_postgres(session) else sqlite.insert
+    stmt = (
+        upsert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return await session.scalar(stmt)
+
+
+# -- what a channel reports back ---------------------------------------------------
+@dataclass(frozen=True)
+class Sent:
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    seconds: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """This account cannot be reached (blocked the bot, number gone): try the person's others."""
+
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class NeedsTemplate:
+    """WhatsApp: outside the 24-hour window and no approved template for this kind."""
+
+    error: str = ""
+
+
+DeliveryResult = Sent | RetryLater | Unreachable | Failed | NeedsTemplate
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A snapshot of one outbox row and its target account, free of any DB session."""
+
+    outbox_id: int
+    kind: str
+    person_id: int | None
+    account_id: int
+    channel: Channel
+    address: str
+    locale: str
+    reply: Reply
+    template_vars: dict[str, Any] | None
+    last_inbound_at: dt.datetime | None
+    attempts: int
+
+
+class ChannelSender(Protocol):
+    channel: Channel
+
+    async def deliver(self, delivery: Delivery) -> DeliveryResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An account a row may go to, with what a Delivery needs of it and its person."""
+
+    account_id: int
+    person_id: int | None
+    channel: Channel
+    address: str
+    locale: str
+    last_inbound_at: dt.datetime | None
+
+
+@dataclass(slots=True)
+class Job:
+    """A claimed row and the accounts to try, best first."""
+
+    outbox_id: int
+    account_id: int | None
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    template_vars: dict[str, Any] | None
+    attempts: int
+    targets: list[Target]
+
+    @property
+    def chat(self) -> Any:
+        return self.account_id or ("person", self.person_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    job: Job
+    result: DeliveryResult
+    account_id: int | None = None
+
+
+_CLAIMED = (
+    OutboxMessage.id,
+    OutboxMessage.account_id,
+    OutboxMessage.person_id,
+    OutboxMessage.kind,
+    OutboxMessage.payload,
+    OutboxMessage.template_vars,
+    OutboxMessage.attempts,
+)
+
+
+class ChatOrder:
+    """One lock per chat, taken in arrival order, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Any, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat: Any) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat]
+            if users == 1:
+                del self._locks[chat]
+            else:
+                self._locks[chat] = (lock, users - 1)
+
+
+class OutboxSender:
+    """Claims a batch, resolves its targets in one query, delivers per chat, records in group commits.
+
+    Rows of one chat go one after another, in order; different chats go in parallel.
+    A reply the inbox wrote already claimed for this sender is handed over right after
+    its commit (`hand_over`) and skips the claim.
+    """
+
+    def __init__(self, runtime: Runtime, batch: int = 500, concurrency: int = 100) -> None:
+        self.runtime = runtime
+        self.batch = batch
+        self.concurrency = asyncio.Semaphore(concurrency)
+        self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
+        self.claims = Claims(OutboxMessage, self.worker_id)
+        self._wake = asyncio.Event()
+        self._order = ChatOrder()
+        self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many)
+        self._handed: set[asyncio.Task[None]] = set()
+        self._handed_done = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        await self.release_orphans()
+        heartbeat = asyncio.create_task(self.claims.heartbeat(self.runtime, stop))
+        await worker.rounds(stop, self._wake, self.drain_once, "outbox sender", idle_seconds)
+        await heartbeat
+
+    async def release_orphans(self) -> int:
+        return await self.claims.release_orphans(self.runtime, OutboxStatus.sending, OutboxStatus.pending)
+
+    # -- replies handed over by the inbox ---------------------------------------------------------
+
+    def reply_claim(self, account: MessengerAccount) -> str | None:
+        """The claim a reply row is written with when this sender can take it straight after commit."""
+        if account.unreachable_at is None and account.channel in self.runtime.channel_senders:
+            return self.worker_id
+        return None
+
+    def reply_job(self, outbox_id: int, account: MessengerAccount, reply: Reply, locale: str) -> Job:
+        """The job of a reply row written with reply_claim(): to the account it answers, nowhere else."""
+        target = Target(account.id, account.person_id, account.channel, account.address, locale,
+                        account.last_inbound_at)  # fmt: skip
+        return Job(outbox_id, account.id, None, "reply", reply.to_json(), None, 0, [target])
+
+    def hand_over(self, jobs: Sequence[Job]) -> None:
+        """Delivers rows committed already claimed for this sender: no claim round-trip, never twice."""
+        for job in self._take(jobs):
+            task = asyncio.create_task(self._deliver_chat([job], set()))
+            self._handed.add(task)
+            task.add_done_callback(self._handed_finished)
+
+    def _take(self, jobs: Sequence[Job]) -> list[Job]:
+        fresh = set(self.claims.take([j.outbox_id for j in jobs]))
+        return [j for j in jobs if j.outbox_id in fresh]
+
+    def _handed_finished(self, task: asyncio.Task[None]) -> None:
+        self._handed.discard(task)
+        self._handed_done += 1
+
+    # -- claimed from the database -----------------------------------------------------------------
+
+    async def drain_once(self) -> int:
+        """One round: what was handed over finishes, then a claimed batch goes. Returns rows handled."""
+        if self._handed:
+            await asyncio.gather(*list(self._handed), return_exceptions=True)
+        handed, self._handed_done = self._handed_done, 0
+        jobs = await self._claim()
+        if not jobs:
+            return handed
+        by_chat: dict[Any, list[Job]] = defaultdict(list)
+        for job in sorted(jobs, key=lambda j: j.outbox_id):
+            by_chat[job.chat].append(job)
+        dead: set[int] = set()  # accounts found unreachable in this round
+        await asyncio.gather(*(self._deliver_chat(chat_jobs, dead) for chat_jobs in by_chat.values()))
+        return handed + len(jobs)
+
+    async def _claim(self) -> list[Job]:
+        now = utcnow()
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            due = (
+                select(OutboxMessage.id)
+                .where(
+                    or_(
+                        and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= now),
+                        # a sender that died: its claims run out (no heartbeat) and go back into play
+                        and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_until < now),
+                    )
+                )
+                .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+                .limit(self.batch)
+            )
+            if is_postgres(session):
+                due = due.with_for_update(skip_locked=True)
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .values(
+                    status=OutboxStatus.sending, claimed_by=self.worker_id, claimed_until=claim_until(now)
+                )
+                .returning(*_CLAIMED)
+                .execution_options(synchronize_session=False)
+            )
+            rows = result.all()
+            if not rows:
+                return []
+            targets = await self._targets(session, rows)
+        jobs = [Job(*row, targets=targets(row.account_id, row.person_id)) for row in rows]
+        return self._take(jobs)
+
+    async def _targets(self, session: AsyncSession, rows: Sequence[Any]) -> Any:
+        """Every account the batch may use, and its person's language, in one query."""
+        account_ids = {r.account_id for r in rows if r.account_id is not None}
+        person_ids = {r.person_id for r in rows if r.person_id is not None}
+        found = await session.execute(
+            select(
+                MessengerAccount.id,
+                MessengerAccount.person_id,
+                MessengerAccount.channel,
+                MessengerAccount.chat_id,
+                MessengerAccount.external_id,
+                MessengerAccount.last_inbound_at,
+                MessengerAccount.language_code,
+                Person.locale,
+            )
+            .outerjoin(Person, Person.id == MessengerAccount.person_id)
+            .where(
+                MessengerAccount.unreachable_at.is_(None),
+                or_(MessengerAccount.id.in_(account_ids), MessengerAccount.person_id.in_(person_ids)),
+            )
+        )
+        default = self.runtime.settings.default_locale
+        by_id: dict[int, Target] = {}
+        by_person: dict[int, list[tuple[Any, Target]]] = defaultdict(list)
+        for a in found:
+            # An account nobody has claimed yet (an invite sent to a phone) speaks its own language.
+            locale = a.locale or pick_locale(a.language_code, default)
+            target = Target(a.id, a.person_id, a.channel, a.chat_id or a.external_id, locale,
+                            a.last_inbound_at)  # fmt: skip
+            by_id[a.id] = target
+            if a.person_id is not None:
+                # The account they wrote from last goes first; never-used ones after.
+                last = a.last_inbound_at
+                rank = (last is None, -last.timestamp() if last else 0.0, a.id)
+                by_person[a.person_id].append((rank, target))
+        senders = self.runtime.channel_senders
+
+        def targets(account_id: int | None, person_id: int | None) -> list[Target]:
+            chosen = [by_id[account_id]] if account_id in by_id else []
+            if person_id is not None:
+                chosen += [t for _, t in sorted(by_person[person_id], key=lambda p: p[0])]
+            unique = {t.account_id: t for t in reversed(chosen)}  # the first mention of an account wins
+            return [t for t in reversed(unique.values()) if t.channel in senders]
+
+        return targets
+
+    # -- delivery ----------------------------------------------------------------------------------
+
+    async def _deliver_chat(self, jobs: Sequence[Job], dead: set[int]) -> None:
+        async with self._order.turn(jobs[0].chat), self.concurrency:
+            for job in jobs:
+                try:
+                    outcome = await self._deliver(job, dead)
+                except Exception as exc:
+                    log.exception("delivering outbox row %s failed", job.outbox_id)
+                    outcome = Outcome(job, RetryLater(30, repr(exc)))
+                try:
+                    await self._recorder.add(outcome)
+                except Exception:  # the claim runs out and the row goes again: logged, not lost
+                    log.exception("recording outbox row %s failed", job.outbox_id)
+                finally:
+                    self.claims.drop([job.outbox_id])
+
+    async def _deliver(self, job: Job, dead: set[int]) -> Outcome:
+        reply = Reply.from_json(job.payload)
+        for target in job.targets:
+            if target.account_id in dead:
+                continue
+            sender = self.runtime.channel_senders[target.channel]
+            result = await sender.deliver(
+                Delivery(
+                    outbox_id=job.outbox_id,
+                    kind=job.kind,
+                    person_id=job.person_id or target.person_id,
+                    account_id=target.account_id,
+                    channel=target.channel,
+                    address=target.address,
+                    locale=target.locale,
+                    reply=reply,
+                    template_vars=job.template_vars,
+                    last_inbound_at=target.last_inbound_at,
+                    attempts=job.attempts,
+                )
+            )
+            if isinstance(result, Unreachable):
+                dead.add(target.account_id)
+                await self._mark_unreachable(target.account_id)
+                if job.person_id is None:
+                    return Outcome(job, result)
+                continue  # the person's next account
+            return Outcome(job, result, target.account_id)
+        return Outcome(job, Unreachable("no reachable account"))
+
+    async def _mark_unreachable(self, account_id: int) -> None:
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            await session.execute(
+                update(MessengerAccount)
+                .where(MessengerAccount.id == account_id)
+                .values(unreachable_at=utcnow())
+            )
+
+    # -- recording ---------------------------------------------------------------------------------
+
+    async def _record_many(self, outcomes: list[Outcome]) -> None:
+        """One transaction for all the outcomes, one executemany per kind of outcome."""
+        now = utcnow()
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for outcome in outcomes:
+            values = _values(outcome, now)
+            by_shape[tuple(sorted(values))].append({"b_id": outcome.job.outbox_id, **_bind(values)})
+        table = OutboxMessage.__table__
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            conn = await session.connection()
+            for shape, params in by_shape.items():
+                stmt = (
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
+                    .values({name: bindparam("b_" + name) for name in shape})
+                )
+                await conn.execute(stmt, params)
+
+
+def _bind(values: dict[str, Any]) -> dict[str, Any]:
+    return {"b_" + k: v for k, v in values.items()}
+
+
+def _values(outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
+    """What recording this outcome changes in its row; the claim ends whatever it was."""
+    attempts = outcome.job.attempts
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "status_at": now}
+    match outcome.result:
+        case Sent(external_id):
+            values.update(status=OutboxStatus.sent, sent_at=now, external_message_id=external_id, error=None)
+            if outcome.account_id is not None:
+                values["account_id"] = outcome.account_id
+        case RetryLater(seconds, error):
+            give_up = attempts + 1 >= MAX_ATTEMPTS
+            values.update(
+                status=OutboxStatus.failed if give_up else OutboxStatus.pending,
+                attempts=attempts + 1,
+                not_before=now + dt.timedelta(seconds=seconds),
+                error=error,
+            )
+        case Unreachable(error):
+            values.update(status=OutboxStatus.unreachable, error=error)
+        case Failed(error, code):
+            values.update(status=OutboxStatus.failed, error=error, error_code=code)
+        case NeedsTemplate(error):
+            values.update(status=OutboxStatus.waiting_template, error=error)
+    return values

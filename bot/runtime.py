@@ -1,0 +1,80 @@
+"""What a running Ustaz holds: settings, the database, the file store and the channels.
+
+One Runtime per process; handlers reach it as ctx.runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.core.messages import Attachment
+from bot.services.files import FileStore
+from bot.services.links import LinkSigner
+from db.models import Channel
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.core.conversation import Conversation
+    from bot.inbox import InboxWorker
+    from bot.outbox import ChannelSender, OutboxSender
+
+
+class FileFetcher(Protocol):
+    """A channel's way to bring a person's file in: the limit first, then the bytes."""
+
+    def max_bytes(self, att: Attachment) -> int: ...
+
+    async def fetch(self, att: Attachment) -> bytes: ...
+
+
+Tick = Callable[["Runtime"], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class PeriodicTick:
+    name: str
+    seconds: float
+    run: Tick
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    files: FileStore
+    links: LinkSigner
+    conversation: Conversation = field(init=False)
+    inbox_worker: InboxWorker | None = None
+    sender: OutboxSender | None = None
+    channel_senders: dict[Channel, ChannelSender] = field(default_factory=dict)
+    file_fetchers: dict[Channel, FileFetcher] = field(default_factory=dict)
+    ticks: list[PeriodicTick] = field(default_factory=list)
+    # Facts channels share with handlers, e.g. the Telegram bot's username for deep links.
+    facts: dict[str, str] = field(default_factory=dict)
+    redis: Redis | None = None  # USTAZ_REDIS_URL: state shared by the processes (the rate limits)
+    _write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Wraps the queues' write transactions. SQLite has one writer: waiting for it here, in turn,
+        costs nothing, while waiting inside SQLite means its busy handler's sleeps of 1-100 ms."""
+        return self._write_turn if self.is_sqlite else contextlib.nullcontext()
+
+    def wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
+
+    def add_tick(self, name: str, seconds: float, run: Tick) -> None:
+        self.ticks.append(PeriodicTick(name, seconds, run))

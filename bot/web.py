@@ -1,0 +1,47 @@
+"""The bot's one aiohttp web server: the web chat, messenger webhooks, signed file links, health."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+
+RUNTIME_KEY = web.AppKey("runtime", Runtime)
+# Long-running loops a channel needs beside the server (Telegram polling): each gets the stop event.
+BACKGROUND_KEY = web.AppKey("background", list)
+
+
+def make_web_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[RUNTIME_KEY] = runtime
+    app[BACKGROUND_KEY] = []
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/files/{token}", signed_file)
+    return app
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def signed_file(request: web.Request) -> web.Response:
+    """A file behind an unguessable, expiring link (web chat, WhatsApp's MediaUrl)."""
+    runtime = request.app[RUNTIME_KEY]
+    file_name_id = runtime.links.verify_file_token(request.match_info["token"])
+    if file_name_id is None:
+        raise web.HTTPNotFound()
+    async with runtime.sessions() as session:
+        try:
+            data = await runtime.files.load(session, file_name_id)
+        except Exception as exc:
+            raise web.HTTPNotFound() from exc
+    disposition = (
+        "inline" if data.mime.startswith(("image/", "audio/", "video/", "application/pdf")) else "attachment"
+    )
+    from urllib.parse import quote
+
+    return web.Response(
+        body=data.data,
+        content_type=data.mime,
+        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(data.name)}"},
+    )
