@@ -1,0 +1,101 @@
+"""A Telegram update becomes the core's neutral Incoming."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import CallbackQuery, Message, PhotoSize, Update, User
+
+from bot.core.messages import Attachment, Incoming, QuizAnswer
+from db.models.enums import Channel
+
+MEDIA_KINDS = ("document", "voice", "audio", "video", "video_note")
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """What the inbox keeps of one update: its id, the chat it orders by, and the neutral message."""
+
+    update_id: int
+    chat_key: str
+    incoming: Incoming | None  # None: nothing for the core (a game button), yet the press is answered
+    callback_query_id: str | None = None  # answered as soon as the update is safe in the inbox
+
+
+def _who(user: User, chat_id: int) -> dict[str, object]:
+    return {
+        "channel": Channel.telegram,
+        "external_user_id": str(user.id),
+        "chat_id": str(chat_id),
+        "language_code": user.language_code,
+        "display_name": user.full_name,
+        "username": user.username,
+    }
+
+
+def _largest(photo: list[PhotoSize]) -> PhotoSize:
+    return max(photo, key=lambda p: (p.file_size or 0, p.width * p.height))
+
+
+def attachments(message: Message) -> tuple[Attachment, ...]:
+    if message.photo:
+        p = _largest(message.photo)
+        return (Attachment("photo", p.file_id, None, None, p.file_size),)
+    for kind in MEDIA_KINDS:
+        media = getattr(message, kind)
+        if media is not None:
+            return (
+                Attachment(
+                    kind,
+                    media.file_id,
+                    getattr(media, "file_name", None),
+                    getattr(media, "mime_type", None),
+                    media.file_size,
+                ),
+            )
+    return ()
+
+
+def from_message(message: Message) -> Incoming | None:
+    if message.from_user is None or message.from_user.is_bot:
+        return None  # channel posts and other bots
+    text = message.text if message.text is not None else message.caption
+    command, args = Incoming.parse_text(message.text)  # a caption is never a command
+    files = attachments(message)
+    if text is None and not files:
+        return None  # stickers, locations, service messages: nothing the core understands
+    return Incoming(**_who(message.from_user, message.chat.id), text=text, command=command,  # type: ignore[arg-type]
+                    command_args=args, attachments=files)  # fmt: skip
+
+
+def from_callback(query: CallbackQuery) -> Incoming | None:
+    if query.data is None:
+        return None  # a game button: not ours
+    message = query.message
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    source = str(message.message_id) if message is not None and message.date.timestamp() > 0 else None
+    return Incoming(**_who(query.from_user, chat_id), button=query.data, source_message_id=source)  # type: ignore[arg-type]
+
+
+def to_arrived(update: Update) -> Arrived | None:
+    """None for updates Ustaz does not act on (edits, chat member changes, channel posts...)."""
+    incoming: Incoming | None = None
+    callback_id = None
+    if update.message is not None:
+        incoming = from_message(update.message)
+    elif update.callback_query is not None:
+        incoming = from_callback(update.callback_query)
+        callback_id = update.callback_query.id
+    elif update.poll_answer is not None and update.poll_answer.user is not None:
+        answer = update.poll_answer
+        user = answer.user
+        assert user is not None
+        incoming = Incoming(**_who(user, user.id),  # type: ignore[arg-type]
+                            quiz_answer=QuizAnswer(answer.poll_id, tuple(answer.option_ids)))  # fmt: skip
+    if incoming is None:
+        return Arrived(update.update_id, "", None, callback_id) if callback_id else None
+    return Arrived(update.update_id, chat_key(incoming.chat_id), incoming, callback_id)
+
+
+def chat_key(chat_id: str) -> str:
+    return f"telegram:{chat_id}"

@@ -1,0 +1,261 @@
+"""What the WhatsApp channel keeps in the database: offered choices, message parts, statuses, daily starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import (
+    Channel,
+    FileName,
+    MessengerAccount,
+    OutboxMessage,
+    OutboxStatus,
+    WhatsAppBusinessStart,
+    WhatsAppChoices,
+    WhatsAppPart,
+)
+from db.session import is_postgres
+
+WINDOW = dt.timedelta(hours=24)
+CAP_LOCK_KEY = 0x75737A04  # the advisory lock that serializes the daily cap's count
+
+# How far a message has got; a callback never moves a status back down this scale.
+# A proof of delivery outranks a failure report that arrived after it.
+RANK = {
+    "accepted": 0, "queued": 0, "sending": 0,
+    "sent": 1,
+    "failed": 2, "undelivered": 2,
+    "delivered": 3,
+    "read": 4,
+}  # fmt: skip
+OUTBOX_STATUS = {
+    "sent": OutboxStatus.sent,
+    "failed": OutboxStatus.failed,
+    "undelivered": OutboxStatus.undelivered,
+    "delivered": OutboxStatus.delivered,
+    "read": OutboxStatus.read,
+}
+_OUTBOX_RANK = {OutboxStatus.sent: 1, OutboxStatus.failed: 2, OutboxStatus.undelivered: 2,
+                OutboxStatus.delivered: 3, OutboxStatus.read: 4}  # fmt: skip
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if is_postgres(session) else sqlite.insert
+
+
+# -- numbered choices --------------------------------------------------------------------------
+
+
+async def choices_for_phone(session: AsyncSession, phone: str) -> list[dict[str, Any]]:
+    row = await session.scalar(
+        select(WhatsAppChoices.choices)
+        .join(MessengerAccount, MessengerAccount.id == WhatsAppChoices.account_id)
+        .where(MessengerAccount.channel == Channel.whatsapp, MessengerAccount.external_id == phone)
+    )
+    return list(row or [])
+
+
+async def remember_choices(session: AsyncSession, account_id: int, choices: list[dict[str, Any]]) -> None:
+    """What "1", "2"... mean for this account from now on; none offered clears the old ones."""
+    if not choices:
+        await session.execute(delete(WhatsAppChoices).where(WhatsAppChoices.account_id == account_id))
+        return
+    stmt = _insert(session)(WhatsAppChoices).values(
+        account_id=account_id, choices=choices, offered_at=utcnow()
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={"choices": stmt.excluded.choices, "offered_at": stmt.excluded.offered_at},
+        )
+    )
+
+
+async def file_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict((await session.execute(select(FileName.id, FileName.name).where(FileName.id.in_(ids)))).all())
+
+
+# -- parts of an outbox row --------------------------------------------------------------------
+
+
+async def sent_parts(session: AsyncSession, outbox_id: int) -> dict[int, str]:
+    """Parts of this row Twilio already accepted: part number → MessageSid."""
+    rows = await session.execute(
+        select(WhatsAppPart.part, WhatsAppPart.sid).where(
+            WhatsAppPart.outbox_id == outbox_id, WhatsAppPart.sid.is_not(None)
+        )
+    )
+    return {part: sid for part, sid in rows}
+
+
+async def record_part(session: AsyncSession, outbox_id: int, part: int, sid: str) -> None:
+    # A status callback may have come first and made the row: keep its status.
+    stmt = _insert(session)(WhatsAppPart).values(
+        outbox_id=outbox_id, part=part, sid=sid, status="queued", updated_at=utcnow()
+    )
+    await session.execute(stmt.on_conflict_do_update(index_elements=["outbox_id", "part"], set_={"sid": sid}))
+
+
+async def record_unsent(
+    session: AsyncSession, outbox_id: int, parts: Iterable[int], error_code: str | None
+) -> None:
+    """Parts given up on: failed, with no sid (they were never accepted)."""
+    for part in parts:
+        stmt = _insert(session)(WhatsAppPart).values(
+            outbox_id=outbox_id,
+            part=part,
+            sid=None,
+            status="failed",
+            error_code=error_code,
+            updated_at=utcnow(),
+        )
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["outbox_id", "part"]))
+
+
+async def record_status(
+    session: AsyncSession,
+    *,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    outbox_id: int | None,
+    part: int | None,
+) -> bool:
+    """Applies one status callback; False when it names no message of ours."""
+    status = status.lower()
+    if status not in RANK:
+        return False
+    if outbox_id is None or part is None:
+        found = (await session.execute(select(WhatsAppPart.outbox_id, WhatsAppPart.part).where(
+            WhatsAppPart.sid == sid))).first()  # fmt: skip
+        if found is None:
+            return False
+        outbox_id, part = found
+    if await session.get(OutboxMessage, outbox_id) is None:
+        return False
+    stmt = _insert(session)(WhatsAppPart).values(
+        outbox_id=outbox_id, part=part, sid=sid, status=status, error_code=error_code, updated_at=utcnow()
+    )
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["outbox_id", "part"]))
+    row = await session.scalar(
+        select(WhatsAppPart)
+        .where(WhatsAppPart.outbox_id == outbox_id, WhatsAppPart.part == part)
+        .with_for_update()
+    )
+    assert row is not None
+    if RANK[status] > RANK.get(row.status, 0):
+        row.status, row.updated_at = status, utcnow()
+        if error_code:
+            row.error_code = error_code
+    await session.flush()
+    await _roll_up(session, outbox_id)
+    return True
+
+
+async def _roll_up(session: AsyncSession, outbox_id: int) -> None:
+    """The row shows its least advanced part (a failed part shows), and only moves forward."""
+    parts = (await session.scalars(select(WhatsAppPart).where(WhatsAppPart.outbox_id == outbox_id))).all()
+    if not parts:
+        return
+    # A part Twilio accepted and has not reported on yet counts as sent.
+    worst = min(parts, key=lambda p: max(RANK.get(p.status, 0), 1))
+    target = OUTBOX_STATUS.get(worst.status, OutboxStatus.sent)
+    row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    assert row is not None
+    current = _OUTBOX_RANK.get(row.status)
+    if current is None:  # still pending or being sent: the sender records "sent" itself
+        return
+    if _OUTBOX_RANK[target] > current:
+        row.status, row.status_at = target, utcnow()
+        if worst.error_code:
+            row.error_code = worst.error_code
+
+
+# -- the 24-hour window and the daily cap ------------------------------------------------------
+
+
+def in_window(last_inbound_at: dt.datetime | None, now: dt.datetime, margin: dt.timedelta) -> bool:
+    """Whether a free-form message may still go: the person wrote within 24 hours (less a margin)."""
+    return last_inbound_at is not None and now - last_inbound_at < WINDOW - margin
+
+
+async def start_allowed(
+    session: AsyncSession, account_id: int, cap: int, now: dt.datetime
+) -> dt.datetime | None:
+    """None when a template may go to this account now; else when the daily cap has room again.
+
+    The cap counts unique people Ustaz started a conversation with in the last 24 hours
+    (the sender's WhatsApp messaging tier); someone already counted costs nothing more.
+    """
+    since = now - WINDOW
+    recent = WhatsAppBusinessStart.started_at > since
+    already = await session.scalar(
+        select(WhatsAppBusinessStart.id)
+        .where(recent, WhatsAppBusinessStart.account_id == account_id)
+        .limit(1)
+    )
+    if already is not None:
+        return None
+    count = await session.scalar(
+        select(func.count(func.distinct(WhatsAppBusinessStart.account_id))).where(recent)
+    )
+    if (count or 0) < cap:
+        return None
+    oldest = await session.scalar(select(func.min(WhatsAppBusinessStart.started_at)).where(recent))
+    return (oldest or now) + WINDOW
+
+
+async def reserve_start(
+    session: AsyncSession, account_id: int, outbox_id: int, cap: int, now: dt.datetime
+) -> dt.datetime | None:
+    """Counts this conversation against the daily cap before it is sent; see `start_allowed`.
+
+    Senders working in parallel (and other processes, on PostgreSQL) take the check
+    and the count one at a time, so the cap is never overrun.
+    """
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CAP_LOCK_KEY})
+    room_at = await start_allowed(session, account_id, cap, now)
+    if room_at is None:
+        session.add(WhatsAppBusinessStart(account_id=account_id, outbox_id=outbox_id, started_at=now))
+    return room_at
+
+
+async def cancel_start(session: AsyncSession, outbox_id: int) -> None:
+    """Twilio refused the template: the conversation did not start."""
+    await session.execute(delete(WhatsAppBusinessStart).where(WhatsAppBusinessStart.outbox_id == outbox_id))
+
+
+async def requeue_waiting(
+    session: AsyncSession,
+    *,
+    account_id: int | None = None,
+    person_id: int | None = None,
+    kinds: list[str] | None = None,
+) -> int:
+    """Puts messages that waited for a template back in line (the person wrote, or a template was set)."""
+    stmt = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.waiting_template)
+    if account_id is not None or person_id is not None:
+        who = []
+        if account_id is not None:
+            who.append(OutboxMessage.account_id == account_id)
+        if person_id is not None:
+            who.append(OutboxMessage.person_id == person_id)
+        stmt = stmt.where(or_(*who))
+    if kinds is not None:
+        stmt = stmt.where(OutboxMessage.kind.in_(kinds))
+    result = await session.execute(
+        stmt.values(status=OutboxStatus.pending, not_before=utcnow(), error=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -1,0 +1,103 @@
+"""Twilio's two webhooks on the shared web server: incoming messages and delivery statuses.
+
+Both are checked against X-Twilio-Signature for the public URL before anything is
+read into the database; an incoming message is committed to the inbox (unique by
+MessageSid) before Twilio gets its answer, so Twilio's retry is applied once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot import inbox
+from bot.channels.whatsapp import store
+from bot.channels.whatsapp.inbound import phone_of, to_incoming
+from bot.channels.whatsapp.signature import SIGNATURE_HEADER, is_signed, public_url
+from bot.runtime import Runtime
+from bot.web import RUNTIME_KEY
+from db.models import Channel, MessengerAccount
+
+log = logging.getLogger(__name__)
+
+INBOUND_PATH = "/whatsapp/inbound"
+STATUS_PATH = "/whatsapp/status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+async def _signed_form(request: web.Request) -> web.MultiDictProxy[str]:
+    """The posted form if Twilio signed it for our public URL; 403 otherwise."""
+    runtime = request.app[RUNTIME_KEY]
+    settings = runtime.settings
+    form = await request.post()
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    url = public_url(settings.base_url, request.path_qs)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if (
+        not token
+        or len(fields) != len(form)  # a file upload is never Twilio
+        or not is_signed(token, url, form, request.headers.get(SIGNATURE_HEADER))
+        or form.get("AccountSid") != settings.twilio_account_sid
+    ):
+        log.warning("refused an unsigned or forged WhatsApp webhook at %s", request.path)
+        raise web.HTTPForbidden(text="invalid signature")
+    return form  # type: ignore[return-value]
+
+
+async def inbound(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    form = await _signed_form(request)
+    sid = str(form.get("MessageSid") or "")
+    phone = phone_of(form)
+    if not sid or not phone:
+        raise web.HTTPBadRequest(text="MessageSid and From are required")
+    async with runtime.sessions() as session:
+        choices = await store.choices_for_phone(session, phone)
+    incoming = to_incoming(form, choices)
+    if await inbox.accept(runtime, incoming, sid):
+        await _release_waiting(runtime, phone)
+    # An empty TwiML answer: the replies go out through the outbox, like every other channel's.
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+async def _release_waiting(runtime: Runtime, phone: str) -> None:
+    """The person wrote: the 24-hour window is open again for what waited for a template."""
+    async with runtime.sessions() as session, session.begin():
+        account = await session.scalar(
+            select(MessengerAccount).where(
+                MessengerAccount.channel == Channel.whatsapp, MessengerAccount.external_id == phone
+            )
+        )
+        if account is None:
+            return
+        released = await store.requeue_waiting(session, account_id=account.id, person_id=account.person_id)
+    if released:
+        runtime.wake_sender()
+
+
+async def status(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    form = await _signed_form(request)
+    sid = str(form.get("MessageSid") or "")
+    state = str(form.get("MessageStatus") or form.get("SmsStatus") or "")
+    try:
+        outbox_id = int(request.query["o"]) if "o" in request.query else None
+        part = int(request.query["p"]) if "p" in request.query else None
+    except ValueError:
+        outbox_id = part = None
+    if not sid or not state:
+        raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
+    async with runtime.sessions() as session, session.begin():
+        known = await store.record_status(
+            session,
+            sid=sid,
+            status=state,
+            error_code=str(form["ErrorCode"]) if form.get("ErrorCode") else None,
+            outbox_id=outbox_id,
+            part=part,
+        )
+    if not known:
+        log.info("status %s for a message Ustaz does not know: %s", state, sid)
+    return web.Response(status=204)
