@@ -1,0 +1,1 @@
+"""The rules of the domain, called by handlers; no messenger types here either."""

@@ -1,0 +1,162 @@
+"""Parents' ticks: the missed-deadline notice and the weekly digest per child."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.messages import Reply
+from bot.i18n import Translator
+from bot.services import assignments, notices
+from bot.services.assignments import State
+from bot.services.notify import notify
+from db.base import utcnow
+from db.models import (
+    Assignment,
+    AssignmentStatus,
+    Course,
+    Organization,
+    ParentLink,
+    Person,
+    Submission,
+    SubmissionStatus,
+)
+
+PARENT_MISSED = "parent_missed"
+PARENT_DIGEST = "parent_digest"
+MISSED_LOOKBACK = dt.timedelta(days=2)  # after downtime, older misses are not news any more
+DIGEST_WEEKDAY, DIGEST_HOUR = 6, 18  # Sunday 18:00 in the organization's zone (settings override)
+
+
+async def missed_deadlines(session: AsyncSession, now: dt.datetime | None = None) -> int:
+    """Parents learn that a child let a deadline pass without handing anything in (once each)."""
+    now = now or utcnow()
+    rows = (
+        await session.execute(
+            select(Assignment, Course)
+            .join(Course, Course.id == Assignment.course_id)
+            .where(
+                Assignment.status == AssignmentStatus.published,
+                Assignment.deadline <= now,
+                Assignment.deadline > now - MISSED_LOOKBACK,
+            )
+        )
+    ).all()
+    count = 0
+    for assignment, course in rows:
+        students = await notices.group_students(session, course.group_id)
+        handed_in = set(
+            (
+                await session.scalars(
+                    select(Submission.student_id).where(
+                        Submission.assignment_id == assignment.id, Submission.status != SubmissionStatus.draft
+                    )
+                )
+            ).all()
+        )
+        missed = []
+        for student_id in students:
+            if student_id in handed_in:
+                continue
+            own = await assignments.view(session, student_id, assignment.id, now)
+            if own is not None and own.state == State.overdue:  # an extension may still be running
+                missed.append(student_id)
+
+        def build(t: Translator, child: str, a: Assignment = assignment, c: Course = course) -> Reply:
+            return Reply(
+                t.gettext("{child} did not hand in «{title}» ({course}) by the deadline, {deadline}.").format(
+                    child=child, title=a.title, course=c.discipline, deadline=t.datetime(a.deadline)
+                )
+            )
+
+        count += await notices._to_parents(
+            session, missed, PARENT_MISSED, build, dedupe=f"miss:{assignment.id}"
+        )
+    return count
+
+
+def digest_due(now: dt.datetime, zone: str, settings: dict[str, Any] | None) -> str | None:
+    """The week's tag (e.g. 2025-W07) once the digest moment of this week has come, else None."""
+    own = (settings or {}).get("digest") or {}
+    weekday, hour = int(own.get("weekday", DIGEST_WEEKDAY)), int(own.get("hour", DIGEST_HOUR))
+    local = now.astimezone(zoneinfo.ZoneInfo(zone))
+    if local.weekday() != weekday or local.hour < hour:
+        return None
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def weekly_digest(session: AsyncSession, now: dt.datetime | None = None) -> int:
+    """Each parent gets, once a week, a digest per child: grades, hand-ins, misses, what is next."""
+    now = now or utcnow()
+    count = 0
+    for org_id, zone, settings in (
+        await session.execute(select(Organization.id, Organization.timezone, Organization.settings))
+    ).all():
+        week = digest_due(now, zone, settings)
+        if week is None:
+            continue
+        links = (
+            await session.execute(
+                select(ParentLink.parent_id, ParentLink.child_id, Person.full_name)
+                .join(Person, Person.id == ParentLink.child_id)
+                .where(Person.organization_id == org_id)
+            )
+        ).all()
+        by_child: dict[int, tuple[str, list[int]]] = {}
+        for parent_id, child_id, name in links:
+            by_child.setdefault(child_id, (name, []))[1].append(parent_id)
+        for child_id, (name, parent_ids) in by_child.items():
+            views = await assignments.views(session, child_id, now)
+            wanted = [
+                p for p in parent_ids if p not in await notices.switched_off(session, [p], PARENT_DIGEST)
+            ]
+
+            def build(t: Translator, name: str = name, views: list = views) -> Reply:  # type: ignore[type-arg]
+                return Reply(digest_text(t, name, views, now))
+
+            count += await notify(
+                session, wanted, build, kind=PARENT_DIGEST, dedupe_prefix=f"digest:{week}:{child_id}"
+            )
+    return count
+
+
+def digest_text(t: Translator, child: str, views: list[assignments.AssignmentView], now: dt.datetime) -> str:
+    week_ago, week_ahead = now - dt.timedelta(days=7), now + dt.timedelta(days=7)
+    graded = [v for v in views if v.state == State.graded and v.deadline > week_ago - dt.timedelta(days=7)]
+    missed = [v for v in views if v.state == State.overdue and v.deadline > week_ago]
+    handed = [v for v in views if v.state in (State.submitted, State.late) and v.deadline > week_ago]
+    coming = [v for v in views if v.state == State.open and v.deadline <= week_ahead]
+    lines = [t.gettext("Weekly digest for {child}").format(child=child)]
+    if graded:
+        lines += ["", t.gettext("Grades:")]
+        lines += [
+            f"• {v.title} ({v.discipline}): "
+            + t.gettext("{score} of {max}").format(score=t.number(v.score or 0), max=v.max_score)
+            for v in graded
+        ]
+    if handed:
+        lines += ["", t.gettext("Handed in:")] + [f"• {v.title} ({v.discipline})" for v in handed]
+    if missed:
+        lines += ["", t.gettext("Deadlines missed:")]
+        lines += [f"• {v.title} ({v.discipline}), {t.datetime(v.deadline)}" for v in missed]
+    if coming:
+        lines += ["", t.gettext("Deadlines in the coming week:")]
+        lines += [f"• {v.title} ({v.discipline}), {t.datetime(v.deadline)}" for v in coming]
+    if len(lines) == 1:
+        lines += ["", t.gettext("Nothing new this week.")]
+    return "\n".join(lines)
+
+
+async def missed_tick(runtime: Any) -> int:
+    async with runtime.sessions() as session, session.begin():
+        return await missed_deadlines(session)
+
+
+async def digest_tick(runtime: Any) -> int:
+    async with runtime.sessions() as session, session.begin():
+        return await weekly_digest(session)

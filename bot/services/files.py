@@ -1,0 +1,188 @@
+"""The content-addressed file store: bytes on disk under their SHA-256, checked on the way in.
+
+The type is decided from the content, never from the name a person gave the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import FileName, StoredFile
+
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 50 * MB
+
+# What people may send: documents, images, audio, video, archives of work.
+ALLOWED_MIME = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "image/gif",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/rtf",
+        "application/zip",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/mp4",
+        "audio/m4a",
+        "audio/x-wav",
+        "audio/wav",
+        "audio/webm",
+        "audio/amr",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "video/3gpp",
+        "video/x-matroska",
+        "text/plain",
+        "text/csv",
+    }
+)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.ppt
+
+
+class FileRejected(Exception):
+    """A file Ustaz will not keep; `reason` is one of: too_big, bad_type, empty."""
+
+    def __init__(self, reason: str, name: str, size: int = 0, limit: int = 0) -> None:
+        super().__init__(f"{reason}: {name}")
+        self.reason, self.name, self.size, self.limit = reason, name, size, limit
+
+
+def sniff_mime(data: bytes, name: str = "") -> str | None:
+    """The MIME type the bytes really are, or None if they are nothing we recognise."""
+    kind = filetype.guess(data[:8192])
+    if kind is not None:
+        mime = kind.mime
+        if mime == "application/zip" or mime == "application/x-zip-compressed":
+            return _office_or_zip(data)
+        return {"audio/x-m4a": "audio/mp4", "video/x-m4v": "video/mp4"}.get(mime, mime)
+    if data.startswith(OLE_MAGIC):
+        ext = name.lower().rsplit(".", 1)[-1]
+        return {"xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint"}.get(
+            ext, "application/msword"
+        )
+    if data.startswith(b"{\\rtf"):
+        return "application/rtf"
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if b"\x00" in data[:65536]:
+        return None
+    return "text/csv" if name.lower().endswith(".csv") else "text/plain"
+
+
+def _office_or_zip(data: bytes) -> str:
+    head = data[:4096]
+    if b"word/" in head:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if b"xl/" in head:
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if b"ppt/" in head:
+        return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    return "application/zip"
+
+
+@dataclass(frozen=True)
+class FileData:
+    name: str
+    mime: str
+    data: bytes
+
+
+class FileStore:
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def check(self, data: bytes, name: str, max_bytes: int | None = None) -> str:
+        """Returns the content's MIME type, or raises FileRejected with the reason."""
+        limit = max_bytes or self.max_bytes
+        if not data:
+            raise FileRejected("empty", name)
+        if len(data) > limit:
+            raise FileRejected("too_big", name, len(data), limit)
+        mime = sniff_mime(data, name)
+        if mime is None or mime not in ALLOWED_MIME:
+            raise FileRejected("bad_type", name, len(data), limit)
+        return mime
+
+    async def save(
+        self,
+        session: AsyncSession,
+        data: bytes,
+        name: str,
+        kind: str = "document",
+        uploaded_by_id: int | None = None,
+        max_bytes: int | None = None,
+        trusted_mime: str | None = None,
+    ) -> FileName:
+        """Checks and keeps the bytes (once, whoever sends them again) and records the name.
+
+        `trusted_mime` is for files Ustaz made itself (a PDF order, an XLSX export).
+        """
+        mime = trusted_mime or self.check(data, name, max_bytes)
+        sha = hashlib.sha256(data).hexdigest()
+        await asyncio.to_thread(self._write, sha, data)
+        stored = await session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
+        if stored is None:
+            stored = StoredFile(sha256=sha, size=len(data), mime=mime)
+            session.add(stored)
+            await session.flush()
+        file_name = FileName(
+            stored_file_id=stored.id, name=_safe_name(name), kind=kind, uploaded_by_id=uploaded_by_id
+        )
+        session.add(file_name)
+        await session.flush()
+        return file_name
+
+    def _write(self, sha: str, data: bytes) -> None:
+        path = self.path_for(sha)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # a file a person sent survives a crash right after the commit
+        os.replace(tmp, path)
+
+    async def load(self, session: AsyncSession, file_name_id: int) -> FileData:
+        row = (
+            await session.execute(
+                select(FileName, StoredFile)
+                .join(StoredFile, StoredFile.id == FileName.stored_file_id)
+                .where(FileName.id == file_name_id)
+            )
+        ).one()
+        file_name, stored = row
+        data = await asyncio.to_thread(self.path_for(stored.sha256).read_bytes)
+        return FileData(name=file_name.name, mime=stored.mime, data=data)
+
+
+def _safe_name(name: str) -> str:
+    name = os.path.basename(name.replace("\\", "/")).strip() or "file"
+    return name[:255]

@@ -1,0 +1,27 @@
+"""Surname and initials from a full name, whichever order it was written in."""
+
+from __future__ import annotations
+
+PATRONYMIC_ENDINGS = ("ұлы", "улы", "қызы", "кызы", "ович", "евич", "ич", "овна", "евна", "ична", "инична")
+
+
+def split_name(full_name: str) -> tuple[str, list[str]]:
+    """(surname, given names): «Әсел Маратқызы Жақыпова» and «Жақыпова Әсел Маратқызы» alike."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name, []
+    if len(parts) >= 3 and parts[1].lower().endswith(PATRONYMIC_ENDINGS):
+        return parts[-1], parts[:-1]  # Name Patronymic Surname
+    return parts[0], parts[1:]  # Surname Name [Patronymic]
+
+
+def surname_initials(full_name: str) -> str:
+    """«Жақыпова Ә. М.» (002 item 23: surname and initials)."""
+    surname, given = split_name(full_name)
+    return " ".join([surname, *(g[0].upper() + "." for g in given if g)])
+
+
+def initials_surname(full_name: str) -> str:
+    """«Е. М. Жұмабаев», as a signature line reads."""
+    surname, given = split_name(full_name)
+    return " ".join([*(g[0].upper() + "." for g in given if g), surname])

@@ -1,0 +1,165 @@
+"""Parents: linking to each child with a code, the children they follow, acknowledgements.
+
+A link code is an Invite with role parent and a child: made by the staff for a known
+parent (Invite.person_id is the parent), or by the child for whoever their parent is
+(Invite.person_id == Invite.child_id: the code names no parent yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import invites
+from db.base import utcnow
+from db.models import (
+    Acknowledgement,
+    Announcement,
+    Group,
+    Invite,
+    MessengerAccount,
+    ParentLink,
+    Person,
+    PersonRole,
+    Role,
+)
+from db.session import is_postgres
+
+CHILD_CODE_TTL = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Child:
+    id: int
+    name: str
+    group: str | None
+
+
+class LinkOutcome(enum.StrEnum):
+    linked = "linked"
+    already = "already"
+    unknown = "unknown"
+    used = "used"
+    expired = "expired"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: LinkOutcome
+    child: Child | None = None
+
+
+async def children(session: AsyncSession, parent_id: int) -> list[Child]:
+    rows = (
+        await session.execute(
+            select(Person.id, Person.full_name, Group.name)
+            .join(ParentLink, ParentLink.child_id == Person.id)
+            .outerjoin(PersonRole, (PersonRole.person_id == Person.id) & (PersonRole.role == Role.student))
+            .outerjoin(Group, Group.id == PersonRole.group_id)
+            .where(ParentLink.parent_id == parent_id)
+            .order_by(Person.full_name)
+        )
+    ).all()
+    seen: dict[int, Child] = {}
+    for child_id, name, group in rows:
+        seen.setdefault(child_id, Child(child_id, name, group))
+    return list(seen.values())
+
+
+async def child_of(session: AsyncSession, parent_id: int, child_id: int) -> Child | None:
+    """The child if this parent is linked to them: guards every id that arrives in a button."""
+    return next((c for c in await children(session, parent_id) if c.id == child_id), None)
+
+
+async def create_child_code(session: AsyncSession, child: Person) -> Invite:
+    """A code the student gives their parent (valid a week, once)."""
+    return await invites.create_invite(
+        session, child, Role.parent, child_id=child.id, created_by_id=child.id, ttl=CHILD_CODE_TTL
+    )
+
+
+def is_child_code(invite: Invite) -> bool:
+    return invite.child_id is not None and invite.person_id == invite.child_id
+
+
+async def link_with_code(session: AsyncSession, parent: Person, code: str) -> LinkResult:
+    """A joined parent links one more child with a code (the child's or the staff's)."""
+    invite = await session.scalar(
+        select(Invite).where(Invite.code == invites.normalize_code(code)).with_for_update()
+    )
+    if invite is None or invite.child_id is None or invite.role != Role.parent:
+        return LinkResult(LinkOutcome.unknown)
+    if not is_child_code(invite) and invite.person_id != parent.id:
+        return LinkResult(LinkOutcome.unknown)  # the staff made it for another parent
+    if invite.used_at is not None:
+        return LinkResult(LinkOutcome.used)
+    if invite.expires_at < utcnow():
+        return LinkResult(LinkOutcome.expired)
+    invite.used_at = utcnow()
+    outcome = await link(session, parent.id, invite.child_id)
+    return LinkResult(outcome, await child_of(session, parent.id, invite.child_id))
+
+
+async def link(session: AsyncSession, parent_id: int, child_id: int) -> LinkOutcome:
+    has_role = await session.scalar(
+        select(PersonRole.id).where(PersonRole.person_id == parent_id, PersonRole.role == Role.parent)
+    )
+    if has_role is None:
+        session.add(PersonRole(person_id=parent_id, role=Role.parent))
+    exists = await session.scalar(
+        select(ParentLink.id).where(ParentLink.parent_id == parent_id, ParentLink.child_id == child_id)
+    )
+    if exists is not None:
+        await session.flush()
+        return LinkOutcome.already
+    session.add(ParentLink(parent_id=parent_id, child_id=child_id))
+    await session.flush()
+    return LinkOutcome.linked
+
+
+async def join_with_child_code(session: AsyncSession, invite: Invite, account: MessengerAccount) -> int:
+    """Someone new joins as a parent with a child's code: a parent person is created for them."""
+    child = await session.get(Person, invite.child_id)
+    assert child is not None
+    parent = Person(
+        organization_id=child.organization_id,
+        full_name=(account.display_name or "").strip() or f"{child.full_name} — ата-ана / родитель",
+        locale=child.locale,
+        active_role=Role.parent,
+    )
+    session.add(parent)
+    await session.flush()
+    account.person_id = parent.id
+    invite.used_at = utcnow()
+    invite.used_by_account_id = account.id
+    await link(session, parent.id, child.id)
+    return parent.id
+
+
+async def acknowledge(session: AsyncSession, announcement_id: int, person_id: int) -> bool:
+    """Records that a person acknowledged an announcement; False if it is unknown."""
+    if await session.get(Announcement, announcement_id) is None:
+        return False
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    await session.execute(
+        insert(Acknowledgement)
+        .values(announcement_id=announcement_id, person_id=person_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["announcement_id", "person_id"])
+    )
+    return True
+
+
+async def acknowledged_by(session: AsyncSession, announcement_id: int) -> list[tuple[str, dt.datetime]]:
+    """Who acknowledged an announcement and when: for the teacher's view."""
+    rows = await session.execute(
+        select(Person.full_name, Acknowledgement.created_at)
+        .join(Acknowledgement, Acknowledgement.person_id == Person.id)
+        .where(Acknowledgement.announcement_id == announcement_id)
+        .order_by(Acknowledgement.created_at)
+    )
+    return [(name, at) for name, at in rows.all()]

@@ -1,0 +1,69 @@
+"""What each staff role may do, by the rules of 002 item 26-1, as named checks.
+
+The router refuses a person whose role is not on a route; these sets give the
+routes their roles, and the services check the same sets again on objects
+(an order signed only by the head, a teacher's report only on their courses).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from db.models import Role
+
+
+class Action(enum.StrEnum):
+    sign_orders = "sign_orders"  # approve an application and issue the order: the head only
+    decide_applications = "decide_applications"  # refuse an application, ask for documents
+    review_applications = "review_applications"  # see the queue
+    import_roster = "import_roster"
+    setup = "setup"  # programs, groups, courses, academic periods (terms)
+    edit_timetable = "edit_timetable"  # methodists compose the timetable (26-1, duty 8)
+    edit_calendar = "edit_calendar"  # holidays, sessions, attestation weeks: the academic side
+    send_invites = "send_invites"  # to the roster's phone numbers, by those who import it
+    study_plans = "study_plans"
+    read_register = "read_register"
+    read_reports = "read_reports"
+    read_audit = "read_audit"
+    issue_certificates = "issue_certificates"
+
+
+H, D, M, A = Role.head, Role.deputy, Role.methodist, Role.admin
+
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.sign_orders: frozenset({H}),
+    Action.decide_applications: frozenset({H, D}),
+    Action.review_applications: frozenset({H, D, M}),
+    Action.import_roster: frozenset({H, D, A}),
+    Action.setup: frozenset({D, M, A}),
+    Action.edit_timetable: frozenset({D, M}),
+    Action.edit_calendar: frozenset({D, M}),
+    Action.send_invites: frozenset({H, D, A}),
+    Action.study_plans: frozenset({H, D, M}),
+    Action.read_register: frozenset({H, D, M, A}),
+    Action.read_reports: frozenset({H, D, M}),
+    Action.read_audit: frozenset({H, D, M, A}),
+    Action.issue_certificates: frozenset({H, D, M}),
+}
+
+
+class NotAllowed(Exception):
+    """A service refused an action to a person whose roles do not give it."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(action.value)
+        self.action = action
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    return ALLOWED[action]
+
+
+def may(roles: Iterable[Role], action: Action) -> bool:
+    return bool(ALLOWED[action] & set(roles))
+
+
+def require(roles: Iterable[Role], action: Action) -> None:
+    if not may(roles, action):
+        raise NotAllowed(action)
