@@ -1,0 +1,228 @@
+"""Joining, the main menu, help, language and role switching, and the polite refusals."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button
+from bot.core.router import Router
+from bot.i18n import LOCALES, N_
+from bot.labels import LANGUAGE_NAMES, ROLE_NAMES
+from bot.services import invites
+from bot.services.files import MB, FileRejected
+from bot.services.invites import RedeemOutcome
+from db.models import Role
+
+router = Router()
+
+HELP_BY_ROLE = {
+    Role.student: N_(
+        "You are a student. From the menu you can see your timetable and assignments, "
+        "submit work as files or photos, see your grades and ask your teacher a question."
+    ),
+    Role.parent: N_(
+        "You are a parent. From the menu you can follow your children's timetable, "
+        "assignments and grades, and you receive the organization's notices."
+    ),
+    Role.teacher: N_(
+        "You are a teacher. From the menu you can post assignments, review and grade submissions, "
+        "run tests, send announcements and export the gradebook."
+    ),
+    Role.tutor: N_("You are a tutor. From the menu you can follow your groups and answer students."),
+    Role.head: N_(
+        "You are the head of the organization. From the menu you can review applications, "
+        "sign orders and read reports."
+    ),
+    Role.deputy: N_("You are a deputy head. From the menu you can manage the organization and read reports."),
+    Role.methodist: N_("You are a methodist. From the menu you can manage the timetable and read reports."),
+    Role.admin: N_("You are an administrator. From the menu you can manage people, groups and invites."),
+}
+
+COMMANDS_HELP = N_(
+    "Commands: /menu — main menu, /help — this help, /lang — language, /role — switch role, "
+    "/cancel — stop the current step."
+)
+
+
+def language_buttons() -> list[list[Button]]:
+    return [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LOCALES]]
+
+
+async def show_menu(ctx: Context, greeting: str | None = None) -> None:
+    if ctx.person is None or ctx.role is None:
+        await welcome(ctx)
+        return
+    rows = [[Button(ctx._(entry.label), entry.action)] for entry in menus.entries(ctx.role)]
+    tools = [Button(ctx._("Language"), "lang"), Button(ctx._("Help"), "help")]
+    if len(ctx.roles) > 1:
+        tools.insert(1, Button(ctx._("Switch role"), "role"))
+    rows.append(tools)
+    text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(ROLE_NAMES[ctx.role]))
+    ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
+
+
+async def welcome(ctx: Context) -> None:
+    ctx.reply(
+        ctx._(
+            "Welcome to Ustaz, the distance-learning assistant of your educational organization. "
+            "To join, send the invite code you received from your organization (8 letters and digits)."
+        ),
+        buttons=language_buttons(),
+    )
+
+
+async def _redeem(ctx: Context, code: str) -> None:
+    result = await invites.redeem(ctx.session, code, ctx.account)
+    match result.outcome:
+        case RedeemOutcome.joined:
+            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
+            fresh.replies = ctx.replies
+            if fresh.role is not None and result.role is not None:
+                fresh.role = result.role
+            await show_menu(fresh, fresh._("You have joined. Welcome!"))
+        case RedeemOutcome.unknown:
+            ctx.reply(ctx._("This invite code is not known. Check it and send it again."))
+        case RedeemOutcome.used:
+            ctx.reply(ctx._("This invite code has already been used. Ask your organization for a new one."))
+        case RedeemOutcome.expired:
+            ctx.reply(ctx._("This invite code has expired. Ask your organization for a new one."))
+        case RedeemOutcome.other_person:
+            ctx.reply(ctx._("This chat is already joined as another person. Ask your organization for help."))
+
+
+async def unjoined(ctx: Context) -> None:
+    """Someone we do not know yet: everything they do leads to joining."""
+    msg = ctx.incoming
+    if msg.command == "start" and msg.command_args:
+        await _redeem(ctx, msg.command_args)
+    elif msg.button and msg.button.startswith("lang:"):
+        code = msg.button.split(":", 1)[1]
+        if code in LOCALES:
+            ctx.account.language_code = code
+            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
+            fresh.replies = ctx.replies
+            await welcome(fresh)
+    elif msg.text and not msg.command and invites.looks_like_code(msg.text):
+        await _redeem(ctx, msg.text)
+    elif msg.text and not msg.command and len(msg.text.strip()) <= 16 and any(c.isdigit() for c in msg.text):
+        ctx.reply(ctx._("This invite code is not known. Check it and send it again."))
+    else:
+        await welcome(ctx)
+
+
+router.unjoined = unjoined
+
+
+@router.command("start")
+async def start(ctx: Context) -> None:
+    if ctx.incoming.command_args:
+        # A joined person opening another invite (a parent's second child, a new role).
+        await _redeem(ctx, ctx.incoming.command_args)
+        return
+    await show_menu(ctx)
+
+
+@router.command("menu")
+@router.button("menu")
+async def menu(ctx: Context) -> None:
+    await show_menu(ctx)
+
+
+@router.command("help")
+@router.button("help")
+async def help_(ctx: Context) -> None:
+    assert ctx.role is not None
+    ctx.reply(
+        ctx._(HELP_BY_ROLE[ctx.role]) + "\n\n" + ctx._(COMMANDS_HELP),
+        buttons=[[Button(ctx._("Main menu"), "menu")]],
+    )
+
+
+@router.command("cancel")
+async def cancel(ctx: Context) -> None:
+    had_dialog = ctx.dialog is not None
+    await ctx.end_dialog()
+    await show_menu(ctx, ctx._("Cancelled.") if had_dialog else None)
+
+
+@router.command("lang")
+@router.button("lang")
+async def language(ctx: Context) -> None:
+    if ctx.args and ctx.args[0] in LOCALES:
+        assert ctx.person is not None
+        ctx.person.locale = ctx.args[0]
+        fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
+        fresh.replies = ctx.replies
+        await show_menu(fresh, fresh._("The language is now English."))
+        return
+    ctx.reply(ctx._("Choose the language:"), buttons=language_buttons())
+
+
+@router.command("role")
+@router.button("role")
+async def switch_role(ctx: Context) -> None:
+    assert ctx.person is not None
+    if ctx.args:
+        wanted = ctx.args[0]
+        if wanted not in {r.value for r in ctx.roles}:
+            await refused(ctx)
+            return
+        ctx.person.active_role = Role(wanted)
+        ctx.role = Role(wanted)
+        await show_menu(ctx)
+        return
+    if len(ctx.roles) < 2:
+        ctx.reply(ctx._("You have only one role."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+        return
+    rows = [[Button(ctx._(ROLE_NAMES[r]), f"role:{r.value}")] for r in sorted(ctx.roles)]
+    ctx.reply(ctx._("Choose the role to act in:"), buttons=rows)
+
+
+async def unknown_command(ctx: Context) -> None:
+    ctx.reply(
+        ctx._("I do not know this command.") + "\n" + ctx._(COMMANDS_HELP),
+        buttons=[[Button(ctx._("Main menu"), "menu")]],
+    )
+
+
+async def fallback(ctx: Context) -> None:
+    """Free text or a file with no dialog waiting for it."""
+    if ctx.incoming.attachments:
+        text = ctx._("To hand in work, open the menu and choose the assignment first; then send the files.")
+    else:
+        text = ctx._("I did not understand. Choose from the menu, or send /help.")
+    ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
+
+
+async def refused(ctx: Context) -> None:
+    ctx.reply(
+        ctx._("This action is not available in your role."), buttons=[[Button(ctx._("Main menu"), "menu")]]
+    )
+
+
+async def stale_button(ctx: Context) -> None:
+    ctx.reply(ctx._("This button is no longer active."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+
+
+async def file_rejected(ctx: Context, exc: FileRejected) -> None:
+    if exc.reason == "too_big":
+        text = ctx._(
+            "The file «{name}» is too big: {size} MB, the limit is {limit} MB. Send a smaller file.",
+            name=exc.name,
+            size=ctx.t.number(round(exc.size / MB, 1)),
+            limit=ctx.t.number(round(exc.limit / MB, 1)),
+        )
+    elif exc.reason == "empty":
+        text = ctx._("The file «{name}» is empty. Send it again.", name=exc.name)
+    else:
+        text = ctx._(
+            "The file «{name}» is of a type Ustaz does not accept. Send a PDF, a document, a photo, audio or video.",
+            name=exc.name,
+        )
+    ctx.reply(text)
+
+
+router.unknown_command = unknown_command
+router.fallback = fallback
+router.refused = refused
+router.stale_button = stale_button

@@ -1,0 +1,17 @@
+"""Where feature modules hook periodic work into the runtime (reminders, digests, reports)."""
+
+from __future__ import annotations
+
+from bot.runtime import Runtime
+
+
+def register(runtime: Runtime) -> None:
+    """Each feature that needs a periodic tick adds it here."""
+    from bot.services import digest, reminders
+    from bot.services.reports import weekly_tick
+
+    runtime.add_tick("reminders-plan", 300, reminders.plan_tick)
+    runtime.add_tick("reminders", 30, reminders.queue_tick)
+    runtime.add_tick("parents-missed", 600, digest.missed_tick)
+    runtime.add_tick("parents-digest", 900, digest.digest_tick)
+    runtime.add_tick("weekly-report", 3600, weekly_tick)

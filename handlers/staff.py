@@ -1,0 +1,485 @@
+"""The staff's conversations: imports, the register of orders, enrolment orders, reports, the audit
+trail and certificates. The applications' queue is in handlers/staff_applications.py.
+
+Each route's roles come from bot/services/permissions.py, so the router refuses the
+rest (a student, a teacher) before any handler runs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog, Router, dialog_button
+from bot.i18n import N_
+from bot.labels import ROLE_NAMES
+from bot.services import academic_calendar, audit, certificates, orders, reports, roster, setup
+from bot.services.pdf import PDF_MIME, Document, render
+from bot.services.permissions import Action, may, roles_for
+from bot.services.roster import ImportResult
+from bot.services.tables import XLSX_MIME, TableUnreadable, xlsx
+from db.models import Group, OrderKind, Person, Role
+from handlers import staff_applications, staff_setup
+from handlers.staff_ui import pick_person as _pick_person
+
+router = Router()
+router.include(staff_applications.router)
+router.include(staff_setup.router)
+
+IMPORTERS = (
+    roles_for(Action.import_roster)
+    | roles_for(Action.setup)
+    | roles_for(Action.edit_timetable)
+    | roles_for(Action.edit_calendar)
+)
+REGISTER = roles_for(Action.read_register)
+REPORTS = roles_for(Action.read_reports)
+AUDIT = roles_for(Action.read_audit)
+CERTS = roles_for(Action.issue_certificates)
+SIGN = roles_for(Action.sign_orders)
+
+menus.add(tuple(IMPORTERS), N_("Import from a file"), "simp", order=20)
+menus.add(tuple(REGISTER), N_("Register of orders"), "sreg", order=30)
+menus.add(tuple(REPORTS), N_("Reports"), "srep", order=40)
+menus.add(Role.teacher, N_("Report on my courses"), "trep", order=80)
+menus.add(tuple(CERTS), N_("Certificates"), "scert", order=50)
+menus.add(tuple(AUDIT), N_("Audit trail"), "saud", order=60)
+
+import_dialog = router.add_dialog(Dialog("staff_import", roles=IMPORTERS))
+order_dialog = router.add_dialog(Dialog("enrolment_order", roles=SIGN))
+cert_dialog = router.add_dialog(Dialog("certificate", roles=CERTS))
+
+# kind -> (button label, the permission, what to send)
+IMPORT_KINDS = {
+    "roster": (
+        N_("Roster: students, parents, teachers"),
+        Action.import_roster,
+        N_(
+            "Send the roster as an XLSX or CSV file with the columns: role, full name, group, language, phone, "
+            "IIN, birth date, child (for a parent: the child's full name or IIN)."
+        ),
+    ),
+    "programs": (
+        N_("Programs"),
+        Action.setup,
+        N_(
+            "Send the programs as an XLSX or CSV file with the columns: name, code, level (bachelor, master, "
+            "MBA, EMBA, DBA, TVET...), field, basis (general secondary, TVET, higher), groups."
+        ),
+    ),
+    "courses": (
+        N_("Courses"),
+        Action.setup,
+        N_(
+            "Send the courses as an XLSX or CSV file with the columns: group, discipline, teacher, credits, "
+            "hours, term."
+        ),
+    ),
+    "timetable": (
+        N_("Timetable"),
+        Action.edit_timetable,
+        N_(
+            "Send the timetable as an XLSX or CSV file with the columns: group, discipline, date, start, "
+            "end, mode (online/offline), link, room, topic."
+        ),
+    ),
+    "calendar": (
+        N_("Academic calendar"),
+        Action.edit_calendar,
+        N_(
+            "Send the academic calendar as an XLSX or CSV file with the columns: kind (term, holiday, session, "
+            "attestation, event), name, start, end, term (the academic period an entry belongs to)."
+        ),
+    ),
+}
+
+
+TABLE_MIMES = frozenset({XLSX_MIME, "text/csv", "text/plain"})
+
+
+def _menu(ctx: Context) -> list[Button]:
+    return [Button(ctx._("Main menu"), "menu")]
+
+
+# -- imports ------------------------------------------------------------------------
+
+
+@router.button("simp", roles=IMPORTERS)
+async def import_start(ctx: Context) -> None:
+    rows = [
+        [Button(ctx._(label), f"simpk:{kind}")]
+        for kind, (label, action, _hint) in IMPORT_KINDS.items()
+        if may(ctx.roles, action)
+    ]
+    if may(ctx.roles, Action.send_invites):
+        rows.append([Button(ctx._("Send invites"), "sinv")])
+    ctx.reply(ctx._("What do you want to import?"), buttons=rows + [_menu(ctx)])
+
+
+@router.button("simpk", roles=IMPORTERS)
+async def import_kind(ctx: Context) -> None:
+    kind = ctx.args[0] if ctx.args else ""
+    if kind not in IMPORT_KINDS or not may(ctx.roles, IMPORT_KINDS[kind][1]):
+        ctx.reply(ctx._("This action is not available in your role."), buttons=[_menu(ctx)])
+        return
+    await ctx.start_dialog("staff_import", "file", kind=kind)
+    ctx.reply(ctx._(IMPORT_KINDS[kind][2]) + "\n" + ctx._("Nothing is imported until every row is right."))
+
+
+@import_dialog.step("file")
+async def import_file(ctx: Context) -> None:
+    assert ctx.person is not None and ctx.org is not None
+    if not ctx.incoming.attachments:
+        ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
+        return
+    kind = ctx.data["kind"]
+    att = ctx.incoming.attachments[0]
+    assert att.file_name_id is not None
+    loaded = await ctx.runtime.files.load(ctx.session, att.file_name_id)
+    data, name = loaded.data, att.filename or "file"
+    try:
+        if loaded.mime not in TABLE_MIMES:
+            raise TableUnreadable(name)
+        if kind == "roster":
+            result = await roster.import_roster(ctx.session, ctx.org.id, data, name, actor_id=ctx.person.id)
+        elif kind == "programs":
+            result = await setup.import_programs(ctx.session, ctx.org, data, name)
+        elif kind == "courses":
+            result = await setup.import_courses(ctx.session, ctx.org, data, name)
+        elif kind == "calendar":
+            result = await academic_calendar.import_calendar(ctx.session, ctx.org.id, data, name)
+        else:
+            result = await setup.import_timetable(ctx.session, ctx.org, data, name)
+    except TableUnreadable:
+        ctx.reply(ctx._("The file «{name}» is neither an XLSX nor a CSV table. Send it again.", name=name))
+        return
+    if not result.ok:
+        ctx.reply(import_errors(ctx, result) + "\n\n" + ctx._("Fix the file and send it again, or /cancel."))
+        return
+    await ctx.end_dialog()
+    if kind != "roster":
+        ctx.reply(
+            ctx._(
+                "Imported: {created} new, {existing} updated.",
+                created=result.created,
+                existing=result.existing,
+            ),
+            buttons=[_menu(ctx)],
+        )
+        return
+    await _roster_done(ctx, result)
+
+
+def import_errors(ctx: Context, result: ImportResult, limit: int = 20) -> str:
+    lines = [
+        ctx.n_("Nothing was imported: {n} error.", "Nothing was imported: {n} errors.", len(result.errors))
+    ]
+    for err in result.errors[:limit]:
+        lines.append(ctx._("Line {line}: {reason}", line=err.line, reason=ctx._(err.message, **err.params)))
+    if len(result.errors) > limit:
+        lines.append(ctx._("… and {n} more.", n=len(result.errors) - limit))
+    return "\n".join(lines)
+
+
+async def _roster_done(ctx: Context, result: ImportResult) -> None:
+    assert ctx.person is not None and ctx.org is not None
+    username = ctx.runtime.facts.get("telegram_username") or ctx.runtime.settings.telegram_bot_username
+    header = [ctx._("Full name"), ctx._("Role"), ctx._("Group"), ctx._("Invite code"), ctx._("Telegram link")]
+    rows = [
+        [r[0], ctx._(ROLE_NAMES[Role(r[1])]), *r[2:]] for r in roster.invite_rows(result.people, username)
+    ]
+    table = xlsx([(ctx._("Invites"), header, rows)])
+    saved = await ctx.runtime.files.save(
+        ctx.session, table, ctx._("Invites") + ".xlsx", "document", ctx.person.id, trusted_mime=XLSX_MIME
+    )
+    printable = (
+        Document(ctx._("Invites to Ustaz"))
+        .para(
+            ctx._(
+                "Send the invite code to Ustaz in Telegram, WhatsApp or the web chat, or open the Telegram link."
+            )
+        )
+        .table(header[:4], [r[:4] for r in rows], widths=[70, 35, 25, 40])
+    )
+    pdf = await ctx.runtime.files.save(
+        ctx.session,
+        render(printable, header=ctx.org.name),
+        ctx._("Invites") + ".pdf",
+        "document",
+        ctx.person.id,
+        trusted_mime=PDF_MIME,
+    )
+    text = ctx._(
+        "The roster is imported: {created} new people, {existing} already known.",
+        created=result.created,
+        existing=result.existing,
+    )
+    if result.groups_created:
+        text += "\n" + ctx._("New groups: {groups}.", groups=", ".join(result.groups_created))
+    with_code = sum(1 for p in result.people if p.code)
+    text += "\n" + ctx.n_(
+        "{n} invite is in the list: hand it out or print it.",
+        "{n} invites are in the list: hand them out or print them.",
+        with_code,
+    )
+    buttons = [_menu(ctx)]
+    if with_code and may(ctx.roles, Action.send_invites) and ctx.runtime.settings.whatsapp_enabled:
+        buttons.insert(0, [Button(ctx._("Send invites"), "sinv")])
+    ctx.reply(text, files=[OutFile(saved.id), OutFile(pdf.id)], buttons=buttons)
+
+
+# -- the register of orders and enrolment orders ----------------------------------------
+
+
+@router.button("sreg", roles=REGISTER)
+async def register(ctx: Context) -> None:
+    assert ctx.org is not None
+    items = await orders.register(ctx.session, ctx.org.id, limit=15)
+    lines = [ctx._("Register of orders (latest first):")]
+    lines += [
+        f"• {o.number} — {ctx.t.date(o.issued_on, 'dd.MM.y')} — {ctx._(orders.KIND_NAMES[o.kind])} — {s or '—'}"
+        for o, s, _g in items
+    ] or [ctx._("No orders yet.")]
+    buttons = [[Button(ctx._("Export to XLSX"), "sregx")]]
+    if may(ctx.roles, Action.sign_orders):
+        buttons.append([Button(ctx._("New order"), "sord")])
+    ctx.reply("\n".join(lines), buttons=buttons + [_menu(ctx)])
+
+
+@router.button("sregx", roles=REGISTER)
+async def register_export(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    data = await orders.register_xlsx(ctx.session, ctx.t, ctx.org.id)
+    saved = await ctx.runtime.files.save(
+        ctx.session,
+        data,
+        ctx._("Register of orders") + ".xlsx",
+        "document",
+        ctx.person.id,
+        trusted_mime=XLSX_MIME,
+    )
+    ctx.reply(ctx._("The register of orders is attached."), files=[OutFile(saved.id)], buttons=[_menu(ctx)])
+
+
+ENROLMENT_KINDS = (OrderKind.admission, OrderKind.transfer, OrderKind.readmission, OrderKind.expulsion)
+
+
+@router.button("sord", roles=SIGN)
+async def order_start(ctx: Context) -> None:
+    await ctx.start_dialog("enrolment_order", "kind")
+    ctx.reply(
+        ctx._("Which order?"),
+        buttons=[[Button(ctx._(orders.KIND_NAMES[k]), dialog_button(k.value))] for k in ENROLMENT_KINDS],
+    )
+
+
+@order_dialog.step("kind")
+async def order_kind(ctx: Context) -> None:
+    if not ctx.args or ctx.args[0] not in {k.value for k in ENROLMENT_KINDS}:
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("student", kind=ctx.args[0])
+    ctx.reply(ctx._("Write the student's full name (or a part of it)."))
+
+
+@order_dialog.step("student")
+async def order_student(ctx: Context) -> None:
+    kind = OrderKind(ctx.data["kind"])
+    role = None if kind in (OrderKind.admission, OrderKind.readmission) else Role.student
+    person = await _pick_person(ctx, "student", role)
+    if person is None:
+        return
+    await ctx.goto("group" if kind is not OrderKind.expulsion else "grounds", student_id=person.id)
+    if kind is OrderKind.expulsion:
+        ctx.reply(ctx._("Write the grounds of the order."))
+        return
+    assert ctx.org is not None
+    groups = await ctx.session.scalars(
+        select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
+    )
+    ctx.reply(ctx._("Which group?"), buttons=[[Button(g.name, dialog_button(g.id))] for g in groups])
+
+
+@order_dialog.step("group")
+async def order_group(ctx: Context) -> None:
+    assert ctx.org is not None
+    group = await ctx.session.get(Group, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
+    if group is None or group.organization_id != ctx.org.id:
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("grounds", group_id=group.id)
+    ctx.reply(ctx._("Write the grounds of the order."))
+
+
+@order_dialog.step("grounds")
+async def order_grounds(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    text = (ctx.incoming.text or "").strip()
+    if not text:
+        ctx.reply(ctx._("Write it as text, please."))
+        return
+    data = ctx.data
+    student = await ctx.session.get(Person, data["student_id"])
+    group = await ctx.session.get(Group, data["group_id"]) if data.get("group_id") else None
+    assert student is not None
+    await ctx.end_dialog()
+    issued = await orders.issue_enrolment_order(
+        ctx.session,
+        ctx.runtime.files,
+        org=ctx.org,
+        kind=OrderKind(data["kind"]),
+        student=student,
+        head=ctx.person,
+        head_roles=list(ctx.roles),
+        grounds=text,
+        group=group,
+    )
+    ctx.reply(
+        ctx._(
+            "Order No. {number} of {date} is signed and entered in the register.",
+            number=issued.order.number,
+            date=ctx.t.date(issued.order.issued_on),
+        ),
+        files=[OutFile(issued.pdfs[ctx.locale])],
+        buttons=[_menu(ctx)],
+    )
+
+
+# -- reports ------------------------------------------------------------------------------
+
+
+async def _send_report(ctx: Context, teacher_id: int | None, title: str = reports.REPORT_TITLE) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id)
+    data = reports.as_xlsx(ctx.t, report)
+    name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
+    saved = await ctx.runtime.files.save(
+        ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
+    )
+    buttons = [[Button(ctx._("Weekly summary"), "srepw")]] if teacher_id is None else []
+    ctx.reply(
+        reports.as_text(ctx.t, report, title=title), files=[OutFile(saved.id)], buttons=buttons + [_menu(ctx)]
+    )
+
+
+@router.button("srep", roles=REPORTS)
+async def report(ctx: Context) -> None:
+    await _send_report(ctx, None)
+
+
+@router.button("srepw", roles=REPORTS)
+async def weekly_report(ctx: Context) -> None:
+    """The summary the head gets each Monday, on demand."""
+    await _send_report(ctx, None, reports.WEEKLY_TITLE)
+
+
+@router.button("trep", roles=[Role.teacher])
+async def teacher_report(ctx: Context) -> None:
+    """A teacher sees only their own courses."""
+    assert ctx.person is not None
+    await _send_report(ctx, ctx.person.id)
+
+
+# -- the audit trail ------------------------------------------------------------------------
+
+
+@router.button("saud", roles=AUDIT)
+async def audit_trail(ctx: Context) -> None:
+    assert ctx.org is not None
+    verdict = await audit.verify(ctx.session)
+    if verdict.ok:
+        head = ctx.n_(
+            "The audit chain is intact: {n} record checked.",
+            "The audit chain is intact: {n} records checked.",
+            verdict.checked,
+        )
+    else:
+        head = ctx._(
+            "The audit chain is BROKEN at record {id}: a record was changed or removed behind Ustaz's back.",
+            id=verdict.broken_id,
+        )
+    records = await audit.history(ctx.session, organization_id=ctx.org.id, limit=15)
+    actors = {
+        p.id: p.full_name
+        for p in await ctx.session.scalars(
+            select(Person).where(Person.id.in_({r.actor_id for r in records if r.actor_id}))
+        )
+    }
+    lines = [head, "", ctx._("Latest changes:")]
+    for r in records:
+        change = ", ".join(
+            f"{k}: {(r.before or {}).get(k, '—')} → {v}"
+            for k, v in (r.after or {}).items()
+            if not isinstance(v, list | dict)
+        )
+        lines.append(
+            f"#{r.id} {ctx.t.datetime(r.at)} — {actors.get(r.actor_id or 0, '—')} — {r.entity} {r.entity_id} "
+            f"{r.action}" + (f" ({change})" if change else "")
+        )
+    ctx.reply("\n".join(lines)[:3900], buttons=[_menu(ctx)])
+
+
+# -- certificates ---------------------------------------------------------------------------
+
+
+@router.button("scert", roles=CERTS)
+async def certificate_start(ctx: Context) -> None:
+    await ctx.start_dialog("certificate", "person")
+    ctx.reply(
+        ctx._(
+            "A certificate for a MOOC or a short course (002 item 23). Write the learner's full name "
+            "(or a part of it)."
+        )
+    )
+
+
+@cert_dialog.step("person")
+async def certificate_person(ctx: Context) -> None:
+    person = await _pick_person(ctx, "person", None)
+    if person is None:
+        return
+    await ctx.goto("course", person_id=person.id)
+    ctx.reply(ctx._("Write the name of the course."))
+
+
+@cert_dialog.step("course")
+async def certificate_course(ctx: Context) -> None:
+    text = (ctx.incoming.text or "").strip()
+    if not text:
+        ctx.reply(ctx._("Write it as text, please."))
+        return
+    await ctx.goto("credits", course=text[:300])
+    ctx.reply(ctx._("How many credits? Write a number."))
+
+
+@cert_dialog.step("credits")
+async def certificate_credits(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    text = (ctx.incoming.text or "").strip()
+    if not text.isdigit() or not 0 < int(text) <= 300:
+        ctx.reply(ctx._("Write the credits as a whole number, e.g. 5."))
+        return
+    data = ctx.data
+    person = await ctx.session.get(Person, data["person_id"])
+    assert person is not None
+    await ctx.end_dialog()
+    cert = await certificates.issue(
+        ctx.session,
+        ctx.runtime.files,
+        ctx.runtime.settings.base_url,
+        org=ctx.org,
+        person=person,
+        course_name=data["course"],
+        credits=int(text),
+        actor_id=ctx.person.id,
+        actor_roles=list(ctx.roles),
+    )
+    assert cert.file_name_id is not None
+    url = certificates.verify_url(ctx.runtime.settings.base_url, cert.code)
+    ctx.reply(
+        ctx._("The certificate {code} is issued. Anyone can check it at {url}", code=cert.code, url=url),
+        files=[OutFile(cert.file_name_id)],
+        buttons=[_menu(ctx)],
+    )
