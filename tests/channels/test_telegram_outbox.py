@@ -1,0 +1,100 @@
+"""The outbox's Telegram side: within the limits, nothing sent twice, blocked people reached elsewhere."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.core.messages import Reply
+from bot.outbox import enqueue
+from db.models import (
+    Channel,
+    MessengerAccount,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    WebchatMessage,
+)
+from tests.channels.telegram_app import outbox_idle, telegram_ustaz, until
+from tests.stand_ins.telegram_api import BotAPIStandIn
+
+
+async def people_on_telegram(runtime, count: int, first_chat: int) -> list[int]:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session, session.begin():
+        org = await session.scalar(select(Organization))
+        ids = []
+        for i in range(count):
+            person = Person(organization_id=org.id, full_name=f"Білім алушы {i}", locale="kk")
+            session.add(person)
+            await session.flush()
+            session.add(MessengerAccount(channel=Channel.telegram, external_id=str(first_chat + i),
+                                         chat_id=str(first_chat + i), person_id=person.id))  # fmt: skip
+            ids.append(person.id)
+        return ids
+
+
+async def test_600_notifications_to_60_chats_all_delivered_without_a_429(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling") as tg:
+        people = await people_on_telegram(tg.runtime, 60, 77_000)
+        async with tg.runtime.sessions() as session, session.begin():
+            for n in range(10):
+                for pid in people:
+                    await enqueue(
+                        session, Reply(f"Хабарлама №{n + 1}"), person_id=pid, dedupe_key=f"n{n}:{pid}"
+                    )
+        started = time.monotonic()
+        tg.runtime.wake_sender()
+        await api.wait_for(lambda: len(api.sent()) >= 600, timeout=60)
+        took = time.monotonic() - started
+        await outbox_idle(tg.runtime)
+        async with tg.runtime.sessions() as session:
+            rows = (await session.scalars(select(OutboxMessage))).all()
+    assert api.rate_limited == 0, "no 429 was provoked"
+    assert len(api.sent()) == 600 and all(
+        r.status is OutboxStatus.sent and r.external_message_id for r in rows
+    )
+    for i in range(60):  # each chat got its ten, once each and in order
+        assert [m.text for m in api.messages(77_000 + i)] == [f"Хабарлама №{n + 1}" for n in range(10)]
+    assert took >= 600 / 30 - 1.5, "faster than 30 a second would break Telegram's limit"
+
+
+async def test_a_person_who_blocked_the_bot_is_unreachable_and_reached_elsewhere(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling", webchat="on") as tg:
+        (pid,) = await people_on_telegram(tg.runtime, 1, 88_000)
+        async with tg.runtime.sessions() as session, session.begin():
+            web = MessengerAccount(
+                channel=Channel.web, external_id="seat-88", chat_id="seat-88", person_id=pid
+            )
+            session.add(web)
+            await session.flush()
+            web_id = web.id
+            await enqueue(session, Reply("Ертең бақылау жұмысы"), person_id=pid)
+        api.block(88_000)
+        tg.runtime.wake_sender()
+        await api.wait_for(lambda: any(c.status == 403 for c in api.calls_of("sendMessage")))
+
+        async def delivered() -> bool:
+            async with tg.runtime.sessions() as session:
+                return bool(await session.scalar(select(func.count()).select_from(WebchatMessage)
+                                                 .where(WebchatMessage.account_id == web_id)))  # fmt: skip
+
+        await until(lambda: _true_or_none(delivered))
+        async with tg.runtime.sessions() as session:
+            tg_account = await session.scalar(
+                select(MessengerAccount).where(MessengerAccount.external_id == "88000")
+            )
+            row = await session.scalar(select(OutboxMessage))
+    assert tg_account is not None and tg_account.unreachable_at is not None
+    assert row is not None and row.status is OutboxStatus.sent and row.account_id == web_id
+    assert len(api.calls_of("sendMessage")) == 1, "a blocked chat is not tried again"
+
+
+async def _true_or_none(probe):  # type: ignore[no-untyped-def]
+    return True if await probe() else None

@@ -1,0 +1,89 @@
+"""The register of orders: enrolment orders, the XLSX export in chat and by CLI; the CLI's audit check."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from bot import staff_cli
+from bot.runtime import Runtime
+from bot.services.tables import xlsx
+from db.models import Person, PersonRole, Role
+from tests.harness import Harness, texts
+from tests.staff.helpers import files_of, pdf_text, xlsx_rows
+
+HEAD = "Ерлан Маратұлы Жұмабаев"
+
+
+async def transfer(harness: Harness, head) -> list:  # type: ignore[no-untyped-def]
+    await harness.say(head, button="sord")
+    await harness.say(head, button="dlg:transfer")
+    replies = await harness.say(head, "Дәулет")
+    replies = await harness.press(head, replies[-1], "ИС-22")
+    return await harness.say(head, "Өз өтініші бойынша")
+
+
+async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, harness: Harness) -> None:
+    head = await harness.seat_for(HEAD)
+    replies = await transfer(harness, head)
+    assert "тізілімге енгізілді" in texts(replies)
+    order_text = pdf_text((await files_of(demo, replies))[0][1])
+    assert "Ауыстыру туралы" in order_text and "ПО-21 тобынан ИС-22 тобына" in order_text
+    async with demo.sessions() as session:
+        student = await session.scalar(select(Person).where(Person.full_name == "Дәулет Қайратұлы Сейітов"))
+        assert student is not None
+        role = await session.scalar(
+            select(PersonRole).where(PersonRole.person_id == student.id, PersonRole.role == Role.student)
+        )
+        group_name = await session.scalar(
+            text("SELECT name FROM study_group WHERE id = :g"), {"g": role.group_id}
+        )
+    assert group_name == "ИС-22"
+
+    await harness.say(head, button="sord")
+    await harness.say(head, button="dlg:expulsion")
+    await harness.say(head, "Тоқтаров")
+    replies = await harness.say(head, "Оқу ақысын төлемеген")
+    assert "002/" in texts(replies)
+
+    listing = await harness.say(head, button="sreg")
+    assert "001/" in texts(listing) and "ауыстыру" in texts(listing) and "оқудан шығару" in texts(listing)
+    exported = await harness.say(head, button="sregx")
+    rows = xlsx_rows((await files_of(demo, exported))[0][1])
+    assert rows[0] == ["Нөмірі", "Күні", "Түрі", "Білім алушы", "Топ", "Негіздеме", "Қол қойған"]
+    assert [r[2] for r in rows[1:]] == ["ауыстыру", "оқудан шығару"]
+    assert rows[1][3] == "Дәулет Қайратұлы Сейітов" and rows[1][4] == "ИС-22"
+
+    out = demo.settings.files_dir.parent / "orders.xlsx"
+    args = argparse.Namespace(out=out, year=None, org=None, lang="ru")
+    assert await staff_cli.cmd_orders(demo.settings, args) == 0
+    rows = xlsx_rows(out.read_bytes())
+    assert rows[0][:3] == ["Номер", "Дата", "Вид"] and [r[2] for r in rows[1:]] == ["перевод", "отчисление"]
+
+
+async def test_cli_roster_import_and_audit_verify(demo: Runtime, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "roster.xlsx"
+    good.write_bytes(
+        xlsx([("R", ["role", "full name", "group"], [["student", "Ильяс Ерланович Омаров", "ИС-22"]])])
+    )
+    invites = tmp_path / "invites.csv"
+    args = argparse.Namespace(file=good, invites=invites, org=None, lang="ru")
+    assert await staff_cli.cmd_roster(demo.settings, args) == 0
+    assert "Ильяс Ерланович Омаров" in invites.read_text(encoding="utf-8")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("role,full name,group\nstudent,Одно,\n", encoding="utf-8")
+    args = argparse.Namespace(file=bad, invites=None, org=None, lang="ru")
+    assert await staff_cli.cmd_roster(demo.settings, args) == 1
+    err = capsys.readouterr().err
+    assert "Строка 2: ФИО не указано" in err and "Строка 2: у обучающегося должна быть указана группа" in err
+
+    verify = argparse.Namespace(audit_action="verify")
+    assert await staff_cli.cmd_audit(demo.settings, verify) == 0
+    assert "intact: 1 records" in capsys.readouterr().out
+    async with demo.sessions() as session, session.begin():
+        await session.execute(text("UPDATE audit_record SET actor_id = NULL, action = 'delete'"))
+    assert await staff_cli.cmd_audit(demo.settings, verify) == 1
+    assert "BROKEN at record" in capsys.readouterr().err

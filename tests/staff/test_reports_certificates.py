@@ -1,0 +1,129 @@
+"""Reports in chat and XLSX, the weekly summary to the head, and certificates checked on the web."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.app import running
+from bot.runtime import Runtime
+from bot.services import grading_scale, reports
+from db.models import Certificate, Organization, OutboxMessage
+from tests.harness import Harness, texts
+from tests.staff.helpers import files_of, pdf_text, xlsx_rows
+
+HEAD = "Ерлан Маратұлы Жұмабаев"
+
+
+async def test_head_reads_the_report_and_gets_the_xlsx(demo: Runtime, harness: Harness) -> None:
+    head = await harness.seat_for(HEAD)
+    replies = await harness.say(head, button="srep")
+    text = texts(replies)
+    assert "ҚБТ бойынша оқу туралы есеп" in text
+    # Two passed deadlines in the demo: 6 of 10 handed in, one of them late.
+    assert "ПО-21, Python негіздері: 1 тапсырма, уақытында 50%, кешіктірілген 1, тапсырылмаған 4" in text
+    assert "ИС-22, Веб-программирование: 1 тапсырма, уақытында 50%" in text
+    assert "Бағалар: A: 2, B+: 2, B-: 2, C: 2" in text  # 95, 86, 77, 68 in both groups
+    assert "8 ата-анамен байланыс жоқ" in text
+    assert "мерзім өткізілген немесе кешіктірілген" in text
+    ((name, data),) = await files_of(demo, replies)
+    assert name.endswith(".xlsx")
+    rows = xlsx_rows(data)
+    assert rows[0][0] == "Топ" and ["ПО-21", "Python негіздері", 1, 10, 5, 1, 4, 50] in rows
+    weekly = await harness.press(head, replies[-1], "Апталық есеп")
+    assert "ҚБТ бойынша оқу туралы апталық есеп" in texts(weekly)
+
+
+def test_letters_follow_the_scale() -> None:
+    assert [grading_scale.letter(p).symbol for p in (100, 94, 86, 80, 77, 70, 65, 60, 55, 50, 49, 10)] == [
+        "A",
+        "A-",
+        "B+",
+        "B",
+        "B-",
+        "C+",
+        "C",
+        "C-",
+        "D+",
+        "D",
+        "FX",
+        "F",
+    ]
+
+
+async def test_weekly_summary_reaches_the_head_once_a_week(demo: Runtime, harness: Harness) -> None:
+    head = await harness.seat_for(HEAD)
+    async with demo.sessions() as session:
+        org_id = await session.scalar(select(Organization.id))
+    assert org_id is not None
+    monday_early = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 07:00 in Almaty
+    async with demo.sessions() as session, session.begin():
+        assert await reports.send_weekly(session, demo.files, org_id, now=monday_early) == 0
+    monday = monday_early + dt.timedelta(hours=2)
+    async with demo.sessions() as session, session.begin():
+        assert await reports.send_weekly(session, demo.files, org_id, now=monday) == 1
+    async with demo.sessions() as session, session.begin():
+        assert await reports.send_weekly(session, demo.files, org_id, now=monday + dt.timedelta(days=2)) == 0
+    await harness.settle()
+    got = await harness.received(head)
+    assert "ҚБТ бойынша оқу туралы апталық есеп" in texts(got)
+    assert (await files_of(demo, got))[0][0].endswith(".xlsx")
+    async with demo.sessions() as session, session.begin():
+        next_week = monday + dt.timedelta(days=7)
+        assert await reports.send_weekly(session, demo.files, org_id, now=next_week) == 1
+        assert (
+            len((await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "report"))).all())
+            == 2
+        )
+
+
+async def test_certificate_is_issued_and_checked_on_the_web(demo: Runtime, harness: Harness) -> None:
+    head = await harness.seat_for(HEAD)
+    await harness.say(head, button="scert")
+    replies = await harness.say(head, "Жақыпова")
+    await harness.say(head, "Python негіздері (МООК)")
+    replies = await harness.say(head, "сегіз")
+    assert "бүтін санмен" in texts(replies)
+    replies = await harness.say(head, "5")
+    assert "сертификаты берілді" in texts(replies)
+    text = pdf_text((await files_of(demo, replies))[0][1])
+    assert (
+        "Жақыпова Ә. М." in text and "Python негіздері (МООК)" in text and "Алматы цифрлық колледжі" in text
+    )
+    assert "5 кредит" in text
+    async with demo.sessions() as session:
+        cert = await session.scalar(select(Certificate))
+    assert cert is not None and cert.code in text
+
+    async with running(demo, port=0) as live, aiohttp.ClientSession() as http:
+        async with http.get(f"{live.url}/verify/{cert.code}") as resp:
+            page = await resp.text()
+            assert resp.status == 200
+        assert "Сертификат түпнұсқа." in page and "Сертификат подлинный." in page and "Жақыпова Ә. М." in page
+        async with http.get(f"{live.url}/verify/NOSUCHCODE12") as resp:
+            assert resp.status == 404 and "Сертификата с кодом NOSUCHCODE12 нет." in await resp.text()
+
+
+async def test_messages_waiting_for_a_whatsapp_template_show_in_the_report(
+    demo: Runtime, harness: Harness
+) -> None:
+    from bot.core.messages import Reply
+    from db.models import OutboxStatus, Person
+
+    async with demo.sessions() as session, session.begin():
+        parents = (await session.scalars(select(Person.id).where(Person.full_name.like("%Петрова")))).all()
+        for person_id in parents:
+            session.add(
+                OutboxMessage(
+                    person_id=person_id,
+                    kind="reminder",
+                    payload=Reply("x").to_json(),
+                    status=OutboxStatus.waiting_template,
+                )
+            )
+    head = await harness.seat_for(HEAD)
+    await harness.say(head, button="lang:ru")
+    text = texts(await harness.say(head, button="srep"))
+    assert "2 сообщения WhatsApp ждут утверждённого шаблона" in text and "• reminder: 2" in text

@@ -1,0 +1,159 @@
+"""The credit caps of 002 items 17, 19, 20, 27 and 28: a plan over a cap is refused with the item cited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.runtime import Runtime
+from bot.services import study_plans
+from bot.services.study_plans import Basis, CapExceeded, PlanLine
+from db.models import CreditCapCategory, Group, Organization, Person, PersonRole, Program, ProgramLevel, Role
+from tests.harness import Harness, texts
+from tests.staff.helpers import button_payload, scan
+
+# (level, category, higher-education basis, field, plan basis, the cap, the item)
+CASES = [
+    (ProgramLevel.bachelor, CreditCapCategory.on_general_secondary, False, None, Basis.regular, 0, "17"),
+    (ProgramLevel.bachelor, CreditCapCategory.none, True, "health_care", Basis.regular, 30, "19"),
+    (ProgramLevel.mba, CreditCapCategory.mba, True, None, Basis.regular, 30, "20"),
+    (ProgramLevel.emba, CreditCapCategory.emba_dba, True, None, Basis.regular, 15, "20"),
+    (ProgramLevel.dba, CreditCapCategory.emba_dba, True, None, Basis.regular, 15, "20"),
+    (
+        ProgramLevel.bachelor,
+        CreditCapCategory.on_general_secondary,
+        False,
+        None,
+        Basis.academic_mobility,
+        60,
+        "27",
+    ),
+    (ProgramLevel.bachelor, CreditCapCategory.none, False, None, Basis.double_degree, 120, "28"),
+    (ProgramLevel.bachelor, CreditCapCategory.none, False, None, Basis.exchange, 120, "28"),
+    (ProgramLevel.master, CreditCapCategory.none, True, None, Basis.exchange, 60, "28"),
+]
+
+
+async def student_in(
+    session: AsyncSession, level: ProgramLevel, category: CreditCapCategory, higher: bool, field: str | None
+) -> int:
+    org = Organization(name="Университет")
+    session.add(org)
+    await session.flush()
+    program = Program(
+        organization_id=org.id,
+        name="Бағдарлама",
+        level=level,
+        credit_cap_category=category,
+        on_higher_education_basis=higher,
+        field=field,
+    )
+    session.add(program)
+    await session.flush()
+    group = Group(organization_id=org.id, program_id=program.id, name="Г-1")
+    session.add(group)
+    await session.flush()
+    person = Person(organization_id=org.id, full_name="Әсел Маратқызы Жақыпова")
+    person.roles.append(PersonRole(role=Role.student, group_id=group.id))
+    session.add(person)
+    await session.flush()
+    return person.id
+
+
+@pytest.mark.parametrize(("level", "category", "higher", "field", "basis", "limit", "item"), CASES)
+async def test_each_cap_refuses_one_credit_over_and_allows_the_cap(
+    sessions: async_sessionmaker[AsyncSession],
+    level: ProgramLevel,
+    category: CreditCapCategory,
+    higher: bool,
+    field: str | None,
+    basis: Basis,
+    limit: int,
+    item: str,
+) -> None:
+    async with sessions() as session, session.begin():
+        student = await student_in(session, level, category, higher, field)
+        with pytest.raises(CapExceeded) as refused:
+            await study_plans.save_plan(session, student, basis, [PlanLine("Пән", limit + 1)], actor_id=None)
+        assert refused.value.verdict.broken is not None
+        assert refused.value.verdict.broken.item == item and refused.value.verdict.broken.limit == limit
+        if limit:
+            plan = await study_plans.save_plan(
+                session, student, basis, [PlanLine("Пән", limit)], actor_id=None
+            )
+            assert plan.id is not None
+
+
+async def test_the_caps_count_the_whole_period_of_study(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        student = await student_in(session, ProgramLevel.mba, CreditCapCategory.mba, True, None)
+        first = await study_plans.save_plan(
+            session, student, Basis.regular, [PlanLine("Finance", 20)], actor_id=None
+        )
+        first.approved = True
+        await session.flush()
+        with pytest.raises(CapExceeded) as refused:
+            await study_plans.save_plan(
+                session, student, Basis.regular, [PlanLine("Strategy", 11)], actor_id=None
+            )
+        assert refused.value.verdict.total == 31 and refused.value.verdict.earlier == 20
+
+
+async def test_a_college_program_has_no_cap(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        student = await student_in(session, ProgramLevel.tvet, CreditCapCategory.none, False, None)
+        verdict = await study_plans.check(session, student, Basis.regular, [PlanLine("Python", 200)])
+        assert verdict.ok
+
+
+def test_plan_lines_are_read_from_text() -> None:
+    lines, bad = study_plans.parse_lines("Python негіздері; 5\nДеректер қоры — 4\nбез кредитов\n")
+    assert [(ln.discipline, ln.credits) for ln in lines] == [("Python негіздері", 5), ("Деректер қоры", 4)]
+    assert bad == ["без кредитов"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal", "cited"),
+    [
+        (
+            "kk",
+            "Жоспар қабылданбады: бүкіл оқу кезеңінде ҚБТ бойынша 65 кредит",
+            "27-тармақ: академиялық ұтқырлық",
+        ),
+        (
+            "ru",
+            "План отклонён: по ДОТ за весь период обучения 65 кредитов",
+            "пункт 27: академическая мобильность",
+        ),
+    ],
+)
+async def test_head_refuses_a_plan_over_a_cap_in_chat(
+    demo: Runtime, harness: Harness, locale: str, refusal: str, cited: str
+) -> None:
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(
+            select(Person).where(Person.full_name == "Ерлан Маратұлы Жұмабаев")
+        )
+        assert head_person is not None
+        head_person.locale = locale
+    head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    await harness.say(student, button="app_new")
+    await harness.say(student, button="dlg:academic_mobility")
+    await harness.say(student, "Семестр по академической мобильности в Польше")
+    await harness.say(student, files=[("invitation.pdf", scan())])
+    await harness.say(student, button="dlg:send")
+    app_id = button_payload((await harness.received(head))[-1], "sap:").split(":")[1]
+
+    await harness.say(head, button=f"splan:{app_id}")
+    replies = await harness.say(head, "Python; 40\nSQL; 25")
+    replies = await harness.say(head, button="dlg:academic_mobility")
+    assert refusal in texts(replies) and cited in texts(replies) and "27" in texts(replies)
+    replies = await harness.say(head, "Python; 40\nSQL; 20")
+    replies = await harness.say(head, button="dlg:academic_mobility")
+    assert "60" in texts(replies)
+    card = await harness.say(head, button=f"sap:{app_id}")
+    assert "SQL — 20" in texts(card)
+    signed = await harness.say(head, button=f"sok:{app_id}")
+    assert len(signed[-1].files) == 1

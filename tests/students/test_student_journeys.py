@@ -1,0 +1,238 @@
+"""A student's day through the real core: timetable, assignments, handing in work, grades, questions."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal
+
+import time_machine
+from sqlalchemy import select
+
+from bot.runtime import Runtime
+from bot.services import notices
+from db.base import utcnow
+from db.models import (
+    Assignment,
+    AssignmentStatus,
+    Grade,
+    Person,
+    Question,
+    Submission,
+    SubmissionFile,
+    SubmissionStatus,
+    SubmissionVersion,
+)
+from tests.harness import Harness, labels, texts
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+KK_STUDENT = "Айдана Серікқызы Бекова"
+RU_STUDENT = "Анна Сергеевна Петрова"
+
+
+async def assignment_id(runtime: Runtime, title: str) -> int:
+    async with runtime.sessions() as session:
+        found = await session.scalar(select(Assignment.id).where(Assignment.title == title))
+    assert found is not None
+    return found
+
+
+async def person_id(runtime: Runtime, name: str) -> int:
+    async with runtime.sessions() as session:
+        found = await session.scalar(select(Person.id).where(Person.full_name == name))
+    assert found is not None
+    return found
+
+
+async def test_week_timetable_and_thematic_schedule_in_both_languages(
+    demo: Runtime, harness: Harness
+) -> None:
+    kk = await harness.seat_for(KK_STUDENT)
+    menu = await harness.say(kk, "/menu")
+    assert "Сабақ кестесі" in labels(menu[-1])
+    week = texts(await harness.press(kk, menu[-1], "Сабақ кестесі"))
+    assert "Бүгінгі сабақ кестесі" in week
+    week = await harness.say(kk, button="tt:week")
+    text = texts(week)
+    assert "Аптаның сабақ кестесі" in text and "Python негіздері" in text and "https://meet.jit.si/" in text
+    assert "Веб-программирование" not in text  # another group's course
+    topics = await harness.press(kk, week[-1], "Тақырыптық кесте")
+    course_page = await harness.press(kk, topics[-1], "Python негіздері")
+    assert "Функциялар" in texts(course_page) and "4 сағат" in texts(course_page)
+
+    ru = await harness.seat_for(RU_STUDENT)
+    text = texts(await harness.say(ru, button="tt:week"))
+    assert "Расписание на неделю" in text and "Веб-программирование" in text
+    assert "Python негіздері" not in text
+
+
+async def test_assignments_listed_by_deadline_with_their_state(demo: Runtime, harness: Harness) -> None:
+    ru = await harness.seat_for(RU_STUDENT)
+    text = texts(await harness.say(ru, button="asg"))
+    assert text.index("Вёрстка страницы") < text.index("Рубежный контроль 1")
+    assert "Вёрстка страницы" in text and "оценено" in text  # graded in the demo
+    assert "не сдано" in text  # the boundary control is still open
+
+
+async def test_three_photos_and_a_pdf_make_one_submission_with_a_receipt(
+    demo: Runtime, harness: Harness
+) -> None:
+    student = await harness.seat_for(KK_STUDENT)
+    a_id = await assignment_id(demo, "ER-диаграмма")
+    opened = await harness.say(student, button=f"sub:{a_id}")
+    assert "ER-диаграмма" in texts(opened)
+    await harness.say(student, files=[("page1.jpg", PNG), ("page2.jpg", PNG)])
+    got = await harness.say(student, files=[("page3.jpg", PNG)])
+    assert "3 файл" in texts(got)
+    got = await harness.say(student, files=[("diagram.pdf", PDF)])
+    assert "4 файл" in texts(got) and "diagram.pdf" in texts(got)
+    receipt = texts(await harness.press(student, got[-1], "Растау және тапсыру"))
+    assert "Түбіртек №" in receipt and "page1.jpg, page2.jpg, page3.jpg, diagram.pdf" in receipt
+    assert "кешіктіріп" not in receipt
+    async with demo.sessions() as session:
+        sub = await session.scalar(select(Submission).where(Submission.assignment_id == a_id))
+        assert sub is not None and sub.status == SubmissionStatus.submitted and not sub.late
+        versions = (
+            await session.scalars(select(SubmissionVersion).where(SubmissionVersion.submission_id == sub.id))
+        ).all()
+        assert [v.number for v in versions] == [1]
+        files = (
+            await session.scalars(select(SubmissionFile).where(SubmissionFile.version_id == versions[0].id))
+        ).all()
+        assert len(files) == 4
+        assert f"{sub.number}/1" in receipt
+
+
+async def test_files_survive_a_restart_before_the_confirmation(
+    demo: Runtime, harness: Harness, database_url: str, tmp_path
+) -> None:
+    from tests.harness import make_runtime, settings_for
+
+    student = await harness.seat_for(KK_STUDENT)
+    a_id = await assignment_id(demo, "ER-диаграмма")
+    await harness.say(student, button=f"sub:{a_id}")
+    await harness.say(student, files=[("scan.pdf", PDF)])
+    # A new process: the draft and the dialog are in the database.
+    again = make_runtime(settings_for(database_url, tmp_path))
+    try:
+        other = Harness(again)
+        other_seat = student
+        reply = await other.say(other_seat, button="dlg:confirm")
+        assert "scan.pdf" in texts(reply) and "Түбіртек №" in texts(reply)
+    finally:
+        await again.engine.dispose()
+
+
+async def test_resubmission_keeps_both_versions(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for(RU_STUDENT)
+    a_id = await assignment_id(demo, "Рубежный контроль 1")
+    await harness.say(student, button=f"sub:{a_id}")
+    await harness.say(student, "Ответ: первый вариант")
+    first = texts(await harness.say(student, button="dlg:confirm"))
+    assert "Квитанция №" in first
+    opened = texts(await harness.say(student, button=f"sub:{a_id}"))
+    assert "Новая версия заменит её" in opened
+    await harness.say(student, files=[("v2.pdf", PDF)])
+    second = texts(await harness.say(student, button="dlg:confirm"))
+    assert "Версия 2" in second and "/2" in second
+    async with demo.sessions() as session:
+        sub = await session.scalar(select(Submission).where(Submission.assignment_id == a_id))
+        assert sub is not None
+        versions = (
+            await session.scalars(
+                select(SubmissionVersion)
+                .where(SubmissionVersion.submission_id == sub.id)
+                .order_by(SubmissionVersion.number)
+            )
+        ).all()
+        assert [v.number for v in versions] == [1, 2]
+        assert versions[0].text == "Ответ: первый вариант"
+
+
+async def test_late_work_is_marked_late_and_closed_work_refused(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for("Екатерина Павловна Ким")  # did not hand in the demo's past work
+    a_id = await assignment_id(demo, "Вёрстка страницы")
+    opened = texts(await harness.say(student, button=f"sub:{a_id}"))
+    assert "будет принята с отметкой об опоздании" in opened
+    await harness.say(student, files=[("late.pdf", PDF)])
+    receipt = texts(await harness.say(student, button="dlg:confirm"))
+    assert "Сдано после срока: отмечено как опоздание." in receipt
+    async with demo.sessions() as session, session.begin():
+        a = await session.get(Assignment, a_id)
+        assert a is not None
+        a.status = AssignmentStatus.closed
+    other = await harness.seat_for("Руслан Бауыржанович Абенов")
+    assert "закрыл это задание" in texts(await harness.say(other, button=f"sub:{a_id}"))
+
+
+async def test_grades_with_comment_and_rating(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for(KK_STUDENT)
+    text = texts(await harness.say(student, button="grd"))
+    assert "Python негіздері" in text and "Ағымдағы рейтинг: 95%" in text and "A (4, өте жақсы)" in text
+    async with demo.sessions() as session:
+        course_id = (
+            await session.execute(select(Assignment.course_id).where(Assignment.title == "Циклдер: 5 есеп"))
+        ).scalar_one()
+    detail = texts(await harness.say(student, button=f"grd:{course_id}"))
+    assert "Жақсы жұмыс" in detail and "100 балдан 95" in detail
+
+
+async def test_question_reaches_the_teacher_and_the_answer_comes_back(
+    demo: Runtime, harness: Harness
+) -> None:
+    from bot.services import questions
+
+    student = await harness.seat_for(RU_STUDENT)
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    courses = await harness.say(student, button="ask")
+    asked = await harness.press(student, courses[-1], "Веб-программирование")
+    assert "Сергей Викторович Ким" in texts(asked)
+    done = await harness.say(student, "Можно сдать работу ссылкой на GitHub?")
+    assert "Ваш вопрос отправлен" in texts(done)
+    got = await harness.received(teacher)
+    assert "Можно сдать работу ссылкой на GitHub?" in texts(got) and "Анна Сергеевна Петрова" in texts(got)
+    async with demo.sessions() as session, session.begin():
+        q = await session.scalar(select(Question))
+        assert q is not None
+        await questions.answer(
+            session, q.id, await person_id(demo, "Сергей Викторович Ким"), "Да, можно.", utcnow()
+        )
+    await harness.settle()
+    assert "Да, можно." in texts(await harness.received(student))
+
+
+async def test_demo_student_gets_grade_after_submitting(demo: Runtime, harness: Harness) -> None:
+    """The issue's 'done when': submit photos, receipt, and see the grade the teacher gives."""
+    student = await harness.seat_for(KK_STUDENT)
+    a_id = await assignment_id(demo, "Функциялар: зертханалық жұмыс")
+    await harness.say(student, button=f"sub:{a_id}")
+    await harness.say(student, files=[("p1.jpg", PNG), ("p2.jpg", PNG)])
+    assert "Түбіртек №" in texts(await harness.say(student, button="dlg:confirm"))
+    student_id = await person_id(demo, KK_STUDENT)
+    async with demo.sessions() as session, session.begin():
+        sub = await session.scalar(select(Submission).where(Submission.assignment_id == a_id))
+        grade = Grade(
+            assignment_id=a_id,
+            student_id=student_id,
+            submission_id=sub.id if sub else None,
+            score=Decimal(88),
+            comment="Өте жақсы",
+            graded_at=utcnow(),
+        )
+        session.add(grade)
+        await session.flush()
+        await notices.grade_released(session, grade.id)
+    await harness.settle()
+    assert "100 балдан 88" in texts(await harness.received(student))
+    listed = texts(await harness.say(student, button="asg"))
+    assert "Функциялар: зертханалық жұмыс" in listed and "бағаланды" in listed
+
+
+async def test_an_overdue_assignment_after_the_clock_moves(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for(KK_STUDENT)
+    with time_machine.travel(utcnow() + dt.timedelta(days=3), tick=False):
+        text = texts(await harness.say(student, button="asg"))
+    assert "мерзімі өтті" in text

@@ -1,0 +1,231 @@
+"""Tests built in chat or from a file, taken as numbered questions (web) and as quiz polls
+(Telegram), graded automatically; attestation asks for identity and admits only students
+who have done every control measure."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import time_machine
+from sqlalchemy import select
+
+from bot import inbox
+from bot.core.messages import Incoming, QuizAnswer
+from bot.runtime import Runtime
+from db.models import (
+    Assignment,
+    Channel,
+    Grade,
+    MessengerAccount,
+    OutboxMessage,
+    Person,
+)
+from db.models import TestAnswer as Answer
+from db.models import TestAttempt as Attempt
+from tests.harness import Harness, labels, texts
+from tests.teacher.test_review import hand_in
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+QUESTIONS_KK = """1. len([1, 2]) нені қайтарады?
+a) 1
+*b) 2
+c) 3
+
+2. Python-да тізім қалай жазылады?
+*[1, 2]
+(1, 2)
+
+3. range(3) неше сан береді?
+2
+*3
+4"""
+
+
+async def grade_of(runtime: Runtime, title: str, student: str) -> Grade | None:
+    async with runtime.sessions() as session:
+        return await session.scalar(
+            select(Grade)
+            .join(Assignment, Assignment.id == Grade.assignment_id)
+            .join(Person, Person.id == Grade.student_id)
+            .where(Assignment.title == title, Person.full_name == student)
+        )
+
+
+async def test_kazakh_test_built_in_chat_taken_and_graded(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
+    student = await harness.seat_for("Айдана Серікқызы Бекова")
+    parent = await harness.seat_for("Серік Бекұлы Беков")
+
+    replies = await harness.say(teacher, button="tquiz")
+    await harness.press(teacher, replies[-1], "Python негіздері — ПО-21")
+    await harness.say(teacher, "Python: қысқа тест")
+    assert "дұрыс нұсқа жоқ" in texts(await harness.say(teacher, "Сұрақ?\nа\nб"))
+    replies = await harness.say(teacher, QUESTIONS_KK)
+    assert "3 сұрақ оқылды" in texts(replies)
+    await harness.say(teacher, button="dlg:0")
+    await harness.say(teacher, button="dlg:1")
+    await harness.say(teacher, button="dlg:no")
+    await harness.say(teacher, button="dlg:current")
+    replies = await harness.say(teacher, "ертең 18:00")
+    assert "«Python: қысқа тест» тесті" in texts(replies) and "3 сұрақ" in texts(replies)
+    replies = await harness.press(teacher, replies[-1], "Жариялау")
+    assert "тесті жарияланды" in texts(replies)
+
+    notice = await harness.received(student)
+    assert "Жаңа тапсырма: Python: қысқа тест" in texts(notice) and "3 сұрақ" in texts(notice)
+    assert "Python: қысқа тест" in texts(await harness.received(parent))
+    replies = await harness.press(student, notice[-1], "Тестті бастау")
+    assert "Тестте 3 сұрақ бар" in texts(replies)
+    assert "3 сұрақтың 1-сі" in texts(replies) and labels(replies[-1]) == ["1", "2", "3"]
+    assert "1-ден 3 дейін" in texts(await harness.say(student, "бес"))
+    await harness.say(student, "2")  # right
+    await harness.say(student, button="dlg:2")  # wrong: (1, 2) is a tuple
+    replies = await harness.say(student, button="dlg:2")  # right
+    assert "Тест аяқталды: 100 балдан 66,67" in texts(replies)
+
+    grade = await grade_of(demo, "Python: қысқа тест", "Айдана Серікқызы Бекова")
+    assert grade is not None and grade.score == Decimal("66.67") and grade.released
+    assert "100 балдан 66,67" in texts(await harness.received(parent))
+    replies = await harness.say(student, "/menu")
+    replies = await harness.press(student, replies[-1], "Тесттер")
+    replies = await harness.press(student, replies[-1], "Python: қысқа тест")
+    assert "барлық әрекетіңізді пайдаландыңыз" in texts(replies)
+    # The assignment list's «Submit work» button of a test leads to the test, not to handing in files.
+    replies = await harness.say(student, button=f"sub:{grade.assignment_id}")
+    assert "барлық әрекетіңізді пайдаландыңыз" in texts(replies)
+
+
+async def test_attestation_from_a_file_needs_every_measure_and_identity(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    anna = await harness.seat_for("Анна Сергеевна Петрова")
+
+    replies = await harness.say(teacher, button="tquiz")
+    await harness.press(teacher, replies[-1], "Веб-программирование — ИС-22")
+    await harness.say(teacher, "Итоговая аттестация")
+    csv_file = "Вопрос;1;2;3;Ответ\nЧто такое HTML?;язык разметки;база данных;ОС;1\n"
+    csv_file += "HTTP 404 — это?;OK;не найдено;;2\n"
+    replies = await harness.say(teacher, files=[("test.csv", csv_file.encode())])
+    assert "Прочитано 2 вопроса" in texts(replies)
+    await harness.say(teacher, "20")
+    await harness.say(teacher, button="dlg:2")
+    await harness.say(teacher, button="dlg:yes")
+    await harness.say(teacher, button="dlg:final")
+    replies = await harness.say(teacher, "через 3 дня")
+    assert "фото с удостоверением личности" in texts(replies)
+    await harness.press(teacher, replies[-1], "Опубликовать")
+
+    notice = await harness.received(anna)
+    assert "попросим ваше фото" in texts(notice)
+    replies = await harness.press(anna, notice[-1], "Начать тест")
+    refused = texts(replies)
+    assert "не допущены" in refused and "«Рубежный контроль 1»" in refused and "Вёрстка" not in refused
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Attempt)) is None
+
+    await hand_in(demo, "Рубежный контроль 1", "Анна Сергеевна Петрова", "rk.pdf", b"%PDF-1.4\n%%EOF\n")
+    replies = await harness.press(anna, notice[-1], "Начать тест")
+    assert "онлайн прокторинг" in texts(replies)
+    assert "Сначала отправьте фото" in texts(await harness.say(anna, "я готова"))
+    replies = await harness.say(anna, files=[("me.jpg", JPEG)])
+    assert "В тесте 2 вопроса" in texts(replies) and "Завершите до" in texts(replies)
+    first = texts(replies)
+    await harness.say(anna, button="dlg:1" if "HTML" in first else "dlg:2")
+    replies = await harness.say(anna, button="dlg:1" if "HTML" in first else "dlg:2")  # the other one: wrong
+    assert "Тест завершён: 50 из 100" in texts(replies)
+
+    replies = await harness.say(teacher, button="tid")
+    assert "Проверка личности: Анна Сергеевна Петрова, тест «Итоговая аттестация»" in texts(replies)
+    assert len(replies[-1].files) == 1
+    replies = await harness.press(teacher, replies[-1], "Личность подтверждена")
+    assert "Нет фото, ожидающих проверки" in texts(replies)
+    async with demo.sessions() as session:
+        attempt = await session.scalar(select(Attempt))
+        assert attempt is not None and attempt.identity_checked_by_id == teacher.person_id
+        assert attempt.identity_file_name_id is not None
+
+
+async def test_time_limit_ends_the_attempt(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
+    student = await harness.seat_for("Айдана Серікқызы Бекова")
+    replies = await harness.say(teacher, button="tquiz")
+    await harness.press(teacher, replies[-1], "Python негіздері — ПО-21")
+    await harness.say(teacher, "Жылдам тест")
+    await harness.say(teacher, QUESTIONS_KK)
+    await harness.say(teacher, "10")
+    await harness.say(teacher, button="dlg:1")
+    await harness.say(teacher, button="dlg:no")
+    await harness.say(teacher, button="dlg:current")
+    await harness.say(teacher, "ертең 18:00")
+    await harness.say(teacher, button="dlg:publish")
+    notice = await harness.received(student)
+    await harness.press(student, notice[-1], "Тестті бастау")
+    await harness.say(student, "2")
+    clock.shift(11 * 60)
+    replies = await harness.say(student, "1")
+    assert "Уақыт бітті" in texts(replies) and "100 балдан 33,33" in texts(replies)
+
+
+async def test_telegram_takes_the_test_as_quiz_polls(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
+    await harness.say(teacher, button="tquiz")
+    async with demo.sessions() as session:
+        course_id = await session.scalar(
+            select(Assignment.course_id).where(Assignment.title == "Циклдер: 5 есеп")
+        )
+    await harness.say(teacher, button=f"dlg:{course_id}")
+    await harness.say(teacher, "Telegram тест")
+    await harness.say(teacher, QUESTIONS_KK)
+    for payload in ("dlg:0", "dlg:1", "dlg:no", "dlg:current"):
+        await harness.say(teacher, button=payload)
+    await harness.say(teacher, "ертең 18:00")
+    await harness.say(teacher, button="dlg:publish")
+    async with demo.sessions() as session, session.begin():
+        student_id = await session.scalar(
+            select(Person.id).where(Person.full_name == "Айдана Серікқызы Бекова")
+        )
+        assignment_id = await session.scalar(select(Assignment.id).where(Assignment.title == "Telegram тест"))
+        session.add(
+            MessengerAccount(channel=Channel.telegram, external_id="777", chat_id="777", person_id=student_id)
+        )
+
+    async def telegram(**fields: object) -> list[dict]:  # type: ignore[type-arg]
+        incoming = Incoming(channel=Channel.telegram, external_user_id="777", chat_id="777", **fields)  # type: ignore[arg-type]
+        await inbox.accept(demo, incoming, str(uuid.uuid4()))
+        await harness.settle()
+        async with demo.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage.payload)
+                    .where(OutboxMessage.kind == "reply")
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        return [r for r in rows if r.get("quiz")]
+
+    polls = await telegram(button=f"quiz:{assignment_id}")
+    assert len(polls) == 1 and polls[0]["quiz"]["question"].startswith("3 сұрақтың 1-сі")
+    right = {
+        "len([1, 2]) нені қайтарады?": 1,
+        "Python-да тізім қалай жазылады?": 0,
+        "range(3) неше сан береді?": 1,
+    }
+    for n in range(3):
+        quiz = polls[-1]["quiz"]
+        question = quiz["question"].split(". ", 1)[1]
+        assert quiz["correct_option"] == right[question]
+        polls = await telegram(quiz_answer=QuizAnswer(quiz["ref"], (right[question],)))
+        assert len(polls) == min(n + 2, 3)
+    grade = await grade_of(demo, "Telegram тест", "Айдана Серікқызы Бекова")
+    assert grade is not None and grade.score == Decimal(100)
+    async with demo.sessions() as session:
+        assert len((await session.scalars(select(Answer))).all()) == 3
