@@ -1,6 +1,8 @@
 """Shared fixtures: every database test runs on SQLite and on the running PostgreSQL.
 
 USTAZ_TEST_DATABASES=sqlite (or postgresql) narrows the run; the default is both.
+USTAZ_TEST_CLOCK=2026-11-23T23:50+05:00 runs the whole session with the clock moved
+there (and ticking): the tests must pass at any hour, and this is how to check one.
 The schema is built once per session by the real Alembic migrations; each test
 then starts from empty tables.
 """
@@ -25,6 +27,24 @@ from tests.harness import Harness
 
 PG_ADMIN_URL = os.environ.get("USTAZ_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 DATABASES = [d for d in os.environ.get("USTAZ_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+TEST_CLOCK = os.environ.get("USTAZ_TEST_CLOCK")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_CLOCK:
+        import time_machine
+
+        config.stash[CLOCK_KEY] = traveller = time_machine.travel(TEST_CLOCK, tick=True)
+        traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(CLOCK_KEY, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+CLOCK_KEY = pytest.StashKey["object"]()
 
 
 @pytest.fixture(scope="session")
