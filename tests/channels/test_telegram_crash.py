@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.inbox import CLAIM_SECONDS
-from db.models import Channel, InboxStatus, InboxUpdate, OutboxMessage
+from db.models import Channel, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
 from db.session import make_engine, make_sessionmaker
 from tests.stand_ins.telegram_api import TOKEN, BotAPIStandIn, Limits, TgUser, Updates
 
@@ -86,7 +86,13 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
                         .select_from(InboxUpdate)
                         .where(InboxUpdate.status == InboxStatus.done)
                     )
-                if done == 401 or asyncio.get_running_loop().time() > deadline:
+                    # Handled is not yet sent: the replies leave through the outbox afterwards.
+                    unsent = await session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.sending]))
+                    )
+                if (done == 401 and unsent == 0) or asyncio.get_running_loop().time() > deadline:
                     break
                 await asyncio.sleep(0.1)  # the other process writes: poll the database, with a deadline
         finally:
