@@ -1,5 +1,6 @@
 """Setting the organization up in chat, one thing at a time: programs, groups, courses, timetable lessons,
-and sending the roster's invites to WhatsApp. Academic periods and the calendar: handlers/calendar_ui.py.
+and sending the roster's invites to WhatsApp. Academic periods and the calendar: handlers/calendar_ui.py;
+moving, changing and cancelling lessons: handlers/timetable_edit.py.
 
 Who may do what comes from bot/services/permissions.py: programs, groups and courses are set-up
 (deputy, methodist, admin); the timetable is the methodists' (002 item 26-1); invites go out from
@@ -35,12 +36,22 @@ from db.models import (
     ProgramLevel,
     Role,
 )
-from handlers import calendar_ui
-from handlers.staff_ui import optional_buttons, optional_id, pick_person, typed_text
+from handlers import calendar_ui, timetable_edit
+from handlers.staff_ui import (
+    ask_when,
+    chosen_group,
+    group_buttons,
+    optional_buttons,
+    optional_id,
+    pick_person,
+    refuse_lesson_time,
+    typed_text,
+)
 from handlers.teaching_ui import choice, menu_row
 
 router = Router()
 router.include(calendar_ui.router)
+router.include(timetable_edit.router)
 
 SETUP = roles_for(Action.setup)
 TIMETABLE = roles_for(Action.edit_timetable)
@@ -55,6 +66,7 @@ SETUP_ITEMS = (
     (N_("New group"), "sgrp", Action.setup),
     (N_("New course"), "scrs", Action.setup),
     (N_("Add a lesson to the timetable"), "slsn", Action.edit_timetable),
+    (N_("Change the timetable"), timetable_edit.CHANGE, Action.edit_timetable),
     (N_("New academic period"), "sterm", Action.setup),
     (N_("Add to the academic calendar"), "sevt", Action.edit_calendar),
 )
@@ -237,29 +249,6 @@ async def group_program(ctx: Context) -> None:
 # -- courses -----------------------------------------------------------------------------------------
 
 
-async def group_buttons(ctx: Context, with_courses: bool = False) -> list[list[Button]]:
-    assert ctx.org is not None
-    query = select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
-    if with_courses:
-        query = query.where(Group.id.in_(select(Course.group_id)))
-    return [[Button(g.name, dialog_button(g.id))] for g in (await ctx.session.scalars(query)).all()[:40]]
-
-
-async def chosen_group(ctx: Context) -> Group | None:
-    """The group of a pressed button or a typed name; asks again otherwise."""
-    assert ctx.org is not None
-    picked = choice(ctx)
-    query = select(Group).where(Group.organization_id == ctx.org.id)
-    if picked and picked.isdigit():
-        group = await ctx.session.scalar(query.where(Group.id == int(picked)))
-    else:
-        typed = " ".join((ctx.incoming.text or "").split())
-        group = await ctx.session.scalar(query.where(Group.name == typed)) if typed else None
-    if group is None:
-        ctx.reply(ctx._("Choose the group with a button or write its name exactly."))
-    return group
-
-
 @router.button("scrs", roles=SETUP)
 async def course_start(ctx: Context) -> None:
     buttons = await group_buttons(ctx)
@@ -406,24 +395,13 @@ async def lesson_course(ctx: Context) -> None:
     ctx.reply(ask_when(ctx))
 
 
-def ask_when(ctx: Context) -> str:
-    return ctx._(
-        "When? For example «Friday 10:00-11:30» or «27.11 14:30» (a lesson lasts 90 minutes unless you give the end)."
-    )
-
-
 @lesson_dialog.step("when")
 async def lesson_when(ctx: Context) -> None:
     assert ctx.org is not None
     try:
         starts, ends = setup.lesson_time(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
     except SetupError as exc:
-        if exc.reason == "past":
-            ctx.reply(ctx._("This moment has already passed. Choose a later one."))
-        elif exc.reason == "order":
-            ctx.reply(ctx._("The lesson ends before it starts. Write the time again."))
-        else:
-            ctx.reply(ctx._("I could not read the day and time.") + "\n" + ask_when(ctx))
+        refuse_lesson_time(ctx, exc.reason)
         return
     await ctx.goto("mode", starts=starts.isoformat(), ends=ends.isoformat())
     ctx.reply(

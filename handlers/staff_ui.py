@@ -1,4 +1,4 @@
-"""Small pieces the staff dialogs share: a person chosen by name, typed text, an optional choice."""
+"""Small pieces the staff dialogs share: a person or a group chosen, typed text, an optional choice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from sqlalchemy import select
 from bot.core.context import Context
 from bot.core.messages import Button
 from bot.core.router import dialog_button
-from db.models import Person, PersonRole, Role
+from db.models import Course, Group, Person, PersonRole, Role
+from handlers.teaching_ui import choice
 
 
 async def find_people(ctx: Context, text: str, role: Role | None = Role.student) -> list[Person]:
@@ -68,3 +69,42 @@ def optional_buttons(items: list[tuple[int, str]], none_label: str) -> list[list
     return [[Button(label, dialog_button(item_id))] for item_id, label in items] + [
         [Button(none_label, dialog_button(NONE))]
     ]
+
+
+async def group_buttons(ctx: Context, with_courses: bool = False) -> list[list[Button]]:
+    assert ctx.org is not None
+    query = select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
+    if with_courses:
+        query = query.where(Group.id.in_(select(Course.group_id)))
+    return [[Button(g.name, dialog_button(g.id))] for g in (await ctx.session.scalars(query)).all()[:40]]
+
+
+async def chosen_group(ctx: Context) -> Group | None:
+    """The group of a pressed button or a typed name; asks again otherwise."""
+    assert ctx.org is not None
+    picked = choice(ctx)
+    query = select(Group).where(Group.organization_id == ctx.org.id)
+    if picked and picked.isdigit():
+        group = await ctx.session.scalar(query.where(Group.id == int(picked)))
+    else:
+        typed = " ".join((ctx.incoming.text or "").split())
+        group = await ctx.session.scalar(query.where(Group.name == typed)) if typed else None
+    if group is None:
+        ctx.reply(ctx._("Choose the group with a button or write its name exactly."))
+    return group
+
+
+def ask_when(ctx: Context) -> str:
+    return ctx._(
+        "When? For example «Friday 10:00-11:30» or «27.11 14:30» (a lesson lasts 90 minutes unless you give the end)."
+    )
+
+
+def refuse_lesson_time(ctx: Context, reason: str) -> None:
+    """Why a typed lesson time was not taken (bot/services/setup.lesson_time's SetupError reasons)."""
+    if reason == "past":
+        ctx.reply(ctx._("This moment has already passed. Choose a later one."))
+    elif reason == "order":
+        ctx.reply(ctx._("The lesson ends before it starts. Write the time again."))
+    else:
+        ctx.reply(ctx._("I could not read the day and time.") + "\n" + ask_when(ctx))
