@@ -48,6 +48,9 @@ class Conversation:
         With `handed`, replies the sender of this process can take are written already claimed
         by it and added there as jobs, to be handed over once the caller has committed.
         """
+        if incoming.blocked is not None:
+            await self._note_blocked(session, incoming)
+            return []
         account, person, org, dialog = await self._load(session, incoming)
         ctx = self._context(session, incoming, account, person, org, dialog)
         try:
@@ -69,6 +72,17 @@ class Conversation:
                 locale = await self._delivery_locale(session, account, ctx.person)
                 handed.append(sender.reply_job(row_id, account, reply, locale))
         return ctx.replies
+
+    async def _note_blocked(self, session: AsyncSession, incoming: Incoming) -> None:
+        """A block is known at once, so notices take the person's other channels without a failed try."""
+        account = await session.scalar(
+            select(MessengerAccount).where(
+                MessengerAccount.channel == incoming.channel,
+                MessengerAccount.external_id == incoming.external_user_id,
+            )
+        )
+        if account is not None:  # a stranger who blocks leaves nothing to keep
+            account.unreachable_at = utcnow() if incoming.blocked else None
 
     async def apologize(self, session: AsyncSession, incoming: Incoming) -> None:
         account = await self.account_for(session, incoming)

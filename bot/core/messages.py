@@ -54,6 +54,9 @@ class Incoming:
     username: str | None = None
     # The channel's handle of the message a button was pressed on (to edit it).
     source_message_id: str | None = None
+    # Not a message: the person stopped (True) or restarted (False) the bot in the messenger.
+    # Nothing is answered; their account is marked unreachable, or reachable again.
+    blocked: bool | None = None
 
     @classmethod
     def parse_text(cls, text: str | None) -> tuple[str | None, str]:

@@ -19,7 +19,7 @@ from db.models import (
     WebchatMessage,
 )
 from tests.channels.telegram_app import outbox_idle, telegram_ustaz, until
-from tests.stand_ins.telegram_api import BotAPIStandIn
+from tests.stand_ins.telegram_api import BotAPIStandIn, TgUser, Updates
 
 
 async def people_on_telegram(runtime, count: int, first_chat: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -94,6 +94,51 @@ async def test_a_person_who_blocked_the_bot_is_unreachable_and_reached_elsewhere
     assert tg_account is not None and tg_account.unreachable_at is not None
     assert row is not None and row.status is OutboxStatus.sent and row.account_id == web_id
     assert len(api.calls_of("sendMessage")) == 1, "a blocked chat is not tried again"
+
+
+async def test_blocking_the_bot_is_noticed_at_once_and_unblocking_reaches_telegram_again(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    """Telegram says when someone blocks the bot: notices go elsewhere without a failed try first."""
+    updates, user = Updates(first_update_id=500), TgUser(89_000, "Дана", language_code="kk")
+    async with telegram_ustaz(database_url, tmp_path, api, "polling", webchat="on") as tg:
+        (pid,) = await people_on_telegram(tg.runtime, 1, 89_000)
+        async with tg.runtime.sessions() as session, session.begin():
+            web = MessengerAccount(
+                channel=Channel.web, external_id="seat-89", chat_id="seat-89", person_id=pid
+            )
+            session.add(web)
+
+        async def telegram_account() -> MessengerAccount:
+            async with tg.runtime.sessions() as session:
+                account = await session.scalar(
+                    select(MessengerAccount).where(MessengerAccount.external_id == "89000")
+                )
+            assert account is not None
+            return account
+
+        async def reachable(expected: bool) -> bool | None:
+            account = await telegram_account()
+            return True if (account.unreachable_at is None) == expected else None
+
+        api.push_update(updates.member_change(user, "member", "kicked"))
+        await until(lambda: reachable(False))
+        async with tg.runtime.sessions() as session, session.begin():
+            await enqueue(session, Reply("Ертең бақылау жұмысы"), person_id=pid)
+        tg.runtime.wake_sender()
+        await outbox_idle(tg.runtime)
+        async with tg.runtime.sessions() as session:
+            first = await session.scalar(select(OutboxMessage))
+        assert first is not None and first.status is OutboxStatus.sent and first.account_id == web.id
+        assert api.calls_of("sendMessage") == [], "no failed try on the blocked chat"
+
+        api.push_update(updates.member_change(user, "kicked", "member"))
+        await until(lambda: reachable(True))
+        async with tg.runtime.sessions() as session, session.begin():
+            await enqueue(session, Reply("Бақылау жұмысы 10:00-де"), person_id=pid)
+        tg.runtime.wake_sender()
+        await api.wait_for(lambda: len(api.sent()) >= 1)
+    assert [m.text for m in api.messages(89_000)] == ["Бақылау жұмысы 10:00-де"]
 
 
 async def _true_or_none(probe):  # type: ignore[no-untyped-def]

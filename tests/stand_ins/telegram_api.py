@@ -797,6 +797,17 @@ class Updates:
     def text(self, user: TgUser, text: str) -> dict[str, Any]:
         return self._update(message=self._message(user, text=text))
 
+    def member_change(self, user: TgUser, old: str, new: str) -> dict[str, Any]:
+        """my_chat_member in a private chat: "member" -> "kicked" when the person blocks the bot."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "Ustaz"}
+
+        def member(status: str) -> dict[str, Any]:
+            return {"status": status, "user": bot, **({"until_date": 0} if status == "kicked" else {})}
+
+        body = {"chat": user.private_chat(), "from": user.as_json(), "date": int(time.time()),
+                "old_chat_member": member(old), "new_chat_member": member(new)}  # fmt: skip
+        return self._update(my_chat_member=body)
+
     def command(self, user: TgUser, name: str, args: str = "") -> dict[str, Any]:
         text = f"/{name}" + (f" {args}" if args else "")
         msg = self._message(

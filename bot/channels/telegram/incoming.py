@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram.types import CallbackQuery, Message, PhotoSize, Update, User
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PhotoSize, Update, User
 
 from bot.core.messages import Attachment, Incoming, QuizAnswer
 from db.models.enums import Channel
@@ -77,8 +77,18 @@ def from_callback(query: CallbackQuery) -> Incoming | None:
     return Incoming(**_who(query.from_user, chat_id), button=query.data, source_message_id=source)  # type: ignore[arg-type]
 
 
+def from_member_change(change: ChatMemberUpdated) -> Incoming | None:
+    """The person blocked the bot in a private chat ("kicked"), or unblocked it ("member")."""
+    if change.chat.type != "private":
+        return None  # groups the bot was added to: not ours
+    status = change.new_chat_member.status
+    if status not in ("kicked", "member"):
+        return None
+    return Incoming(**_who(change.from_user, change.chat.id), blocked=status == "kicked")  # type: ignore[arg-type]
+
+
 def to_arrived(update: Update) -> Arrived | None:
-    """None for updates Ustaz does not act on (edits, chat member changes, channel posts...)."""
+    """None for updates Ustaz does not act on (edits, group member changes, channel posts...)."""
     incoming: Incoming | None = None
     callback_id = None
     if update.message is not None:
@@ -92,6 +102,8 @@ def to_arrived(update: Update) -> Arrived | None:
         assert user is not None
         incoming = Incoming(**_who(user, user.id),  # type: ignore[arg-type]
                             quiz_answer=QuizAnswer(answer.poll_id, tuple(answer.option_ids)))  # fmt: skip
+    elif update.my_chat_member is not None:
+        incoming = from_member_change(update.my_chat_member)
     if incoming is None:
         return Arrived(update.update_id, "", None, callback_id) if callback_id else None
     return Arrived(update.update_id, chat_key(incoming.chat_id), incoming, callback_id)
