@@ -84,6 +84,27 @@ def parse(bot: Bot, data: Any) -> Update:
     return Update.model_validate(data, context={"bot": bot})
 
 
+class RawGetUpdates(GetUpdates):
+    """getUpdates whose updates stay JSON: each is parsed alone, so one that this aiogram can't read
+    (a field Telegram added) is skipped instead of failing, and retrying, the whole batch forever."""
+
+    __returning__ = list[dict[str, Any]]
+
+
+def parse_batch(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update], int | None]:
+    """The updates that parse, and the highest update_id seen (to confirm the skipped ones too)."""
+    updates, last = [], None
+    for data in raw:
+        update_id = data.get("update_id")
+        if isinstance(update_id, int):
+            last = max(last or update_id, update_id)
+        try:
+            updates.append(parse(bot, data))
+        except (ValueError, ValidationError) as exc:
+            log.error("update %s skipped: it does not parse (%s)", update_id, exc)
+    return updates, last
+
+
 class WebhookHandler:
     """POST /telegram/webhook: secret checked, update committed, then 200.
 
@@ -160,15 +181,17 @@ class Poller:
                 delay = min(self.backoff_max, delay * 2)
                 continue
             delay = 0.5
-            if updates:
-                await self.accept(updates, stop)
+            parsed, last = parse_batch(self.bot, updates)
+            if last is not None:
+                await self.accept(parsed, last, stop)
         await self._confirm()
 
-    async def _fetch(self) -> list[Update]:
-        method = GetUpdates(offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
+    async def _fetch(self) -> list[dict[str, Any]]:
+        method = RawGetUpdates(offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
         return await self.bot(method, request_timeout=self.timeout + 30)
 
-    async def accept(self, updates: list[Update], stop: asyncio.Event | None = None) -> None:
+    async def accept(self, updates: list[Update], last: int, stop: asyncio.Event | None = None) -> None:
+        """Commits the batch, then moves the offset past its last update (skipped ones included)."""
         arrivals = [a for a in (to_arrived(u) for u in updates) if a is not None]
         delay = 0.5
         while True:
@@ -182,7 +205,7 @@ class Poller:
                     return
                 await asyncio.sleep(delay)
                 delay = min(self.backoff_max, delay * 2)
-        self.offset = max(u.update_id for u in updates) + 1
+        self.offset = last + 1
         for a in arrivals:
             if a.callback_query_id:
                 asyncio.create_task(self.out.answer_callback(a.callback_query_id))
