@@ -14,6 +14,7 @@ from bot.services.teaching import NotYours
 from bot.services.thematic import PlanError, PlanLine
 from db.base import utcnow
 from db.models import Course, LessonMode, Role
+from handlers import timetable_edit
 from handlers.teaching_ui import (
     choice,
     confirmed,
@@ -109,7 +110,10 @@ async def plan_confirm(ctx: Context) -> None:
 
 @router.button("tlesson", roles=TEACHER)
 async def begin_lesson(ctx: Context) -> None:
-    await pick_course(ctx, "lesson", "course", ctx._("Schedule a lesson: choose the course and group:"))
+    change = [[Button(ctx._("Change a scheduled lesson"), timetable_edit.TEACHER_CHANGE)]]
+    await pick_course(
+        ctx, "lesson", "course", ctx._("Schedule a lesson: choose the course and group:"), change
+    )
 
 
 @scheduling.step("course")

@@ -41,8 +41,16 @@ def not_yours(ctx: Context) -> None:
     ctx.reply(ctx._("This is not one of your courses."), buttons=[menu_row(ctx)])
 
 
-async def pick_course(ctx: Context, dialog: str, step: str, question: str, **data: object) -> bool:
-    """Starts `dialog` at `step` with the teacher's courses as buttons; False if they have none."""
+async def pick_course(
+    ctx: Context,
+    dialog: str,
+    step: str,
+    question: str,
+    extra_rows: list[list[Button]] | None = None,
+    **data: object,
+) -> bool:
+    """Starts `dialog` at `step` with the teacher's courses as buttons (then `extra_rows`); False if
+    they have none."""
     assert ctx.person is not None
     courses = await courses_of(ctx.session, ctx.person.id)
     if not courses:
@@ -51,7 +59,7 @@ async def pick_course(ctx: Context, dialog: str, step: str, question: str, **dat
         )
         return False
     await ctx.start_dialog(dialog, step, **data)
-    ctx.reply(question, buttons=course_buttons(courses))
+    ctx.reply(question, buttons=course_buttons(courses) + (extra_rows or []))
     return True
 
 

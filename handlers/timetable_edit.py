@@ -1,5 +1,6 @@
 """Changing the timetable in chat: group → one of its coming lessons → move it, change its link or
-room, or cancel it. Only those who keep the timetable (bot/services/permissions.py) may."""
+room, or cancel it. Those who keep the timetable (bot/services/permissions.py) change any lesson;
+a teacher changes the lessons of their own courses, starting from "Schedule a lesson"."""
 
 from __future__ import annotations
 
@@ -8,22 +9,56 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.services import setup, timetable_changes
 from bot.services.lessons import LessonError, clean_link
-from bot.services.permissions import Action, roles_for
+from bot.services.permissions import Action, may, roles_for
 from bot.services.setup import SetupError
 from bot.services.timetable_changes import ChangeError
 from db.base import utcnow
-from db.models import Lesson, LessonMode
+from db.models import Lesson, LessonMode, Role
 from handlers.staff_ui import ask_when, chosen_group, group_buttons, refuse_lesson_time, typed_text
 from handlers.teaching_ui import choice, menu_row
 
 router = Router()
 TIMETABLE = roles_for(Action.edit_timetable)
 CHANGE = "schg"  # the set-up menu's button
-edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE))
+TEACHER_CHANGE = "tlchg"  # offered to a teacher beside "Schedule a lesson"
+edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE | {Role.teacher}))
+
+
+def own_only(ctx: Context) -> int | None:
+    """None for whoever keeps the timetable; a teacher's id, to keep them to their own courses."""
+    assert ctx.person is not None
+    return None if may(ctx.roles, Action.edit_timetable) else ctx.person.id
 
 
 def again_row(ctx: Context) -> list[Button]:
+    if own_only(ctx) is not None:
+        return [Button(ctx._("Change a scheduled lesson"), TEACHER_CHANGE)]
     return [Button(ctx._("Change the timetable"), CHANGE)]
+
+
+def lesson_buttons(
+    ctx: Context, coming: list[timetable_changes.UpcomingLesson], with_group: bool
+) -> list[list[Button]]:
+    def label(item: timetable_changes.UpcomingLesson) -> str:
+        text = f"{ctx.t.datetime(item.starts_at, 'EEE d MMM, HH:mm')} · {item.discipline}"
+        text += f" · {item.group}" if with_group else ""
+        return text + (" · " + ctx._("individual") if item.individual else "")
+
+    return [[Button(label(item), dialog_button(item.id))] for item in coming]
+
+
+@router.button(TEACHER_CHANGE, roles=[Role.teacher])
+async def teacher_change_start(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), teacher_id=ctx.person.id)
+    if not coming:
+        ctx.reply(
+            ctx._("None of your courses has a coming lesson to change."),
+            buttons=[[Button(ctx._("Schedule a lesson"), "tlesson")], menu_row(ctx)],
+        )
+        return
+    await ctx.start_dialog("edit_lesson", "lesson")
+    ctx.reply(ctx._("Which lesson? The nearest ones:"), buttons=lesson_buttons(ctx, coming, with_group=True))
 
 
 @router.button(CHANGE, roles=TIMETABLE)
@@ -42,7 +77,7 @@ async def change_group(ctx: Context) -> None:
     group = await chosen_group(ctx)
     if group is None:
         return
-    coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, group.id, utcnow())
+    coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), group_id=group.id)
     if not coming:
         await ctx.end_dialog()
         ctx.reply(
@@ -50,15 +85,10 @@ async def change_group(ctx: Context) -> None:
             buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)],
         )
         return
-    await ctx.goto("lesson", group=group.name)
-
-    def label(item: timetable_changes.UpcomingLesson) -> str:
-        text = f"{ctx.t.datetime(item.starts_at, 'EEE d MMM, HH:mm')} · {item.discipline}"
-        return text + (" · " + ctx._("individual") if item.individual else "")
-
+    await ctx.goto("lesson")
     ctx.reply(
         ctx._("Which lesson of group {group}? The nearest ones:", group=group.name),
-        buttons=[[Button(label(item), dialog_button(item.id))] for item in coming],
+        buttons=lesson_buttons(ctx, coming, with_group=False),
     )
 
 
@@ -110,7 +140,7 @@ async def change_when(ctx: Context) -> None:
     try:
         starts, ends = setup.lesson_time(ctx.incoming.text or "", now, ctx.org.timezone)
         _, course, was = await timetable_changes.move(
-            ctx.session, ctx.org.id, ctx.data["lesson_id"], starts, ends, now
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], starts, ends, now, own_only(ctx)
         )
     except SetupError as exc:
         refuse_lesson_time(ctx, exc.reason)
@@ -146,7 +176,7 @@ async def change_place(ctx: Context) -> None:
             return
     try:
         lesson, course = await timetable_changes.change_place(
-            ctx.session, ctx.org.id, ctx.data["lesson_id"], place, utcnow()
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], place, utcnow(), own_only(ctx)
         )
     except ChangeError:
         await _gone(ctx)
@@ -175,7 +205,7 @@ async def change_confirm(ctx: Context) -> None:
         return
     try:
         lesson, course = await timetable_changes.cancel(
-            ctx.session, ctx.org.id, ctx.data["lesson_id"], utcnow()
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], utcnow(), own_only(ctx)
         )
     except ChangeError:
         await _gone(ctx)
@@ -198,7 +228,9 @@ async def _picked_lesson(ctx: Context, picked: str | None) -> Lesson | None:
         ctx.reply(ctx._("Choose with a button."))
         return None
     try:
-        lesson, _ = await timetable_changes.changeable(ctx.session, ctx.org.id, int(picked), utcnow())
+        lesson, _ = await timetable_changes.changeable(
+            ctx.session, ctx.org.id, int(picked), utcnow(), own_only(ctx)
+        )
     except ChangeError:
         await _gone(ctx)
         return None

@@ -1,7 +1,8 @@
 """Changing a lesson already in the timetable: moving it, changing its link or room, cancelling it.
 
-Whoever keeps the timetable (002 item 26-1: the methodist) does this; the students the lesson is
-for and their parents are told at once, in their own language and zone. Lesson reminders follow
+Whoever keeps the timetable (002 item 26-1: the methodist) does this for any lesson, a teacher for
+the lessons of their own courses (`teacher_id`); the students the lesson is for and their parents are
+told at once, in their own language and zone. Lesson reminders follow
 by themselves: the tick re-checks that a lesson is still on at the same moment, and planning adds
 the reminders of the new moment (bot/services/reminders.py).
 """
@@ -18,7 +19,7 @@ from bot.core.messages import Button, Reply
 from bot.i18n import Translator
 from bot.services.notices import group_students, parents_of
 from bot.services.notify import ReplyBuilder, notify
-from db.models import Course, Lesson, LessonMode
+from db.models import Course, Group, Lesson, LessonMode
 
 UPCOMING_SHOWN = 20  # lessons offered to pick from, the nearest first
 
@@ -36,45 +37,52 @@ class UpcomingLesson:
     id: int
     starts_at: dt.datetime
     discipline: str
+    group: str
     mode: LessonMode
     individual: bool
 
 
 async def upcoming(
-    session: AsyncSession, org_id: int, group_id: int, now: dt.datetime
+    session: AsyncSession,
+    org_id: int,
+    now: dt.datetime,
+    *,
+    group_id: int | None = None,
+    teacher_id: int | None = None,
 ) -> list[UpcomingLesson]:
-    """The group's lessons that have not started and are not cancelled, the nearest first."""
-    rows = (
-        await session.execute(
-            select(Lesson, Course.discipline)
-            .join(Course, Course.id == Lesson.course_id)
-            .where(
-                Course.organization_id == org_id,
-                Course.group_id == group_id,
-                Lesson.starts_at > now,
-                Lesson.cancelled.is_(False),
-            )
-            .order_by(Lesson.starts_at, Course.discipline)
-            .limit(UPCOMING_SHOWN)
-        )
-    ).all()
+    """Lessons of a group, or of a teacher's courses, not started nor cancelled, the nearest first."""
+    query = (
+        select(Lesson, Course.discipline, Group.name)
+        .join(Course, Course.id == Lesson.course_id)
+        .join(Group, Group.id == Course.group_id)
+        .where(Course.organization_id == org_id, Lesson.starts_at > now, Lesson.cancelled.is_(False))
+        .order_by(Lesson.starts_at, Course.discipline)
+        .limit(UPCOMING_SHOWN)
+    )
+    if group_id is not None:
+        query = query.where(Course.group_id == group_id)
+    if teacher_id is not None:
+        query = query.where(Course.teacher_id == teacher_id)
     return [
-        UpcomingLesson(lesson.id, lesson.starts_at, discipline, lesson.mode, lesson.student_id is not None)
-        for lesson, discipline in rows
+        UpcomingLesson(
+            lesson.id, lesson.starts_at, discipline, group, lesson.mode, lesson.student_id is not None
+        )
+        for lesson, discipline, group in (await session.execute(query)).all()
     ]
 
 
 async def changeable(
-    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime
+    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
 ) -> tuple[Lesson, Course]:
-    """The lesson with its course, if it belongs here, is still on and has not started."""
-    row = (
-        await session.execute(
-            select(Lesson, Course)
-            .join(Course, Course.id == Lesson.course_id)
-            .where(Lesson.id == lesson_id, Course.organization_id == org_id)
-        )
-    ).first()
+    """The lesson with its course, if it belongs here (and to the teacher), is on and has not started."""
+    query = (
+        select(Lesson, Course)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(Lesson.id == lesson_id, Course.organization_id == org_id)
+    )
+    if teacher_id is not None:
+        query = query.where(Course.teacher_id == teacher_id)
+    row = (await session.execute(query)).first()
     if row is None or row[0].cancelled:
         raise ChangeError("not_found")
     lesson, course = row
@@ -90,9 +98,10 @@ async def move(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     now: dt.datetime,
+    teacher_id: int | None = None,
 ) -> tuple[Lesson, Course, dt.datetime]:
     """Moves the lesson; returns it, its course and the moment it had before."""
-    lesson, course = await changeable(session, org_id, lesson_id, now)
+    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
     if starts_at <= now:
         raise ChangeError("past")
     if ends_at <= starts_at:
@@ -114,10 +123,15 @@ async def move(
 
 
 async def change_place(
-    session: AsyncSession, org_id: int, lesson_id: int, place: str, now: dt.datetime
+    session: AsyncSession,
+    org_id: int,
+    lesson_id: int,
+    place: str,
+    now: dt.datetime,
+    teacher_id: int | None = None,
 ) -> tuple[Lesson, Course]:
     """A new link for an online lesson, or a new room for one in class (the handler checks the link)."""
-    lesson, course = await changeable(session, org_id, lesson_id, now)
+    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
     if lesson.mode is LessonMode.online:
         lesson.link = place
     else:
@@ -140,10 +154,10 @@ async def change_place(
 
 
 async def cancel(
-    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime
+    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
 ) -> tuple[Lesson, Course]:
     """The lesson stays in the database, marked cancelled: attendance and history keep their link."""
-    lesson, course = await changeable(session, org_id, lesson_id, now)
+    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
     lesson.cancelled = True
     await session.flush()
     starts_at = lesson.starts_at

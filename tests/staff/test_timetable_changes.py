@@ -9,6 +9,7 @@ import zoneinfo
 from sqlalchemy import select
 
 from bot.i18n import Translator
+from bot.core.router import dialog_button
 from bot.runtime import Runtime
 from bot.services import reminders, timetable
 from db.base import utcnow
@@ -20,6 +21,7 @@ ALMATY = zoneinfo.ZoneInfo("Asia/Almaty")
 KK_STUDENT, KK_PARENT = "Айдана Серікқызы Бекова", "Серік Бекұлы Беков"
 RU_STUDENT, RU_PARENT = "Анна Сергеевна Петрова", "Ольга Викторовна Петрова"
 DEPUTY = "Марина Сергеевна Орлова"
+KIM = "Сергей Викторович Ким"  # teaches Веб-программирование (ИС-22), not Python негіздері
 
 
 async def add_lesson(runtime: Runtime, discipline: str, days: int, hour: int, mode: LessonMode) -> Lesson:
@@ -168,6 +170,35 @@ async def test_a_room_change_and_a_lesson_that_began_meanwhile(demo: Runtime, ha
     assert "уже началось или отменено" in texts(replies)
     assert not (await stored(demo, lesson.id)).cancelled
     assert await harness.received(student) == []
+
+
+async def test_a_teacher_changes_only_the_lessons_of_their_own_courses(
+    demo: Runtime, harness: Harness
+) -> None:
+    others = await add_lesson(demo, "Python негіздері", 8, 10, LessonMode.online)
+    own = await add_lesson(demo, "Веб-программирование", 9, 10, LessonMode.online)
+    kim, student = await harness.seat_for(KIM), await harness.seat_for(RU_STUDENT)
+
+    replies = await harness.say(kim, button="tlesson")
+    replies = await harness.press(kim, replies[-1], "Изменить назначенное занятие")
+    offered = labels(replies[-1])
+    assert f"{label_of(own, 'Веб-программирование', 'ru')} · ИС-22" in offered
+    assert not any("Python негіздері" in label for label in offered)
+    # A forged press on another teacher's lesson is refused and changes nothing.
+    replies = await harness.say(kim, button=dialog_button(others.id))
+    assert "изменить его больше нельзя" in texts(replies)
+
+    replies = await harness.press(kim, replies[-1], "Изменить назначенное занятие")
+    replies = await harness.press(kim, replies[-1], label_of(own, "Веб-программирование", "ru"))
+    replies = await harness.press(kim, replies[-1], "Новая ссылка")
+    replies = await harness.say(kim, "https://meet.example/kim")
+    assert "Изменено: Веб-программирование" in texts(replies)
+    assert "Изменить назначенное занятие" in labels(replies[-1])
+    assert (await stored(demo, own.id)).link == "https://meet.example/kim"
+    assert (await stored(demo, others.id)).link == "https://meet.example/old"
+    assert "новая ссылка" in texts(await harness.received(student))
+    # The staff's button stays the staff's.
+    assert "недоступно" in texts(await harness.say(kim, button="schg"))
 
 
 async def test_reminders_follow_a_moved_and_a_cancelled_lesson(demo: Runtime, harness: Harness) -> None:
