@@ -139,7 +139,7 @@ async def attempts_step(ctx: Context) -> None:
         return
     await ctx.goto("shuffle", attempts=attempts)
     ctx.reply(
-        ctx._("Shuffle the questions for each student?"),
+        ctx._("Shuffle the questions and their options for each student?"),
         buttons=[[Button(ctx._("yes"), dialog_button("yes")), Button(ctx._("no"), dialog_button("no"))]],
     )
 
@@ -351,14 +351,14 @@ async def _ask(ctx: Context, attempt: TestAttempt) -> None:
         ctx.reply(
             quiz=Quiz(
                 question=f"{head}. {q.text}",
-                options=tuple(q.options),
-                correct_option=q.correct[0],
+                options=tuple(step.options),
+                correct_option=step.correct_shown[0],
                 ref=f"qz:{attempt.id}:{q.id}",
                 open_seconds=min(seconds, 600) if seconds else None,
             )
         )
         return
-    lines = [f"{head}.", q.text, ""] + [f"{i}. {option}" for i, option in enumerate(q.options, start=1)]
+    lines = [f"{head}.", q.text, ""] + [f"{i}. {option}" for i, option in enumerate(step.options, start=1)]
     if many:
         lines += ["", ctx._("Several options are right: type their numbers, for example 1,3.")]
     ctx.reply(

@@ -367,6 +367,27 @@ class Step:
     number: int  # 1-based
     total: int
     question: TestQuestion
+    shown: tuple[int, ...]  # the question's option indexes in the order this attempt shows them
+
+    @property
+    def options(self) -> list[str]:
+        return [self.question.options[i] for i in self.shown]
+
+    @property
+    def correct_shown(self) -> list[int]:
+        return sorted(self.shown.index(i) for i in self.question.correct)
+
+
+async def option_order(
+    session: AsyncSession, attempt: TestAttempt, question: TestQuestion
+) -> tuple[int, ...]:
+    """With shuffling on, each attempt sees the options in its own order. Seeded by the attempt and the
+    question, so the order is the same every time it is asked and when the answer is read back."""
+    order = list(range(len(question.options)))
+    test = await session.get(QuizTest, attempt.test_id)
+    if test is not None and test.shuffle:
+        random.Random(f"{attempt.id}:{question.id}").shuffle(order)
+    return tuple(order)
 
 
 async def next_question(session: AsyncSession, attempt: TestAttempt) -> Step | None:
@@ -379,7 +400,7 @@ async def next_question(session: AsyncSession, attempt: TestAttempt) -> Step | N
         if question_id not in answered:
             question = await session.get(TestQuestion, question_id)
             assert question is not None
-            return Step(i + 1, len(attempt.order), question)
+            return Step(i + 1, len(attempt.order), question, await option_order(session, attempt, question))
     return None
 
 
@@ -388,7 +409,10 @@ def out_of_time(attempt: TestAttempt) -> bool:
 
 
 async def answer(session: AsyncSession, attempt: TestAttempt, question_id: int, chosen: list[int]) -> bool:
-    """Keeps one answer (the first one counts); False if it came too late or was already given."""
+    """Keeps one answer (the first one counts); False if it came too late or was already given.
+
+    `chosen` are positions as this attempt showed the options; they are kept as the question's own
+    option indexes."""
     if attempt.finished_at is not None or out_of_time(attempt) or question_id not in attempt.order:
         return False
     exists = await session.scalar(
@@ -400,12 +424,16 @@ async def answer(session: AsyncSession, attempt: TestAttempt, question_id: int, 
         return False
     question = await session.get(TestQuestion, question_id)
     assert question is not None
+    shown = await option_order(session, attempt, question)
+    if not all(0 <= i < len(shown) for i in chosen):
+        return False
+    picked = sorted({shown[i] for i in chosen})
     session.add(
         TestAnswer(
             attempt_id=attempt.id,
             question_id=question_id,
-            chosen=sorted(set(chosen)),
-            correct=sorted(set(chosen)) == sorted(question.correct),
+            chosen=picked,
+            correct=picked == sorted(question.correct),
         )
     )
     await session.flush()

@@ -4,6 +4,7 @@ who have done every control measure."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from bot import inbox
 from bot.core.messages import Incoming, QuizAnswer
 from bot.runtime import Runtime
+from bot.services import quizzes
+from db.base import utcnow
 from db.models import (
     Assignment,
     Channel,
@@ -41,6 +44,15 @@ c) 3
 2
 *3
 4"""
+
+
+def number_of(shown: str, option: str) -> str:
+    """The number a question shows for an option (options are shuffled per attempt)."""
+    for line in shown.splitlines():
+        number, _, text = line.partition(". ")
+        if number.isdigit() and text == option:
+            return number
+    raise AssertionError(f"{option!r} is not among the options shown:\n{shown}")
 
 
 async def grade_of(runtime: Runtime, title: str, student: str) -> Grade | None:
@@ -134,9 +146,12 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
     assert "Сначала отправьте фото" in texts(await harness.say(anna, "я готова"))
     replies = await harness.say(anna, files=[("me.jpg", JPEG)])
     assert "В тесте 2 вопроса" in texts(replies) and "Завершите до" in texts(replies)
-    first = texts(replies)
-    await harness.say(anna, button="dlg:1" if "HTML" in first else "dlg:2")
-    replies = await harness.say(anna, button="dlg:1" if "HTML" in first else "dlg:2")  # the other one: wrong
+    # Questions and options come shuffled: answer by what is shown. HTML right, 404 wrong.
+    pick = {"Что такое HTML?": "язык разметки", "HTTP 404 — это?": "OK"}
+    for _ in range(2):
+        shown = texts(replies)
+        question = next(q for q in pick if q in shown)
+        replies = await harness.say(anna, button=f"dlg:{number_of(shown, pick[question])}")
     assert "Тест завершён: 50 из 100" in texts(replies)
 
     replies = await harness.say(teacher, button="tid")
@@ -185,7 +200,7 @@ async def test_telegram_takes_the_test_as_quiz_polls(
     await harness.say(teacher, button=f"dlg:{course_id}")
     await harness.say(teacher, "Telegram тест")
     await harness.say(teacher, QUESTIONS_KK)
-    for payload in ("dlg:0", "dlg:1", "dlg:no", "dlg:current"):
+    for payload in ("dlg:0", "dlg:1", "dlg:yes", "dlg:current"):  # shuffled
         await harness.say(teacher, button=payload)
     await harness.say(teacher, "ертең 18:00")
     await harness.say(teacher, button="dlg:publish")
@@ -215,17 +230,52 @@ async def test_telegram_takes_the_test_as_quiz_polls(
     polls = await telegram(button=f"quiz:{assignment_id}")
     assert len(polls) == 1 and polls[0]["quiz"]["question"].startswith("3 сұрақтың 1-сі")
     right = {
-        "len([1, 2]) нені қайтарады?": 1,
-        "Python-да тізім қалай жазылады?": 0,
-        "range(3) неше сан береді?": 1,
+        "len([1, 2]) нені қайтарады?": "2",
+        "Python-да тізім қалай жазылады?": "[1, 2]",
+        "range(3) неше сан береді?": "3",
     }
     for n in range(3):
         quiz = polls[-1]["quiz"]
         question = quiz["question"].split(". ", 1)[1]
-        assert quiz["correct_option"] == right[question]
-        polls = await telegram(quiz_answer=QuizAnswer(quiz["ref"], (right[question],)))
+        # The poll's options are in this attempt's order; Telegram's right option follows them.
+        assert quiz["options"][quiz["correct_option"]] == right[question]
+        chosen = quiz["options"].index(right[question])
+        polls = await telegram(quiz_answer=QuizAnswer(quiz["ref"], (chosen,)))
         assert len(polls) == min(n + 2, 3)
     grade = await grade_of(demo, "Telegram тест", "Айдана Серікқызы Бекова")
     assert grade is not None and grade.score == Decimal(100)
     async with demo.sessions() as session:
         assert len((await session.scalars(select(Answer))).all()) == 3
+
+
+async def test_each_attempt_sees_the_options_in_its_own_order_and_is_graded_by_meaning(demo: Runtime) -> None:
+    options = [f"нұсқа {n}" for n in range(1, 9)]
+    async with demo.sessions() as session, session.begin():
+        teacher = await session.scalar(
+            select(Person.id).where(Person.full_name == "Айгүл Сейітқызы Нұрланова")
+        )
+        course_id = await session.scalar(
+            select(Assignment.course_id).where(Assignment.title == "Циклдер: 5 есеп")
+        )
+        assert teacher is not None and course_id is not None
+        question = quizzes.QuestionDraft("Қайсысы дұрыс?", options, [5])
+        settings = quizzes.TestSettings("Араластырылған", utcnow() + dt.timedelta(days=1), attempts=5)
+        assignment = await quizzes.create(session, teacher, course_id, [question], settings)
+        student = await session.scalar(select(Person.id).where(Person.full_name == "Айдана Серікқызы Бекова"))
+        assert student is not None
+        orders, verdicts = set(), []
+        for pick_right in (True, False, True, False, True):
+            attempt = await quizzes.start(session, student, assignment.id)
+            step = await quizzes.next_question(session, attempt)
+            assert step is not None and sorted(step.options) == sorted(options)
+            orders.add(tuple(step.options))
+            (right,) = step.correct_shown
+            assert step.options[right] == "нұсқа 6"
+            chosen = right if pick_right else (right + 1) % len(options)
+            assert await quizzes.answer(session, attempt, step.question.id, [chosen])
+            verdicts.append(
+                await session.scalar(select(Answer.correct).where(Answer.attempt_id == attempt.id))
+            )
+            await quizzes.finish(session, attempt)
+    assert len(orders) > 1, "the options were shuffled"
+    assert verdicts == [True, False, True, False, True]
