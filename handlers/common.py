@@ -132,10 +132,10 @@ async def menu(ctx: Context) -> None:
 @router.button("help")
 async def help_(ctx: Context) -> None:
     assert ctx.role is not None
-    ctx.reply(
-        ctx._(HELP_BY_ROLE[ctx.role]) + "\n\n" + ctx._(COMMANDS_HELP),
-        buttons=[[Button(ctx._("Main menu"), "menu")]],
-    )
+    text = ctx._(HELP_BY_ROLE[ctx.role]) + "\n\n" + ctx._(COMMANDS_HELP)
+    if ctx.dialog is not None:  # typed /help in the middle of a step: that step still waits
+        text += "\n\n" + ctx._("You are still in the middle of a step: go on where you were, or send /cancel.")
+    ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
 
 
 @router.command("cancel")

@@ -21,6 +21,7 @@ from bot.services.teaching import NotYours, own_assignment
 from db.models import (
     Assignment,
     AssignmentKind,
+    AssignmentStatus,
     ControlType,
     Course,
     Grade,
@@ -63,6 +64,13 @@ DRAFT_ERRORS = {
 
 def draft_error(ctx: Context, exc: DraftError) -> None:
     ctx.reply(ctx._(DRAFT_ERRORS[exc.reason]))
+
+
+def closed_already(ctx: Context, assignment: Assignment) -> None:
+    ctx.reply(
+        ctx._("«{title}» is already closed.", title=assignment.title),
+        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+    )
 
 
 @router.button("tpost", roles=TEACHER)
@@ -272,28 +280,31 @@ async def show_assignment(ctx: Context, assignment_id: str) -> None:
         select(func.count()).where(Grade.assignment_id == assignment.id, Grade.released.is_(False))
     )
     lines = [
-        assignment_text(ctx.t, assignment, course),
+        assignment_text(ctx.t, assignment, course, new=False),
         "",
         ctx._("Handed in: {n} of {total}", n=handed, total=group_size),
         ctx._("Waiting for a grade: {n}", n=counts.get(SubmissionStatus.submitted, 0)),
     ]
     if drafts:
         lines.append(ctx._("Draft grades not yet released: {n}", n=drafts))
-    if assignment.status == "closed":
+    if assignment.status == AssignmentStatus.closed:
         lines.append(ctx._("The assignment is closed."))
     buttons = [
         [
             Button(ctx._("Submissions"), f"trq:{assignment.id}"),
             Button(ctx._("All files as ZIP"), f"tzip:{assignment.id}"),
         ],
-        [
-            Button(ctx._("Change the deadline"), f"tdl:{assignment.id}"),
-            Button(ctx._("Extension"), f"text:{assignment.id}"),
-        ],
     ]
+    if assignment.status != AssignmentStatus.closed:  # a closed one takes no new deadline nor extension
+        buttons.append(
+            [
+                Button(ctx._("Change the deadline"), f"tdl:{assignment.id}"),
+                Button(ctx._("Extension"), f"text:{assignment.id}"),
+            ]
+        )
     if drafts:
         buttons.append([Button(ctx._("Release the draft grades"), f"trel:{assignment.id}")])
-    if assignment.status != "closed":
+    if assignment.status != AssignmentStatus.closed:
         buttons.append([Button(ctx._("Close the assignment"), f"tclose:{assignment.id}")])
     ctx.reply("\n".join(lines), buttons=buttons + [menu_row(ctx)])
 
@@ -303,6 +314,9 @@ async def change_deadline(ctx: Context) -> None:
     assert ctx.person is not None
     assignment = await owned(ctx, own_assignment)
     if assignment is None:
+        return
+    if assignment.status == AssignmentStatus.closed:
+        closed_already(ctx, assignment)
         return
     await ctx.start_dialog("deadline", "new", assignment_id=assignment.id)
     ctx.reply(
@@ -326,7 +340,13 @@ async def new_deadline_step(ctx: Context) -> None:
         )
     except DraftError as exc:
         await ctx.end_dialog()
-        draft_error(ctx, exc)
+        ctx.reply(
+            ctx._(DRAFT_ERRORS[exc.reason]),
+            buttons=[
+                [Button(ctx._("Open the assignment"), f"tasg:{ctx.data['assignment_id']}")],
+                menu_row(ctx),
+            ],
+        )
         return
     await ctx.end_dialog()
     ctx.reply(
@@ -342,10 +362,14 @@ async def new_deadline_step(ctx: Context) -> None:
 async def close(ctx: Context) -> None:
     assert ctx.person is not None
     try:
-        assignment = await posting.close(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
+        assignment = await own_assignment(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
     except (NotYours, ValueError):
         not_yours(ctx)
         return
+    if assignment.status == AssignmentStatus.closed:  # a second press: keep the first closing time
+        closed_already(ctx, assignment)
+        return
+    await posting.close(ctx.session, ctx.person.id, assignment.id)
     ctx.reply(
         ctx._("«{title}» is closed: new work is no longer accepted.", title=assignment.title),
         buttons=[menu_row(ctx)],

@@ -16,7 +16,7 @@ from bot.services.deadlines import DeadlineError
 from bot.services.notices import group_students
 from bot.services.review import ReviewError
 from bot.services.teaching import NotYours, own_assignment, own_submission
-from db.models import Course, Person, Role
+from db.models import Assignment, AssignmentStatus, Course, Person, Role
 from handlers.teaching_ui import choice, deadline_buttons, menu_row, not_yours, owned, read_deadline
 
 router = Router()
@@ -279,7 +279,11 @@ async def all_files(ctx: Context) -> None:
     if archive is None:
         ctx.reply(ctx._("No work has been handed in yet."), buttons=[menu_row(ctx)])
         return
-    ctx.reply(ctx._("All the handed-in work, a folder per student:"), files=[OutFile(archive.id)])
+    ctx.reply(
+        ctx._("All the handed-in work, a folder per student:"),
+        files=[OutFile(archive.id)],
+        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{ctx.args[0]}")], menu_row(ctx)],
+    )
 
 
 @router.button("text", roles=TEACHER)
@@ -287,6 +291,9 @@ async def begin_extension(ctx: Context) -> None:
     assert ctx.person is not None
     assignment = await owned(ctx, own_assignment)
     if assignment is None:
+        return
+    if assignment.status == AssignmentStatus.closed:
+        ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])
         return
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
@@ -323,6 +330,21 @@ async def extension_deadline(ctx: Context) -> None:
         ctx.reply(
             ctx._("This moment has already passed. Choose a later deadline."), buttons=deadline_buttons(ctx)
         )
+        return
+    except ReviewError as exc:
+        assignment = await ctx.session.get(Assignment, ctx.data["assignment_id"])
+        assert assignment is not None
+        if exc.reason == "not_later":
+            ctx.reply(
+                ctx._(
+                    "An extension must be later than the assignment's deadline, {when}.",
+                    when=ctx.t.datetime(assignment.deadline),
+                ),
+                buttons=deadline_buttons(ctx),
+            )
+            return
+        await ctx.end_dialog()
+        ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])
         return
     await ctx.end_dialog()
     ctx.reply(

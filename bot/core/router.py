@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context], Awaitable[None]]
 DIALOG_BUTTON = "dlg"
+KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands that do not end the dialog in progress
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ class Router:
             if route is None:
                 await self._call(self.unknown_command, ctx)
                 return
-            await self._run(route, ctx, leaves_dialog=msg.command != "cancel")
+            # /cancel ends a dialog itself; /help is read in passing, and the dialog goes on after it.
+            await self._run(route, ctx, leaves_dialog=msg.command not in KEEPS_DIALOG)
             return
 
         if msg.button:

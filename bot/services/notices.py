@@ -92,9 +92,11 @@ async def _names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-def assignment_text(t: Translator, assignment: Assignment, course: Course) -> str:
+def assignment_text(t: Translator, assignment: Assignment, course: Course, new: bool = True) -> str:
+    """The assignment as the group receives it (`new`), or as its page shows it afterwards."""
+    heading = t.gettext("New assignment: {title}") if new else t.gettext("Assignment: {title}")
     lines = [
-        t.gettext("New assignment: {title}").format(title=assignment.title),
+        heading.format(title=assignment.title),
         t.gettext("Discipline: {course}").format(course=course.discipline),
         t.gettext("Deadline: {deadline}").format(deadline=t.datetime(assignment.deadline)),
         t.gettext("Maximum score: {score}").format(score=assignment.max_score),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -61,6 +62,8 @@ def parse_score(text: str | None) -> int:
         value = float(raw)
     except ValueError as exc:
         raise DraftError("score_not_number") from exc
+    if not math.isfinite(value):  # "nan", "inf": float() takes them, int() does not
+        raise DraftError("score_not_number")
     if value != int(value) or not 1 <= value <= MAX_SCORE:
         raise DraftError("score_range")
     return int(value)

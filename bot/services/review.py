@@ -25,6 +25,7 @@ from bot.services.teaching import own_assignment, own_submission
 from db.base import utcnow
 from db.models import (
     Assignment,
+    AssignmentStatus,
     Course,
     Extension,
     FileName,
@@ -41,7 +42,8 @@ ZIP_MIME = "application/zip"
 
 
 class ReviewError(ValueError):
-    """`reason`: score_not_number, score_range, needs_reason, empty_comment, not_submitted."""
+    """`reason`: score_not_number, score_range, needs_reason, empty_comment, not_submitted,
+    closed (no extension on a closed assignment), not_later (an extension before the deadline)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -142,7 +144,15 @@ async def grade(
     """Grades a submission; a submission graded before needs a `reason` (see change_grade)."""
     opened = await open_submission(session, teacher_id, submission_id)
     if opened.grade is not None:
-        return await change_grade(session, teacher_id, opened.grade.id, score, reason or "", comment=comment)
+        return await change_grade(
+            session,
+            teacher_id,
+            opened.grade.id,
+            score,
+            reason or "",
+            comment=comment,
+            submission=opened.submission,
+        )
     return await put_grade(
         session,
         teacher_id,
@@ -209,8 +219,11 @@ async def change_grade(
     reason: str,
     *,
     comment: str | None = None,
+    submission: Submission | None = None,
 ) -> Grade:
-    """Changes a grade: only with a reason, kept as a GradeChange and in the audit trail."""
+    """Changes a grade: only with a reason, kept as a GradeChange and in the audit trail.
+
+    With `submission` (a new version graded again), the grade now stands for it and it leaves the queue."""
     reason = " ".join(reason.split())
     if not reason:
         raise ReviewError("needs_reason")
@@ -229,6 +242,9 @@ async def change_grade(
         current.comment = comment.strip()
     current.graded_by_id = actor_id
     current.graded_at = utcnow()
+    if submission is not None:
+        current.submission_id = submission.id
+        submission.status = SubmissionStatus.graded
     await session.flush()
     await audit.record(
         session,
@@ -292,7 +308,11 @@ async def extend(
 ) -> Extension:
     """An individual later deadline for one student; the student is told."""
     assignment = await own_assignment(session, teacher_id, assignment_id)
+    if assignment.status == AssignmentStatus.closed:
+        raise ReviewError("closed")
     check_future(deadline, utcnow())
+    if deadline <= assignment.deadline:
+        raise ReviewError("not_later")
     extension = await session.scalar(
         select(Extension).where(Extension.assignment_id == assignment.id, Extension.student_id == student_id)
     )

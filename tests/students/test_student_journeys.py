@@ -236,3 +236,28 @@ async def test_an_overdue_assignment_after_the_clock_moves(demo: Runtime, harnes
     with time_machine.travel(utcnow() + dt.timedelta(days=3), tick=False):
         text = texts(await harness.say(student, button="asg"))
     assert "мерзімі өтті" in text
+
+
+async def test_help_in_the_middle_of_handing_in_keeps_the_draft_going(
+    demo: Runtime, harness: Harness
+) -> None:
+    student = await harness.seat_for(RU_STUDENT)
+    a_id = await assignment_id(demo, "Рубежный контроль 1")
+    await harness.say(student, button=f"sub:{a_id}")
+    await harness.say(student, "Ответ: часть первая")
+    helped = texts(await harness.say(student, "/help"))
+    assert "/cancel" in helped and "Вы ещё не закончили шаг" in helped
+    await harness.say(student, "часть вторая")
+    receipt = texts(await harness.say(student, button="dlg:confirm"))
+    assert "Квитанция №" in receipt
+    async with demo.sessions() as session:
+        version = await session.scalar(
+            select(SubmissionVersion)
+            .join(Submission, Submission.id == SubmissionVersion.submission_id)
+            .where(Submission.assignment_id == a_id)
+        )
+    assert (
+        version is not None
+        and "часть первая" in (version.text or "")
+        and "часть вторая" in (version.text or "")
+    )

@@ -52,6 +52,8 @@ async def test_kazakh_teacher_posts_an_assignment_with_a_file(
     replies = await harness.say(teacher, "ертең 18:00")
     assert "24 қараша, 18:00" in texts(replies)
     assert "сан болуы керек" in texts(await harness.say(teacher, "жүз"))
+    for not_a_number in ("nan", "inf"):  # float() reads them; they are no score
+        assert "сан болуы керек" in texts(await harness.say(teacher, not_a_number))
     replies = await harness.say(teacher, "50")
     replies = await harness.press(teacher, replies[-1], "аралық бақылау")
     replies = await harness.press(teacher, replies[-1], "жазбаша жұмыс")
