@@ -56,24 +56,34 @@ async function openSeat(personId, role, name) {
   send({ text: "/menu" }, true);
 }
 
-async function send(fields, silent) {
-  const body = { seat: seat, lang: $("lang").value, message_id: crypto.randomUUID(), ...fields };
-  if (silent) body.label = "";
-  await fetch("/api/webchat/send", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
+// One request at a time, in the order the person sent them: two quick messages must not
+// overtake each other on the way to the inbox (the second would answer the first one's question).
+let inFlight = Promise.resolve();
+function inOrder(post) {
+  inFlight = inFlight.then(post, post);
+  return inFlight;
 }
 
-async function sendFiles(files, text) {
+function send(fields, silent) {
+  const body = { seat: seat, lang: $("lang").value, message_id: crypto.randomUUID(), ...fields };
+  if (silent) body.label = "";
+  return inOrder(() =>
+    fetch("/api/webchat/send", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    })
+  );
+}
+
+function sendFiles(files, text) {
   const form = new FormData();
   form.append("seat", seat);
   form.append("lang", $("lang").value);
   form.append("message_id", crypto.randomUUID());
   if (text) form.append("text", text);
   for (const f of files) form.append("file", f, f.name);
-  await fetch("/api/webchat/send", { method: "POST", body: form });
+  return inOrder(() => fetch("/api/webchat/send", { method: "POST", body: form }));
 }
 
 function render(m) {
