@@ -212,15 +212,19 @@ async def plan_basis(ctx: Context) -> None:
 def cap_refusal(ctx: Context, exc: CapExceeded) -> str:
     v = exc.verdict
     assert v.broken is not None
-    text = ctx._(
-        "The plan is refused: {total} credits by distance over the whole period of study, but item {item} of the "
+    text = ctx.n_(
+        "The plan is refused: {n} credit by distance over the whole period of study, but item {item} of the "
         "Rules for organizing the educational process using distance-learning technologies (No. 137) allows {limit}.",
-        total=v.total,
+        "The plan is refused: {n} credits by distance over the whole period of study, but item {item} of the "
+        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows {limit}.",
+        v.total,
         item=v.broken.item,
         limit=v.broken.limit,
     )
     if v.earlier:
-        text += " " + ctx._("Earlier plans already take {n} credits.", n=v.earlier)
+        text += " " + ctx.n_(
+            "Earlier plans already take {n} credit.", "Earlier plans already take {n} credits.", v.earlier
+        )
     return text + "\n" + ctx._(v.broken.rule)
 
 

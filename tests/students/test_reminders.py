@@ -220,6 +220,7 @@ async def test_lesson_reminder_carries_the_link(demo: Runtime, harness: Harness)
     got = await harness.received(ru)
     lesson = [r for r in got if "https://meet.jit.si/ustaz-extra" in r.text]
     assert len(lesson) == 1 and "Онлайн-занятие Веб-программирование" in lesson[0].text
+    assert "(осталось 29 минут)" in lesson[0].text  # nominative after «осталось», as the plural forms are
     assert any(b.url == "https://meet.jit.si/ustaz-extra" for row in lesson[0].buttons for b in row)
 
 

@@ -78,6 +78,7 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
 ) -> None:
     teacher = await harness.seat_for("Сергей Викторович Ким")
     student = await harness.seat_for("Анна Сергеевна Петрова")
+    parent = await harness.seat_for("Ольга Викторовна Петрова")
     replies = await harness.say(teacher, button="tpost")
     assert labels(replies[-1]) == ["Веб-программирование — ИС-22", "Деректер қоры — ПО-21"]
     await harness.press(teacher, replies[-1], "Веб-программирование — ИС-22")
@@ -92,8 +93,9 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
     replies = await harness.say(teacher, button="dlg:creative")
     assert "Вид работы: творческая работа" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Опубликовать")
-    assert "Задание получили 10 обучающихся" in texts(replies)
+    assert "Задание отправлено 10 обучающимся и их родителям" in texts(replies)
     assert "Новое задание: Формы и валидация" in texts(await harness.received(student))
+    assert "Анна Сергеевна Петрова: новое задание «Формы и валидация»" in texts(await harness.received(parent))
 
     replies = await harness.press(teacher, replies[-1], "Открыть задание")
     assert "Сдали: 0 из 10" in texts(replies)
