@@ -53,9 +53,11 @@ async def show(ctx: Context, course_id: str) -> None:
         "",
     ]
     for n, row in enumerate(book.rows, start=1):
-        rating = ctx.t.number(row.final if row.final is not None else row.admission) if row.mark else "—"
-        mark = row.mark.label(ctx.t) if row.mark else ""
-        lines.append(f"{n}. {row.name} — {rating}% {mark}".rstrip())
+        if row.mark:
+            rating = ctx.t.number(row.final if row.final is not None else row.admission)
+            lines.append(f"{n}. {row.name} — {rating}% {row.mark.label(ctx.t)}")
+        else:
+            lines.append(f"{n}. {row.name} — —")  # nothing graded yet
     lines += ["", ctx._("The rating is the admission rating until the exam, then the final grade.")]
     ctx.reply(
         "\n".join(lines),

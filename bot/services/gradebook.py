@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import grading_scale as scale
 from bot.services.notices import group_students
 from bot.services.teaching import own_course
+from db.base import utcnow
 from db.models import (
     Assignment,
     AssignmentStatus,
@@ -39,6 +40,7 @@ class Column:
     title: str
     control_type: ControlType
     max_score: int
+    due: bool = True  # its deadline has passed: work not graded by now counts as 0
 
 
 @dataclass
@@ -82,7 +84,8 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
             .order_by(Assignment.deadline, Assignment.id)
         )
     ).all()
-    columns = [Column(a.id, a.title, a.control_type, a.max_score) for a in assignments]
+    now = utcnow()
+    columns = [Column(a.id, a.title, a.control_type, a.max_score, a.deadline <= now) for a in assignments]
     student_ids = await group_students(session, course.group_id)
     names = dict(
         (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(student_ids)))).all()
@@ -106,7 +109,12 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
 
 
 def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, scheme: GradingScheme) -> None:
-    boundary = [c for c in columns if c.control_type == ControlType.boundary]
+    # A boundary control counts once it is graded or its deadline has passed (a miss is 0), not before.
+    boundary = [
+        c
+        for c in columns
+        if c.control_type == ControlType.boundary and (c.due or c.assignment_id in row.scores)
+    ]
     exams = [c for c in columns if c.control_type in EXAM_TYPES]
     if boundary:
         row.admission = scale.mean(
