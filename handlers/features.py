@@ -7,7 +7,7 @@ from bot.runtime import Runtime
 
 def register(runtime: Runtime) -> None:
     """Each feature that needs a periodic tick adds it here."""
-    from bot.services import digest, reminders
+    from bot.services import digest, quizzes, reminders
     from bot.services.reports import weekly_tick
 
     runtime.add_tick("reminders-plan", 300, reminders.plan_tick)
@@ -15,3 +15,4 @@ def register(runtime: Runtime) -> None:
     runtime.add_tick("parents-missed", 600, digest.missed_tick)
     runtime.add_tick("parents-digest", 900, digest.digest_tick)
     runtime.add_tick("weekly-report", 3600, weekly_tick)
+    runtime.add_tick("tests-overdue", 60, quizzes.overdue_tick)

@@ -259,23 +259,37 @@ async def identity_checks(ctx: Context) -> None:
 # -- taking --------------------------------------------------------------------------------------
 
 
+OVER = {
+    "time": N_("The time is up."),
+    "deadline": N_("The deadline of this test has passed."),
+    "closed": N_("This test is closed."),
+}
+
+
+def _ended_lines(ctx: Context, ended: list[quizzes.Ended]) -> list[str]:
+    return [quizzes.ended_text(ctx.t, e) for e in ended]
+
+
 @router.button("quizzes", roles=STUDENT)
 async def student_tests(ctx: Context) -> None:
     assert ctx.person is not None
+    notes = _ended_lines(ctx, await quizzes.end_overdue(ctx.session, ctx.person.id))
     tests = await quizzes.open_tests(ctx.session, ctx.person.id)
     if not tests:
-        ctx.reply(ctx._("There are no open tests for you now."), buttons=[menu_row(ctx)])
+        ctx.reply(
+            "\n\n".join(notes + [ctx._("There are no open tests for you now.")]), buttons=[menu_row(ctx)]
+        )
         return
-    ctx.reply(
-        ctx._("Open tests:"),
-        buttons=[
-            [Button(f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}", f"quiz:{a.id}")] for a in tests
-        ]
-        + [menu_row(ctx)],
-    )
+    rows = []
+    for a in tests:
+        label = f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}"
+        if await quizzes.start_action(ctx.session, ctx.person.id, a.id) == "continue":
+            label = ctx._("Continue: {title}", title=a.title)
+        rows.append([Button(label, f"quiz:{a.id}")])
+    ctx.reply("\n\n".join(notes + [ctx._("Open tests:")]), buttons=rows + [menu_row(ctx)])
 
 
-def start_refused(ctx: Context, exc: QuizError) -> None:
+def start_refused(ctx: Context, exc: QuizError, notes: list[str] | None = None) -> None:
     if exc.reason == "not_admitted":
         text = ctx._(
             "You are not admitted to this attestation yet: first do every control measure of the discipline. "
@@ -284,7 +298,7 @@ def start_refused(ctx: Context, exc: QuizError) -> None:
         )
     else:
         text = ctx._(START_ERRORS[exc.reason])
-    ctx.reply(text, buttons=[menu_row(ctx)])
+    ctx.reply("\n\n".join((notes or []) + [text]), buttons=[menu_row(ctx)])
 
 
 @router.button("quiz", roles=STUDENT)
@@ -294,11 +308,22 @@ async def start_test(ctx: Context) -> None:
     if not arg.isdigit():
         start_refused(ctx, QuizError("unknown"))
         return
+    # An attempt left over its time or past the deadline is scored now; one still running goes on.
+    notes = _ended_lines(ctx, await quizzes.end_overdue(ctx.session, ctx.person.id))
+    running = await quizzes.running_attempt(ctx.session, ctx.person.id, int(arg))
+    if running is not None:
+        await _resume(ctx, running)
+        return
     try:
         assignment, test = await quizzes.check_start(ctx.session, ctx.person.id, int(arg))
     except QuizError as exc:
-        start_refused(ctx, exc)
+        if notes and exc.reason in ("no_attempts", "past", "closed"):
+            ctx.reply("\n\n".join(notes), buttons=[menu_row(ctx)])  # the result says it all
+        else:
+            start_refused(ctx, exc, notes)
         return
+    if notes:
+        ctx.reply("\n\n".join(notes))
     if test.requires_identity:
         await ctx.start_dialog("quiz", "identity", assignment_id=assignment.id)
         ctx.reply(
@@ -309,6 +334,20 @@ async def start_test(ctx: Context) -> None:
         )
         return
     await _begin_attempt(ctx, assignment.id, None)
+
+
+async def _resume(ctx: Context, attempt: TestAttempt) -> None:
+    """Back to an unfinished attempt (the student left the dialog): on at the next unanswered question."""
+    await ctx.start_dialog("quiz", "answer", attempt_id=attempt.id)
+    text = ctx._(
+        "You continue the test where you stopped: {done} of {total} questions answered.",
+        done=await quizzes.answered(ctx.session, attempt),
+        total=len(attempt.order),
+    )
+    if attempt.deadline_at:
+        text += " " + ctx._("Finish by {time}.", time=ctx.t.time(attempt.deadline_at))
+    ctx.reply(text)
+    await _ask(ctx, attempt)
 
 
 @taking.step("identity")
@@ -337,9 +376,10 @@ async def _begin_attempt(ctx: Context, assignment_id: int, identity: int | None)
 
 
 async def _ask(ctx: Context, attempt: TestAttempt) -> None:
+    reason = await quizzes.over(ctx.session, attempt)
     step = await quizzes.next_question(ctx.session, attempt)
-    if step is None or quizzes.out_of_time(attempt):
-        await _finish(ctx, attempt)
+    if step is None or reason is not None:
+        await _finish(ctx, attempt, reason)
         return
     q = step.question
     head = ctx._("Question {n} of {total}", n=step.number, total=step.total)
@@ -361,9 +401,13 @@ async def _ask(ctx: Context, attempt: TestAttempt) -> None:
     lines = [f"{head}.", q.text, ""] + [f"{i}. {option}" for i, option in enumerate(step.options, start=1)]
     if many:
         lines += ["", ctx._("Several options are right: type their numbers, for example 1,3.")]
+    # Each button names its attempt and question, so a press on an old message (or a double tap)
+    # cannot answer the question that came after it.
     ctx.reply(
         "\n".join(lines),
-        buttons=[] if many else [[Button(str(i), dialog_button(i)) for i in range(1, len(q.options) + 1)]],
+        buttons=[]
+        if many
+        else [[Button(str(i), f"qa:{attempt.id}:{q.id}:{i}") for i in range(1, len(q.options) + 1)]],
     )
 
 
@@ -374,26 +418,66 @@ def _chosen(text: str, count: int) -> list[int] | None:
     return sorted({int(p) - 1 for p in parts})
 
 
-@taking.step("answer")
-async def answer_step(ctx: Context) -> None:
-    assert ctx.person is not None
-    attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, ctx.data["attempt_id"])
-    if attempt is None or attempt.finished_at is not None:
+async def _current(ctx: Context, attempt: TestAttempt | None) -> quizzes.Step | None:
+    """The question the attempt waits for; None (with the student told why) if it waits for none."""
+    if attempt is None:
         await ctx.end_dialog()
-        return
-    if quizzes.out_of_time(attempt):
-        await _finish(ctx, attempt)
-        return
+        ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
+        return None
+    if attempt.finished_at is not None:
+        await ctx.end_dialog()
+        ctx.reply(ctx._("This attempt at the test is already finished."), buttons=[menu_row(ctx)])
+        return None
+    reason = await quizzes.over(ctx.session, attempt)
     step = await quizzes.next_question(ctx.session, attempt)
-    if step is None:
-        await _finish(ctx, attempt)
-        return
-    chosen = _chosen(choice(ctx) or ctx.incoming.text or "", len(step.question.options))
+    if step is None or reason is not None:
+        await _finish(ctx, attempt, reason)
+        return None
+    return step
+
+
+async def _take(ctx: Context, attempt: TestAttempt, step: quizzes.Step, raw: str) -> None:
+    chosen = _chosen(raw, len(step.question.options))
     if chosen is None:
         ctx.reply(ctx._("Answer with the option's number, from 1 to {n}.", n=len(step.question.options)))
         return
     await quizzes.answer(ctx.session, attempt, step.question.id, chosen)
     await _ask(ctx, attempt)
+
+
+@taking.step("answer")
+async def answer_step(ctx: Context) -> None:
+    assert ctx.person is not None
+    attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, ctx.data["attempt_id"])
+    step = await _current(ctx, attempt)
+    if attempt is None or step is None:
+        return
+    if ctx.incoming.button:  # a dialog button of an older version, which did not say its question
+        ctx.reply(ctx._("This question is already answered. Here is the current one."))
+        await _ask(ctx, attempt)
+        return
+    await _take(ctx, attempt, step, ctx.incoming.text or "")
+
+
+@router.button("qa", roles=STUDENT)
+async def answer_button(ctx: Context) -> None:
+    """qa:<attempt>:<question>:<option number>. Counts only for the question the attempt waits for;
+    it also brings the student back into the test if they had left it."""
+    assert ctx.person is not None
+    args = ctx.args
+    if len(args) != 3 or not all(a.isdigit() for a in args):
+        ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
+        return
+    attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, int(args[0]))
+    step = await _current(ctx, attempt)
+    if attempt is None or step is None:
+        return
+    await ctx.start_dialog("quiz", "answer", attempt_id=attempt.id)
+    if step.question.id != int(args[1]):
+        ctx.reply(ctx._("This question is already answered. Here is the current one."))
+        await _ask(ctx, attempt)
+        return
+    await _take(ctx, attempt, step, args[2])
 
 
 async def quiz_answer(ctx: Context) -> None:
@@ -411,6 +495,10 @@ async def quiz_answer(ctx: Context) -> None:
     attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, int(parts[1]))
     if attempt is None or attempt.finished_at is not None:
         return
+    reason = await quizzes.over(ctx.session, attempt)
+    if reason is not None:
+        await _finish(ctx, attempt, reason)
+        return
     await quizzes.answer(ctx.session, attempt, int(parts[2]), list(answer.option_ids))
     await _ask(ctx, attempt)
 
@@ -418,12 +506,11 @@ async def quiz_answer(ctx: Context) -> None:
 router.quiz_handler = quiz_answer
 
 
-async def _finish(ctx: Context, attempt: TestAttempt) -> None:
-    late = quizzes.out_of_time(attempt)
+async def _finish(ctx: Context, attempt: TestAttempt, reason: str | None = None) -> None:
     grade = await quizzes.finish(ctx.session, attempt)
     if ctx.dialog is not None:
         await ctx.end_dialog()
-    text = ctx._("The time is up.") + " " if late else ""
+    text = ctx._(OVER[reason]) + " " if reason else ""
     text += ctx._(
         "The test is finished: {score} of {max}. It is in the gradebook.",
         score=ctx.t.number(attempt.score or 0),

@@ -12,7 +12,7 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
-from bot.services import assignments, questions, student_scope, submissions
+from bot.services import assignments, questions, quizzes, student_scope, submissions
 from bot.services.submissions import Receipt, Refusal
 from db.base import utcnow
 from db.models import Assignment, Role
@@ -60,12 +60,20 @@ async def show_assignment(ctx: Context, assignment_id: int) -> None:
     if v.text:
         lines += ["", v.text]
     assignment = await ctx.session.get(Assignment, v.id)
-    action = (
-        Button(ctx._("Start the test"), f"quiz:{v.id}")
-        if assignment is not None and assignment.test_id is not None
-        else Button(ctx._("Submit work"), f"sub:{v.id}")
-    )
-    ctx.reply("\n".join(lines), buttons=[[action], menu_row(ctx)])
+    if assignment is None or assignment.test_id is None:
+        ctx.reply("\n".join(lines), buttons=[[Button(ctx._("Submit work"), f"sub:{v.id}")], menu_row(ctx)])
+        return
+    # A test: the button starts an attempt, continues the running one, or is not there when none can start.
+    ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
+    if ended:
+        lines = [quizzes.ended_text(ctx.t, e) for e in ended] + [""] + lines
+    action = await quizzes.start_action(ctx.session, ctx.person.id, v.id)
+    rows = []
+    if action == "continue":
+        rows.append([Button(ctx._("Continue the test"), f"quiz:{v.id}")])
+    elif action == "start":
+        rows.append([Button(ctx._("Start the test"), f"quiz:{v.id}")])
+    ctx.reply("\n".join(lines), buttons=rows + [menu_row(ctx)])
 
 
 @router.button("sub", roles=STUDENT)

@@ -22,12 +22,14 @@ import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.messages import Button, Reply
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.services import notices, review
 from bot.services.notices import assignment_text, group_students, parents_of
 from bot.services.notify import notify
@@ -40,6 +42,7 @@ from db.models import (
     AssignmentStatus,
     ControlType,
     Course,
+    Extension,
     Grade,
     Person,
     PersonRole,
@@ -440,10 +443,34 @@ async def answer(session: AsyncSession, attempt: TestAttempt, question_id: int, 
     return True
 
 
+async def _claim(session: AsyncSession, attempt: TestAttempt) -> bool:
+    """Marks the attempt finished unless someone (another process, the tick) already has: the guarded
+    UPDATE lets exactly one of them score it and tell the student."""
+    now = utcnow()
+    result = await session.execute(
+        update(TestAttempt)
+        .where(TestAttempt.id == attempt.id, TestAttempt.finished_at.is_(None))
+        .values(finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        set_committed_value(attempt, "finished_at", now)
+        return True
+    await session.refresh(attempt)
+    return False
+
+
 async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade:
     """Scores the attempt (unanswered questions count as wrong) and puts the best attempt in the gradebook."""
-    if attempt.finished_at is None:
-        attempt.finished_at = utcnow()
+    if attempt.finished_at is None and not await _claim(session, attempt):
+        # Finished and scored elsewhere meanwhile: its grade stands.
+        done = await session.scalar(
+            select(Grade)
+            .join(Assignment, Assignment.id == Grade.assignment_id)
+            .where(Assignment.test_id == attempt.test_id, Grade.student_id == attempt.student_id)
+        )
+        if done is not None:
+            return done
     questions = (await session.scalars(select(TestQuestion).where(TestQuestion.id.in_(attempt.order)))).all()
     right = set(
         (
@@ -503,3 +530,171 @@ async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: i
             await session.flush()
             return attempt
     return None
+
+
+# -- unfinished attempts: resumed, or finished when their time or the deadline is over ----------------
+
+
+async def running_attempt(session: AsyncSession, student_id: int, assignment_id: int) -> TestAttempt | None:
+    """The student's unfinished attempt at this assignment's test, if any."""
+    return await session.scalar(
+        select(TestAttempt)
+        .join(Assignment, Assignment.test_id == TestAttempt.test_id)
+        .where(
+            Assignment.id == assignment_id,
+            TestAttempt.student_id == student_id,
+            TestAttempt.finished_at.is_(None),
+        )
+        .order_by(TestAttempt.number.desc())
+        .limit(1)
+    )
+
+
+async def over(session: AsyncSession, attempt: TestAttempt) -> str | None:
+    """Why an unfinished attempt can go on no longer: "time" (its time limit), "deadline" (the
+    student's deadline of the assignment) or "closed" (the teacher closed it); None if it can."""
+    if out_of_time(attempt):
+        return "time"
+    assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
+    if assignment is None:
+        return None
+    if assignment.status == AssignmentStatus.closed:
+        return "closed"
+    if await review.deadline_for(session, assignment, attempt.student_id) <= utcnow():
+        return "deadline"
+    return None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """An attempt finished because its time or the deadline was over."""
+
+    attempt: TestAttempt
+    title: str
+    reason: str
+    score: Decimal
+    max_score: int
+
+
+ENDED = {
+    "time": N_(
+        "Your attempt at the test «{title}» is over: the time is up. Score: {score} of {max}; "
+        "questions left unanswered count as wrong."
+    ),
+    "deadline": N_(
+        "Your attempt at the test «{title}» is over: the deadline has passed. Score: {score} of {max}; "
+        "questions left unanswered count as wrong."
+    ),
+    "closed": N_(
+        "Your attempt at the test «{title}» is over: the teacher has closed the test. "
+        "Score: {score} of {max}; questions left unanswered count as wrong."
+    ),
+}
+
+
+def ended_text(t: Translator, ended: Ended) -> str:
+    return t.gettext(ENDED[ended.reason]).format(
+        title=ended.title, score=t.number(ended.score), max=ended.max_score
+    )
+
+
+async def _end(session: AsyncSession, attempt: TestAttempt, reason: str) -> Ended | None:
+    """Finishes an attempt that is over; None if another process finished it first."""
+    if not await _claim(session, attempt):
+        return None
+    await finish(session, attempt)
+    assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
+    assert assignment is not None
+    return Ended(attempt, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
+
+
+async def end_overdue(session: AsyncSession, student_id: int) -> list[Ended]:
+    """Finishes and scores this student's unfinished attempts that are over (when the student comes
+    back: the tests list, an assignment's card, starting the test again)."""
+    attempts = (
+        await session.scalars(
+            select(TestAttempt).where(TestAttempt.student_id == student_id, TestAttempt.finished_at.is_(None))
+        )
+    ).all()
+    out = []
+    for attempt in attempts:
+        reason = await over(session, attempt)
+        if reason is not None and (ended := await _end(session, attempt, reason)) is not None:
+            out.append(ended)
+    return out
+
+
+async def overdue_ids(session: AsyncSession, limit: int = 200) -> list[int]:
+    """Unfinished attempts that may be over: past their time limit, or their assignment is past its
+    deadline (an extension is checked per attempt) or closed."""
+    now = utcnow()
+    rows = await session.scalars(
+        select(TestAttempt.id)
+        .join(Assignment, Assignment.test_id == TestAttempt.test_id)
+        .outerjoin(
+            Extension,
+            (Extension.assignment_id == Assignment.id) & (Extension.student_id == TestAttempt.student_id),
+        )
+        .where(
+            TestAttempt.finished_at.is_(None),
+            (TestAttempt.deadline_at <= now)
+            | (Assignment.status == AssignmentStatus.closed)
+            | ((Assignment.deadline <= now) & ((Extension.deadline.is_(None)) | (Extension.deadline <= now))),
+        )
+        .order_by(TestAttempt.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def end_one(session: AsyncSession, attempt_id: int) -> bool:
+    """Finishes one attempt if it is over, and tells the student the result; idempotent."""
+    attempt = await session.get(TestAttempt, attempt_id)
+    if attempt is None or attempt.finished_at is not None:
+        return False
+    reason = await over(session, attempt)
+    if reason is None:
+        return False
+    ended = await _end(session, attempt, reason)
+    if ended is None:
+        return False
+    await notify(
+        session,
+        [attempt.student_id],
+        lambda t: Reply(ended_text(t, ended)),
+        kind="test_ended",
+        dedupe_prefix=f"testend:{attempt.id}",
+    )
+    return True
+
+
+async def overdue_tick(runtime: Any) -> int:
+    """Finishes and scores attempts whose time or deadline is over, so the grade reaches the gradebook
+    even if the student never comes back. Each attempt in its own transaction; the guarded UPDATE in
+    _claim makes two processes (or the student's own message) finish it once."""
+    async with runtime.sessions() as session:
+        ids = await overdue_ids(session)
+    done = 0
+    for attempt_id in ids:
+        async with runtime.sessions() as session, session.begin():
+            done += await end_one(session, attempt_id)
+    return done
+
+
+async def start_action(session: AsyncSession, student_id: int, assignment_id: int) -> str | None:
+    """What the test's button should offer this student: "continue" while an attempt runs, "start"
+    when one may be started (or the refusal is something the student can act on: admission, identity),
+    None when no attempt can be started any more."""
+    running = await running_attempt(session, student_id, assignment_id)
+    if running is not None and await over(session, running) is None:
+        return "continue"
+    try:
+        await check_start(session, student_id, assignment_id)
+    except QuizError as exc:
+        if exc.reason in ("unknown", "closed", "past", "no_attempts"):
+            return None
+    return "start"
+
+
+async def answered(session: AsyncSession, attempt: TestAttempt) -> int:
+    return (await session.scalar(select(func.count()).where(TestAnswer.attempt_id == attempt.id))) or 0

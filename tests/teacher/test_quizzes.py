@@ -94,9 +94,9 @@ async def test_kazakh_test_built_in_chat_taken_and_graded(
     assert "Тестте 3 сұрақ бар" in texts(replies)
     assert "3 сұрақтың 1-сі" in texts(replies) and labels(replies[-1]) == ["1", "2", "3"]
     assert "1-ден 3 дейін" in texts(await harness.say(student, "бес"))
-    await harness.say(student, "2")  # right
-    await harness.say(student, button="dlg:2")  # wrong: (1, 2) is a tuple
-    replies = await harness.say(student, button="dlg:2")  # right
+    replies = await harness.say(student, "2")  # right
+    replies = await harness.press(student, replies[-1], "2")  # wrong: (1, 2) is a tuple
+    replies = await harness.press(student, replies[-1], "2")  # right
     assert "Тест аяқталды: 100 балдан 66,67" in texts(replies)
 
     grade = await grade_of(demo, "Python: қысқа тест", "Айдана Серікқызы Бекова")
@@ -151,7 +151,7 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
     for _ in range(2):
         shown = texts(replies)
         question = next(q for q in pick if q in shown)
-        replies = await harness.say(anna, button=f"dlg:{number_of(shown, pick[question])}")
+        replies = await harness.press(anna, replies[-1], number_of(shown, pick[question]))
     assert "Тест завершён: 50 из 100" in texts(replies)
 
     replies = await harness.say(teacher, button="tid")
