@@ -61,6 +61,15 @@ async def show_assignment(ctx: Context, assignment_id: int) -> None:
         lines += ["", v.text]
     assignment = await ctx.session.get(Assignment, v.id)
     if assignment is None or assignment.test_id is None:
+        # Offer the button only when handing in can work; otherwise say why it can't.
+        why = (
+            await submissions.refusal(ctx.session, assignment, ctx.person.id, utcnow())
+            if assignment
+            else None
+        )
+        if why is not None:
+            ctx.reply("\n".join(lines + ["", ctx._(REFUSALS[why])]), buttons=[menu_row(ctx)])
+            return
         ctx.reply("\n".join(lines), buttons=[[Button(ctx._("Submit work"), f"sub:{v.id}")], menu_row(ctx)])
         return
     # A test: the button starts an attempt, continues the running one, or is not there when none can start.

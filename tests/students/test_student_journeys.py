@@ -261,3 +261,12 @@ async def test_help_in_the_middle_of_handing_in_keeps_the_draft_going(
         and "часть первая" in (version.text or "")
         and "часть вторая" in (version.text or "")
     )
+
+
+async def test_the_card_offers_handing_in_only_when_it_can_work(demo: Runtime, harness: Harness) -> None:
+    kk = await harness.seat_for(KK_STUDENT)
+    graded = await harness.say(kk, button=f"asg:{await assignment_id(demo, 'Циклдер: 5 есеп')}")
+    assert "Бұл жұмыс бағаланып қойған, оны ауыстыруға болмайды." in texts(graded)
+    assert "Жұмысты тапсыру" not in labels(graded[-1])
+    open_one = await harness.say(kk, button=f"asg:{await assignment_id(demo, 'ER-диаграмма')}")
+    assert "Жұмысты тапсыру" in labels(open_one[-1])
