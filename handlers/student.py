@@ -129,6 +129,11 @@ async def show_grades(ctx: Context) -> None:
     assert ctx.person is not None and ctx.org is not None
     course_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
     courses = await grades_view.course_grades(ctx.session, ctx.person.id, ctx.org.grading_scheme, course_id)
+    if course_id is not None and not courses:  # an old or forged button: not one of the student's courses
+        ctx.reply(
+            ctx._("This course is not yours."), buttons=[[Button(ctx._("Grades"), "grd")], menu_row(ctx)]
+        )
+        return
     rows = [] if course_id else [[Button(c.discipline, f"grd:{c.course_id}")] for c in courses]
     ctx.reply(
         grades_text(ctx.t, courses, ctx._("Your grades"), detailed=course_id is not None),

@@ -15,6 +15,7 @@ from db.base import utcnow
 from db.models import (
     Assignment,
     AssignmentStatus,
+    Course,
     Grade,
     Person,
     Question,
@@ -270,3 +271,13 @@ async def test_the_card_offers_handing_in_only_when_it_can_work(demo: Runtime, h
     assert "Жұмысты тапсыру" not in labels(graded[-1])
     open_one = await harness.say(kk, button=f"asg:{await assignment_id(demo, 'ER-диаграмма')}")
     assert "Жұмысты тапсыру" in labels(open_one[-1])
+
+
+async def test_grades_of_a_course_that_is_not_the_students_are_refused(
+    demo: Runtime, harness: Harness
+) -> None:
+    kk = await harness.seat_for(KK_STUDENT)
+    async with demo.sessions() as session:
+        other = await session.scalar(select(Course.id).where(Course.discipline == "Веб-программирование"))
+    replies = await harness.say(kk, button=f"grd:{other}")
+    assert "Бұл сіздің курсыңыз емес." in texts(replies) and "Бағалар" in labels(replies[-1])
