@@ -435,11 +435,11 @@ def lesson_time(text: str, now: dt.datetime, timezone: str) -> tuple[dt.datetime
         parsed = deadlines.parse(text, now, timezone)
     except deadlines.DeadlineError as exc:
         raise SetupError("when") from exc
+    starts = parsed.moment
+    if starts <= now:  # «кеше», «вчера» without a time: the day itself has passed
+        raise SetupError("past")
     if not parsed.had_time:
         raise SetupError("when")
-    starts = parsed.moment
-    if starts <= now:
-        raise SetupError("past")
     if end_clock is None:
         return starts, starts + DEFAULT_LESSON
     zone = zoneinfo.ZoneInfo(timezone)

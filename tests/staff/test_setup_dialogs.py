@@ -100,6 +100,8 @@ async def test_methodist_sets_up_a_program_group_course_and_lesson_in_kazakh(
     replies = await harness.press(methodist, replies[-1], "Python негіздері")
     replies = await harness.say(methodist, "бір кезде")
     assert "Күн мен уақытты түсінбедім" in texts(replies)
+    assert "Күн мен уақытты түсінбедім" in texts(await harness.say(methodist, "ертең-ау 10:00"))
+    assert "өтіп кетті" in texts(await harness.say(methodist, "кеше 10:00"))  # not tomorrow 10:00
     replies = await harness.say(methodist, "жұма 10:00-11:30")
     replies = await harness.press(methodist, replies[-1], "Онлайн сабақ")
     replies = await harness.say(methodist, "meet.example/x")
@@ -160,6 +162,7 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
     replies = await harness.press(deputy, replies[-1], "Веб-программирование")
     replies = await harness.say(deputy, "01.01.2026 10:00")
     assert "Это время уже прошло" in texts(replies)
+    assert "Это время уже прошло" in texts(await harness.say(deputy, "вчера 18:00"))
     replies = await harness.say(deputy, "понедельник 14:00")
     replies = await harness.press(deputy, replies[-1], "В аудитории")
     replies = await harness.say(deputy, "204")

@@ -94,6 +94,8 @@ async def test_online_lesson_and_attendance(
     await harness.press(kim, replies[-1], "Веб-программирование — ИС-22")
     await harness.say(kim, button="dlg:online")
     assert "уже прошло" in texts(await harness.say(kim, "20.11 10:00"))
+    assert "уже прошло" in texts(await harness.say(kim, "вчера 10:00"))  # not today 10:00
+    assert "Не удалось прочитать" in texts(await harness.say(kim, "завтра-то 10:00"))
     await harness.say(kim, "завтра 10:00")
     assert "https://" in texts(await harness.say(kim, "meet.example"))
     replies = await harness.say(kim, "https://meet.jit.si/web-ustaz")
