@@ -8,9 +8,10 @@ from bot.core.messages import Button
 from bot.core.router import Router
 from bot.i18n import LOCALES, N_
 from bot.labels import LANGUAGE_NAMES, ROLE_NAMES
-from bot.services import invites
+from bot.services import invites, parents
 from bot.services.files import MB, FileRejected
 from bot.services.invites import RedeemOutcome
+from bot.services.parents import LinkOutcome, LinkResult
 from db.models import Role
 
 router = Router()
@@ -72,20 +73,48 @@ async def welcome(ctx: Context) -> None:
 
 
 async def _redeem(ctx: Context, code: str) -> None:
+    from handlers.parent import CHILD_CODE_EXPIRED, CHILD_CODE_USED, LINKED, NOT_A_PARENT, answer_linked
+
+    joined_before = ctx.person is not None
     result = await invites.redeem(ctx.session, code, ctx.account)
     match result.outcome:
+        case RedeemOutcome.joined | RedeemOutcome.already if joined_before and result.child_id:
+            # A joined person linked a child (or had them already): named, the active role kept.
+            assert ctx.person is not None and result.child_id is not None
+            # Only a staff code made for this very parent switches them to parent, as it always did.
+            if ctx.person.active_role in ctx.roles | {Role.parent}:
+                ctx.role = ctx.person.active_role
+            child = await parents.child_of(ctx.session, ctx.person.id, result.child_id)
+            assert child is not None
+            outcome = LinkOutcome.linked if result.outcome is RedeemOutcome.joined else LinkOutcome.already
+            await answer_linked(ctx, LinkResult(outcome, child, result.from_child), menu=True)
         case RedeemOutcome.joined:
             fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
             fresh.replies = ctx.replies
             if fresh.role is not None and result.role is not None:
                 fresh.role = result.role
-            await show_menu(fresh, fresh._("You have joined. Welcome!"))
-        case RedeemOutcome.unknown:
+            greeting = fresh._("You have joined. Welcome!")
+            if result.child_id is not None and fresh.person is not None:
+                child = await parents.child_of(ctx.session, fresh.person.id, result.child_id)
+                if child is not None:
+                    greeting += "\n" + fresh._(LINKED, child=child.name)
+            await show_menu(fresh, greeting)
+        case RedeemOutcome.unknown | RedeemOutcome.already:
             ctx.reply(ctx._("This invite code is not known. Check it and send it again."))
         case RedeemOutcome.used:
-            ctx.reply(ctx._("This invite code has already been used. Ask your organization for a new one."))
+            ctx.reply(
+                ctx._(CHILD_CODE_USED)
+                if result.from_child
+                else ctx._("This invite code has already been used. Ask your organization for a new one.")
+            )
         case RedeemOutcome.expired:
-            ctx.reply(ctx._("This invite code has expired. Ask your organization for a new one."))
+            ctx.reply(
+                ctx._(CHILD_CODE_EXPIRED)
+                if result.from_child
+                else ctx._("This invite code has expired. Ask your organization for a new one.")
+            )
+        case RedeemOutcome.not_parent:
+            ctx.reply(ctx._(NOT_A_PARENT), buttons=[[Button(ctx._("Main menu"), "menu")]])
         case RedeemOutcome.other_person:
             ctx.reply(ctx._("This chat is already joined as another person. Ask your organization for help."))
 
@@ -187,11 +216,46 @@ async def unknown_command(ctx: Context) -> None:
 
 async def fallback(ctx: Context) -> None:
     """Free text or a file with no dialog waiting for it."""
+    if await _child_code(ctx):
+        return
     if ctx.incoming.attachments:
         text = ctx._("To hand in work, open the menu and choose the assignment first; then send the files.")
     else:
         text = ctx._("I did not understand. Choose from the menu, or send /help.")
     ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
+
+
+async def _child_code(ctx: Context) -> bool:
+    """A parent pasting a link code outside «Link a child» (the student's message says they can).
+
+    A student who is not a parent is told why a classmate's code does not work for them;
+    any other text goes on to the usual answer, unless it is exactly a code that is not valid.
+    """
+    from handlers.parent import answer_linked, code_problem
+
+    text = ctx.incoming.text
+    if (
+        ctx.person is None
+        or ctx.incoming.attachments
+        or not text
+        or not invites.looks_like_code(text)
+        or not ctx.has_role(Role.parent, Role.student)
+    ):
+        return False
+    result = await parents.link_with_code(ctx.session, ctx.person, text, ctx.account)
+    if result.child is not None:
+        await answer_linked(ctx, result)
+        return True
+    if Role.parent in ctx.roles:
+        answer = result.outcome is not LinkOutcome.unknown or invites.has_code_shape(text)
+    else:
+        answer = result.outcome in (LinkOutcome.not_parent, LinkOutcome.own_code)
+    if answer:
+        ctx.reply(
+            code_problem(ctx, result.outcome, result.from_child),
+            buttons=[[Button(ctx._("Main menu"), "menu")]],
+        )
+    return answer
 
 
 async def refused(ctx: Context) -> None:

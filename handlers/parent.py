@@ -7,8 +7,9 @@ from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.i18n import N_
+from bot.labels import ROLE_NAMES
 from bot.services import assignments, grades_view, parents
-from bot.services.parents import Child, LinkOutcome
+from bot.services.parents import Child, LinkOutcome, LinkResult
 from db.base import utcnow
 from db.models import Role
 from handlers.student import timetable_buttons, timetable_text
@@ -21,6 +22,27 @@ link_dialog = router.add_dialog(Dialog("link_child", roles=PARENT))
 menus.add(Role.parent, N_("My children"), "kids", order=10)
 menus.add(Role.parent, N_("Link a child"), "klink", order=20)
 menus.add(Role.parent, N_("Notifications"), "ntf", order=60)
+
+LINKED = N_("{child} is linked to you. You will get their notices.")
+ALREADY_LINKED = N_("{child} is already linked to you.")
+SWITCH_TO_PARENT = N_(
+    "You are acting as {role} now: to follow the child, switch to the parent role with /role."
+)
+CODE_UNKNOWN = N_("This invite code is not known. Check it and send it again.")
+ORG_CODE_USED = N_("This invite code has already been used. Ask your organization for a new one.")
+ORG_CODE_EXPIRED = N_("This invite code has expired. Ask your organization for a new one.")
+CHILD_CODE_USED = N_(
+    "This code has already been used. "
+    "Ask your child for a new one: they make it in their menu, «Code for a parent»."
+)
+CHILD_CODE_EXPIRED = N_(
+    "This code has expired. Ask your child for a new one: they make it in their menu, «Code for a parent»."
+)
+NOT_A_PARENT = N_(
+    "This code links a parent to a child, and you have joined as a student. "
+    "If you are also a parent, ask your organization to add you as a parent."
+)
+OWN_CODE = N_("This is your own code for a parent: give it to your parent, and they send it to Ustaz.")
 
 
 def _child_buttons(ctx: Context, child: Child) -> list[list[Button]]:
@@ -110,25 +132,57 @@ async def link_child(ctx: Context) -> None:
 @link_dialog.step("code")
 async def link_code(ctx: Context) -> None:
     assert ctx.person is not None
-    if ctx.incoming.button or not ctx.incoming.text:
+    if ctx.incoming.button:
         await ctx.end_dialog()
         ctx.reply(ctx._("Cancelled."), buttons=[menu_row(ctx)])
         return
-    result = await parents.link_with_code(ctx.session, ctx.person, ctx.incoming.text)
-    match result.outcome:
-        case LinkOutcome.linked | LinkOutcome.already:
-            await ctx.end_dialog()
-            assert result.child is not None
-            ctx.reply(
-                ctx._("{child} is linked to you. You will get their notices.", child=result.child.name),
-                buttons=_child_buttons(ctx, result.child),
-            )
+    if not ctx.incoming.text:  # a photo, a file, a sticker: the code is still awaited
+        ctx.reply(
+            ctx._("Send the code as text: 8 letters and digits."),
+            buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]],
+        )
+        return
+    result = await parents.link_with_code(ctx.session, ctx.person, ctx.incoming.text, ctx.account)
+    if result.child is not None:
+        await ctx.end_dialog()
+        await answer_linked(ctx, result)
+        return
+    ctx.reply(code_problem(ctx, result.outcome, result.from_child))
+
+
+def code_problem(ctx: Context, outcome: LinkOutcome, from_child: bool) -> str:
+    """Why a code linked no child, and what to do."""
+    match outcome:
         case LinkOutcome.used:
-            ctx.reply(ctx._("This invite code has already been used. Ask your organization for a new one."))
+            return ctx._(CHILD_CODE_USED if from_child else ORG_CODE_USED)
         case LinkOutcome.expired:
-            ctx.reply(ctx._("This invite code has expired. Ask your organization for a new one."))
+            return ctx._(CHILD_CODE_EXPIRED if from_child else ORG_CODE_EXPIRED)
+        case LinkOutcome.not_parent:
+            return ctx._(NOT_A_PARENT)
+        case LinkOutcome.own_code:
+            return ctx._(OWN_CODE)
         case _:
-            ctx.reply(ctx._("This invite code is not known. Check it and send it again."))
+            return ctx._(CODE_UNKNOWN)
+
+
+async def answer_linked(ctx: Context, result: LinkResult, *, menu: bool = False) -> None:
+    """The child is (or already was) linked: named, with their card, or the menu if asked.
+
+    The active role is never switched here: someone acting in another role is told about /role.
+    """
+    from handlers.common import show_menu
+
+    child = result.child
+    assert child is not None
+    text = ctx._(LINKED if result.outcome is LinkOutcome.linked else ALREADY_LINKED, child=child.name)
+    ctx.roles = ctx.roles | {Role.parent}  # a teacher linking their own child has just become a parent too
+    if ctx.role is not Role.parent:
+        role = ctx._(ROLE_NAMES[ctx.role]) if ctx.role is not None else ""
+        await show_menu(ctx, text + "\n" + ctx._(SWITCH_TO_PARENT, role=role))
+    elif menu:
+        await show_menu(ctx, text)
+    else:
+        ctx.reply(text, buttons=_child_buttons(ctx, child))
 
 
 @router.button("ack", roles=[Role.parent, Role.student])

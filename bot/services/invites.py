@@ -26,6 +26,8 @@ class RedeemOutcome(enum.StrEnum):
     used = "used"
     expired = "expired"
     other_person = "other_person"  # this account already belongs to someone else
+    already = "already"  # a joined parent sent a child's code: that child was already linked
+    not_parent = "not_parent"  # a student (not a parent) sent a classmate's code
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class RedeemResult:
     outcome: RedeemOutcome
     person_id: int | None = None
     role: Role | None = None
+    child_id: int | None = None  # a parent's code: the child it links
+    from_child: bool = False  # the child made the code (a new one is asked of the child)
 
 
 def new_code() -> str:
@@ -46,6 +50,16 @@ def normalize_code(text: str) -> str:
 def looks_like_code(text: str) -> bool:
     code = normalize_code(text)
     return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+
+
+def has_code_shape(text: str) -> bool:
+    """Exactly a code as we print them (8 letters and digits, in capitals or with a digit), not a word."""
+    text = text.strip()
+    return (
+        len(text) == CODE_LENGTH
+        and looks_like_code(text)
+        and (text.isupper() or any(ch.isdigit() for ch in text))
+    )
 
 
 async def create_invite(
@@ -75,15 +89,18 @@ async def redeem(session: AsyncSession, code: str, account: MessengerAccount) ->
     invite = await session.scalar(select(Invite).where(Invite.code == normalize_code(code)).with_for_update())
     if invite is None:
         return RedeemResult(RedeemOutcome.unknown)
+    from_child = invite.child_id is not None and invite.person_id == invite.child_id
+    if from_child and account.person_id is not None:
+        return await _link_child_code(session, invite, account)
     if invite.used_at is not None:
         # Pressing the same deep link twice from the same account is not an error.
         if invite.used_by_account_id == account.id:
-            return RedeemResult(RedeemOutcome.joined, invite.person_id, invite.role)
-        return RedeemResult(RedeemOutcome.used)
+            return RedeemResult(RedeemOutcome.joined, invite.person_id, invite.role, invite.child_id)
+        return RedeemResult(RedeemOutcome.used, from_child=from_child)
     if invite.expires_at < utcnow():
-        return RedeemResult(RedeemOutcome.expired)
-    if invite.child_id is not None and invite.person_id == invite.child_id:
-        return await _redeem_child_code(session, invite, account)
+        return RedeemResult(RedeemOutcome.expired, from_child=from_child)
+    if from_child:
+        return await _join_with_child_code(session, invite, account)
     if account.person_id is not None and account.person_id != invite.person_id:
         return RedeemResult(RedeemOutcome.other_person)
 
@@ -113,30 +130,37 @@ async def redeem(session: AsyncSession, code: str, account: MessengerAccount) ->
         )
         person.locale = pick_locale(account.language_code, org_locale or "kk")
     await session.flush()
-    return RedeemResult(RedeemOutcome.joined, invite.person_id, invite.role)
+    return RedeemResult(RedeemOutcome.joined, invite.person_id, invite.role, invite.child_id)
 
 
 def deep_link(bot_username: str | None, code: str) -> str:
     return f"https://t.me/{bot_username or 'UstazBot'}?start={code}"
 
 
-async def _redeem_child_code(
+async def _join_with_child_code(
     session: AsyncSession, invite: Invite, account: MessengerAccount
 ) -> RedeemResult:
-    """A code a student made for their parent: links whoever redeems it as that child's parent."""
+    """Someone new redeems a code a student made for their parent: they join as that child's parent."""
     from bot.services import parents
 
-    if account.person_id == invite.child_id:
-        return RedeemResult(RedeemOutcome.unknown)  # the child's own chat: the code is for the parent
-    if account.person_id is None:
-        person_id = await parents.join_with_child_code(session, invite, account)
-    else:
-        person_id = account.person_id
-        invite.used_at = utcnow()
-        invite.used_by_account_id = account.id
-        await parents.link(session, person_id, invite.child_id)  # type: ignore[arg-type]
-    person = await session.get(Person, person_id)
-    assert person is not None
-    person.active_role = Role.parent
+    person_id = await parents.join_with_child_code(session, invite, account)
     await session.flush()
-    return RedeemResult(RedeemOutcome.joined, person_id, Role.parent)
+    return RedeemResult(RedeemOutcome.joined, person_id, Role.parent, invite.child_id, from_child=True)
+
+
+async def _link_child_code(session: AsyncSession, invite: Invite, account: MessengerAccount) -> RedeemResult:
+    """A joined person redeems a child's code: linked as the parent by the parents' rules."""
+    from bot.services import parents
+    from bot.services.parents import LinkOutcome
+
+    person = await session.get(Person, account.person_id)
+    assert person is not None
+    result = await parents.link_with_invite(session, invite, person, account)
+    outcome = {
+        LinkOutcome.linked: RedeemOutcome.joined,
+        LinkOutcome.already: RedeemOutcome.already,
+        LinkOutcome.used: RedeemOutcome.used,
+        LinkOutcome.expired: RedeemOutcome.expired,
+        LinkOutcome.not_parent: RedeemOutcome.not_parent,
+    }.get(result.outcome, RedeemOutcome.unknown)
+    return RedeemResult(outcome, person.id, Role.parent, invite.child_id, from_child=True)
