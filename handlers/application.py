@@ -16,6 +16,7 @@ from bot.labels import files_phrase
 from bot.services import applications, orders
 from bot.services.applications import CATEGORIES, STATUS_NAMES
 from db.models import Order, Role
+from handlers.common import cancel_row
 
 router = Router()
 APPLICANTS = (Role.student, Role.parent)
@@ -57,7 +58,8 @@ async def _ask_category(ctx: Context, student_id: int) -> None:
             "The application (өтініш / заявление) to the head of the organization to study by distance-learning "
             "technologies. Choose the category:"
         ),
-        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORIES.items()],
+        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORIES.items()]
+        + [cancel_row(ctx)],
     )
 
 
@@ -78,7 +80,8 @@ async def category(ctx: Context) -> None:
         return
     await ctx.goto("reason", category=ctx.args[0])
     ctx.reply(
-        ctx._("Write the reason in a few sentences: why you need to study by distance and for how long.")
+        ctx._("Write the reason in a few sentences: why you need to study by distance and for how long."),
+        buttons=[cancel_row(ctx)],
     )
 
 
@@ -94,7 +97,7 @@ async def reason(ctx: Context) -> None:
             "Now send the supporting documents as files or photos (a medical certificate, a reference from the "
             "place of exchange or work...). When all are sent, press «Send the application»."
         ),
-        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))]],
+        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
     )
 
 
@@ -110,7 +113,7 @@ async def _take_files(ctx: Context) -> bool:
             "Received: {files}. Send more, or press «Send the application».",
             files=files_phrase(ctx.t, len(files)),
         ),
-        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))]],
+        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
     )
     return True
 
@@ -123,7 +126,7 @@ async def documents(ctx: Context) -> None:
     if ctx.args != ["send"]:
         ctx.reply(
             ctx._("Send the documents as files or photos, then press «Send the application»."),
-            buttons=[[Button(ctx._("Send the application"), dialog_button("send"))]],
+            buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
         )
         return
     files = ctx.data.get("files", [])
@@ -174,7 +177,7 @@ async def more_documents(ctx: Context) -> None:
             "Send the documents for application No. {number} as files or photos, then press «Send the application».",
             number=app.id,
         ),
-        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))]],
+        buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
     )
 
 

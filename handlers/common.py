@@ -45,6 +45,11 @@ COMMANDS_HELP = N_(
 )
 
 
+def cancel_row(ctx: Context) -> list[Button]:
+    """A «Cancel» button for any dialog: the same as typing /cancel."""
+    return [Button(ctx._("Cancel"), "cancel")]
+
+
 def language_buttons() -> list[list[Button]]:
     return [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LOCALES]]
 
@@ -163,11 +168,14 @@ async def help_(ctx: Context) -> None:
     assert ctx.role is not None
     text = ctx._(HELP_BY_ROLE[ctx.role]) + "\n\n" + ctx._(COMMANDS_HELP)
     if ctx.dialog is not None:  # typed /help in the middle of a step: that step still waits
-        text += "\n\n" + ctx._("You are still in the middle of a step: go on where you were, or send /cancel.")
+        text += "\n\n" + ctx._(
+            "You are still in the middle of a step: go on where you were, or send /cancel."
+        )
     ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
 
 
 @router.command("cancel")
+@router.button("cancel")  # the «Cancel» button a dialog can show (cancel_row)
 async def cancel(ctx: Context) -> None:
     had_dialog = ctx.dialog is not None
     await ctx.end_dialog()

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context], Awaitable[None]]
 DIALOG_BUTTON = "dlg"
-KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands that do not end the dialog in progress
+KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands and buttons that do not end the dialog in progress
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class Router:
             if route is None:
                 await self._call(self.stale_button, ctx)
                 return
-            await self._run(route, ctx, leaves_dialog=True)
+            await self._run(route, ctx, leaves_dialog=action not in KEEPS_DIALOG)
             return
 
         if msg.quiz_answer is not None:

@@ -103,3 +103,19 @@ async def test_kazakh_student_is_asked_for_documents_then_refused(demo: Runtime,
     assert "Құжаттар жеткіліксіз" in texts(told)
     again = await harness.say(head, button=f"sok:{app_id}")
     assert "шешім қабылданған" in texts(again)
+
+
+async def test_an_application_can_be_cancelled_with_its_button_at_any_step(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for("Анна Сергеевна Петрова")
+    replies = await harness.say(student, button="app_new")
+    replies = await harness.press(student, replies[-1], "Отмена")
+    assert "Отменено." in texts(replies)
+    await harness.say(student, button="app_new")
+    await harness.say(student, button="dlg:temporary_health")
+    await harness.say(student, "Сломала ногу, врач запретил ходить два месяца.")
+    replies = await harness.say(student, files=[("spravka.pdf", scan())])
+    replies = await harness.press(student, replies[-1], "Отмена")
+    assert "Отменено." in texts(replies)
+    assert "Ваше заявление №" not in texts(await harness.say(student, button="dlg:send"))
+    async with demo.sessions() as session:
+        assert await session.scalar(select(DistanceApplication)) is None
