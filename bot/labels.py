@@ -1,9 +1,10 @@
-"""Translatable names shown in several places: roles, languages, control types."""
+"""Translatable names shown in several places: roles, languages, control types, application categories
+and statuses, order kinds, and the words of the audit trail."""
 
 from __future__ import annotations
 
 from bot.i18n import N_, Translator
-from db.models import ControlType, ProgramLevel, Role
+from db.models import ApplicationStatus, ControlType, OrderKind, ProgramLevel, Role
 
 ROLE_NAMES = {
     Role.student: N_("student"),
@@ -65,4 +66,109 @@ BASIS_NAMES = {
     "general_secondary": N_("on the basis of general secondary education"),
     "tvet": N_("on the basis of technical and vocational education"),
     "higher": N_("on the basis of higher education"),
+}
+
+
+# 002 item 6, then the organization's own grounds (003 item 1.5): the categories of an application to
+# study by distance, also the grounds of the order that approves it.
+CATEGORIES: dict[str, str] = {
+    "programs": N_("a learner of an educational program (002 item 6.1)"),
+    "special_needs": N_(
+        "special educational needs, including children with disabilities and persons with "
+        "disabilities of groups I and II (002 item 6.2)"
+    ),
+    "exchange": N_("abroad on an exchange program, except Bolashak scholars (002 item 6.3)"),
+    "business_trip": N_("on a long business trip abroad, more than 2 months (002 item 6.4)"),
+    "academic_mobility": N_("an academic mobility program (002 item 6.5)"),
+    "penitentiary": N_("serving a sentence (002 item 6.6)"),
+    "temporary_health": N_("a temporary health limitation that keeps the learner from attending"),
+    "military_service": N_("called up for military service"),
+    "other": N_("another reason"),
+}
+
+APPLICATION_STATUS_NAMES = {
+    ApplicationStatus.draft: N_("draft"),
+    ApplicationStatus.submitted: N_("under review"),
+    ApplicationStatus.more_documents: N_("more documents requested"),
+    ApplicationStatus.approved: N_("approved"),
+    ApplicationStatus.refused: N_("refused"),
+}
+
+ORDER_KIND_NAMES = {
+    OrderKind.distance_learning: N_("study by distance-learning technologies"),
+    OrderKind.admission: N_("admission"),
+    OrderKind.transfer: N_("transfer"),
+    OrderKind.readmission: N_("readmission"),
+    OrderKind.expulsion: N_("expulsion"),
+}
+
+# The basis of an individual study plan (bot/services/study_plans.Basis values).
+STUDY_BASIS_NAMES = {
+    "regular": N_("the educational program"),
+    "academic_mobility": N_("academic mobility"),
+    "double_degree": N_("a double-degree program"),
+    "exchange": N_("an exchange program"),
+}
+
+# The audit trail (bot/services/audit.record): what changed, what was done, which field.
+AUDIT_ENTITY_NAMES = {
+    "grade": N_("grade"),
+    "order": N_("order"),
+    "enrolment": N_("enrolment"),
+    "role": N_("role"),
+    "application": N_("application"),
+    "study_plan": N_("individual study plan"),
+    "certificate": N_("certificate"),
+}
+AUDIT_ACTION_NAMES = {
+    "create": N_("created"),
+    "update": N_("changed"),
+    "delete": N_("deleted"),
+    "release": N_("released"),
+    "submit": N_("submitted"),
+    "add_documents": N_("documents added"),
+    "ask_documents": N_("more documents requested"),
+    "refuse": N_("refused"),
+    "approve": N_("approved"),
+    "sign": N_("signed"),
+    "issue": N_("issued"),
+    # enrolment changes made by an order carry the order's kind
+    **{kind.value: name for kind, name in ORDER_KIND_NAMES.items()},
+}
+AUDIT_FIELD_NAMES = {
+    "status": N_("status"),
+    "order": N_("order"),
+    "number": N_("number"),
+    "kind": N_("kind"),
+    "student_id": N_("student"),
+    "person_id": N_("person"),
+    "person": N_("person"),
+    "issued_on": N_("date"),
+    "grounds": N_("grounds"),
+    "grounds_key": N_("grounds"),
+    "group_id": N_("group"),
+    "group": N_("group"),
+    "enrolled": N_("enrolled"),
+    "role": N_("role"),
+    "assignment_id": N_("assignment"),
+    "score": N_("score"),
+    "released": N_("released to the student"),
+    "reason": N_("reason"),
+    "note": N_("comment"),
+    "comment": N_("comment"),
+    "documents": N_("documents"),
+    "category": N_("category"),
+    "basis": N_("basis"),
+    "credits": N_("credits"),
+    "code": N_("code"),
+    "course": N_("course"),
+}
+# Fields whose values are keys of a label table.
+AUDIT_VALUE_NAMES: dict[str, dict] = {
+    "status": APPLICATION_STATUS_NAMES,
+    "kind": ORDER_KIND_NAMES,
+    "role": ROLE_NAMES,
+    "category": CATEGORIES,
+    "grounds_key": CATEGORIES,
+    "basis": STUDY_BASIS_NAMES,
 }

@@ -263,7 +263,7 @@ async def register_export(ctx: Context) -> None:
     ctx.reply(ctx._("The register of orders is attached."), files=[OutFile(saved.id)], buttons=[_menu(ctx)])
 
 
-ENROLMENT_KINDS = (OrderKind.admission, OrderKind.transfer, OrderKind.readmission, OrderKind.expulsion)
+ENROLMENT_KINDS = orders.ENROLMENT_KINDS
 
 
 @router.button("sord", roles=SIGN)
@@ -284,12 +284,37 @@ async def order_kind(ctx: Context) -> None:
     ctx.reply(ctx._("Write the student's full name (or a part of it)."))
 
 
+def _refusal(ctx: Context, kind: OrderKind, refused: orders.NotAStudent) -> str:
+    """Why the order may not name this person."""
+    name, what = refused.person.full_name, ctx._(orders.KIND_NAMES[kind])
+    if refused.roles:
+        text = ctx._(
+            "«{name}» is {roles}, not a student: an order on {kind} names only a student.",
+            name=name,
+            roles=orders.roles_phrase(ctx.t, refused.roles),
+            kind=what,
+        )
+    else:
+        text = ctx._(
+            "«{name}» is not enrolled as a student: an order on {kind} names only a student.",
+            name=name,
+            kind=what,
+        )
+    return text
+
+
 @order_dialog.step("student")
 async def order_student(ctx: Context) -> None:
     kind = OrderKind(ctx.data["kind"])
+    # Admission and readmission may name a person who holds no role yet; the check below refuses staff.
     role = None if kind in (OrderKind.admission, OrderKind.readmission) else Role.student
     person = await _pick_person(ctx, "student", role)
     if person is None:
+        return
+    try:
+        await orders.check_enrolment(ctx.session, kind, person)
+    except orders.NotAStudent as refused:
+        ctx.reply(_refusal(ctx, kind, refused) + "\n" + ctx._("Write another name, or /cancel."))
         return
     await ctx.goto("group" if kind is not OrderKind.expulsion else "grounds", student_id=person.id)
     if kind is OrderKind.expulsion:
@@ -313,29 +338,81 @@ async def order_group(ctx: Context) -> None:
     ctx.reply(ctx._("Write the grounds of the order."))
 
 
+SIGN_BUTTON, CANCEL_BUTTON = "sign", "cancel"
+
+
 @order_dialog.step("grounds")
 async def order_grounds(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+    """The grounds typed; the order is shown as it will be signed, and nothing is signed yet."""
+    assert ctx.org is not None
     text = (ctx.incoming.text or "").strip()
-    if not text:
+    if not text or ctx.incoming.button:
         ctx.reply(ctx._("Write it as text, please."))
         return
     data = ctx.data
+    kind = OrderKind(data["kind"])
+    student = await ctx.session.get(Person, data["student_id"])
+    group = await ctx.session.get(Group, data["group_id"]) if data.get("group_id") else None
+    assert student is not None
+    await ctx.goto("confirm", grounds=text[:2000])
+    current = await orders.group_name(ctx.session, student.id)
+    decision = ctx._(orders.DECISIONS[kind]).format(
+        student=student.full_name, group=group.name if group else current, from_group=current
+    )
+    lines = [
+        ctx._("Check the order before signing it:"),
+        ctx._("Order: {kind}", kind=ctx._(orders.KIND_NAMES[kind])),
+        ctx._("Number: given on signing, the next in the register"),
+        ctx._("Date: {date}", date=ctx.t.date(orders.today_for(ctx.org))),
+        ctx._("Student: {name}, group {group}", name=student.full_name, group=current),
+        f"1. {decision}",
+        ctx._("Grounds: {grounds}.", grounds=text[:2000]),
+        "",
+        ctx._("Nothing is signed or registered until you press «Sign»."),
+    ]
+    ctx.reply(
+        "\n".join(lines),
+        buttons=[
+            [Button(ctx._("Sign"), dialog_button(SIGN_BUTTON))],
+            [Button(ctx._("Cancel"), dialog_button(CANCEL_BUTTON))],
+        ],
+    )
+
+
+@order_dialog.step("confirm")
+async def order_confirm(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    choice = ctx.args[0] if ctx.incoming.button and ctx.args else None
+    if choice == CANCEL_BUTTON:
+        await ctx.end_dialog()
+        ctx.reply(
+            ctx._("The order is not signed: nothing was entered in the register."), buttons=[_menu(ctx)]
+        )
+        return
+    if choice != SIGN_BUTTON:
+        ctx.reply(ctx._("Press «Sign» or «Cancel»."))
+        return
+    data = ctx.data
+    kind = OrderKind(data["kind"])
     student = await ctx.session.get(Person, data["student_id"])
     group = await ctx.session.get(Group, data["group_id"]) if data.get("group_id") else None
     assert student is not None
     await ctx.end_dialog()
-    issued = await orders.issue_enrolment_order(
-        ctx.session,
-        ctx.runtime.files,
-        org=ctx.org,
-        kind=OrderKind(data["kind"]),
-        student=student,
-        head=ctx.person,
-        head_roles=list(ctx.roles),
-        grounds=text,
-        group=group,
-    )
+    try:
+        issued = await orders.issue_enrolment_order(
+            ctx.session,
+            ctx.runtime.files,
+            org=ctx.org,
+            kind=kind,
+            student=student,
+            head=ctx.person,
+            head_roles=list(ctx.roles),
+            grounds=data["grounds"],
+            group=group,
+        )
+    except orders.NotAStudent as refused:  # the person's roles changed since the preview
+        ctx.reply(_refusal(ctx, kind, refused), buttons=[_menu(ctx)])
+        return
     ctx.reply(
         ctx._(
             "Order No. {number} of {date} is signed and entered in the register.",
@@ -401,23 +478,7 @@ async def audit_trail(ctx: Context) -> None:
             id=verdict.broken_id,
         )
     records = await audit.history(ctx.session, organization_id=ctx.org.id, limit=15)
-    actors = {
-        p.id: p.full_name
-        for p in await ctx.session.scalars(
-            select(Person).where(Person.id.in_({r.actor_id for r in records if r.actor_id}))
-        )
-    }
-    lines = [head, "", ctx._("Latest changes:")]
-    for r in records:
-        change = ", ".join(
-            f"{k}: {(r.before or {}).get(k, '—')} → {v}"
-            for k, v in (r.after or {}).items()
-            if not isinstance(v, list | dict)
-        )
-        lines.append(
-            f"#{r.id} {ctx.t.datetime(r.at)} — {actors.get(r.actor_id or 0, '—')} — {r.entity} {r.entity_id} "
-            f"{r.action}" + (f" ({change})" if change else "")
-        )
+    lines = [head, "", ctx._("Latest changes:"), *await audit.describe(ctx.session, ctx.t, records)]
     ctx.reply("\n".join(lines)[:3900], buttons=[_menu(ctx)])
 
 

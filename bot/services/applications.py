@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot import labels
 from bot.core.messages import Button, Reply
 from bot.i18n import N_, Translator
 from bot.services import audit
@@ -29,28 +30,9 @@ from db.models import (
     PersonRole,
 )
 
-# 002 item 6, then the organization's own grounds (003 item 1.5).
-CATEGORIES: dict[str, str] = {
-    "programs": N_("a learner of an educational program (002 item 6.1)"),
-    "special_needs": N_(
-        "special educational needs, including children with disabilities and persons with "
-        "disabilities of groups I and II (002 item 6.2)"
-    ),
-    "exchange": N_("abroad on an exchange program, except Bolashak scholars (002 item 6.3)"),
-    "business_trip": N_("on a long business trip abroad, more than 2 months (002 item 6.4)"),
-    "academic_mobility": N_("an academic mobility program (002 item 6.5)"),
-    "penitentiary": N_("serving a sentence (002 item 6.6)"),
-    "temporary_health": N_("a temporary health limitation that keeps the learner from attending"),
-    "military_service": N_("called up for military service"),
-    "other": N_("another reason"),
-}
-STATUS_NAMES = {
-    ApplicationStatus.draft: N_("draft"),
-    ApplicationStatus.submitted: N_("under review"),
-    ApplicationStatus.more_documents: N_("more documents requested"),
-    ApplicationStatus.approved: N_("approved"),
-    ApplicationStatus.refused: N_("refused"),
-}
+# The categories (002 item 6) and statuses live with the other label tables in bot/labels.py.
+CATEGORIES = labels.CATEGORIES
+STATUS_NAMES = labels.APPLICATION_STATUS_NAMES
 OPEN = (ApplicationStatus.submitted, ApplicationStatus.more_documents)
 
 

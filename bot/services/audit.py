@@ -24,8 +24,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator
+from bot.labels import AUDIT_ACTION_NAMES, AUDIT_ENTITY_NAMES, AUDIT_FIELD_NAMES, AUDIT_VALUE_NAMES
 from db.base import utcnow
-from db.models import AuditRecord, Person
+from db.models import AuditRecord, Group, Person
 from db.session import is_postgres
 
 GENESIS = "0" * 64
@@ -172,3 +174,78 @@ async def history(
     if entity is not None:
         query = query.where(AuditRecord.entity == entity)
     return list((await session.scalars(query)).all())
+
+
+# Fields holding the id of a person or a group: shown as the name.
+_PERSON_FIELDS = frozenset({"student_id", "person_id"})
+_PERSON_ENTITIES = frozenset({"enrolment", "role"})  # their entity_id is the person's
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+async def describe(session: AsyncSession, t: Translator, records: list[AuditRecord]) -> list[str]:
+    """Each record as a line in t's language: names of entities, actions, fields and known values
+    from bot/labels.py, people and groups by name; what no table knows is shown as stored."""
+    _ = t.gettext
+    person_ids: set[int] = set()
+    group_ids: set[int] = set()
+    for r in records:
+        person_ids.add(r.actor_id or 0)
+        if r.entity in _PERSON_ENTITIES:
+            person_ids.add(_int(r.entity_id) or 0)
+        for side in (r.before or {}, r.after or {}):
+            for key, value in side.items():
+                if key in _PERSON_FIELDS:
+                    person_ids.add(_int(value) or 0)
+                elif key == "group_id":
+                    group_ids.add(_int(value) or 0)
+    people = dict(
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(person_ids)))).all()
+    )
+    groups = dict((await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all())
+
+    def value_text(key: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        table = AUDIT_VALUE_NAMES.get(key)
+        if table is not None and value in table:
+            return _(table[value])
+        if key in _PERSON_FIELDS:
+            return people.get(_int(value) or 0, str(value))
+        if key == "group_id":
+            return groups.get(_int(value) or 0, str(value))
+        if key == "issued_on":
+            try:
+                return t.date(dt.date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+        return str(value)
+
+    lines = []
+    for r in records:
+        before, after = r.before or {}, r.after or {}
+        change = ", ".join(
+            f"{_(AUDIT_FIELD_NAMES[k]) if k in AUDIT_FIELD_NAMES else k}: "
+            + (f"{value_text(k, before[k])} → " if k in before else "")
+            + value_text(k, v)
+            for k, v in after.items()
+            if not isinstance(v, list | dict) and not (v in (None, "") and k not in before)
+        )
+        entity = _(AUDIT_ENTITY_NAMES[r.entity]) if r.entity in AUDIT_ENTITY_NAMES else r.entity
+        if r.entity in _PERSON_ENTITIES:
+            ref = people.get(_int(r.entity_id) or 0, f"№{r.entity_id}")
+        else:
+            ref = f"№{r.entity_id}"
+        action = _(AUDIT_ACTION_NAMES[r.action]) if r.action in AUDIT_ACTION_NAMES else r.action
+        lines.append(
+            f"#{r.id} {t.datetime(r.at)} — {people.get(r.actor_id or 0, '—')} — {entity} {ref}: {action}"
+            + (f" ({change})" if change else "")
+        )
+    return lines

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import OutFile, Reply
 from bot.i18n import LOCALES, N_, Translator
+from bot.labels import CATEGORIES, ORDER_KIND_NAMES, ROLE_NAMES
 from bot.services import audit, permissions, study_plans
-from bot.services.applications import CATEGORIES, WrongState
+from bot.services.applications import WrongState
 from bot.services.files import FileStore
 from bot.services.names import initials_surname
 from bot.services.notify import notify
@@ -46,13 +47,7 @@ from db.models import (
     Topic,
 )
 
-KIND_NAMES = {
-    OrderKind.distance_learning: N_("study by distance-learning technologies"),
-    OrderKind.admission: N_("admission"),
-    OrderKind.transfer: N_("transfer"),
-    OrderKind.readmission: N_("readmission"),
-    OrderKind.expulsion: N_("expulsion"),
-}
+KIND_NAMES = ORDER_KIND_NAMES
 SUBJECTS = {
     OrderKind.distance_learning: N_("On permission to study using distance-learning technologies"),
     OrderKind.admission: N_("On admission"),
@@ -69,6 +64,60 @@ DECISIONS = {
     OrderKind.readmission: N_("To readmit {student} to group {group}."),
     OrderKind.expulsion: N_("To expel {student}, a learner of group {group}."),
 }
+
+
+# The orders that change a student's enrolment, and who they may name.
+ENROLMENT_KINDS = (OrderKind.admission, OrderKind.transfer, OrderKind.readmission, OrderKind.expulsion)
+# Admission and readmission may also name a person with no role yet (a student-to-be, or one expelled).
+_ENTERING = (OrderKind.admission, OrderKind.readmission)
+
+
+class NotAStudent(Exception):
+    """An enrolment order names a person who is not a student (a teacher, a parent...)."""
+
+    def __init__(self, person: Person, roles: Sequence[Role]) -> None:
+        super().__init__(person.id, [r.value for r in roles])
+        self.person = person
+        self.roles = tuple(roles)
+
+
+async def roles_of(session: AsyncSession, person_id: int) -> list[Role]:
+    return sorted(
+        set(await session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id))),
+        key=list(Role).index,
+    )
+
+
+async def check_enrolment(session: AsyncSession, kind: OrderKind, person: Person) -> None:
+    """Raises NotAStudent unless the order may name this person.
+
+    Transfer and expulsion name a student; admission and readmission a student or a person with no
+    role at all (a student-to-be, or a former student whose enrolment an expulsion ended).
+    """
+    roles = await roles_of(session, person.id)
+    if Role.student in roles or (kind in _ENTERING and not roles):
+        return
+    raise NotAStudent(person, roles)
+
+
+def roles_phrase(t: Translator, roles: Sequence[Role]) -> str:
+    return ", ".join(t.gettext(ROLE_NAMES[r]) for r in roles)
+
+
+def grounds_text(t: Translator, order: Order) -> str:
+    """The order's grounds in t's language: the category's label, then any free text as typed."""
+    parts = []
+    if order.grounds_key:
+        label = CATEGORIES.get(order.grounds_key)
+        parts.append(t.gettext(label) if label else order.grounds_key)
+    if order.grounds:
+        parts.append(order.grounds)
+    return "; ".join(parts) or "—"
+
+
+def today_for(org: Organization) -> dt.date:
+    """The date in the organization's time zone: an order's date."""
+    return utcnow().astimezone(Translator("kk", org.timezone).tz).date()
 
 
 @dataclass(frozen=True)
@@ -114,14 +163,18 @@ async def issue(
     signer: Person,
     signer_roles: Sequence[Role],
     grounds: str,
+    grounds_key: str | None = None,
     details: dict[str, Any] | None = None,
     application: DistanceApplication | None = None,
     plan: StudyPlan | None = None,
     today: dt.date | None = None,
 ) -> Issued:
-    """Numbers, keeps and records an order; only the head signs (002 item 8)."""
+    """Numbers, keeps and records an order; only the head signs (002 item 8).
+
+    grounds_key: a key of CATEGORIES, translated in each PDF; grounds: free text, printed as typed.
+    """
     permissions.require(signer_roles, Action.sign_orders)
-    today = today or utcnow().astimezone(Translator("kk", org.timezone).tz).date()
+    today = today or today_for(org)
     sequence = await _next_sequence(session, org, today.year)
     details = dict(details or {})
     details.setdefault("group", await group_name(session, student.id))
@@ -133,6 +186,7 @@ async def issue(
         kind=kind,
         student_id=student.id,
         application_id=application.id if application else None,
+        grounds_key=grounds_key,
         grounds=grounds,
         signed_by_id=signer.id,
         details=details,
@@ -169,6 +223,7 @@ async def issue(
             "kind": kind,
             "student_id": student.id,
             "issued_on": today,
+            "grounds_key": grounds_key,
             "grounds": grounds,
             "details": details,
         },
@@ -207,13 +262,13 @@ async def order_document(
             )
         )
     else:
-        doc.para(_("On the basis of: {grounds}. I ORDER:").format(grounds=order.grounds or "—"))
+        doc.para(_("On the basis of: {grounds}. I ORDER:").format(grounds=grounds_text(t, order)))
     decision = _(DECISIONS[order.kind]).format(
         student=student.full_name, group=details.get("group", "—"), from_group=details.get("from_group", "—")
     )
     doc.para(f"1. {decision}")
     if order.kind is OrderKind.distance_learning:
-        doc.para("2. " + _("Grounds: {grounds}.").format(grounds=order.grounds))
+        doc.para("2. " + _("Grounds: {grounds}.").format(grounds=grounds_text(t, order)))
         doc.para(
             "3. "
             + _("To approve the individual study plan (appendix 2) and the individual schedule (appendix 3).")
@@ -320,7 +375,6 @@ async def approve_application(
             raise study_plans.CapExceeded(verdict)
     student = await session.get(Person, application.student_id)
     assert student is not None
-    category = Translator(org.default_locale, org.timezone).gettext(CATEGORIES[application.category])
     issued = await issue(
         session,
         files,
@@ -329,7 +383,8 @@ async def approve_application(
         student=student,
         signer=head,
         signer_roles=head_roles,
-        grounds=category,
+        grounds="",
+        grounds_key=application.category,
         application=application,
         plan=plan,
     )
@@ -375,6 +430,7 @@ async def tell_about_order(
                 "Your application No. {app} is approved. Order No. {number} of {date} allows study by "
                 "distance-learning technologies; the individual study plan and schedule are its appendices."
             ).format(app=order.application_id, number=order.number, date=t.date(order.issued_on))
+        text += "\n" + t.gettext("Grounds: {grounds}.").format(grounds=grounds_text(t, order))
         return Reply(text, files=[OutFile(issued.pdfs[t.locale])])
 
     await notify(session, people, build, kind="order", dedupe_prefix=f"order:{order.id}")
@@ -422,7 +478,7 @@ async def register_xlsx(
             _(KIND_NAMES[o.kind]),
             s or "—",
             (o.details or {}).get("group", ""),
-            o.grounds,
+            grounds_text(t, o),
             g or "—",
         ]
         for o, s, g in reversed(await register(session, organization_id, year=year))
@@ -443,8 +499,14 @@ async def issue_enrolment_order(
     grounds: str,
     group: Group | None = None,
 ) -> Issued:
-    """Admission, transfer, readmission or expulsion: the order, and its effect on the enrolment."""
+    """Admission, transfer, readmission or expulsion: the order, and its effect on the enrolment.
+
+    Raises NotAllowed, or NotAStudent when the person may not be named (see check_enrolment).
+    """
     permissions.require(head_roles, Action.sign_orders)
+    if kind not in ENROLMENT_KINDS:
+        raise ValueError(kind)
+    await check_enrolment(session, kind, student)
     role = await session.scalar(
         select(PersonRole).where(PersonRole.person_id == student.id, PersonRole.role == Role.student)
     )

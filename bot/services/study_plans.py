@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import labels
 from bot.i18n import N_
 from bot.services import audit
 from db.models import (
@@ -45,12 +46,7 @@ class Basis(enum.StrEnum):
     exchange = "exchange"
 
 
-BASIS_NAMES = {
-    Basis.regular: N_("the educational program"),
-    Basis.academic_mobility: N_("academic mobility"),
-    Basis.double_degree: N_("a double-degree program"),
-    Basis.exchange: N_("an exchange program"),
-}
+BASIS_NAMES = {Basis(key): name for key, name in labels.STUDY_BASIS_NAMES.items()}
 
 # Fields of item 19, as a program's `field` may name them.
 RESTRICTED_FIELDS = frozenset(

@@ -61,6 +61,9 @@ class Order(IdMixin, TimestampMixin, Base):
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("distance_application.id", ondelete="SET NULL")
     )
+    # The grounds as data: a category key (bot/labels.CATEGORIES) each PDF and list translates into its
+    # own language, and/or free text as the head typed it (never translated).
+    grounds_key: Mapped[str | None] = mapped_column(String(64))
     grounds: Mapped[str] = mapped_column(Text, default="")
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. from/to group of a transfer

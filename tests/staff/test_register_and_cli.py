@@ -22,7 +22,8 @@ async def transfer(harness: Harness, head) -> list:  # type: ignore[no-untyped-d
     await harness.say(head, button="dlg:transfer")
     replies = await harness.say(head, "Дәулет")
     replies = await harness.press(head, replies[-1], "ИС-22")
-    return await harness.say(head, "Өз өтініші бойынша")
+    await harness.say(head, "Өз өтініші бойынша")
+    return await harness.say(head, button="dlg:sign")
 
 
 async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, harness: Harness) -> None:
@@ -45,7 +46,8 @@ async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, h
     await harness.say(head, button="sord")
     await harness.say(head, button="dlg:expulsion")
     await harness.say(head, "Тоқтаров")
-    replies = await harness.say(head, "Оқу ақысын төлемеген")
+    await harness.say(head, "Оқу ақысын төлемеген")
+    replies = await harness.say(head, button="dlg:sign")
     assert "002/" in texts(replies)
 
     listing = await harness.say(head, button="sreg")
@@ -55,6 +57,7 @@ async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, h
     assert rows[0] == ["Нөмірі", "Күні", "Түрі", "Білім алушы", "Топ", "Негіздеме", "Қол қойған"]
     assert [r[2] for r in rows[1:]] == ["ауыстыру", "оқудан шығару"]
     assert rows[1][3] == "Дәулет Қайратұлы Сейітов" and rows[1][4] == "ИС-22"
+    assert rows[1][5] == "Өз өтініші бойынша"  # the typed grounds, as typed
 
     out = demo.settings.files_dir.parent / "orders.xlsx"
     args = argparse.Namespace(out=out, year=None, org=None, lang="ru")

@@ -1,0 +1,222 @@
+"""Enrolment orders are shown before they are signed, name only students, and print in each language.
+
+The head's journeys in Kazakh and Russian: a preview of the order with «Sign» and «Cancel» (nothing
+is numbered or registered before «Sign»), a teacher refused for admission, the grounds of an approved
+application in the language of each PDF and of the register, and the audit trail in the viewer's words.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.runtime import Runtime
+from db.models import AuditRecord, Order, Person, PersonRole, Role
+from tests.harness import Harness, Seat, labels, texts
+from tests.staff.helpers import button_payload, files_of, pdf_text, xlsx_rows
+from tests.staff.test_applications import apply
+
+HEAD = "Ерлан Маратұлы Жұмабаев"
+KIM = "Екатерина Павловна Ким"  # the only student matching «Ким»; a teacher Сергей Викторович Ким too
+
+# What the head sees, per language.
+SEEN = {
+    "kk": {
+        "expulsion": "оқудан шығару",
+        "admission": "қабылдау",
+        "check": "Қол қоймас бұрын бұйрықты тексеріңіз",
+        "numbered": "қол қойылғанда беріледі",
+        "sign": "Қол қою",
+        "cancel": "Бас тарту",
+        "cancelled": "Бұйрыққа қол қойылмады",
+        "signed": "тізілімге енгізілді",
+        "not_student": "білім алушы емес",
+        "teacher": "педагог",
+        "grounds": "Негіздеме: Оқу ақысын төлемеген.",
+    },
+    "ru": {
+        "expulsion": "отчисление",
+        "admission": "зачисление",
+        "check": "Проверьте приказ перед подписанием",
+        "numbered": "присваивается при подписании",
+        "sign": "Подписать",
+        "cancel": "Отмена",
+        "cancelled": "Приказ не подписан",
+        "signed": "внесён в реестр",
+        "not_student": "а не обучающийся",
+        "teacher": "педагог",
+        "grounds": "Основание: Оқу ақысын төлемеген.",
+    },
+}
+
+
+async def head_in(demo: Runtime, harness: Harness, lang: str) -> Seat:
+    async with demo.sessions() as session, session.begin():
+        head = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head is not None
+        head.locale = lang
+    return await harness.seat_for(HEAD)
+
+
+async def count_orders(demo: Runtime) -> int:
+    async with demo.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Order)) or 0)
+
+
+async def kim_is_student(demo: Runtime) -> bool:
+    async with demo.sessions() as session:
+        role = await session.scalar(
+            select(PersonRole)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(Person.full_name == KIM, PersonRole.role == Role.student)
+        )
+    return role is not None
+
+
+async def expel_kim_preview(harness: Harness, head: Seat, seen: dict[str, str]) -> list:
+    replies = await harness.say(head, button="sord")
+    await harness.press(head, replies[-1], seen["expulsion"])
+    await harness.say(head, "Ким")
+    return await harness.say(head, "Оқу ақысын төлемеген")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_an_expulsion_is_previewed_and_signed_only_on_sign(
+    demo: Runtime, harness: Harness, lang: str
+) -> None:
+    seen = SEEN[lang]
+    head = await head_in(demo, harness, lang)
+
+    preview = await expel_kim_preview(harness, head, seen)
+    shown = texts(preview)
+    assert seen["check"] in shown and seen["numbered"] in shown
+    assert seen["expulsion"] in shown and KIM in shown and "ИС-22" in shown and seen["grounds"] in shown
+    assert labels(preview[-1]) == [seen["sign"], seen["cancel"]]
+    assert "001/" not in shown
+    assert await count_orders(demo) == 0 and await kim_is_student(demo)
+
+    cancelled = await harness.press(head, preview[-1], seen["cancel"])
+    assert seen["cancelled"] in texts(cancelled) and not any(r.files for r in cancelled)
+    assert await count_orders(demo) == 0 and await kim_is_student(demo)
+    # The dialog is over: a late «Sign» on the old preview signs nothing.
+    await harness.say(head, button=button_payload(preview[-1], "dlg:sign"))
+    assert await count_orders(demo) == 0
+
+    preview = await expel_kim_preview(harness, head, seen)
+    typed = await harness.say(head, "иә / да")  # only the buttons sign
+    assert await count_orders(demo) == 0 and seen["sign"] in texts(typed)
+    signed = await harness.press(head, preview[-1], seen["sign"])
+    assert seen["signed"] in texts(signed) and "001/" in texts(signed)
+    assert await count_orders(demo) == 1 and not await kim_is_student(demo)
+    ((_, pdf),) = await files_of(demo, signed)
+    assert KIM in pdf_text(pdf)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_teacher_is_refused_for_admission(demo: Runtime, harness: Harness, lang: str) -> None:
+    seen = SEEN[lang]
+    head = await head_in(demo, harness, lang)
+    replies = await harness.say(head, button="sord")
+    await harness.press(head, replies[-1], seen["admission"])
+    choices = await harness.say(head, "Ким")
+    assert "Сергей Викторович Ким" in labels(choices[-1])
+    refused = await harness.press(head, choices[-1], "Сергей Викторович Ким")
+    assert seen["not_student"] in texts(refused) and seen["teacher"] in texts(refused)
+    assert "Сергей Викторович Ким" in texts(refused)
+    assert not refused[-1].buttons or "ИС-22" not in labels(refused[-1])  # no group asked: no way on
+    # The dialog still waits for a name: a student is taken and the order previewed.
+    groups = await harness.say(head, "Екатерина Павловна")
+    await harness.press(head, groups[-1], "ИС-22")
+    preview = await harness.say(head, "Өтініші бойынша / По заявлению")
+    assert seen["admission"] in texts(preview) and KIM in texts(preview)
+    await harness.press(head, preview[-1], seen["cancel"])
+    async with demo.sessions() as session:
+        teacher_roles = set(
+            await session.scalars(
+                select(PersonRole.role)
+                .join(Person, Person.id == PersonRole.person_id)
+                .where(Person.full_name == "Сергей Викторович Ким")
+            )
+        )
+    assert teacher_roles == {Role.teacher}
+    assert await count_orders(demo) == 0
+
+
+async def test_grounds_of_an_approved_application_are_in_each_language(
+    demo: Runtime, harness: Harness
+) -> None:
+    head = await harness.seat_for(HEAD)
+    student = await harness.seat_for("Анна Сергеевна Петрова")  # writes in Russian
+    await apply(harness, student)
+    payload = button_payload((await harness.received(head))[-1], "sap:")
+    signed = await harness.say(head, button=payload.replace("sap:", "sok:"))
+
+    ((_, kk_pdf),) = await files_of(demo, signed)
+    kk_text = " ".join(pdf_text(kk_pdf).split())
+    assert "2. Негіздеме: денсаулық мүмкіндіктерінің уақытша шектелуі" in kk_text
+
+    got = await harness.received(student)
+    assert "Основание: временное ограничение по здоровью" in texts(got)
+    ((_, ru_pdf),) = await files_of(demo, got)
+    ru_text = " ".join(pdf_text(ru_pdf).split())
+    assert "2. Основание: временное ограничение по здоровью, не позволяющее посещать занятия" in ru_text
+    assert "денсаулық" not in ru_text
+
+    exported = await harness.say(head, button="sregx")
+    rows = xlsx_rows((await files_of(demo, exported))[0][1])
+    assert rows[1][5].startswith("денсаулық мүмкіндіктерінің уақытша шектелуі")
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head_person is not None
+        head_person.locale = "ru"
+    exported = await harness.say(head, button="sregx")
+    rows = xlsx_rows((await files_of(demo, exported))[0][1])
+    assert rows[0][5] == "Основание" and rows[1][5].startswith("временное ограничение по здоровью")
+
+
+RAW_CODES = (
+    "approve",
+    "submit",
+    "sign",
+    "distance_learning",
+    "temporary_health",
+    "expulsion",
+    "student_id",
+    "status",
+    "kind",
+    "application ",
+    "order ",
+    "enrolment",
+    "group_id",
+    "True",
+    "False",
+)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_audit_trail_speaks_the_viewers_language(
+    demo: Runtime, harness: Harness, lang: str
+) -> None:
+    seen = SEEN[lang]
+    head = await head_in(demo, harness, lang)
+    student = await harness.seat_for("Анна Сергеевна Петрова")
+    await apply(harness, student)
+    payload = button_payload((await harness.received(head))[-1], "sap:")
+    await harness.say(head, button=payload.replace("sap:", "sok:"))
+    preview = await expel_kim_preview(harness, head, seen)
+    await harness.press(head, preview[-1], seen["sign"])
+    async with demo.sessions() as session:
+        actions = set(await session.scalars(select(AuditRecord.action)))
+    assert {"submit", "approve", "sign", "expulsion"} <= actions  # the codes are in the data...
+
+    trail = texts(await harness.say(head, button="saud"))
+    for code in RAW_CODES:  # ...and not in what the head reads
+        assert code not in trail, code
+    words = {
+        "kk": ["өтініш", "мақұлданды", "бұйрық", "қол қойылды", "қашықтықтан", "оқудан шығару"],
+        "ru": ["заявление", "одобрено", "приказ", "подписан", "дистанционным", "отчисление"],
+    }[lang]
+    for word in words:
+        assert word in trail, word
+    # People by name, not by id.
+    assert "Анна Сергеевна Петрова" in trail and KIM in trail and HEAD in trail
