@@ -147,7 +147,8 @@ async def questions(ctx: Context) -> None:
     ctx.reply(
         ctx._("Questions waiting for an answer, the oldest first:"),
         buttons=[
-            [Button(f"{student} · {(q.text or '')[:40]}", f"tqs:{q.id}")] for q, student, _ in waiting[:20]
+            [Button(f"{student} · {(q.text or '')[:40] or '📎'}", f"tqs:{q.id}")]  # a file only: a clip
+            for q, student, _ in waiting[:20]
         ]
         + [menu_row(ctx)],
     )
