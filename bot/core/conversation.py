@@ -244,7 +244,9 @@ def _touch(account: MessengerAccount, incoming: Incoming) -> None:
     account.chat_id = incoming.chat_id
     account.last_inbound_at = utcnow()
     account.unreachable_at = None  # they wrote to us: reachable again
-    if incoming.language_code:
+    # The messenger's language is a first guess only: a language chosen here (lang:…) is not undone by
+    # the app's settings on the next message.
+    if incoming.language_code and not account.language_code:
         account.language_code = incoming.language_code
     if incoming.display_name:
         account.display_name = incoming.display_name

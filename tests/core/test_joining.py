@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import select
 
+from bot import inbox
+from bot.core.messages import Incoming
 from bot.runtime import Runtime
 from bot.services import invites
 from db.base import utcnow
-from db.models import Invite, MessengerAccount, Person, Role
+from db.models import Channel, Invite, MessengerAccount, Person, Role
 from tests.harness import Harness, labels, texts
 
 
@@ -28,6 +31,13 @@ async def test_a_stranger_is_asked_for_the_code_in_their_language(demo: Runtime,
 
     replies = await harness.say(visitor, button="lang:kk")
     assert "шақыру кодын жіберіңіз" in texts(replies)
+
+    # The next message still says «ru» from the messenger's settings: the choice made here stands.
+    incoming = Incoming(channel=Channel.web, external_user_id=visitor.external_id, chat_id=visitor.external_id,
+                        text="Сәлем", language_code="ru")  # fmt: skip
+    await inbox.accept(demo, incoming, str(uuid.uuid4()))
+    await harness.settle()
+    assert "шақыру кодын жіберіңіз" in texts(await harness.received(visitor))
 
 
 async def test_typed_code_joins_and_shows_the_menu(demo: Runtime, harness: Harness) -> None:
