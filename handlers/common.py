@@ -291,7 +291,8 @@ async def file_rejected(ctx: Context, exc: FileRejected) -> None:
             "The file «{name}» is of a type Ustaz does not accept. Send a PDF, a document, a photo, audio or video.",
             name=exc.name,
         )
-    ctx.reply(text)
+    # The dialog goes on (the file was not taken): its buttons come again, no need to scroll up.
+    ctx.reply(text, buttons=ctx.runtime.conversation.router.buttons_again(ctx))
 
 
 router.unknown_command = unknown_command

@@ -20,7 +20,7 @@ from handlers.student_views import STATE_NAMES, menu_row
 
 router = Router()
 STUDENT = [Role.student]
-submit = router.add_dialog(Dialog("submit", roles=STUDENT))
+submit = router.add_dialog(Dialog("submit", roles=STUDENT, buttons_again=lambda ctx: _collect_buttons(ctx)))
 ask_dialog = router.add_dialog(Dialog("ask", roles=STUDENT))
 
 REFUSALS = {

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.context import Context
+from bot.core.messages import Button
 from db.models import Role
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,17 @@ def _roles(roles: Iterable[Role] | None) -> frozenset[Role] | None:
 class Dialog:
     """A multi-step conversation: each step handler reads the input and moves on with ctx.goto()."""
 
-    def __init__(self, name: str, roles: Iterable[Role] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        roles: Iterable[Role] | None = None,
+        buttons_again: Callable[[Context], list[list[Button]]] | None = None,
+    ) -> None:
         self.name = name
         self.roles = _roles(roles)
         self.steps: dict[str, Handler] = {}
+        # The buttons to show again under an error that interrupts the dialog (a refused file...).
+        self.buttons_again = buttons_again
 
     def step(self, name: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -151,6 +159,11 @@ class Router:
         if leaves_dialog:
             await ctx.end_dialog()
         await route.handler(ctx)
+
+    def buttons_again(self, ctx: Context) -> list[list[Button]]:
+        """What the dialog in progress shows again after an error reply; nothing outside a dialog."""
+        dialog = self.dialogs.get(ctx.dialog.dialog) if ctx.dialog is not None else None
+        return dialog.buttons_again(ctx) if dialog is not None and dialog.buttons_again else []
 
     async def _step(self, ctx: Context) -> None:
         assert ctx.dialog is not None

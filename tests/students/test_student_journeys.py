@@ -281,3 +281,15 @@ async def test_grades_of_a_course_that_is_not_the_students_are_refused(
         other = await session.scalar(select(Course.id).where(Course.discipline == "Веб-программирование"))
     replies = await harness.say(kk, button=f"grd:{other}")
     assert "Бұл сіздің курсыңыз емес." in texts(replies) and "Бағалар" in labels(replies[-1])
+
+
+async def test_a_refused_file_keeps_the_draft_and_its_buttons(demo: Runtime, harness: Harness) -> None:
+    student = await harness.seat_for(RU_STUDENT)
+    a_id = await assignment_id(demo, "Рубежный контроль 1")
+    await harness.say(student, button=f"sub:{a_id}")
+    await harness.say(student, files=[("otvet.pdf", PDF)])
+    refused = await harness.say(student, files=[("virus.exe", b"MZ\x90\x00" + b"\x00" * 60)])
+    assert "не принимаются" in texts(refused)
+    assert {"Подтвердить и сдать", "Отмена"} <= set(labels(refused[-1]))
+    receipt = texts(await harness.press(student, refused[-1], "Подтвердить и сдать"))
+    assert "Квитанция №" in receipt and "otvet.pdf" in receipt and "virus.exe" not in receipt
