@@ -29,6 +29,9 @@ async def pick_person(ctx: Context, next_step: str, role: Role | None = Role.stu
         if person is not None and person.organization_id == ctx.org.id:
             return person
     text = (ctx.incoming.text or "").strip()
+    if not text:  # an old button or a file where a name was expected
+        ctx.reply(ctx._("Write the person's name, or a part of it."))
+        return None
     found = await find_people(ctx, text, role) if len(text) >= 2 else []
     if len(found) == 1:
         return found[0]

@@ -33,6 +33,7 @@ SEEN = {
         "not_student": "білім алушы емес",
         "teacher": "педагог",
         "grounds": "Негіздеме: Оқу ақысын төлемеген.",
+        "write_name": "аты-жөнін немесе оның бір бөлігін жазыңыз",
     },
     "ru": {
         "expulsion": "отчисление",
@@ -46,6 +47,7 @@ SEEN = {
         "not_student": "а не обучающийся",
         "teacher": "педагог",
         "grounds": "Основание: Оқу ақысын төлемеген.",
+        "write_name": "Напишите имя человека или его часть",
     },
 }
 
@@ -124,7 +126,9 @@ async def test_a_teacher_is_refused_for_admission(demo: Runtime, harness: Harnes
     assert seen["not_student"] in texts(refused) and seen["teacher"] in texts(refused)
     assert "Сергей Викторович Ким" in texts(refused)
     assert not refused[-1].buttons or "ИС-22" not in labels(refused[-1])  # no group asked: no way on
-    # The dialog still waits for a name: a student is taken and the order previewed.
+    # The dialog still waits for a name: a file asks for it again; a student is taken, the order previewed.
+    asked = await harness.say(head, files=[("list.pdf", b"%PDF-1.4\n%%EOF\n")])
+    assert seen["write_name"] in texts(asked)
     groups = await harness.say(head, "Екатерина Павловна")
     await harness.press(head, groups[-1], "ИС-22")
     preview = await harness.say(head, "Өтініші бойынша / По заявлению")
