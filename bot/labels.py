@@ -119,6 +119,7 @@ AUDIT_ENTITY_NAMES = {
     "application": N_("application"),
     "study_plan": N_("individual study plan"),
     "certificate": N_("certificate"),
+    "course": N_("course"),
 }
 AUDIT_ACTION_NAMES = {
     "create": N_("created"),
@@ -162,6 +163,7 @@ AUDIT_FIELD_NAMES = {
     "credits": N_("credits"),
     "code": N_("code"),
     "course": N_("course"),
+    "teacher": N_("teacher"),
 }
 # Fields whose values are keys of a label table.
 AUDIT_VALUE_NAMES: dict[str, dict] = {

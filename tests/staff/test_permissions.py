@@ -107,7 +107,7 @@ def test_services_check_the_same_rules() -> None:
     assert all(not permissions.may([Role.student], action) for action in Action)
 
 
-SETUP_BUTTONS = ["sset", "sprog", "sgrp", "scrs", "slsn", "schg", "sterm", "sevt", "sinv", "simpk:calendar"]
+SETUP_BUTTONS = ["sset", "sprog", "sgrp", "scrs", "sced", "slsn", "schg", "sterm", "sevt", "sinv", "simpk:calendar"]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ async def test_setup_duties_follow_the_table(demo: Runtime, harness: Harness) ->
     assert {"sprog", "sgrp", "scrs", "slsn", "schg", "sterm", "sevt"} <= set(offered)
     assert REFUSED["kk"] in texts(await harness.say(methodist, button="sinv"))
     # The head sends invites but neither composes the timetable nor the calendar.
-    for payload in ("sset", "sprog", "slsn", "schg", "sevt"):
+    for payload in ("sset", "sprog", "sced", "slsn", "schg", "sevt"):
         assert REFUSED["kk"] in texts(await harness.say(head, button=payload)), payload
     replies = await harness.say(head, button="sinv")
     assert "WhatsApp Ustaz-ға қосылмаған" in texts(replies)
