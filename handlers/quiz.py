@@ -18,6 +18,7 @@ from bot.labels import CONTROL_TYPE_NAMES
 from bot.services import quizzes
 from bot.services.deadlines import DeadlineError
 from bot.services.quizzes import QuestionDraft, QuizError, TestSettings
+from db.base import utcnow
 from db.models import Assignment, Channel, ControlType, Role, TestAttempt
 from handlers.teaching_ui import (
     choice,
@@ -385,18 +386,23 @@ async def _ask(ctx: Context, attempt: TestAttempt) -> None:
     head = ctx._("Question {n} of {total}", n=step.number, total=step.total)
     many = len(q.correct) > 1
     if ctx.incoming.channel == Channel.telegram and not many:
-        seconds = (
-            int((attempt.deadline_at - attempt.started_at).total_seconds()) if attempt.deadline_at else None
-        )
+        # The poll's countdown shows the time this attempt has left, not the whole limit.
+        seconds = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
         ctx.reply(
             quiz=Quiz(
                 question=f"{head}. {q.text}",
                 options=tuple(step.options),
                 correct_option=step.correct_shown[0],
                 ref=f"qz:{attempt.id}:{q.id}",
-                open_seconds=min(seconds, 600) if seconds else None,
+                open_seconds=min(max(seconds, 5), 600) if seconds else None,
             )
         )
+        return
+    answer = [f"qa:{attempt.id}:{q.id}:{i}" for i in range(1, len(q.options) + 1)]
+    if ctx.incoming.channel == Channel.whatsapp and not many:
+        # WhatsApp numbers the buttons itself: the options are the buttons, listed once.
+        buttons = [[Button(option, payload)] for option, payload in zip(step.options, answer, strict=True)]
+        ctx.reply(f"{head}.\n{q.text}", buttons=buttons)
         return
     lines = [f"{head}.", q.text, ""] + [f"{i}. {option}" for i, option in enumerate(step.options, start=1)]
     if many:
@@ -405,9 +411,7 @@ async def _ask(ctx: Context, attempt: TestAttempt) -> None:
     # cannot answer the question that came after it.
     ctx.reply(
         "\n".join(lines),
-        buttons=[]
-        if many
-        else [[Button(str(i), f"qa:{attempt.id}:{q.id}:{i}") for i in range(1, len(q.options) + 1)]],
+        buttons=[] if many else [[Button(str(i), payload) for i, payload in enumerate(answer, start=1)]],
     )
 
 

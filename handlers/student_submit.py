@@ -148,9 +148,26 @@ async def collect(ctx: Context) -> None:
         if action == "confirm":
             await _confirm(ctx, assignment_id)
         elif action == "cancel":
-            await submissions.discard_draft(ctx.session, assignment_id, ctx.person.id)
-            await ctx.end_dialog()
-            ctx.reply(ctx._("Cancelled. Nothing was handed in."), buttons=[menu_row(ctx)])
+            draft = await submissions.draft_info(ctx.session, assignment_id, ctx.person.id)
+            if draft is not None and (draft.files or draft.text):
+                # What was sent is not thrown away on one press (on WhatsApp a typed "2" is that press).
+                ctx.reply(
+                    ctx._("Throw away what you sent? It has not been handed in.")
+                    + "\n"
+                    + _draft_line(ctx, draft.files, draft.text),
+                    buttons=[
+                        [Button(ctx._("Yes, throw it away"), dialog_button("discard"))],
+                        [Button(ctx._("No, keep it"), dialog_button("keep"))],
+                    ],
+                )
+            else:
+                await _discard(ctx, assignment_id)
+        elif action == "discard":
+            await _discard(ctx, assignment_id)
+        elif action == "keep":
+            ctx.reply(
+                ctx._("Kept. Send more, or press «Confirm and hand in»."), buttons=_collect_buttons(ctx)
+            )
         else:
             ctx.reply(ctx._("This button is no longer active."), buttons=_collect_buttons(ctx))
         return
@@ -170,6 +187,13 @@ async def collect(ctx: Context) -> None:
         + ctx._("Send more, or press «Confirm and hand in»."),
         buttons=_collect_buttons(ctx),
     )
+
+
+async def _discard(ctx: Context, assignment_id: int) -> None:
+    assert ctx.person is not None
+    await submissions.discard_draft(ctx.session, assignment_id, ctx.person.id)
+    await ctx.end_dialog()
+    ctx.reply(ctx._("Cancelled. Nothing was handed in."), buttons=[menu_row(ctx)])
 
 
 async def _confirm(ctx: Context, assignment_id: int) -> None:

@@ -53,6 +53,7 @@ class Conversation:
             return []
         account, person, org, dialog = await self._load(session, incoming)
         ctx = self._context(session, incoming, account, person, org, dialog)
+        step_before = (dialog.dialog, dialog.step) if dialog is not None else None
         try:
             if ctx.person is not None:  # a stranger's files are not kept: they lead to joining only
                 ctx.incoming = await self._take_files(ctx)
@@ -60,6 +61,10 @@ class Conversation:
             await self.on_file_rejected(ctx, exc)
         else:
             await self.router.dispatch(ctx)
+        step_after = (ctx.dialog.dialog, ctx.dialog.step) if ctx.dialog is not None else None
+        if step_before is not None and step_before == step_after and not any(_offers(r) for r in ctx.replies):
+            for reply in ctx.replies:
+                reply.same_step = True
         sender = self.runtime.sender
         claim = sender.reply_claim(account) if handed is not None and sender is not None else None
         for reply in ctx.replies:
@@ -237,6 +242,11 @@ class Conversation:
                 )
             )
         return dataclasses.replace(incoming, attachments=tuple(taken))
+
+
+def _offers(reply: Reply) -> bool:
+    """Whether a reply offers something to press (a link alone is not a choice)."""
+    return reply.quiz is not None or any(not b.url for row in reply.buttons for b in row)
 
 
 def _touch(account: MessengerAccount, incoming: Incoming) -> None:

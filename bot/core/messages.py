@@ -118,6 +118,9 @@ class Reply:
     edit_source: bool = False  # replace the message whose button was pressed, where a channel can
     # Set by the core, not by handlers: the channel's handle of the message to replace (edit_source).
     source_message_id: str | None = None
+    # Set by the core: the dialog still waits at the same step (a re-asked question), so a channel that
+    # numbers the buttons (WhatsApp) keeps the numbers it offered for that step.
+    same_step: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -133,4 +136,5 @@ class Reply:
             else None,
             edit_source=data.get("edit_source", False),
             source_message_id=data.get("source_message_id"),
+            same_step=data.get("same_step", False),
         )

@@ -10,6 +10,7 @@ repeated either: a person never gets the same message twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -26,6 +27,7 @@ from bot.channels.whatsapp import store
 from bot.channels.whatsapp.render import Rendered, render
 from bot.channels.whatsapp.shared_rate import SharedRateLimiter
 from bot.config import Settings
+from bot.core.messages import Button
 from bot.i18n import N_, Translator
 from bot.outbox import (
     MAX_ATTEMPTS,
@@ -140,9 +142,15 @@ class WhatsAppSender:
         async with self.runtime.sessions() as session, session.begin():
             done = await store.sent_parts(session, delivery.outbox_id)
             names = await store.file_names(session, [f.file_name_id for f in delivery.reply.files])
-            rendered = self.render(delivery, names)
-            # Saved before sending, so that a quick "2" already maps to what is on its way.
-            if rendered.choices or delivery.kind == "reply":
+            reply = delivery.reply
+            if delivery.kind != "reply" and await store.in_dialog(session, delivery.account_id):
+                # A notice arriving mid-dialog must not take over the numbers the dialog offered:
+                # it comes without numbered choices (its links stay).
+                reply = dataclasses.replace(reply, buttons=_links_only(reply.buttons), quiz=None)
+            rendered = self.render(dataclasses.replace(delivery, reply=reply), names)
+            # Saved before sending, so that a quick "2" already maps to what is on its way. A reply
+            # offers the numbers for the next answer; a re-asked step keeps the ones it offered.
+            if rendered.choices or (delivery.kind == "reply" and not reply.same_step):
                 await store.remember_choices(session, delivery.account_id, rendered.choices)
         last: str | None = None
         for part, message in enumerate(rendered.messages):
@@ -254,3 +262,8 @@ class WhatsAppSender:
         if exc.code in UNREACHABLE_CODES:
             return Unreachable(detail)
         return Failed(detail, code=str(exc.code) if exc.code else str(exc.status))
+
+
+def _links_only(rows: list[list[Button]]) -> list[list[Button]]:
+    kept = [[b for b in row if b.url] for row in rows]
+    return [row for row in kept if row]

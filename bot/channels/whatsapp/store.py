@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import (
     Channel,
+    DialogState,
     FileName,
     MessengerAccount,
     OutboxMessage,
@@ -60,6 +61,13 @@ async def choices_for_phone(session: AsyncSession, phone: str) -> list[dict[str,
         .where(MessengerAccount.channel == Channel.whatsapp, MessengerAccount.external_id == phone)
     )
     return list(row or [])
+
+
+async def in_dialog(session: AsyncSession, account_id: int) -> bool:
+    """Whether the person is in the middle of a dialog (its step waits for their answer)."""
+    return (
+        await session.scalar(select(DialogState.id).where(DialogState.account_id == account_id)) is not None
+    )
 
 
 async def remember_choices(session: AsyncSession, account_id: int, choices: list[dict[str, Any]]) -> None:

@@ -1,0 +1,78 @@
+"""WhatsApp's numbers belong to the dialog in progress: a notice arriving meanwhile does not take
+them over, a re-asked step keeps them, and a bare «2» typed as an answer never throws work away."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.core.messages import Button, Reply
+from bot.outbox import enqueue
+from db.models import Assignment, DistanceApplication, Submission
+from tests.channels.whatsapp.conftest import WhatsApp, text_of
+from tests.channels.whatsapp.test_whatsapp_channel import JPEG, joined_student
+
+
+def number_of(text: str, label: str) -> str:
+    found = dict((lbl, n) for n, lbl in re.findall(r"^(\d+)\. (.+)$", text, flags=re.M))
+    assert label in found, f"{label!r} not offered in:\n{text}"
+    return found[label]
+
+
+async def open_work(wa: WhatsApp, phone, title: str) -> str:  # type: ignore[no-untyped-def]
+    async with wa.runtime.sessions() as session:
+        assignment_id = await session.scalar(select(Assignment.id).where(Assignment.title == title))
+    form = wa.twilio.inbound_form(phone.number, "", button=(f"sub:{assignment_id}", "Жұмысты тапсыру"))
+    await wa.post("/whatsapp/inbound", form)
+    await wa.settle()
+    return text_of(phone.received())
+
+
+async def test_a_notice_mid_dialog_does_not_take_over_the_numbers(wa: WhatsApp) -> None:
+    phone, person = await joined_student(wa, "kk")
+    await open_work(wa, phone, "ER-диаграмма")
+    collected = text_of(await phone.send("", media=[(JPEG, "image/jpeg")]))
+    confirm = number_of(collected, "Растау және тапсыру")
+    async with wa.runtime.sessions() as session, session.begin():
+        notice = Reply("Жаңа тест жарияланды.", buttons=[[Button("Тестті бастау", "quiz:1")]])
+        await enqueue(session, notice, person_id=person.id, kind="assignment")
+    await wa.settle()
+    shown = text_of(phone.received())
+    assert "Жаңа тест жарияланды." in shown and "Тестті бастау" not in shown  # no numbers of its own
+    receipt = text_of(await phone.send(confirm))
+    assert "Түбіртек №" in receipt
+    async with wa.runtime.sessions() as session:
+        mine = (
+            select(func.count())
+            .select_from(Submission)
+            .join(Assignment, Assignment.id == Submission.assignment_id)
+            .where(Submission.student_id == person.id, Assignment.title == "ER-диаграмма")
+        )
+        assert await session.scalar(mine) == 1
+
+
+async def test_a_re_asked_step_keeps_its_numbers(wa: WhatsApp) -> None:
+    phone, _ = await joined_student(wa, "kk")
+    menu = text_of(await phone.send("/menu"))
+    categories = text_of(await phone.send(number_of(menu, "ҚБТ бойынша оқуға өтініш")))
+    first = re.search(r"^1\. (.+)$", categories, flags=re.M)
+    assert first is not None
+    assert "батырмамен" in text_of(await phone.send("ертең")).lower()  # a typo: the step asks again
+    reason = text_of(await phone.send("1"))  # the category list's «1» still holds
+    assert "себебін" in reason.lower()
+    async with wa.runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DistanceApplication)) == 0
+
+
+async def test_a_bare_number_never_throws_a_draft_away(wa: WhatsApp) -> None:
+    phone, _ = await joined_student(wa, "kk")
+    await open_work(wa, phone, "ER-диаграмма")
+    collected = text_of(await phone.send("", media=[(JPEG, "image/jpeg")]))
+    cancel = number_of(collected, "Бас тарту")
+    asked = text_of(await phone.send(cancel))  # meant as an answer, read as «Cancel»
+    assert "Жіберген нәрселеріңізді өшіру керек пе?" in asked
+    kept = text_of(await phone.send(number_of(asked, "Жоқ, қалдыру")))
+    assert "Сақталды." in kept
+    receipt = text_of(await phone.send(number_of(kept, "Растау және тапсыру")))
+    assert "Түбіртек №" in receipt and ".jpg" in receipt
