@@ -385,7 +385,10 @@ async def _ask(ctx: Context, attempt: TestAttempt) -> None:
     q = step.question
     head = ctx._("Question {n} of {total}", n=step.number, total=step.total)
     many = len(q.correct) > 1
-    if ctx.incoming.channel == Channel.telegram and not many:
+    # A Telegram quiz poll holds 300 characters of question and 100 per option; a longer question is
+    # asked as numbered text rather than cut.
+    fits_poll = len(f"{head}. {q.text}") <= 300 and all(len(o) <= 100 for o in step.options)
+    if ctx.incoming.channel == Channel.telegram and not many and fits_poll:
         # The poll's countdown shows the time this attempt has left, not the whole limit.
         seconds = int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None
         ctx.reply(

@@ -246,14 +246,22 @@ async def assignments(ctx: Context) -> None:
     if ctx.args:
         await show_assignment(ctx, ctx.args[0])
         return
-    rows = await posting.open_assignments(ctx.session, ctx.person.id)
+    rows, total = await posting.open_assignments(ctx.session, ctx.person.id)
     if not rows:
         ctx.reply(ctx._("You have no open assignments."), buttons=[menu_row(ctx)])
         return
     buttons = [
         [Button(f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}", f"tasg:{a.id}")] for a in rows
     ]
-    ctx.reply(ctx._("Your open assignments:"), buttons=buttons + [menu_row(ctx)])
+    text = ctx._("Your open assignments, the nearest deadlines first:")
+    if total > len(rows):
+        text += "\n" + ctx.n_(
+            "{shown} of {n} is shown: close the finished ones to see the rest.",
+            "{shown} of {n} are shown: close the finished ones to see the rest.",
+            total,
+            shown=len(rows),
+        )
+    ctx.reply(text, buttons=buttons + [menu_row(ctx)])
 
 
 async def show_assignment(ctx: Context, assignment_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.menus import menus
-from bot.core.messages import Button, OutFile
+from bot.core.messages import Button, OutFile, shorten
 from bot.core.router import Dialog, Router, dialog_button
 from bot.i18n import N_
 from bot.services import announcing
@@ -100,7 +100,7 @@ async def acknowledgements(ctx: Context) -> None:
         ctx.reply(
             ctx._("Your announcements:"),
             buttons=[
-                [Button(f"{ctx.t.datetime(a.created_at, 'd.MM')} · {a.text[:40]}", f"tacks:{a.id}")]
+                [Button(f"{ctx.t.datetime(a.created_at, 'd.MM')} · {shorten(a.text, 40)}", f"tacks:{a.id}")]
                 for a in mine
             ]
             + [menu_row(ctx)],
@@ -147,7 +147,7 @@ async def questions(ctx: Context) -> None:
     ctx.reply(
         ctx._("Questions waiting for an answer, the oldest first:"),
         buttons=[
-            [Button(f"{student} · {(q.text or '')[:40] or '📎'}", f"tqs:{q.id}")]  # a file only: a clip
+            [Button(f"{student} · {shorten(q.text or '', 40) or '📎'}", f"tqs:{q.id}")]  # a file only: a clip
             for q, student, _ in waiting[:20]
         ]
         + [menu_row(ctx)],

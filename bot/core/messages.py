@@ -109,6 +109,16 @@ class Quiz:
     open_seconds: int | None = None
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters at a word's end, with «…» when something was cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= limit // 2 else cut).rstrip(" ,.;:-—") + "…"
+
+
 @dataclass(slots=True)
 class Reply:
     text: str = ""

@@ -117,12 +117,22 @@ async def close(session: AsyncSession, teacher_id: int, assignment_id: int) -> A
     return assignment
 
 
-async def open_assignments(session: AsyncSession, teacher_id: int) -> list[Assignment]:
-    rows = await session.scalars(
-        select(Assignment)
-        .join(Course, Course.id == Assignment.course_id)
-        .where(Course.teacher_id == teacher_id, Assignment.status == AssignmentStatus.published)
-        .order_by(Assignment.deadline.desc())
-        .limit(20)
-    )
-    return list(rows.all())
+OPEN_SHOWN = 20
+
+
+async def open_assignments(
+    session: AsyncSession, teacher_id: int, now: dt.datetime | None = None
+) -> tuple[list[Assignment], int]:
+    """The teacher's open assignments to show (the coming deadlines, nearest first, then the ones
+    past their deadline, latest first) and how many there are in all."""
+    now = now or utcnow()
+    rows = (
+        await session.scalars(
+            select(Assignment)
+            .join(Course, Course.id == Assignment.course_id)
+            .where(Course.teacher_id == teacher_id, Assignment.status == AssignmentStatus.published)
+        )
+    ).all()
+    coming = sorted((a for a in rows if a.deadline >= now), key=lambda a: a.deadline)
+    past = sorted((a for a in rows if a.deadline < now), key=lambda a: a.deadline, reverse=True)
+    return (coming + past)[:OPEN_SHOWN], len(rows)

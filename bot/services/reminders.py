@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, Reply, shorten
 from bot.i18n import Translator
 from bot.labels import days_phrase, hours_phrase
 from db.base import UTCDateTime, utcnow
@@ -562,7 +562,7 @@ def reminder_reply(
         label = (
             t.gettext("Submit work")
             if len(due) == 1
-            else t.gettext("Submit: {title}").format(title=d.title[:40])
+            else t.gettext("Submit: {title}").format(title=shorten(d.title, 40))
         )
         buttons.append([Button(label, f"sub:{a_id}")])
     for lesson in coming:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.runtime import Runtime
-from db.models import Assignment, AssignmentStatus, ControlType
+from db.base import utcnow
+from db.models import Assignment, AssignmentStatus, ControlType, Course
 from tests.harness import Harness, labels, texts
 from tests.teacher.conftest import PDF
 
@@ -97,7 +98,9 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
     replies = await harness.press(teacher, replies[-1], "Опубликовать")
     assert "Задание отправлено 10 обучающимся и их родителям" in texts(replies)
     assert "Новое задание: Формы и валидация" in texts(await harness.received(student))
-    assert "Анна Сергеевна Петрова: новое задание «Формы и валидация»" in texts(await harness.received(parent))
+    assert "Анна Сергеевна Петрова: новое задание «Формы и валидация»" in texts(
+        await harness.received(parent)
+    )
 
     replies = await harness.press(teacher, replies[-1], "Открыть задание")
     assert "Сдали: 0 из 10" in texts(replies)
@@ -163,3 +166,27 @@ def test_deadlines_typed_in_kazakh_and_russian() -> None:
         assert exc.reason == "past"
     else:
         raise AssertionError("a past deadline was accepted")
+
+
+async def test_many_open_assignments_nearest_deadline_first_and_the_rest_counted(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    async with demo.sessions() as session, session.begin():
+        course = await session.scalar(select(Course).where(Course.discipline == "Веб-программирование"))
+        assert course is not None
+        for n in range(1, 31):
+            session.add(
+                Assignment(
+                    course_id=course.id,
+                    title=f"Лабораторная №{n}",
+                    deadline=utcnow() + dt.timedelta(days=10 + n),
+                    max_score=10,
+                    status=AssignmentStatus.published,
+                )
+            )
+    replies = await harness.say(teacher, button="tasg")
+    shown = labels(replies[-1])
+    assert shown[0].startswith("ER-диаграмма") and shown[1].startswith("Рубежный контроль 1")  # the nearest
+    assert "Лабораторная №1 · " in " ".join(shown) and "Лабораторная №30" not in " ".join(shown)
+    assert "Показано 20 из 33" in texts(replies)

@@ -279,3 +279,38 @@ async def test_each_attempt_sees_the_options_in_its_own_order_and_is_graded_by_m
             await quizzes.finish(session, attempt)
     assert len(orders) > 1, "the options were shuffled"
     assert verdicts == [True, False, True, False, True]
+
+
+async def test_a_question_too_long_for_a_telegram_poll_is_asked_as_text(
+    demo: Runtime, harness: Harness
+) -> None:
+    long_question = "Не выведет программа? " + "x = [i * i for i in range(10)]; " * 10 + "print(sum(x))"
+    async with demo.sessions() as session, session.begin():
+        teacher = await session.scalar(
+            select(Person.id).where(Person.full_name == "Айгүл Сейітқызы Нұрланова")
+        )
+        course_id = await session.scalar(
+            select(Assignment.course_id).where(Assignment.title == "Циклдер: 5 есеп")
+        )
+        student_id = await session.scalar(
+            select(Person.id).where(Person.full_name == "Айдана Серікқызы Бекова")
+        )
+        assert teacher is not None and course_id is not None and student_id is not None
+        question = quizzes.QuestionDraft(long_question, ["285", "45"], [0])
+        settings = quizzes.TestSettings("Ұзын сұрақ", utcnow() + dt.timedelta(days=1), shuffle=False)
+        assignment = await quizzes.create(session, teacher, course_id, [question], settings)
+        session.add(
+            MessengerAccount(channel=Channel.telegram, external_id="778", chat_id="778", person_id=student_id)
+        )
+    incoming = Incoming(
+        channel=Channel.telegram, external_user_id="778", chat_id="778", button=f"quiz:{assignment.id}"
+    )
+    await inbox.accept(demo, incoming, str(uuid.uuid4()))
+    await harness.settle()
+    async with demo.sessions() as session:
+        payloads = (
+            await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == "reply"))
+        ).all()
+    asked = [p for p in payloads if "print(sum(x))" in (p.get("text") or "")]
+    assert asked and not asked[-1].get("quiz"), "the whole question, as text, not a clipped poll"
+    assert len(asked[-1]["buttons"][0]) == 2

@@ -71,6 +71,7 @@ def render(reply: Reply, file_url: Callable[[OutFile], str], hint: str = "") -> 
     """`file_url` gives the public link of a file; `hint` is the translated "answer with a number" line."""
     choices, links = choices_of(reply)
     text = reply.text.strip()
+    links = [line for line in links if line.rsplit(": ", 1)[-1] not in text]  # a link already in the text
     if reply.quiz:
         text = "\n\n".join(t for t in (text, reply.quiz.question.strip()) if t)
     menu = "\n".join(f"{c['n']}. {c['label']}" for c in choices)

@@ -97,6 +97,15 @@ def test_buttons_become_numbered_choices() -> None:
     assert out.choices == KK_CHOICES
 
 
+def test_a_link_already_in_the_text_is_not_repeated() -> None:
+    reply = Reply(
+        text="Онлайн сабақ 10:00-де.\nСілтеме: https://meet.example/py",
+        buttons=[[Button("Сабаққа қосылу", "url", url="https://meet.example/py")]],
+    )
+    (msg,) = render(reply, file_url=lambda f: "").messages
+    assert msg.body.count("https://meet.example/py") == 1
+
+
 def test_quiz_becomes_numbered_options() -> None:
     reply = Reply(quiz=Quiz("Қазақстан тәуелсіздігі қай жылы?", ("1945", "1991"), 1, ref="a7:q3"))
     out = render(reply, file_url=lambda f: "")
