@@ -39,6 +39,22 @@ def files_phrase(t: Translator, n: int) -> str:
     return t.ngettext("{n} file", "{n} files", n).format(n=n)
 
 
+def imported_phrase(t: Translator, created: int, existing: int, *, lessons: bool = False) -> str:
+    """What an import did: new entries and updated ones; for the timetable, new lessons and those that
+    were already in it (each part plural-aware)."""
+    if lessons:
+        new = t.ngettext("{n} new lesson", "{n} new lessons", created)
+        other = t.ngettext(
+            "{n} lesson was already in the timetable", "{n} lessons were already in the timetable", existing
+        )
+    else:
+        new = t.ngettext("{n} new entry", "{n} new entries", created)
+        other = t.ngettext("{n} entry updated", "{n} entries updated", existing)
+    return t.gettext("Imported: {new}, {other}.").format(
+        new=new.format(n=created), other=other.format(n=existing)
+    )
+
+
 PROGRAM_LEVEL_NAMES = {
     ProgramLevel.secondary: N_("secondary education"),
     ProgramLevel.tvet: N_("technical and vocational education"),

@@ -186,12 +186,13 @@ def print_errors(t, result) -> None:  # type: ignore[no-untyped-def]
         file=sys.stderr,
     )
     for err in result.errors:
-        reason = t.gettext(err.message).format(**err.params)
+        reason = err.reason(t.gettext)
         print(t.gettext("Line {line}: {reason}").format(line=err.line, reason=reason), file=sys.stderr)
 
 
 async def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     from bot.i18n import Translator
+    from bot.labels import imported_phrase
     from bot.services import academic_calendar
 
     t = Translator(args.lang)
@@ -201,11 +202,7 @@ async def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     if not result.ok:
         print_errors(t, result)
         return 1
-    print(
-        t.gettext("Imported: {created} new, {existing} updated.").format(
-            created=result.created, existing=result.existing
-        )
-    )
+    print(imported_phrase(t, result.created, result.existing))
     return 0
 
 

@@ -14,7 +14,7 @@ from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, Router, dialog_button
 from bot.i18n import N_
-from bot.labels import ROLE_NAMES
+from bot.labels import ROLE_NAMES, imported_phrase
 from bot.services import academic_calendar, audit, certificates, orders, reports, roster, setup
 from bot.services.pdf import PDF_MIME, Document, render
 from bot.services.permissions import Action, may, roles_for
@@ -161,11 +161,7 @@ async def import_file(ctx: Context) -> None:
     await ctx.end_dialog()
     if kind != "roster":
         ctx.reply(
-            ctx._(
-                "Imported: {created} new, {existing} updated.",
-                created=result.created,
-                existing=result.existing,
-            ),
+            imported_phrase(ctx.t, result.created, result.existing, lessons=kind == "timetable"),
             buttons=[_menu(ctx)],
         )
         return
@@ -177,7 +173,7 @@ def import_errors(ctx: Context, result: ImportResult, limit: int = 20) -> str:
         ctx.n_("Nothing was imported: {n} error.", "Nothing was imported: {n} errors.", len(result.errors))
     ]
     for err in result.errors[:limit]:
-        lines.append(ctx._("Line {line}: {reason}", line=err.line, reason=ctx._(err.message, **err.params)))
+        lines.append(ctx._("Line {line}: {reason}", line=err.line, reason=err.reason(ctx.t.gettext)))
     if len(result.errors) > limit:
         lines.append(ctx._("… and {n} more.", n=len(result.errors) - limit))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ The type is decided from the content, never from the name a person gave the file
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 import os
 from dataclasses import dataclass
@@ -82,13 +83,39 @@ def sniff_mime(data: bytes, name: str = "") -> str | None:
         )
     if data.startswith(b"{\\rtf"):
         return "application/rtf"
-    try:
-        data[:65536].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if b"\x00" in data[:65536]:
+    if not _is_text(data[:65536], name.lower().endswith((".csv", ".txt"))):
         return None
     return "text/csv" if name.lower().endswith(".csv") else "text/plain"
+
+
+# Characters below the space that text files have; any other control character means binary.
+TEXT_CONTROLS = frozenset("\t\n\r\f")
+
+
+def _is_text(head: bytes, table_name: bool) -> bool:
+    """UTF-8 text; for a .csv or .txt name also UTF-16 with a BOM and Windows-1251 (Excel's CSV on
+    Russian Windows), as long as the characters are those of text (no control characters)."""
+    if table_name and head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = codecs.getincrementaldecoder("utf-16")(errors="strict")
+        try:
+            chars = text.decode(head[: len(head) - len(head) % 2], final=False)
+        except UnicodeDecodeError:
+            return False
+        return not any(c < " " and c not in TEXT_CONTROLS for c in chars.lstrip("\ufeff"))
+    if b"\x00" in head:
+        return False
+    try:
+        # not final: the 64 KB cut may fall inside a character
+        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(head, final=False)
+        return True
+    except UnicodeDecodeError:
+        if not table_name:
+            return False
+    try:
+        chars = head.decode("cp1251")
+    except UnicodeDecodeError:  # 0x98 is no character in Windows-1251
+        return False
+    return not any(c < " " and c not in TEXT_CONTROLS for c in chars)
 
 
 def _office_or_zip(data: bytes) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,11 +67,31 @@ E_NO_COLUMNS = N_("the file has no «role» and «full name» columns")
 E_EMPTY = N_("the file has no rows")
 
 
+class Label(str):
+    """A value of an error's params that is itself an English msgid, translated when shown."""
+
+
+class Labels(tuple):
+    """Several msgids, translated and joined with ", " when shown (the columns a file needs)."""
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
     message: str  # an English msgid with {placeholders}
     params: dict[str, Any] = field(default_factory=dict)
+
+    def reason(self, gettext: Callable[[str], str]) -> str:
+        """The reason in the person's language: the message and the params that are labels."""
+
+        def shown(value: Any) -> Any:
+            if isinstance(value, Label):
+                return gettext(value)
+            if isinstance(value, Labels):
+                return ", ".join(gettext(v) for v in value)
+            return value
+
+        return gettext(self.message).format(**{k: shown(v) for k, v in self.params.items()})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ errors cite the line. The timetable's students and parents are told it changed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zoneinfo
 from collections import defaultdict
@@ -17,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
-from bot.i18n import N_, Translator
+from bot.i18n import LOCALES, N_, Translator
+from bot.labels import BASIS_NAMES, FIELD_NAMES, PROGRAM_LEVEL_NAMES
 from bot.services import deadlines, lessons
 from bot.services.notify import notify
-from bot.services.roster import E_EMPTY, ImportResult, RowError, parse_date
+from bot.services.roster import E_EMPTY, ImportResult, Label, Labels, RowError, parse_date
 from bot.services.study_plans import RESTRICTED_FIELDS
-from bot.services.tables import parse_with, read_table
+from bot.services.tables import Row, parse_with, read_table_with_header
 from db.models import (
     AcademicTerm,
     Course,
@@ -79,11 +81,97 @@ LEVELS = {
 BASES = {
     **{
         w: "general_secondary"
-        for w in ("general_secondary", "общее среднее", "жалпы орта", "school", "школа")
+        for w in (
+            "general_secondary",
+            "general secondary",
+            "общее среднее",
+            "общего среднего",
+            "на базе общего среднего",
+            "жалпы орта",
+            "жалпы орта білім",
+            "school",
+            "школа",
+            "мектеп",
+        )
     },
-    **{w: "tvet" for w in ("tvet", "типо", "тжкб")},
-    **{w: "higher" for w in ("higher", "высшее", "жоғары")},
+    **{w: "tvet" for w in ("tvet", "типо", "тжкб", "на базе типо", "тжкб негізінде")},
+    **{
+        w: "higher"
+        for w in ("higher", "высшее", "высшего", "на базе высшего", "жоғары", "жоғары білім", "вуз", "жоо")
+    },
 }
+# A field outside item 19 is written as «other» or left empty.
+OTHER_FIELD = ("other", "another field", "другая", "другое", "иная", "басқа")
+# Timetable modes as people write them; an empty cell is an online lesson.
+MODES = {
+    **{
+        w: LessonMode.online
+        for w in ("", "online", "on-line", "онлайн", "он-лайн", "дистанционно", "қашықтан", "qashyqtan")
+    },
+    **{
+        w: LessonMode.offline
+        for w in (
+            "offline",
+            "off-line",
+            "офлайн",
+            "оффлайн",
+            "офф-лайн",
+            "оф-лайн",
+            "очно",
+            "очный",
+            "очная",
+            "аудитория",
+            "аудиторно",
+            "в аудитории",
+            "бетпе-бет",
+            "бетпе бет",
+            "аудиторияда",
+        )
+    },
+}
+
+
+def _word(text: str) -> str:
+    return " ".join(text.replace("ё", "е").replace("Ё", "Е").split()).lower()
+
+
+@functools.cache
+def _vocabulary() -> tuple[dict[str, str], dict[str, ProgramLevel], dict[str, str]]:
+    """Fields, levels and bases by every word a file may use: the English key and label, and the labels
+    in both catalogs (any case)."""
+    translators = [Translator(locale) for locale in LOCALES]
+
+    def spellings(key: str, label: str) -> list[str]:
+        return [key, key.replace("_", " "), label, *(t.gettext(label) for t in translators)]
+
+    fields = {_word(w): key for key, label in FIELD_NAMES.items() for w in spellings(key, label)}
+    fields.update({_word(w): "" for w in OTHER_FIELD})
+    fields.update({_word(t.gettext("Another field")): "" for t in translators})
+    levels = {_word(w): level for w, level in LEVELS.items()}
+    levels.update(
+        {
+            _word(w): level
+            for level, label in PROGRAM_LEVEL_NAMES.items()
+            for w in spellings(level.value, label)
+        }
+    )
+    bases = {_word(w): basis for w, basis in BASES.items()}
+    bases.update({_word(w): key for key, label in BASIS_NAMES.items() for w in spellings(key, label)})
+    return fields, levels, bases
+
+
+# What a column is called in the errors when the file has no header for it.
+COLUMN_LABELS = {
+    "name": N_("name"),
+    "level": N_("level"),
+    "group": N_("group"),
+    "discipline": N_("discipline"),
+    "credits": N_("credits"),
+    "date": N_("date"),
+    "start": N_("start"),
+    "end": N_("end"),
+}
+MAX_CREDITS = 300
 
 E_MISSING = N_("the «{column}» column is empty")
 E_LEVEL = N_("the level «{value}» is not known (bachelor, master, MBA, TVET...)")
@@ -95,53 +183,92 @@ E_TIME = N_("«{value}» is not a time (09:00)")
 E_DATE = N_("the date «{value}» is not a date (2026-09-01 or 01.09.2026)")
 E_ORDER = N_("the lesson ends before it starts")
 E_NO_COLUMNS_OF = N_("the file needs the columns: {columns}")
+E_FIELD = N_("the field «{value}» is not known: write one of {fields}, or leave it empty for another field")
+E_BASIS = N_("the basis «{value}» is not known (general secondary, TVET, higher)")
+E_BASIS_NEEDED = N_(
+    "a bachelor's or master's program needs its basis (general secondary, TVET, higher): it decides the "
+    "credit cap (002 items 17, 19)"
+)
+E_TERM_UNKNOWN = N_("there is no academic period «{value}»")
+E_CREDITS = N_("the credits «{value}» must be a whole number from 1 to 300")
+E_MODE = N_("the mode «{value}» is not known (online or offline)")
 
 
-def _require(found: set[str], needed: tuple[str, ...], result: ImportResult) -> bool:
-    if set(needed) <= found:
+def _require(found: dict[str, str], needed: tuple[str, ...], result: ImportResult) -> bool:
+    """The file has the columns; else one error naming them in the person's language."""
+    if set(needed) <= found.keys():
         return True
-    result.errors.append(RowError(1, E_NO_COLUMNS_OF, {"columns": ", ".join(needed)}))
+    result.errors.append(RowError(1, E_NO_COLUMNS_OF, {"columns": Labels(COLUMN_LABELS[c] for c in needed)}))
     return False
 
 
+def _column(header: dict[str, str], key: str) -> str | Label:
+    """A column as the file's header wrote it, else its label in the person's language."""
+    return header.get(key) or Label(COLUMN_LABELS[key])
+
+
+def _missing(row: Row, header: dict[str, str], key: str) -> RowError:
+    return RowError(row.line, E_MISSING, {"column": _column(header, key)})
+
+
 def cap_category(level: ProgramLevel, field: str, basis: str) -> CreditCapCategory:
+    """The credit cap of Rules No. 137 (002) a program falls under.
+
+    Item 17: higher education on the basis of general secondary school is not studied by distance,
+    whatever the field; item 19 caps its fields on the basis of higher education; item 20: MBA, EMBA, DBA.
+    """
     if level is ProgramLevel.mba:
         return CreditCapCategory.mba
     if level in (ProgramLevel.emba, ProgramLevel.dba):
         return CreditCapCategory.emba_dba
-    if field in RESTRICTED_FIELDS:
-        return CreditCapCategory.restricted_fields
     if level in (ProgramLevel.bachelor, ProgramLevel.master) and basis == "general_secondary":
         return CreditCapCategory.on_general_secondary
+    if field in RESTRICTED_FIELDS and basis == "higher":
+        return CreditCapCategory.restricted_fields
     return CreditCapCategory.none
 
 
 async def import_programs(session: AsyncSession, org: Organization, data: bytes, name: str) -> ImportResult:
-    rows, found = read_table(data, name, PROGRAM_COLUMNS)
+    rows, header = read_table_with_header(data, name, PROGRAM_COLUMNS)
     result = ImportResult()
-    if not _require(found, ("name", "level"), result):
+    if not _require(header, ("name", "level"), result):
         return result
     if not rows:
         result.errors.append(RowError(1, E_EMPTY))
+    fields, levels, bases = _vocabulary()
     groups = {g.name: g for g in await session.scalars(select(Group).where(Group.organization_id == org.id))}
     checked = []
     for row in rows:
-        level = LEVELS.get(row.get("level").lower())
+        errors = []
         if not row.get("name"):
-            result.errors.append(RowError(row.line, E_MISSING, {"column": "name"}))
-        if level is None:
-            result.errors.append(RowError(row.line, E_LEVEL, {"value": row.get("level")}))
-            continue
+            errors.append(_missing(row, header, "name"))
+        level = levels.get(_word(row.get("level")))
+        if not row.get("level"):
+            errors.append(_missing(row, header, "level"))
+        elif level is None:
+            errors.append(RowError(row.line, E_LEVEL, {"value": row.get("level")}))
+        field = fields.get(_word(row.get("field")), None) if row.get("field") else ""
+        if field is None:
+            errors.append(
+                RowError(
+                    row.line, E_FIELD, {"value": row.get("field"), "fields": Labels(FIELD_NAMES.values())}
+                )
+            )
+        basis = bases.get(_word(row.get("basis"))) if row.get("basis") else ""
+        if basis is None:
+            errors.append(RowError(row.line, E_BASIS, {"value": row.get("basis")}))
+        elif not basis and level in (ProgramLevel.bachelor, ProgramLevel.master):
+            errors.append(RowError(row.line, E_BASIS_NEEDED))
         group_names = [g.strip() for g in row.get("group").split(";") if g.strip()]
         for g in group_names:
             if g not in groups:
-                result.errors.append(RowError(row.line, E_GROUP_UNKNOWN, {"value": g}))
-        checked.append((row, level, group_names))
+                errors.append(RowError(row.line, E_GROUP_UNKNOWN, {"value": g}))
+        result.errors.extend(errors)
+        if not errors and level is not None and field is not None and basis is not None:
+            checked.append((row, level, field, basis, group_names))
     if result.errors:
         return result
-    for row, level, group_names in checked:
-        field = row.get("field").lower().replace(" ", "_")
-        basis = BASES.get(row.get("basis").lower(), "")
+    for row, level, field, basis, group_names in checked:
         program = await session.scalar(
             select(Program).where(Program.organization_id == org.id, Program.name == row.get("name"))
         )
@@ -173,41 +300,44 @@ async def _teachers(session: AsyncSession, org_id: int) -> dict[str, int]:
 
 
 async def import_courses(session: AsyncSession, org: Organization, data: bytes, name: str) -> ImportResult:
-    rows, found = read_table(data, name, COURSE_COLUMNS)
+    rows, header = read_table_with_header(data, name, COURSE_COLUMNS)
     result = ImportResult()
-    if not _require(found, ("group", "discipline", "credits"), result):
+    if not _require(header, ("group", "discipline", "credits"), result):
         return result
     if not rows:
         result.errors.append(RowError(1, E_EMPTY))
     groups = {g.name: g for g in await session.scalars(select(Group).where(Group.organization_id == org.id))}
     teachers = await _teachers(session, org.id)
     terms = {
-        t.name: t
+        _word(t.name): t
         for t in await session.scalars(select(AcademicTerm).where(AcademicTerm.organization_id == org.id))
     }
     checked = []
     for row in rows:
         errors = []
-        for column in ("group", "discipline"):
+        for column in ("group", "discipline", "credits"):
             if not row.get(column):
-                errors.append(RowError(row.line, E_MISSING, {"column": column}))
+                errors.append(_missing(row, header, column))
         if row.get("group") and row.get("group") not in groups:
             errors.append(RowError(row.line, E_GROUP_UNKNOWN, {"value": row.get("group")}))
         teacher = row.get("teacher")
         if teacher and " ".join(teacher.split()).lower() not in teachers:
             errors.append(RowError(row.line, E_TEACHER_UNKNOWN, {"value": teacher}))
-        numbers = {}
-        for column in ("credits", "hours"):
-            value = row.get(column)
-            if value and not value.isdigit():
-                errors.append(RowError(row.line, E_NUMBER, {"value": value}))
-            numbers[column] = int(value) if value.isdigit() else None
+        credits = row.get("credits")
+        if credits and not (credits.isdigit() and 1 <= int(credits) <= MAX_CREDITS):
+            errors.append(RowError(row.line, E_CREDITS, {"value": credits}))
+        hours = row.get("hours")
+        if hours and not hours.isdigit():
+            errors.append(RowError(row.line, E_NUMBER, {"value": hours}))
+        term = terms.get(_word(row.get("term"))) if row.get("term") else None
+        if row.get("term") and term is None:
+            errors.append(RowError(row.line, E_TERM_UNKNOWN, {"value": row.get("term")}))
         result.errors.extend(errors)
         if not errors:
-            checked.append((row, numbers))
+            checked.append((row, int(credits), int(hours) if hours else None, term))
     if result.errors:
         return result
-    for row, numbers in checked:
+    for row, credits, hours, term in checked:
         group = groups[row.get("group")]
         course = await session.scalar(
             select(Course).where(Course.group_id == group.id, Course.discipline == row.get("discipline"))
@@ -220,9 +350,8 @@ async def import_courses(session: AsyncSession, org: Organization, data: bytes, 
             result.existing += 1
         teacher = " ".join(row.get("teacher").split()).lower()
         course.teacher_id = teachers.get(teacher, course.teacher_id)
-        course.credits = numbers["credits"] or 0
-        course.hours = numbers["hours"] or course.hours
-        term = terms.get(row.get("term"))
+        course.credits = credits
+        course.hours = hours or course.hours
         course.term_id = term.id if term else course.term_id
     await session.flush()
     return result
@@ -234,9 +363,11 @@ def _time(text: str) -> dt.time | None:
 
 
 async def import_timetable(session: AsyncSession, org: Organization, data: bytes, name: str) -> ImportResult:
-    rows, found = read_table(data, name, LESSON_COLUMNS)
+    """New lessons are added and announced; a lesson already there (same course and start) is counted in
+    `existing` and left as it is, so sending the same file again changes nothing."""
+    rows, header = read_table_with_header(data, name, LESSON_COLUMNS)
     result = ImportResult()
-    if not _require(found, ("group", "discipline", "date", "start", "end"), result):
+    if not _require(header, ("group", "discipline", "date", "start", "end"), result):
         return result
     if not rows:
         result.errors.append(RowError(1, E_EMPTY))
@@ -270,19 +401,17 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
                 errors.append(RowError(row.line, E_TIME, {"value": value}))
         if start and end and end <= start:
             errors.append(RowError(row.line, E_ORDER))
+        mode = MODES.get(_word(row.get("mode")))
+        if mode is None:
+            errors.append(RowError(row.line, E_MODE, {"value": row.get("mode")}))
         result.errors.extend(errors)
-        if errors or course is None or day is None or start is None or end is None:
+        if errors or course is None or day is None or start is None or end is None or mode is None:
             continue
-        mode = (
-            LessonMode.offline
-            if row.get("mode").lower() in ("offline", "офлайн", "off-line")
-            else LessonMode.online
-        )
         lessons.append(
             Lesson(
                 course_id=course.id,
-                starts_at=dt.datetime.combine(day, start, zone),
-                ends_at=dt.datetime.combine(day, end, zone),
+                starts_at=dt.datetime.combine(day, start, zone).astimezone(dt.UTC),
+                ends_at=dt.datetime.combine(day, end, zone).astimezone(dt.UTC),
                 mode=mode,
                 link=row.get("link") or None,
                 room=row.get("room") or None,
@@ -291,10 +420,30 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
         )
     if result.errors:
         return result
-    session.add_all(lessons)
+    # A group's lesson is the same lesson when its course and start are (an individual one has a student).
+    there = {
+        (course_id, starts.astimezone(dt.UTC))
+        for course_id, starts in (
+            await session.execute(
+                select(Lesson.course_id, Lesson.starts_at).where(
+                    Lesson.course_id.in_({les.course_id for les in lessons}), Lesson.student_id.is_(None)
+                )
+            )
+        ).all()
+    }
+    new = []
+    for lesson in lessons:
+        key = (lesson.course_id, lesson.starts_at)
+        if key in there:
+            result.existing += 1
+            continue
+        there.add(key)
+        new.append(lesson)
+    session.add_all(new)
     await session.flush()
-    result.created = len(lessons)
-    await _announce_timetable(session, org, lessons)
+    result.created = len(new)
+    if new:
+        await _announce_timetable(session, org, new)
     return result
 
 

@@ -48,6 +48,17 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+def decode_text(data: bytes) -> str:
+    """A text table's characters: UTF-8 (with or without a BOM), UTF-16 with a BOM ("Unicode text" of
+    Excel), or Windows-1251 (Excel's CSV on Russian Windows). Raises UnicodeDecodeError."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
 def _raw_rows(data: bytes, name: str) -> list[list[str]]:
     if data[:4] == b"PK\x03\x04":
         try:
@@ -59,12 +70,9 @@ def _raw_rows(data: bytes, name: str) -> list[list[str]]:
         book.close()
         return rows
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1251")  # Excel's CSV on Russian Windows
-        except UnicodeDecodeError as exc:
-            raise TableUnreadable(name) from exc
+        text = decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise TableUnreadable(name) from exc
     # The header line decides the delimiter: Excel writes ";" where the decimal mark is a comma.
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
@@ -87,18 +95,30 @@ def read_table(data: bytes, name: str, aliases: dict[str, Iterable[str]]) -> tup
     `aliases` maps a canonical name to the header spellings accepted for it (any case).
     Empty lines are skipped.
     """
+    rows, header = read_table_with_header(data, name, aliases)
+    return rows, set(header)
+
+
+def read_table_with_header(
+    data: bytes, name: str, aliases: dict[str, Iterable[str]]
+) -> tuple[list[Row], dict[str, str]]:
+    """Like read_table, with each canonical column's header as the file wrote it (for the errors)."""
     raw = _raw_rows(data, name)
     if not raw:
-        return [], set()
+        return [], {}
     lookup = {alias.strip().lower(): key for key, names in aliases.items() for alias in (key, *names)}
     header = [lookup.get(h.strip().lower()) for h in raw[0]]
+    written: dict[str, str] = {}
+    for key, text in zip(header, raw[0], strict=False):
+        if key and key not in written:
+            written[key] = text.strip()
     rows = []
     for index, cells in enumerate(raw[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
         values = {key: cells[i] for i, key in enumerate(header) if key and i < len(cells)}
         rows.append(Row(index, values))
-    return rows, {h for h in header if h}
+    return rows, written
 
 
 def xlsx(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes:

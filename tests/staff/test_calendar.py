@@ -126,7 +126,7 @@ async def test_calendar_import_bad_rows_change_nothing_good_rows_all_land(
     assert (await count(demo, AcademicTerm), await count(demo, CalendarEvent)) == (terms, events)
 
     replies = await harness.say(deputy, files=[("calendar.xlsx", calendar_file(GOOD))])
-    assert "Импортировано: 3 новых, 0 обновлено." in texts(replies)
+    assert "Импортировано: 3 новые записи, 0 записей обновлено." in texts(replies)
     async with demo.sessions() as session:
         term = await session.scalar(
             select(AcademicTerm).where(AcademicTerm.name == f"Весенний семестр {YEAR}")
@@ -151,11 +151,11 @@ async def test_calendar_import_by_cli(demo: Runtime, tmp_path: Path, capsys) -> 
     good.write_bytes(calendar_file(GOOD))
     args = argparse.Namespace(file=good, org=None, lang="ru")
     assert await staff_cli.cmd_calendar(demo.settings, args) == 0
-    assert "Импортировано: 3 новых" in capsys.readouterr().out
+    assert "Импортировано: 3 новые записи, 0 записей обновлено." in capsys.readouterr().out
     assert await count(demo, CalendarEvent) == 2
     # Again: the same entries are updated, not doubled.
     assert await staff_cli.cmd_calendar(demo.settings, args) == 0
-    assert "0 новых, 3 обновлено" in capsys.readouterr().out
+    assert "0 новых записей, 3 записи обновлены" in capsys.readouterr().out
 
 
 async def test_nobody_outside_staff_edits_the_calendar(demo: Runtime, harness: Harness) -> None:

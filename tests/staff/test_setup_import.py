@@ -58,7 +58,7 @@ async def test_methodist_sets_up_programs_courses_and_the_timetable(demo: Runtim
     )
     replies = await upload(harness, methodist, "courses", courses)
     assert "3-жол: «Нет Такого Педагога» педагогі жоқ" in texts(replies)
-    assert "3-жол: «три» бүтін сан емес" in texts(replies)
+    assert "3-жол: «три» кредиттері 1-ден 300-ге дейінгі бүтін сан болуы керек" in texts(replies)
     courses = xlsx(
         [
             (
