@@ -9,7 +9,7 @@
 
 Keys under settings (defaults in DESIGN.md): reminders.{deadline_minutes, lesson_minutes,
 quiet_start, quiet_end, rate_per_second}, grading.{admission_weight, exam_weight,
-admission_threshold, exam_threshold}, digest.{weekday, hour}, order_prefix.
+admission_threshold, exam_threshold}, digest.{weekday (0-6 or a day name), hour (0-23)}, order_prefix.
 """
 
 from __future__ import annotations
