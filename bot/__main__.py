@@ -75,7 +75,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         people = await demo_people(session)
     username = await _bot_username(settings)
     for p in people:
-        link = invites.deep_link(username, p.code) if p.code else "(joined)"
+        link = (invites.deep_link(username, p.code) or f"code {p.code}") if p.code else "(joined)"
         print(f"{p.role.value}\t{p.name}\t{p.locale}\t{p.group or '-'}\t{link}")
     await runtime.engine.dispose()
     return 0
@@ -116,7 +116,11 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
         invite = await invites.create_invite(session, person, role)
         code = invite.code
     print(f"Invite code: {code}")
-    print(f"Telegram: {invites.deep_link(await _bot_username(settings), code)}")
+    link = invites.deep_link(await _bot_username(settings), code)
+    if link:
+        print(f"Telegram: {link}")
+    else:
+        print("Telegram: no bot is configured (USTAZ_TELEGRAM_BOT_USERNAME), so there is no link.")
     print(f"WhatsApp or the web chat: send the code {code}")
     await runtime.engine.dispose()
     return 0

@@ -118,6 +118,43 @@ ORDER_KIND_NAMES = {
     OrderKind.expulsion: N_("expulsion"),
 }
 
+# The kinds of messages in the outbox (notify(kind=...), the reminders, the invites), as the reports
+# name them: a kind not here is shown as it is stored.
+MESSAGE_KIND_NAMES = {
+    "reminder": N_("reminders"),
+    "reminder_deadline": N_("deadline reminders"),
+    "reminder_lesson": N_("lesson reminders"),
+    "invite": N_("invites"),
+    "assignment": N_("new assignments"),
+    "deadline_changed": N_("changed deadlines"),
+    "grade": N_("grades"),
+    "returned": N_("work returned for revision"),
+    "announcement": N_("announcements"),
+    "parent_assignment": N_("new assignments, to parents"),
+    "parent_grade": N_("grades, to parents"),
+    "parent_missed": N_("missed deadlines, to parents"),
+    "parent_digest": N_("weekly digests, to parents"),
+    "question": N_("questions to teachers"),
+    "answer": N_("teachers' answers"),
+    "order": N_("orders"),
+    "application": N_("applications"),
+    "course": N_("course changes"),
+    "absence": N_("absences"),
+    "extension": N_("deadline extensions"),
+    "lesson": N_("lessons"),
+    "plan": N_("individual study plans"),
+    "reply": N_("replies"),
+    "report": N_("reports"),
+    "test_ended": N_("finished tests"),
+    "timetable": N_("timetable changes"),
+}
+
+
+def message_kind(t: Translator, kind: str) -> str:
+    label = MESSAGE_KIND_NAMES.get(kind)
+    return t.gettext(label) if label else kind
+
+
 # The basis of an individual study plan (bot/services/study_plans.Basis values).
 STUDY_BASIS_NAMES = {
     "regular": N_("the educational program"),

@@ -9,7 +9,7 @@
 
 Keys under settings (defaults in DESIGN.md): reminders.{deadline_minutes, lesson_minutes,
 quiet_start, quiet_end, rate_per_second}, grading.{admission_weight, exam_weight,
-admission_threshold, exam_threshold}, digest.{weekday, hour}, order_prefix.
+admission_threshold, exam_threshold}, digest.{weekday (0-6 or a day name), hour (0-23)}, order_prefix.
 """
 
 from __future__ import annotations
@@ -43,12 +43,31 @@ def _locale(value: str) -> str:
     return value
 
 
+def _name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise ValueError("the name must not be empty")
+    if len(name) > 300:
+        raise ValueError("the name is longer than 300 characters")
+    return name
+
+
+def _enum(kind: Any) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(f"one of {', '.join(m.value for m in kind)}") from None
+
+    return parse
+
+
 COLUMNS: dict[str, Callable[[str], Any]] = {
-    "name": str,
-    "kind": OrgKind,
+    "name": _name,
+    "kind": _enum(OrgKind),
     "timezone": _zone,
     "default_locale": _locale,
-    "grading_scheme": GradingScheme,
+    "grading_scheme": _enum(GradingScheme),
 }
 SECTIONS = ("reminders", "grading", "digest", "order_prefix")
 
@@ -82,8 +101,28 @@ def apply(org: Organization, key: str, value: str) -> None:
     org.settings = settings
 
 
+# Day names a person may write for digest.weekday, stored as 0 (Monday) to 6 (Sunday).
+WEEKDAYS: dict[str, int] = {
+    name: i
+    for names in (
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
+        ("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"),
+    )
+    for i, name in enumerate(names)
+}
+DIGEST_KEYS = ("weekday", "hour")
+
+
+def _int_in(value: Any, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+    return value
+
+
 def _check(settings: dict[str, Any]) -> None:
-    """The settings must still be readable by the services that use them."""
+    """The settings must still be readable by the services that use them; day names become numbers."""
     from bot.services.grading_scale import GradingSettings
     from bot.services.reminders import ReminderSettings
 
@@ -92,6 +131,26 @@ def _check(settings: dict[str, Any]) -> None:
         GradingSettings.of(settings)
     except (TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"not a valid value: {exc}") from exc
+    digest = settings.get("digest", {})
+    if not isinstance(digest, dict):
+        raise ValueError('digest must be an object, e.g. {"weekday": 6, "hour": 18}')
+    unknown = sorted(set(digest) - set(DIGEST_KEYS))
+    if unknown:
+        raise ValueError(f"unknown digest key {unknown[0]!r}: {', '.join(DIGEST_KEYS)}")
+    if "weekday" in digest:
+        day = digest["weekday"]
+        if isinstance(day, str):
+            if day.strip().lower() not in WEEKDAYS:
+                raise ValueError(
+                    f"digest.weekday must be 0 (Monday) to 6 (Sunday) or a day's name, not {day!r}"
+                )
+            day = WEEKDAYS[day.strip().lower()]
+        digest["weekday"] = _int_in(day, 0, 6, "digest.weekday (0 Monday ... 6 Sunday)")
+    if "hour" in digest:
+        _int_in(digest["hour"], 0, 23, "digest.hour")
+    prefix = settings.get("order_prefix", "")
+    if not isinstance(prefix, str) or len(prefix) > 20:
+        raise ValueError(f"order_prefix must be text of at most 20 characters, not {prefix!r}")
 
 
 async def cmd_org(settings: Settings, args: argparse.Namespace) -> int:

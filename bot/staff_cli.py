@@ -33,7 +33,12 @@ def extend(sub: argparse._SubParsersAction, command: Callable[[str], Callable[[C
     imp.add_argument("file", type=Path)
     imp.add_argument("--invites", type=Path, help="write the invite list here (.xlsx or .csv)")
     imp.add_argument("--org", type=int, help="the organization's id (default: the first)")
-    imp.add_argument("--lang", choices=["kk", "ru"], default="ru", help="the language of the messages")
+    imp.add_argument(
+        "--lang",
+        choices=["kk", "ru"],
+        default=None,
+        help="the language of the messages and the invite list (default: the organization's)",
+    )
     imp.add_argument(
         "--send", action="store_true", help="send the invites to the people's phones through WhatsApp"
     )
@@ -120,8 +125,9 @@ async def _import(settings: Settings, args: argparse.Namespace, work: Any) -> An
 
 async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
     from bot.i18n import Translator
+    from bot.labels import ROLE_NAMES
     from bot.services import invite_sending, roster
-    from db.models import Organization
+    from db.models import Organization, Role
 
     send = getattr(args, "send", False)
     if send and not settings.whatsapp_enabled:
@@ -130,20 +136,22 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    t = Translator(args.lang)
 
     async def work(session, org_id, data, name):  # type: ignore[no-untyped-def]
         result = await roster.import_roster(session, org_id, data, name)
-        if not (result.ok and send):
-            return result, None
         org = await session.get(Organization, org_id)
+        if not (result.ok and send):
+            return result, None, org.default_locale
         ids = [p.person_id for p in result.people if p.code]
-        return result, await invite_sending.send_invites(session, org, settings.telegram_bot_username, ids)
+        sent = await invite_sending.send_invites(session, org, settings.telegram_bot_username, ids)
+        return result, sent, org.default_locale
 
     outcome = await _import(settings, args, work)
     if isinstance(outcome, int):
         return outcome
-    result, sent = outcome
+    result, sent, org_locale = outcome
+    # The messages and the invite list speak --lang, else the organization's language.
+    t = Translator(args.lang or org_locale)
     if not result.ok:
         print_errors(t, result)
         return 1
@@ -152,13 +160,24 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
             created=result.created, existing=result.existing
         )
     )
-    rows = roster.invite_rows(result.people, settings.telegram_bot_username)
-    header = ["full_name", "role", "group", "code", "telegram"]
+    rows = [
+        [r[0], t.gettext(ROLE_NAMES[Role(r[1])]), *r[2:]]
+        for r in roster.invite_rows(result.people, settings.telegram_bot_username)
+    ]
+    header = [
+        t.gettext("Full name"),
+        t.gettext("Role"),
+        t.gettext("Group"),
+        t.gettext("Invite code"),
+        t.gettext("Telegram link"),
+    ]
+    if not settings.telegram_bot_username:  # no link to someone else's bot: the codes alone
+        header, rows = header[:4], [r[:4] for r in rows]
     if args.invites:
         if args.invites.suffix.lower() == ".xlsx":
             from bot.services.tables import xlsx
 
-            args.invites.write_bytes(xlsx([("Invites", header, rows)]))
+            args.invites.write_bytes(xlsx([(t.gettext("Invites"), header, rows)]))
         else:
             with open(args.invites, "w", newline="", encoding="utf-8") as fh:
                 csv.writer(fh).writerows([header, *rows])

@@ -55,8 +55,11 @@ def language_buttons() -> list[list[Button]]:
 
 
 async def show_menu(ctx: Context, greeting: str | None = None) -> None:
-    if ctx.person is None or ctx.role is None:
+    if ctx.person is None:
         await welcome(ctx)
+        return
+    if ctx.role is None:
+        no_access(ctx)
         return
     rows = [[Button(ctx._(entry.label), entry.action)] for entry in menus.entries(ctx.role)]
     tools = [Button(ctx._("Language"), "lang"), Button(ctx._("Help"), "help")]
@@ -74,6 +77,21 @@ async def welcome(ctx: Context) -> None:
             "To join, send the invite code you received from your organization (8 letters and digits)."
         ),
         buttons=language_buttons(),
+    )
+
+
+def no_access(ctx: Context) -> None:
+    """A person who joined but holds no role any more (expelled, a role taken away)."""
+    assert ctx.person is not None
+    org = ctx.org.name if ctx.org else ""
+    ctx.reply(
+        ctx._(
+            "{name}, you have no access to Ustaz any more: you hold no role in {org} now (for example, "
+            "after an expulsion order). If this is a mistake, contact the organization. With a new "
+            "invite code from it, send the code here.",
+            name=ctx.person.full_name,
+            org=org,
+        )
     )
 
 
@@ -165,7 +183,9 @@ async def menu(ctx: Context) -> None:
 @router.command("help")
 @router.button("help")
 async def help_(ctx: Context) -> None:
-    assert ctx.role is not None
+    if ctx.role is None:
+        no_access(ctx)
+        return
     text = ctx._(HELP_BY_ROLE[ctx.role]) + "\n\n" + ctx._(COMMANDS_HELP)
     if ctx.dialog is not None:  # typed /help in the middle of a step: that step still waits
         text += "\n\n" + ctx._(
@@ -224,6 +244,13 @@ async def unknown_command(ctx: Context) -> None:
 
 async def fallback(ctx: Context) -> None:
     """Free text or a file with no dialog waiting for it."""
+    if ctx.person is not None and ctx.role is None:
+        # Someone left without a role: a new invite code brings them back, anything else is explained.
+        if ctx.incoming.text and not ctx.incoming.attachments and invites.looks_like_code(ctx.incoming.text):
+            await _redeem(ctx, ctx.incoming.text)
+        else:
+            no_access(ctx)
+        return
     if await _child_code(ctx):
         return
     if ctx.incoming.attachments:
@@ -267,6 +294,9 @@ async def _child_code(ctx: Context) -> bool:
 
 
 async def refused(ctx: Context) -> None:
+    if ctx.person is not None and ctx.role is None:
+        no_access(ctx)
+        return
     ctx.reply(
         ctx._("This action is not available in your role."), buttons=[[Button(ctx._("Main menu"), "menu")]]
     )

@@ -143,7 +143,9 @@ async def import_file(ctx: Context) -> None:
         if loaded.mime not in TABLE_MIMES:
             raise TableUnreadable(name)
         if kind == "roster":
-            result = await roster.import_roster(ctx.session, ctx.org.id, data, name, actor_id=ctx.person.id)
+            result = await roster.import_roster(
+                ctx.session, ctx.org.id, data, name, actor_id=ctx.person.id, actor_roles=ctx.roles
+            )
         elif kind == "programs":
             result = await setup.import_programs(ctx.session, ctx.org, data, name)
         elif kind == "courses":
@@ -186,6 +188,8 @@ async def _roster_done(ctx: Context, result: ImportResult) -> None:
     rows = [
         [r[0], ctx._(ROLE_NAMES[Role(r[1])]), *r[2:]] for r in roster.invite_rows(result.people, username)
     ]
+    if not username:  # no link to someone else's bot: the code alone, sent to the organization's Ustaz
+        header, rows = header[:4], [r[:4] for r in rows]
     table = xlsx([(ctx._("Invites"), header, rows)])
     saved = await ctx.runtime.files.save(
         ctx.session, table, ctx._("Invites") + ".xlsx", "document", ctx.person.id, trusted_mime=XLSX_MIME
@@ -195,6 +199,12 @@ async def _roster_done(ctx: Context, result: ImportResult) -> None:
         .para(
             ctx._(
                 "Send the invite code to Ustaz in Telegram, WhatsApp or the web chat, or open the Telegram link."
+            )
+            if username
+            else ctx._(
+                "Send the invite code to the Ustaz of {org} in the messenger the organization named "
+                "(Telegram, WhatsApp or the web chat).",
+                org=ctx.org.name,
             )
         )
         .table(header[:4], [r[:4] for r in rows], widths=[70, 35, 25, 40])
@@ -299,6 +309,10 @@ def _refusal(ctx: Context, kind: OrderKind, refused: orders.NotAStudent) -> str:
     return text
 
 
+def _not_sensible(ctx: Context, refused: orders.EnrolmentRefused) -> str:
+    return ctx._(orders.REFUSALS[refused.reason], name=refused.person.full_name, group=refused.group or "—")
+
+
 @order_dialog.step("student")
 async def order_student(ctx: Context) -> None:
     kind = OrderKind(ctx.data["kind"])
@@ -312,15 +326,23 @@ async def order_student(ctx: Context) -> None:
     except orders.NotAStudent as refused:
         ctx.reply(_refusal(ctx, kind, refused) + "\n" + ctx._("Write another name, or /cancel."))
         return
+    except orders.EnrolmentRefused as refused:
+        ctx.reply(_not_sensible(ctx, refused) + "\n" + ctx._("Write another name, or /cancel."))
+        return
     await ctx.goto("group" if kind is not OrderKind.expulsion else "grounds", student_id=person.id)
     if kind is OrderKind.expulsion:
         ctx.reply(ctx._("Write the grounds of the order."))
         return
     assert ctx.org is not None
+    ctx.reply(ctx._("Which group?"), buttons=await _group_buttons(ctx))
+
+
+async def _group_buttons(ctx: Context) -> list[list[Button]]:
+    assert ctx.org is not None
     groups = await ctx.session.scalars(
         select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
     )
-    ctx.reply(ctx._("Which group?"), buttons=[[Button(g.name, dialog_button(g.id))] for g in groups])
+    return [[Button(g.name, dialog_button(g.id))] for g in groups]
 
 
 @order_dialog.step("group")
@@ -329,6 +351,21 @@ async def order_group(ctx: Context) -> None:
     group = await ctx.session.get(Group, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
     if group is None or group.organization_id != ctx.org.id:
         ctx.reply(ctx._("Choose with a button."))
+        return
+    kind = OrderKind(ctx.data["kind"])
+    student = await ctx.session.get(Person, ctx.data["student_id"])
+    assert student is not None
+    try:
+        await orders.check_enrolment(ctx.session, kind, student, group)
+    except orders.NotAStudent as refused:  # the person's roles changed since the previous step
+        await ctx.end_dialog()
+        ctx.reply(_refusal(ctx, kind, refused), buttons=[_menu(ctx)])
+        return
+    except orders.EnrolmentRefused as refused:
+        ctx.reply(
+            _not_sensible(ctx, refused) + "\n" + ctx._("Choose another group, or /cancel."),
+            buttons=await _group_buttons(ctx),
+        )
         return
     await ctx.goto("grounds", group_id=group.id)
     ctx.reply(ctx._("Write the grounds of the order."))
@@ -408,6 +445,9 @@ async def order_confirm(ctx: Context) -> None:
         )
     except orders.NotAStudent as refused:  # the person's roles changed since the preview
         ctx.reply(_refusal(ctx, kind, refused), buttons=[_menu(ctx)])
+        return
+    except orders.EnrolmentRefused as refused:  # an order signed meanwhile changed the enrolment
+        ctx.reply(_not_sensible(ctx, refused), buttons=[_menu(ctx)])
         return
     ctx.reply(
         ctx._(

@@ -144,3 +144,45 @@ async def test_org_settings_are_changed_and_checked(
         assert org is not None
         assert ReminderSettings.of(org.settings).deadline_minutes == (2880, 120)
     await eng.dispose()
+
+
+async def test_org_digest_and_name_are_checked(database_url: str, tmp_path: Path, engine: object) -> None:
+    env = env_for(database_url, tmp_path)
+    assert (await ustaz("demo", env=env, cwd=tmp_path))[0] == 0
+    for key, value, reason in (
+        ("digest.weekday", "9", "digest.weekday (0 Monday ... 6 Sunday) must be a whole number from 0 to 6"),
+        ("digest.weekday", "someday", "digest.weekday must be 0 (Monday) to 6 (Sunday) or a day's name"),
+        ("digest.hour", "восемь", "digest.hour must be a whole number from 0 to 23, not 'восемь'"),
+        ("digest.hour", "24", "digest.hour must be a whole number from 0 to 23"),
+        ("digest.minute", "5", "unknown digest key 'minute'"),
+        ("name", "", "the name must not be empty"),
+        ("name", "   ", "the name must not be empty"),
+        ("kind", "castle", "one of school, college, university"),
+        ("order_prefix", "[1]", "order_prefix must be text"),
+    ):
+        code, out = await ustaz("org", "set", key, value, env=env, cwd=tmp_path)
+        assert code == 2 and f"{key}: " in out and reason in out, (key, value, out)
+    code, out = await ustaz("org", "show", env=env, cwd=tmp_path)
+    assert "Алматы цифрлық колледжі" in out and '"digest"' not in out and "castle" not in out
+
+    code, out = await ustaz("org", "set", "digest.weekday", "Жексенбі", env=env, cwd=tmp_path)
+    assert code == 0 and '"weekday": 6' in out, out
+    code, out = await ustaz("org", "set", "digest.weekday", "понедельник", env=env, cwd=tmp_path)
+    assert code == 0 and '"weekday": 0' in out, out
+    code, out = await ustaz("org", "set", "digest.hour", "8", env=env, cwd=tmp_path)
+    assert code == 0 and '"hour": 8' in out and '"weekday": 0' in out, out
+
+
+async def test_without_a_known_bot_the_invite_has_no_link_to_another_bot(
+    database_url: str, tmp_path: Path, engine: object
+) -> None:
+    env = env_for(database_url, tmp_path)  # neither a token nor USTAZ_TELEGRAM_BOT_USERNAME
+    code, out = await ustaz("demo", env=env, cwd=tmp_path)
+    assert code == 0 and "t.me" not in out
+    student = next(line.split("\t") for line in out.splitlines() if "Айдана Серікқызы Бекова" in line)
+    assert student[4].startswith("code ") and len(student[4]) == len("code ") + 8
+    code, out = await ustaz(
+        "invite", "--role", "teacher", "--name", "Жанна Ерікқызы Сапарова", env=env, cwd=tmp_path
+    )
+    assert code == 0 and "t.me" not in out and "UstazBot" not in out
+    assert "Invite code: " in out and "no bot is configured" in out and "send the code" in out

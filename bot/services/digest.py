@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from typing import Any
 
@@ -25,6 +26,8 @@ from db.models import (
     Submission,
     SubmissionStatus,
 )
+
+log = logging.getLogger(__name__)
 
 PARENT_MISSED = "parent_missed"
 PARENT_DIGEST = "parent_digest"
@@ -79,11 +82,43 @@ async def missed_deadlines(session: AsyncSession, now: dt.datetime | None = None
     return count
 
 
+def _setting(own: dict[str, Any], key: str, default: int, high: int) -> int:
+    """A whole number 0..high from the digest settings; a bad stored value is the default, and logged."""
+    value = own.get(key, default)
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = int(value)
+        if not 0 <= number <= high:
+            raise ValueError(value)
+    except (TypeError, ValueError):
+        log.warning(
+            "digest.%s %r is not 0-%d: the default %d is used (fix it: ustaz org set)",
+            key,
+            value,
+            high,
+            default,
+        )
+        return default
+    return number
+
+
 def digest_due(now: dt.datetime, zone: str, settings: dict[str, Any] | None) -> str | None:
-    """The week's tag (e.g. 2025-W07) once the digest moment of this week has come, else None."""
-    own = (settings or {}).get("digest") or {}
-    weekday, hour = int(own.get("weekday", DIGEST_WEEKDAY)), int(own.get("hour", DIGEST_HOUR))
-    local = now.astimezone(zoneinfo.ZoneInfo(zone))
+    """The week's tag (e.g. 2025-W07) once the digest moment of this week has come, else None.
+
+    A bad stored setting falls back to the default (Sunday 18:00), so no organization is left without
+    its digest and none breaks the tick for the others.
+    """
+    own = (settings or {}).get("digest")
+    own = own if isinstance(own, dict) else {}
+    weekday = _setting(own, "weekday", DIGEST_WEEKDAY, 6)
+    hour = _setting(own, "hour", DIGEST_HOUR, 23)
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        log.warning("time zone %r is not known: Asia/Almaty is used for the digest", zone)
+        tz = zoneinfo.ZoneInfo("Asia/Almaty")
+    local = now.astimezone(tz)
     if local.weekday() != weekday or local.hour < hour:
         return None
     year, week, _ = local.isocalendar()

@@ -75,7 +75,7 @@ async def send_invites(
                 "1": person.full_name,
                 "2": org.name,
                 "3": invite.code,
-                "4": invites.deep_link(bot_username, invite.code),
+                "4": invites.deep_link(bot_username, invite.code) or _no_link(person, org, invite.code),
             },
         )
         if row is None:
@@ -114,5 +114,13 @@ def _message(person: Person, org: Organization, code: str, bot_username: str | N
     text = t.gettext(
         "{name}, {org} invites you to Ustaz, its learning assistant. To join, send this code here: {code}"
     ).format(name=person.full_name, org=org.name, code=code)
-    text += "\n" + t.gettext("In Telegram, open: {link}").format(link=invites.deep_link(bot_username, code))
+    link = invites.deep_link(bot_username, code)
+    if link:
+        text += "\n" + t.gettext("In Telegram, open: {link}").format(link=link)
     return Reply(text)
+
+
+def _no_link(person: Person, org: Organization, code: str) -> str:
+    """The template's link variable when no Telegram bot is known: how to use the code instead."""
+    t = Translator(person.locale or org.default_locale, org.timezone)
+    return t.gettext("send the code {code} to {org}'s Ustaz in this chat").format(code=code, org=org.name)

@@ -133,8 +133,12 @@ async def redeem(session: AsyncSession, code: str, account: MessengerAccount) ->
     return RedeemResult(RedeemOutcome.joined, invite.person_id, invite.role, invite.child_id)
 
 
-def deep_link(bot_username: str | None, code: str) -> str:
-    return f"https://t.me/{bot_username or 'UstazBot'}?start={code}"
+def deep_link(bot_username: str | None, code: str) -> str | None:
+    """The Telegram link that joins with the code, or None while the organization's bot is not known:
+    a link to some other bot would send people where their code means nothing."""
+    if not bot_username:
+        return None
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
 
 
 async def _join_with_child_code(

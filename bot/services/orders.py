@@ -81,6 +81,33 @@ class NotAStudent(Exception):
         self.roles = tuple(roles)
 
 
+class EnrolmentRefused(Exception):
+    """An enrolment order that makes no sense for this student: see REFUSALS for the reasons."""
+
+    def __init__(self, reason: str, person: Person, group: str | None = None) -> None:
+        super().__init__(reason, person.id, group)
+        self.reason = reason
+        self.person = person
+        self.group = group  # the student's current group
+
+
+# Why check_enrolment refuses an order; {name} the student, {group} the current group.
+REFUSALS = {
+    "same_group": N_(
+        "«{name}» already studies in group {group}: a transfer needs another group than the current one."
+    ),
+    "no_group": N_("This order needs a group: the one the student enters or moves to."),
+    "enrolled_readmission": N_(
+        "«{name}» is enrolled in group {group}: readmission is only for a student who is not enrolled "
+        "now (expelled). To move them to another group, issue a transfer order."
+    ),
+    "enrolled_admission": N_(
+        "«{name}» is already enrolled in group {group}: admission is only for someone who is not enrolled. "
+        "To move them to another group, issue a transfer order."
+    ),
+}
+
+
 async def roles_of(session: AsyncSession, person_id: int) -> list[Role]:
     return sorted(
         set(await session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id))),
@@ -88,16 +115,33 @@ async def roles_of(session: AsyncSession, person_id: int) -> list[Role]:
     )
 
 
-async def check_enrolment(session: AsyncSession, kind: OrderKind, person: Person) -> None:
-    """Raises NotAStudent unless the order may name this person.
+async def check_enrolment(
+    session: AsyncSession, kind: OrderKind, person: Person, group: Group | None = None
+) -> None:
+    """Raises NotAStudent unless the order may name this person, EnrolmentRefused unless it makes sense.
 
-    Transfer and expulsion name a student; admission and readmission a student or a person with no
-    role at all (a student-to-be, or a former student whose enrolment an expulsion ended).
+    Transfer and expulsion name an enrolled student, a transfer to another group than theirs (checked
+    once the group is known); admission and readmission name a person with no role at all (a
+    student-to-be, or a former student whose enrolment an expulsion ended), never one enrolled now.
     """
     roles = await roles_of(session, person.id)
-    if Role.student in roles or (kind in _ENTERING and not roles):
+    if kind in _ENTERING:
+        if Role.student in roles:
+            reason = "enrolled_admission" if kind is OrderKind.admission else "enrolled_readmission"
+            raise EnrolmentRefused(reason, person, await group_name(session, person.id))
+        if roles:
+            raise NotAStudent(person, roles)
         return
-    raise NotAStudent(person, roles)
+    if Role.student not in roles:
+        raise NotAStudent(person, roles)
+    if kind is OrderKind.transfer and group is not None:
+        current = await session.scalar(
+            select(PersonRole.group_id).where(
+                PersonRole.person_id == person.id, PersonRole.role == Role.student
+            )
+        )
+        if current == group.id:
+            raise EnrolmentRefused("same_group", person, group.name)
 
 
 def roles_phrase(t: Translator, roles: Sequence[Role]) -> str:
@@ -501,12 +545,15 @@ async def issue_enrolment_order(
 ) -> Issued:
     """Admission, transfer, readmission or expulsion: the order, and its effect on the enrolment.
 
-    Raises NotAllowed, or NotAStudent when the person may not be named (see check_enrolment).
+    Raises NotAllowed, NotAStudent when the person may not be named, or EnrolmentRefused when the
+    order makes no sense for them (see check_enrolment).
     """
     permissions.require(head_roles, Action.sign_orders)
     if kind not in ENROLMENT_KINDS:
         raise ValueError(kind)
-    await check_enrolment(session, kind, student)
+    if kind is not OrderKind.expulsion and group is None:
+        raise EnrolmentRefused("no_group", student)
+    await check_enrolment(session, kind, student, group)
     role = await session.scalar(
         select(PersonRole).where(PersonRole.person_id == student.id, PersonRole.role == Role.student)
     )

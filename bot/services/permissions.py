@@ -48,6 +48,26 @@ ALLOWED: dict[Action, frozenset[Role]] = {
 }
 
 
+# The roles each role may give others (the roster import, invites): never a role above one's own, so
+# nobody can raise themselves or a friend by importing a row and redeeming its invite. The head's own
+# role is given by no one in chat: it comes with the organization.
+_BELOW_STAFF = frozenset({Role.teacher, Role.tutor, Role.student, Role.parent})
+GRANTS: dict[Role, frozenset[Role]] = {
+    H: frozenset({D, M, A}) | _BELOW_STAFF,
+    D: frozenset({M, A}) | _BELOW_STAFF,
+    M: _BELOW_STAFF,
+    A: _BELOW_STAFF,
+}
+
+
+def grantable(roles: Iterable[Role]) -> frozenset[Role]:
+    """Every role that a person with these roles may give to someone."""
+    out: frozenset[Role] = frozenset()
+    for role in roles:
+        out |= GRANTS.get(role, frozenset())
+    return out
+
+
 class NotAllowed(Exception):
     """A service refused an action to a person whose roles do not give it."""
 

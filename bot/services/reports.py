@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import OutFile, Reply
 from bot.i18n import LOCALES, N_, Translator
+from bot.labels import message_kind
 from bot.runtime import Runtime
 from bot.services import grading_scale
 from bot.services.applications import CATEGORIES
@@ -255,7 +256,7 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
                 waiting,
             ).format(n=waiting)
         )
-        out += [f"• {kind}: {n}" for kind, n in report.waiting_template]
+        out += [f"• {message_kind(t, kind)}: {n}" for kind, n in report.waiting_template]
     return "\n".join(out)
 
 
@@ -295,7 +296,7 @@ def as_xlsx(t: Translator, report: Report) -> bytes:
             (
                 _("Waiting for a template"),
                 [_("Kind"), _("Count")],
-                [list(w) for w in report.waiting_template],
+                [[message_kind(t, k), n] for k, n in report.waiting_template],
             ),
         ]
     )

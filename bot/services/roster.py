@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.services import audit, invites
+from bot.services import audit, invites, permissions
 from bot.services.tables import Row, parse_with, read_table
 from db.base import utcnow
 from db.models import Group, Invite, MessengerAccount, ParentLink, Person, PersonRole, Role
@@ -63,6 +63,11 @@ E_LOCALE = N_("the language «{value}» must be kk or ru")
 E_NO_CHILD = N_("a parent needs a child (the child's full name or IIN)")
 E_CHILD_UNKNOWN = N_("the child «{value}» is neither in this file nor among the organization's students")
 E_DUPLICATE = N_("the same person is already on line {line}")
+E_ROLE_NOT_YOURS = N_("your role may not give the role «{value}»: ask the head of the organization")
+E_AMBIGUOUS = N_(
+    "«{value}» matches several people of the organization with this role: add the IIN to tell them apart"
+)
+E_SAME_PERSON = N_("line {line} is already this person of the organization")
 E_NO_COLUMNS = N_("the file has no «role» and «full name» columns")
 E_EMPTY = N_("the file has no rows")
 
@@ -147,11 +152,13 @@ def _name(text: str) -> str:
     return " ".join(text.split())
 
 
-def _check(row: Row) -> tuple[_Line | None, list[RowError]]:
+def _check(row: Row, allowed: frozenset[Role]) -> tuple[_Line | None, list[RowError]]:
     errors: list[RowError] = []
     role = ROLE_WORDS.get(row.get("role").lower())
     if role is None or role not in IMPORTABLE:
         errors.append(RowError(row.line, E_NO_ROLE, {"value": row.get("role")}))
+    elif role not in allowed:
+        errors.append(RowError(row.line, E_ROLE_NOT_YOURS, {"value": row.get("role")}))
     full_name = _name(row.get("full_name"))
     if len(full_name.split()) < 2:
         errors.append(RowError(row.line, E_NO_NAME))
@@ -186,13 +193,25 @@ def _check(row: Row) -> tuple[_Line | None, list[RowError]]:
 
 
 async def import_roster(
-    session: AsyncSession, organization_id: int, data: bytes, name: str, *, actor_id: int | None = None
+    session: AsyncSession,
+    organization_id: int,
+    data: bytes,
+    name: str,
+    *,
+    actor_id: int | None = None,
+    actor_roles: Iterable[Role] | None = None,
 ) -> ImportResult:
     """Checks every row, then imports all of them in the caller's transaction, or none.
 
     A person already in the organization (same IIN, or same full name and role) is
-    not created twice; they still get an invite if they have not joined.
+    not created twice; they still get an invite if they have not joined. A row with an IIN
+    nobody has yet is the one person of that name and role (and group, for a student) who has
+    no IIN, if there is exactly one: the IIN is filled in; several such people refuse the row.
+
+    actor_roles: the importer's roles; a row giving a role beyond them (permissions.GRANTS)
+    refuses the file. None (the command line, run by whoever runs the server) allows every role.
     """
+    allowed = IMPORTABLE if actor_roles is None else IMPORTABLE & permissions.grantable(actor_roles)
     rows, found = read_table(data, name, COLUMNS)
     result = ImportResult()
     if not {"role", "full_name"} <= found:
@@ -205,7 +224,7 @@ async def import_roster(
     lines: list[_Line] = []
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
-        line, errors = _check(row)
+        line, errors = _check(row, allowed)
         result.errors.extend(errors)
         if line is None:
             continue
@@ -224,6 +243,19 @@ async def import_roster(
         for child in ln.children:
             if child.lower() not in in_file and child.lower() not in existing_students:
                 result.errors.append(RowError(ln.row.line, E_CHILD_UNKNOWN, {"value": child}))
+    matched: dict[int, Person | None] = {}  # row line -> the person already in the organization
+    taken: dict[int, int] = {}  # person id -> the first line that is them
+    for ln in lines:
+        found = await _match(session, organization_id, ln)
+        if isinstance(found, _Ambiguous):
+            result.errors.append(RowError(ln.row.line, E_AMBIGUOUS, {"value": ln.full_name}))
+            continue
+        if found is not None:
+            if found.id in taken:
+                result.errors.append(RowError(ln.row.line, E_SAME_PERSON, {"line": taken[found.id]}))
+                continue
+            taken[found.id] = ln.row.line
+        matched[ln.row.line] = found
     if result.errors:
         result.errors.sort(key=lambda e: e.line)
         return result
@@ -244,7 +276,7 @@ async def import_roster(
                 await session.flush()
                 groups[ln.group] = group
                 result.groups_created.append(ln.group)
-        person, created = await _upsert(session, organization_id, ln, group, actor_id)
+        person, created = await _upsert(session, organization_id, ln, matched[ln.row.line], group, actor_id)
         result.created += created
         result.existing += not created
         persons[ln.full_name.lower()] = person
@@ -279,17 +311,60 @@ async def _students(session: AsyncSession, organization_id: int) -> dict[str, Pe
     return out
 
 
-async def _upsert(
-    session: AsyncSession, organization_id: int, ln: _Line, group: Group | None, actor_id: int | None
-) -> tuple[Person, bool]:
-    query = select(Person).where(Person.organization_id == organization_id)
+class _Ambiguous:
+    """Several people of the organization fit a row: it cannot say which one it is."""
+
+
+_AMBIGUOUS = _Ambiguous()
+
+
+async def _match(session: AsyncSession, organization_id: int, ln: _Line) -> Person | _Ambiguous | None:
+    """The person of the organization this row is, None for someone new, or _AMBIGUOUS.
+
+    By IIN first; else by full name and role (a row with an IIN only matches someone who has none yet,
+    and a student in the same group: another IIN or another group is another person).
+    """
     if ln.iin:
-        query = query.where(Person.iin == ln.iin)
-    else:
-        query = query.join(PersonRole, PersonRole.person_id == Person.id).where(
-            Person.full_name == ln.full_name, PersonRole.role == ln.role
+        person = await session.scalar(
+            select(Person).where(Person.organization_id == organization_id, Person.iin == ln.iin).limit(1)
         )
-    person = await session.scalar(query.limit(1))
+        if person is not None:
+            return person
+    rows = (
+        await session.execute(
+            select(Person, PersonRole.group_id, Group.name)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .outerjoin(Group, Group.id == PersonRole.group_id)
+            .where(
+                Person.organization_id == organization_id,
+                Person.full_name == ln.full_name,
+                PersonRole.role == ln.role,
+            )
+        )
+    ).all()
+    same_group = [p for p, _gid, group in rows if group == ln.group]
+    if ln.iin:
+        candidates = [
+            p for p in (same_group if ln.role is Role.student else [r[0] for r in rows]) if not p.iin
+        ]
+    else:
+        candidates = [r[0] for r in rows]
+        if len(candidates) > 1 and ln.role is Role.student and same_group:
+            candidates = same_group
+    unique = {p.id: p for p in candidates}
+    if len(unique) > 1:
+        return _AMBIGUOUS
+    return next(iter(unique.values()), None)
+
+
+async def _upsert(
+    session: AsyncSession,
+    organization_id: int,
+    ln: _Line,
+    person: Person | None,
+    group: Group | None,
+    actor_id: int | None,
+) -> tuple[Person, bool]:
     created = person is None
     if person is None:
         person = Person(organization_id=organization_id, full_name=ln.full_name, active_role=ln.role)
@@ -353,7 +428,7 @@ def invite_rows(people: Iterable[Imported], bot_username: str | None) -> list[li
             p.role.value,
             p.group or "",
             p.code or "",
-            invites.deep_link(bot_username, p.code) if p.code else "",
+            (invites.deep_link(bot_username, p.code) or "") if p.code else "",
         ]
         for p in people
     ]

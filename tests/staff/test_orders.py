@@ -11,13 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from db.models import AuditRecord, Order, Person, PersonRole, Role
+from bot.services import orders
+from db.models import AuditRecord, Group, Order, OrderKind, Organization, Person, PersonRole, Role
 from tests.harness import Harness, Seat, labels, texts
 from tests.staff.helpers import button_payload, files_of, pdf_text, xlsx_rows
 from tests.staff.test_applications import apply
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 KIM = "Екатерина Павловна Ким"  # the only student matching «Ким»; a teacher Сергей Викторович Ким too
+NEWCOMER = "Жанна Ерікқызы Сапарова"  # a person with no role yet: admission may name her
 
 # What the head sees, per language.
 SEEN = {
@@ -34,6 +36,14 @@ SEEN = {
         "teacher": "педагог",
         "grounds": "Негіздеме: Оқу ақысын төлемеген.",
         "write_name": "аты-жөнін немесе оның бір бөлігін жазыңыз",
+        "enrolled_admission": "тобына қабылданған: қабылдау тек білім алушылар құрамында жоқ адамға",
+        "enrolled_readmission": "қайта қабылдау тек қазір білім алушылар құрамында жоқ (оқудан шығарылған)",
+        "same_group": "қазір ИС-22 тобында оқиды: ауыстыру үшін қазіргі топтан басқа топ керек",
+        "other_group": "Басқа топты таңдаңыз немесе /cancel.",
+        "transfer": "ауыстыру",
+        "readmission": "қайта қабылдау",
+        "no_access": "сізде Ustaz-ға енді қолжетімділік жоқ",
+        "contact": "ұйымға хабарласыңыз",
     },
     "ru": {
         "expulsion": "отчисление",
@@ -48,6 +58,14 @@ SEEN = {
         "teacher": "педагог",
         "grounds": "Основание: Оқу ақысын төлемеген.",
         "write_name": "Напишите имя человека или его часть",
+        "enrolled_admission": "уже зачислен(а) в группу ИС-22: зачисление — только для того, кто не числится",
+        "enrolled_readmission": "восстановление — только для того, кто сейчас не числится обучающимся",
+        "same_group": "уже учится в группе ИС-22: для перевода нужна другая группа, не текущая",
+        "other_group": "Выберите другую группу или /cancel.",
+        "transfer": "перевод",
+        "readmission": "восстановление",
+        "no_access": "у вас больше нет доступа к Ustaz",
+        "contact": "обратитесь в организацию",
     },
 }
 
@@ -126,13 +144,20 @@ async def test_a_teacher_is_refused_for_admission(demo: Runtime, harness: Harnes
     assert seen["not_student"] in texts(refused) and seen["teacher"] in texts(refused)
     assert "Сергей Викторович Ким" in texts(refused)
     assert not refused[-1].buttons or "ИС-22" not in labels(refused[-1])  # no group asked: no way on
-    # The dialog still waits for a name: a file asks for it again; a student is taken, the order previewed.
+    # The dialog still waits for a name: a file asks for it again; a student enrolled now is refused too.
     asked = await harness.say(head, files=[("list.pdf", b"%PDF-1.4\n%%EOF\n")])
     assert seen["write_name"] in texts(asked)
-    groups = await harness.say(head, "Екатерина Павловна")
+    enrolled = await harness.say(head, "Екатерина Павловна")
+    assert seen["enrolled_admission"] in texts(enrolled) and KIM in texts(enrolled)
+    assert not enrolled[-1].buttons or "ИС-22" not in labels(enrolled[-1])
+    # Someone who holds no role yet is taken, and the order previewed.
+    async with demo.sessions() as session, session.begin():
+        org_id = await session.scalar(select(Person.organization_id).where(Person.full_name == KIM))
+        session.add(Person(organization_id=org_id, full_name=NEWCOMER, locale="ru"))
+    groups = await harness.say(head, "Сапарова")
     await harness.press(head, groups[-1], "ИС-22")
     preview = await harness.say(head, "Өтініші бойынша / По заявлению")
-    assert seen["admission"] in texts(preview) and KIM in texts(preview)
+    assert seen["admission"] in texts(preview) and NEWCOMER in texts(preview)
     await harness.press(head, preview[-1], seen["cancel"])
     async with demo.sessions() as session:
         teacher_roles = set(
@@ -224,3 +249,99 @@ async def test_the_audit_trail_speaks_the_viewers_language(
         assert word in trail, word
     # People by name, not by id.
     assert "Анна Сергеевна Петрова" in trail and KIM in trail and HEAD in trail
+
+
+async def kim_group(demo: Runtime) -> str | None:
+    async with demo.sessions() as session:
+        return await session.scalar(
+            select(Group.name)
+            .join(PersonRole, PersonRole.group_id == Group.id)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(Person.full_name == KIM, PersonRole.role == Role.student)
+        )
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_orders_that_make_no_sense_are_refused_before_the_grounds(
+    demo: Runtime, harness: Harness, lang: str
+) -> None:
+    seen = SEEN[lang]
+    head = await head_in(demo, harness, lang)
+
+    # A transfer to the group she is in: refused at the group step, the groups offered again.
+    replies = await harness.say(head, button="sord")
+    await harness.press(head, replies[-1], seen["transfer"])
+    groups = await harness.say(head, "Ким")
+    refused = await harness.press(head, groups[-1], "ИС-22")
+    assert seen["same_group"] in texts(refused) and KIM in texts(refused)
+    assert seen["other_group"] in texts(refused) and "ПО-21" in labels(refused[-1])
+    # Another group goes on to the grounds; nothing was signed.
+    asked = await harness.press(head, refused[-1], "ПО-21")
+    assert seen["same_group"] not in texts(asked)
+    await harness.say(head, "/cancel")
+    assert await count_orders(demo) == 0 and await kim_group(demo) == "ИС-22"
+
+    # A readmission of a student enrolled now: refused at once, no group asked.
+    replies = await harness.say(head, button="sord")
+    await harness.press(head, replies[-1], seen["readmission"])
+    refused = await harness.say(head, "Екатерина Павловна")
+    assert seen["enrolled_readmission"] in texts(refused) and KIM in texts(refused)
+    assert not refused[-1].buttons or "ИС-22" not in labels(refused[-1])
+    await harness.say(head, "/cancel")
+    assert await count_orders(demo) == 0 and await kim_group(demo) == "ИС-22"
+
+    # Expelled, she sees why Ustaz no longer lets her in, in her own language...
+    preview = await expel_kim_preview(harness, head, seen)
+    await harness.press(head, preview[-1], seen["sign"])
+    assert await kim_group(demo) is None
+    async with demo.sessions() as session, session.begin():
+        kim = await session.scalar(select(Person).where(Person.full_name == KIM))
+        assert kim is not None
+        kim.locale = lang
+    student = await harness.seat_for(KIM)
+    for said in ({"text": "/menu"}, {"text": "/help"}, {"text": "сәлем"}, {"button": "asg"}):
+        shown = texts(await harness.say(student, **said))
+        assert seen["no_access"] in shown and seen["contact"] in shown, said
+
+    # ...and now a readmission names her: the order is signed and she is back in a group.
+    replies = await harness.say(head, button="sord")
+    await harness.press(head, replies[-1], seen["readmission"])
+    groups = await harness.say(head, "Екатерина Павловна")
+    await harness.press(head, groups[-1], "ПО-21")
+    preview = await harness.say(head, "Өтініші бойынша / По заявлению")
+    signed = await harness.press(head, preview[-1], seen["sign"])
+    assert seen["signed"] in texts(signed)
+    assert await count_orders(demo) == 2 and await kim_group(demo) == "ПО-21"
+    assert seen["no_access"] not in texts(await harness.say(student, "/menu"))
+
+
+async def test_the_service_refuses_a_transfer_to_the_same_group_and_an_admission_of_the_enrolled(
+    demo: Runtime,
+) -> None:
+    async with demo.sessions() as session, session.begin():
+        head = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        kim = await session.scalar(select(Person).where(Person.full_name == KIM))
+        assert head is not None and kim is not None
+        org = await session.get(Organization, head.organization_id)
+        same = await session.scalar(select(Group).where(Group.name == "ИС-22"))
+        assert org is not None and same is not None
+        for kind, group, reason in (
+            (OrderKind.transfer, same, "same_group"),
+            (OrderKind.transfer, None, "no_group"),
+            (OrderKind.readmission, same, "enrolled_readmission"),
+            (OrderKind.admission, same, "enrolled_admission"),
+        ):
+            with pytest.raises(orders.EnrolmentRefused) as refused:
+                await orders.issue_enrolment_order(
+                    session,
+                    demo.files,
+                    org=org,
+                    kind=kind,
+                    student=kim,
+                    head=head,
+                    head_roles=[Role.head],
+                    grounds="—",
+                    group=group,
+                )
+            assert refused.value.reason == reason
+    assert await count_orders(demo) == 0 and await kim_group(demo) == "ИС-22"

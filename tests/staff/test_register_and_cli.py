@@ -75,6 +75,18 @@ async def test_cli_roster_import_and_audit_verify(demo: Runtime, tmp_path: Path,
     args = argparse.Namespace(file=good, invites=invites, org=None, lang="ru")
     assert await staff_cli.cmd_roster(demo.settings, args) == 0
     assert "Ильяс Ерланович Омаров" in invites.read_text(encoding="utf-8")
+    header, row = invites.read_text(encoding="utf-8").splitlines()
+    assert header == "ФИО,Роль,Группа,Код приглашения" and row.startswith(
+        "Ильяс Ерланович Омаров,обучающийся,ИС-22,"
+    )
+    # Without --lang the list speaks the organization's language (the demo college's is Kazakh).
+    listing = tmp_path / "invites.xlsx"
+    args = argparse.Namespace(file=good, invites=listing, org=None, lang=None)
+    assert await staff_cli.cmd_roster(demo.settings, args) == 0
+    rows = xlsx_rows(listing.read_bytes())
+    assert rows[0] == ["Аты-жөні", "Рөлі", "Топ", "Шақыру коды"]
+    assert rows[1][:3] == ["Ильяс Ерланович Омаров", "білім алушы", "ИС-22"] and len(rows[1][3]) == 8
+    assert "Тізім импортталды: 0 жаңа адам, 1 бұрыннан бар" in capsys.readouterr().out
 
     bad = tmp_path / "bad.csv"
     bad.write_text("role,full name,group\nstudent,Одно,\n", encoding="utf-8")

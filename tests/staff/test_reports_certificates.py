@@ -126,4 +126,8 @@ async def test_messages_waiting_for_a_whatsapp_template_show_in_the_report(
     head = await harness.seat_for(HEAD)
     await harness.say(head, button="lang:ru")
     text = texts(await harness.say(head, button="srep"))
-    assert "2 сообщения WhatsApp ждут утверждённого шаблона" in text and "• reminder: 2" in text
+    assert (
+        "2 сообщения WhatsApp ждут утверждённого шаблона" in text
+        and "• напоминания: 2" in text
+        and "reminder" not in text
+    )

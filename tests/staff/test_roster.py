@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
+from bot.services import permissions
 from bot.services.tables import xlsx
-from db.models import AuditRecord, Group, Invite, ParentLink, Person
+from db.models import AuditRecord, Group, Invite, ParentLink, Person, PersonRole, Role
 from tests.harness import Harness, texts
 from tests.staff.helpers import files_of, pdf_text, xlsx_rows
 
@@ -56,6 +58,9 @@ async def test_good_roster_is_imported_with_invites(demo: Runtime, harness: Harn
     assert rows[0][:4] == ["Аты-жөні", "Рөлі", "Топ", "Шақыру коды"]
     assert len(rows) == 6 and all(len(r[3]) == 8 for r in rows[1:])
     assert "Ислам Бекұлы Сәрсенов" in pdf_text(printable)
+    # No Telegram bot is known: no link column, no link to someone else's bot, the code and how to send it.
+    assert all(len(r) == 4 for r in rows) and "t.me" not in pdf_text(printable)
+    assert "Шақыру кодын Алматы цифрлық колледжі ұйымының Ustaz-ына" in " ".join(pdf_text(printable).split())
     assert await count(demo, Person) == people_before + 5
     async with demo.sessions() as session:
         islam = await session.scalar(select(Person).where(Person.full_name == "Ислам Бекұлы Сәрсенов"))
@@ -113,3 +118,163 @@ async def test_a_file_that_is_no_table_is_explained(demo: Runtime, harness: Harn
     head = await harness.seat_for(HEAD)
     replies = await send_roster(harness, head, b"\x89PNG\r\n\x1a\n" + b"0" * 100, "photo.png")
     assert "XLSX те, CSV кестесі де емес" in texts(replies)
+
+
+async def add_staff(demo: Runtime, full_name: str, role: Role, locale: str) -> None:
+    async with demo.sessions() as session, session.begin():
+        person = Person(
+            organization_id=(await session.scalar(select(Person.organization_id))),
+            full_name=full_name,
+            locale=locale,
+            active_role=role,
+        )
+        person.roles.append(PersonRole(role=role))
+        session.add(person)
+
+
+async def roles_of(demo: Runtime, full_name: str) -> set[Role]:
+    async with demo.sessions() as session:
+        return set(
+            await session.scalars(
+                select(PersonRole.role)
+                .join(Person, Person.id == PersonRole.person_id)
+                .where(Person.full_name == full_name)
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("importer", "role", "locale", "row_role", "seen"),
+    [
+        (
+            "Админ Второй Админов",
+            Role.admin,
+            "ru",
+            "заместитель",
+            "Строка 3: ваша роль не может давать роль «заместитель»",
+        ),
+        (
+            "Әкімші Екінші Әкімшиев",
+            Role.admin,
+            "kk",
+            "әдіскер",
+            "3-жол: сіздің рөліңіз «әдіскер» рөлін бере алмайды",
+        ),
+        (
+            "Орынбасар Екінші Орынбасаров",
+            Role.deputy,
+            "kk",
+            "орынбасар",
+            "3-жол: сіздің рөліңіз «орынбасар» рөлін бере алмайды",
+        ),
+    ],
+)
+async def test_nobody_imports_a_role_above_their_own(  # noqa: PLR0913
+    demo: Runtime, harness: Harness, importer: str, role: Role, locale: str, row_role: str, seen: str
+) -> None:
+    await add_staff(demo, importer, role, locale)
+    seat = await harness.seat_for(importer)
+    rows = [
+        ["обучающийся", "Мария Ивановна Ким", "ИС-22", "ru", "", "", "", ""],
+        [row_role, importer, "", "", "", "", "", ""],  # themselves, one step up
+    ]
+    people_before, invites_before = await count(demo, Person), await count(demo, Invite)
+    text = texts(await send_roster(harness, seat, xlsx([("Roster", HEADER, rows)])))
+    assert seen in text, text
+    assert "Мария Ивановна Ким" not in text  # the good row is not reported, and not imported either
+    assert await count(demo, Person) == people_before and await count(demo, Invite) == invites_before
+    assert await roles_of(demo, importer) == {role}
+
+
+async def test_the_head_gives_staff_roles_and_the_cli_any(demo: Runtime, harness: Harness) -> None:
+    head = await harness.seat_for(HEAD)
+    rows = [["заместитель", "Орынбасар Жаңа Орынбасаров", "", "kk", "", "", "", ""]]
+    text = texts(await send_roster(harness, head, xlsx([("Roster", HEADER, rows)])))
+    assert "Тізім импортталды: 1 жаңа адам" in text
+    assert await roles_of(demo, "Орынбасар Жаңа Орынбасаров") == {Role.deputy}
+    assert permissions.grantable([Role.head]) >= {Role.deputy, Role.methodist, Role.admin, Role.teacher}
+    assert Role.head not in permissions.grantable([Role.head])
+    assert permissions.grantable([Role.admin]) == {Role.teacher, Role.tutor, Role.student, Role.parent}
+    assert permissions.grantable([Role.teacher, Role.student]) == frozenset()
+
+
+ANNA = "Анна Сергеевна Петрова"  # a demo student of ИС-22, with no IIN
+ANNA_IIN = "070101600111"
+ANNA_ROWS = [
+    ["обучающийся", ANNA, "ИС-22", "ru", "", ANNA_IIN, "", ""],
+    ["родитель", "Сергей Петрович Петров", "", "ru", "", "", "", ANNA_IIN],
+]
+
+
+async def annas(demo: Runtime) -> list[tuple[int, str | None]]:
+    async with demo.sessions() as session:
+        return [
+            (p.id, p.iin)
+            for p in await session.scalars(select(Person).where(Person.full_name == ANNA).order_by(Person.id))
+        ]
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+async def test_a_row_with_a_new_iin_is_the_person_already_there(
+    demo: Runtime, harness: Harness, locale: str
+) -> None:
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head_person is not None
+        head_person.locale = locale
+    head = await harness.seat_for(HEAD)
+    ((anna_id, iin),) = await annas(demo)
+    assert iin is None
+    people_before = await count(demo, Person)
+    text = texts(await send_roster(harness, head, xlsx([("Roster", HEADER, ANNA_ROWS)])))
+    seen = {"kk": "1 жаңа адам, 1 бұрыннан бар", "ru": "новых людей — 1, уже известных — 1"}[locale]
+    assert seen in text, text
+    assert await annas(demo) == [(anna_id, ANNA_IIN)]  # one Анна, her IIN filled in
+    assert await count(demo, Person) == people_before + 1  # only the parent is new
+    async with demo.sessions() as session:
+        parent = await session.scalar(select(Person).where(Person.full_name == "Сергей Петрович Петров"))
+        assert parent is not None
+        children = set(
+            await session.scalars(select(ParentLink.child_id).where(ParentLink.parent_id == parent.id))
+        )
+    assert children == {anna_id}
+
+    # Again: the same people, nothing new.
+    text = texts(await send_roster(harness, head, xlsx([("Roster", HEADER, ANNA_ROWS)])))
+    assert {"kk": "0 жаңа адам, 2 бұрыннан бар", "ru": "новых людей — 0, уже известных — 2"}[locale] in text
+    assert await annas(demo) == [(anna_id, ANNA_IIN)] and await count(demo, Person) == people_before + 1
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+async def test_a_row_that_fits_several_people_is_refused(
+    demo: Runtime, harness: Harness, locale: str
+) -> None:
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head_person is not None
+        head_person.locale = locale
+        group_id = await session.scalar(select(Group.id).where(Group.name == "ИС-22"))
+        namesake = Person(organization_id=head_person.organization_id, full_name=ANNA, locale="ru")
+        namesake.roles.append(PersonRole(role=Role.student, group_id=group_id))
+        session.add(namesake)
+    head = await harness.seat_for(HEAD)
+    people_before = await count(demo, Person)
+    text = texts(await send_roster(harness, head, xlsx([("Roster", HEADER, ANNA_ROWS)])))
+    seen = {
+        "kk": f"2-жол: «{ANNA}» ұйымда осы рөлдегі бірнеше адамға сәйкес келеді: оларды ажырату үшін ЖСН",
+        "ru": f"Строка 2: «{ANNA}» подходит нескольким людям организации с этой ролью: укажите ИИН",
+    }[locale]
+    assert seen in text, text
+    assert [iin for _id, iin in await annas(demo)] == [None, None]
+    assert await count(demo, Person) == people_before
+
+
+async def test_the_invite_list_has_the_telegram_link_of_this_bot(demo: Runtime, harness: Harness) -> None:
+    demo.facts["telegram_username"] = "OurCollegeBot"  # learnt from Telegram at start
+    head = await harness.seat_for(HEAD)
+    replies = await send_roster(harness, head, xlsx([("Roster", HEADER, GOOD)]))
+    (_, table), (_, printable) = await files_of(demo, replies)
+    rows = xlsx_rows(table)
+    assert rows[0] == ["Аты-жөні", "Рөлі", "Топ", "Шақыру коды", "Telegram сілтемесі"]
+    assert all(r[4] == f"https://t.me/OurCollegeBot?start={r[3]}" for r in rows[1:])
+    assert "Telegram" in pdf_text(printable)

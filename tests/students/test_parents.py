@@ -114,6 +114,30 @@ async def test_missed_deadline_and_weekly_digest_reach_the_parent_once(
             assert digest.digest_due(utcnow(), org.timezone, org.settings) is None
 
 
+async def test_a_bad_stored_digest_setting_falls_back_and_breaks_no_other_organization(
+    demo: Runtime, harness: Harness, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    parent = await harness.seat_for("Ержан Сапарович Калиев")
+    async with demo.sessions() as session, session.begin():
+        org = await session.scalar(select(Organization))
+        assert org is not None
+        # Written before `ustaz org set` checked them: a day that does not exist, an hour in words.
+        org.settings = {"digest": {"weekday": 9, "hour": "восемь"}}
+        session.add(Organization(name="Екінші колледж", settings={"digest": {"hour": "сегіз"}}))
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    today = dt.datetime.now(zone).date()
+    sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7)
+    moment = dt.datetime.combine(sunday, dt.time(18, 5), zone)
+    with time_machine.travel(moment, tick=False):
+        assert digest.digest_due(utcnow(), "Asia/Almaty", {"digest": {"weekday": 9, "hour": "восемь"}})
+        assert digest.digest_due(utcnow(), "Asia/Almaty", {"digest": {"weekday": "6", "hour": 19}}) is None
+        async with demo.sessions() as session, session.begin():
+            assert await digest.weekly_digest(session) >= 1  # the default moment: Sunday 18:00
+        await harness.settle()
+    assert "Еженедельная сводка: Диана Ержановна Калиева" in texts(await harness.received(parent))
+    assert "digest.hour 'восемь'" in caplog.text and "digest.weekday 9" in caplog.text
+
+
 async def test_announcement_acknowledged_and_notices_switch_off(demo: Runtime, harness: Harness) -> None:
     parent = await harness.seat_for(GULNARA)
     off = await harness.say(parent, button="ntf")
