@@ -8,6 +8,7 @@ each file goes as its own message with a MediaUrl (one media per message).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +68,17 @@ def choices_of(reply: Reply) -> tuple[list[dict[str, Any]], list[str]]:
     return choices, links
 
 
-def render(reply: Reply, file_url: Callable[[OutFile], str], hint: str = "") -> Rendered:
-    """`file_url` gives the public link of a file; `hint` is the translated "answer with a number" line."""
+def render(
+    reply: Reply,
+    file_url: Callable[[OutFile], str],
+    hint: str = "",
+    as_link: Callable[[OutFile], bool] = lambda f: False,
+) -> Rendered:
+    """`file_url` gives the public link of a file; `hint` is the translated "answer with a number" line;
+    a file `as_link` says is too big for WhatsApp goes as a link in the text instead of as media."""
     choices, links = choices_of(reply)
+    links += [f"📎 {file_url(f)}" for f in reply.files if as_link(f)]
+    reply = dataclasses.replace(reply, files=[f for f in reply.files if not as_link(f)])
     text = reply.text.strip()
     links = [line for line in links if line.rsplit(": ", 1)[-1] not in text]  # a link already in the text
     if reply.quiz:

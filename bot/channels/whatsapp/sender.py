@@ -129,9 +129,16 @@ class WhatsAppSender:
 
     # -- inside the window --------------------------------------------------------------------
 
-    def render(self, delivery: Delivery, names: Mapping[int, str]) -> Rendered:
+    def render(
+        self, delivery: Delivery, names: Mapping[int, str], too_big: frozenset[int] | set[int] = frozenset()
+    ) -> Rendered:
         hint = Translator(delivery.locale).gettext(CHOICE_HINT)
-        return render(delivery.reply, file_url=lambda f: self.file_url(f.file_name_id, names), hint=hint)
+        return render(
+            delivery.reply,
+            file_url=lambda f: self.file_url(f.file_name_id, names),
+            hint=hint,
+            as_link=lambda f: f.file_name_id in too_big,
+        )
 
     def file_url(self, file_name_id: int, names: Mapping[int, str]) -> str:
         # The name at the end is what WhatsApp shows for a document.
@@ -141,13 +148,15 @@ class WhatsAppSender:
     async def _free_form(self, delivery: Delivery) -> DeliveryResult:
         async with self.runtime.sessions() as session, session.begin():
             done = await store.sent_parts(session, delivery.outbox_id)
-            names = await store.file_names(session, [f.file_name_id for f in delivery.reply.files])
+            file_ids = [f.file_name_id for f in delivery.reply.files]
+            names = await store.file_names(session, file_ids)
+            too_big = await store.too_big_to_attach(session, file_ids)
             reply = delivery.reply
             if delivery.kind != "reply" and await store.in_dialog(session, delivery.account_id):
                 # A notice arriving mid-dialog must not take over the numbers the dialog offered:
                 # it comes without numbered choices (its links stay).
                 reply = dataclasses.replace(reply, buttons=_links_only(reply.buttons), quiz=None)
-            rendered = self.render(dataclasses.replace(delivery, reply=reply), names)
+            rendered = self.render(dataclasses.replace(delivery, reply=reply), names, too_big)
             # Saved before sending, so that a quick "2" already maps to what is on its way. A reply
             # offers the numbers for the next answer; a re-asked step keeps the ones it offered.
             if rendered.choices or (delivery.kind == "reply" and not reply.same_step):

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.whatsapp.media import limit_for
 from db.base import utcnow
 from db.models import (
     Channel,
@@ -18,6 +19,7 @@ from db.models import (
     MessengerAccount,
     OutboxMessage,
     OutboxStatus,
+    StoredFile,
     WhatsAppBusinessStart,
     WhatsAppChoices,
     WhatsAppPart,
@@ -84,6 +86,18 @@ async def remember_choices(session: AsyncSession, account_id: int, choices: list
             set_={"choices": stmt.excluded.choices, "offered_at": stmt.excluded.offered_at},
         )
     )
+
+
+async def too_big_to_attach(session: AsyncSession, ids: list[int]) -> set[int]:
+    """The files WhatsApp would refuse as media (16 MB, images 5 MB): they go as links instead."""
+    if not ids:
+        return set()
+    rows = await session.execute(
+        select(FileName.id, StoredFile.size, StoredFile.mime)
+        .join(StoredFile, StoredFile.id == FileName.stored_file_id)
+        .where(FileName.id.in_(ids))
+    )
+    return {file_id for file_id, size, mime in rows.all() if size > limit_for(mime)}
 
 
 async def file_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:

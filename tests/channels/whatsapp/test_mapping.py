@@ -106,6 +106,17 @@ def test_a_link_already_in_the_text_is_not_repeated() -> None:
     assert msg.body.count("https://meet.example/py") == 1
 
 
+def test_a_file_too_big_for_whatsapp_goes_as_a_link() -> None:
+    reply = Reply(text="Барлық жұмыстар", files=[OutFile(7), OutFile(8)])
+    out = render(
+        reply,
+        file_url=lambda f: f"https://ustaz.example/files/{f.file_name_id}",
+        as_link=lambda f: f.file_name_id == 7,
+    )
+    assert "📎 https://ustaz.example/files/7" in out.messages[0].body
+    assert [m.media_url for m in out.messages if m.media_url] == ["https://ustaz.example/files/8"]
+
+
 def test_quiz_becomes_numbered_options() -> None:
     reply = Reply(quiz=Quiz("Қазақстан тәуелсіздігі қай жылы?", ("1945", "1991"), 1, ref="a7:q3"))
     out = render(reply, file_url=lambda f: "")

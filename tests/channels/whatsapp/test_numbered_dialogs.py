@@ -7,11 +7,11 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, OutFile, Reply
 from bot.outbox import enqueue
 from db.models import Assignment, DistanceApplication, Submission
 from tests.channels.whatsapp.conftest import WhatsApp, text_of
-from tests.channels.whatsapp.test_whatsapp_channel import JPEG, joined_student
+from tests.channels.whatsapp.test_whatsapp_channel import JPEG, PDF, joined_student
 
 
 def number_of(text: str, label: str) -> str:
@@ -76,3 +76,18 @@ async def test_a_bare_number_never_throws_a_draft_away(wa: WhatsApp) -> None:
     assert "Сақталды." in kept
     receipt = text_of(await phone.send(number_of(kept, "Растау және тапсыру")))
     assert "Түбіртек №" in receipt and ".jpg" in receipt
+
+
+async def test_a_file_too_big_for_whatsapp_arrives_as_a_link(wa: WhatsApp) -> None:
+    phone, person = await joined_student(wa, "kk")
+    big_photo = JPEG[:-2] + b"\0" * (6 * 1024 * 1024) + b"\xff\xd9"  # over WhatsApp's 5 MB for images
+    async with wa.runtime.sessions() as session, session.begin():
+        stored = await wa.runtime.files.save(session, big_photo, "plan.jpg", "photo")
+        small = await wa.runtime.files.save(session, PDF, "kesté.pdf", "document")
+        reply = Reply("Сабақ жоспары", files=[OutFile(stored.id), OutFile(small.id)])
+        await enqueue(session, reply, person_id=person.id, kind="announcement")
+    await wa.settle()
+    sent = phone.received()
+    media = [url for m in sent for url in m.media_urls]
+    assert len(media) == 1 and "kest" in media[0]  # the PDF goes as media
+    assert "📎 " in text_of(sent) and "plan.jpg" in text_of(sent)  # the big photo as a link
