@@ -1,6 +1,7 @@
 """Setting the organization up in chat, one thing at a time: programs, groups, courses, timetable lessons,
 and sending the roster's invites to WhatsApp. Academic periods and the calendar: handlers/calendar_ui.py;
-moving, changing and cancelling lessons: handlers/timetable_edit.py.
+moving, changing and cancelling lessons: handlers/timetable_edit.py; changing a course:
+handlers/course_edit.py.
 
 Who may do what comes from bot/services/permissions.py: programs, groups and courses are set-up
 (deputy, methodist, admin); the timetable is the methodists' (002 item 26-1); invites go out from
@@ -19,8 +20,7 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.i18n import N_
 from bot.labels import BASIS_NAMES, FIELD_NAMES, PROGRAM_LEVEL_NAMES
-from bot.services import course_changes, invite_sending, setup
-from bot.services.course_changes import CourseChangeError
+from bot.services import invite_sending, setup
 from bot.services.lessons import LessonError, clean_link
 from bot.services.permissions import Action, may, roles_for
 from bot.services.setup import SetupError
@@ -32,13 +32,12 @@ from db.models import (
     CreditCapCategory,
     Group,
     LessonMode,
-    Person,
     PersonRole,
     Program,
     ProgramLevel,
     Role,
 )
-from handlers import calendar_ui, timetable_edit
+from handlers import calendar_ui, course_edit, timetable_edit
 from handlers.staff_ui import (
     ask_when,
     chosen_group,
@@ -54,6 +53,7 @@ from handlers.teaching_ui import choice, menu_row
 router = Router()
 router.include(calendar_ui.router)
 router.include(timetable_edit.router)
+router.include(course_edit.router)
 
 SETUP = roles_for(Action.setup)
 TIMETABLE = roles_for(Action.edit_timetable)
@@ -67,7 +67,7 @@ SETUP_ITEMS = (
     (N_("New program"), "sprog", Action.setup),
     (N_("New group"), "sgrp", Action.setup),
     (N_("New course"), "scrs", Action.setup),
-    (N_("Change a course"), "sced", Action.setup),
+    (N_("Change a course"), course_edit.CHANGE_COURSE, Action.setup),
     (N_("Add a lesson to the timetable"), "slsn", Action.edit_timetable),
     (N_("Change the timetable"), timetable_edit.CHANGE, Action.edit_timetable),
     (N_("New academic period"), "sterm", Action.setup),
@@ -85,7 +85,6 @@ CAP_NAMES = {
 program_dialog = router.add_dialog(Dialog("setup_program", roles=SETUP))
 group_dialog = router.add_dialog(Dialog("setup_group", roles=SETUP))
 course_dialog = router.add_dialog(Dialog("setup_course", roles=SETUP))
-course_edit = router.add_dialog(Dialog("edit_course", roles=SETUP))
 lesson_dialog = router.add_dialog(Dialog("setup_lesson", roles=TIMETABLE))
 
 
@@ -356,129 +355,6 @@ async def course_term(ctx: Context) -> None:
         buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)]
         if may(ctx.roles, Action.edit_timetable)
         else [menu_row(ctx)],
-    )
-
-
-# -- changing a course ---------------------------------------------------------------------------------
-
-
-@router.button("sced", roles=SETUP)
-async def course_edit_start(ctx: Context) -> None:
-    buttons = await group_buttons(ctx, with_courses=True)
-    if not buttons:
-        ctx.reply(ctx._("No group has a course yet. Add a course first."), buttons=[menu_row(ctx)])
-        return
-    await ctx.start_dialog("edit_course", "group")
-    ctx.reply(ctx._("Change a course: which group?"), buttons=buttons)
-
-
-@course_edit.step("group")
-async def course_edit_group(ctx: Context) -> None:
-    group = await chosen_group(ctx)
-    if group is None:
-        return
-    courses = (
-        await ctx.session.scalars(
-            select(Course).where(Course.group_id == group.id).order_by(Course.discipline)
-        )
-    ).all()
-    await ctx.goto("course", group_id=group.id)
-    ctx.reply(
-        ctx._("Which course?"), buttons=[[Button(c.discipline, dialog_button(c.id))] for c in courses[:40]]
-    )
-
-
-@course_edit.step("course")
-async def course_edit_course(ctx: Context) -> None:
-    picked = choice(ctx)
-    course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None
-    if course is None or course.group_id != ctx.data["group_id"]:
-        ctx.reply(ctx._("Choose with a button."))
-        return
-    teacher = await ctx.session.get(Person, course.teacher_id) if course.teacher_id else None
-    await ctx.goto("what", course_id=course.id)
-    ctx.reply(
-        ctx.n_(
-            "«{course}»: {n} credit, teacher {teacher}. What changes?",
-            "«{course}»: {n} credits, teacher {teacher}. What changes?",
-            course.credits,
-            course=course.discipline,
-            teacher=teacher.full_name if teacher else "—",
-        ),
-        buttons=[
-            [Button(ctx._("Another teacher"), dialog_button("teacher"))],
-            [Button(ctx._("Credits"), dialog_button("credits"))],
-        ],
-    )
-
-
-@course_edit.step("what")
-async def course_edit_what(ctx: Context) -> None:
-    what = choice(ctx)
-    if what == "teacher":
-        await ctx.goto("teacher")
-        ctx.reply(ctx._("The teacher's full name (or a part of it)?"))
-    elif what == "credits":
-        await ctx.goto("credits")
-        ctx.reply(ctx._("How many credits? A whole number, e.g. 5."))
-    else:
-        ctx.reply(ctx._("Choose with a button."))
-
-
-@course_edit.step("teacher")
-async def course_edit_teacher(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
-    person = await pick_person(ctx, "teacher", Role.teacher)
-    if person is None:
-        return
-    try:
-        course, teacher, _ = await course_changes.change_teacher(
-            ctx.session, ctx.org.id, ctx.person.id, ctx.data["course_id"], person.id
-        )
-    except CourseChangeError as exc:
-        if exc.reason == "same":
-            ctx.reply(
-                ctx._("{teacher} already teaches this course. Write another name.", teacher=person.full_name)
-            )
-        else:
-            ctx.reply(ctx._("Nobody found by «{text}». Write the name again.", text=person.full_name))
-        return
-    await ctx.end_dialog()
-    ctx.reply(
-        ctx._(
-            "«{course}» is now taught by {teacher}. The teachers and the group's students have been told.",
-            course=course.discipline,
-            teacher=teacher.full_name,
-        ),
-        buttons=[[Button(ctx._("Change a course"), "sced")], menu_row(ctx)],
-    )
-
-
-@course_edit.step("credits")
-async def course_edit_credits(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
-    text = (ctx.incoming.text or "").strip()
-    try:
-        if not text.isdigit():
-            raise CourseChangeError("credits")
-        course = await course_changes.change_credits(
-            ctx.session, ctx.org.id, ctx.person.id, ctx.data["course_id"], int(text)
-        )
-    except CourseChangeError as exc:
-        if exc.reason == "same":
-            ctx.reply(ctx._("The course already has that many credits. Write another number."))
-        else:
-            ctx.reply(ctx._("Write the credits as a whole number, e.g. 5."))
-        return
-    await ctx.end_dialog()
-    ctx.reply(
-        ctx.n_(
-            "«{course}» now has {n} credit.",
-            "«{course}» now has {n} credits.",
-            course.credits,
-            course=course.discipline,
-        ),
-        buttons=[[Button(ctx._("Change a course"), "sced")], menu_row(ctx)],
     )
 
 
