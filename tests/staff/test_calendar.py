@@ -58,14 +58,14 @@ async def test_periods_and_dates_entered_in_chat_are_read_by_everyone(
     shown = texts(await harness.press(student, menu[-1], "Академиялық күнтізбе"))
     assert f"{YEAR}-{YEAR + 1}, 1-семестр: 1 қыркүйек {YEAR} – 25 желтоқсан {YEAR}" in shown
     assert f"• Аттестаттау аптасы: Аралық аттестаттау — 14 желтоқсан {YEAR} – 19 желтоқсан {YEAR}" in shown
-    assert f"• Демалыс: Тәуелсіздік күні — 16 желтоқсан {YEAR}" in shown
+    assert f"• Демалыс және мерекелер: Тәуелсіздік күні — 16 желтоқсан {YEAR}" in shown
 
     parent = await harness.seat_for("Ольга Викторовна Петрова")
     shown = texts(await harness.say(parent, button="cal"))
     assert "Академический календарь" in shown
     assert f"• Неделя аттестации: Аралық аттестаттау — 14 декабря {YEAR} – 19 декабря {YEAR}" in shown
     teacher = await harness.seat_for("Сергей Викторович Ким")
-    assert f"• Каникулы: Тәуелсіздік күні — 16 декабря {YEAR}" in texts(
+    assert f"• Каникулы и праздники: Тәуелсіздік күні — 16 декабря {YEAR}" in texts(
         await harness.say(teacher, button="cal")
     )
 
