@@ -24,6 +24,8 @@ KINDS = {
         (notices.PARENT_GRADE, N_("Grades")),
         (digest.PARENT_DIGEST, N_("Weekly digest")),
         (notices.ANNOUNCEMENT, N_("Announcements")),
+        (notices.PARENT_ABSENCE, N_("Absences")),
+        (notices.PARENT_TIMETABLE, N_("Timetable changes")),
     ],
 }
 

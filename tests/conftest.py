@@ -9,6 +9,7 @@ then starts from empty tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -150,3 +152,14 @@ def harness(runtime: Runtime) -> Harness:
     from tests.harness import Harness
 
     return Harness(runtime)
+
+
+# A fixed moment for journeys whose text shows dates: Monday 23 November 2026, 12:00 in Almaty.
+CLOCK_START = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """Listed before `demo` in a test's arguments, so the demo school is built at that moment too."""
+    with time_machine.travel(CLOCK_START, tick=True) as traveller:
+        yield traveller

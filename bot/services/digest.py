@@ -7,7 +7,7 @@ import logging
 import zoneinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
@@ -20,6 +20,7 @@ from db.models import (
     Assignment,
     AssignmentStatus,
     Course,
+    Extension,
     Organization,
     ParentLink,
     Person,
@@ -36,16 +37,21 @@ DIGEST_WEEKDAY, DIGEST_HOUR = 6, 18  # Sunday 18:00 in the organization's zone (
 
 
 async def missed_deadlines(session: AsyncSession, now: dt.datetime | None = None) -> int:
-    """Parents learn that a child let a deadline pass without handing anything in (once each)."""
+    """Parents learn that a child let their own deadline (an extension counts) pass without handing
+    anything in, once each, with that deadline."""
     now = now or utcnow()
+    since = now - MISSED_LOOKBACK
+    extended = select(Extension.assignment_id).where(Extension.deadline <= now, Extension.deadline > since)
     rows = (
         await session.execute(
             select(Assignment, Course)
             .join(Course, Course.id == Assignment.course_id)
             .where(
                 Assignment.status == AssignmentStatus.published,
-                Assignment.deadline <= now,
-                Assignment.deadline > now - MISSED_LOOKBACK,
+                or_(
+                    (Assignment.deadline <= now) & (Assignment.deadline > since),
+                    Assignment.id.in_(extended),
+                ),
             )
         )
     ).all()
@@ -61,24 +67,29 @@ async def missed_deadlines(session: AsyncSession, now: dt.datetime | None = None
                 )
             ).all()
         )
-        missed = []
         for student_id in students:
             if student_id in handed_in:
                 continue
             own = await assignments.view(session, student_id, assignment.id, now)
-            if own is not None and own.state == State.overdue:  # an extension may still be running
-                missed.append(student_id)
+            if own is None or own.state != State.overdue or own.deadline <= since:
+                continue  # still in time (an extension), or missed long ago: not news any more
 
-        def build(t: Translator, child: str, a: Assignment = assignment, c: Course = course) -> Reply:
-            return Reply(
-                t.gettext("{child} did not hand in «{title}» ({course}) by the deadline, {deadline}.").format(
-                    child=child, title=a.title, course=c.discipline, deadline=t.datetime(a.deadline)
+            def build(
+                t: Translator,
+                child: str,
+                a: Assignment = assignment,
+                c: Course = course,
+                due: dt.datetime = own.deadline,
+            ) -> Reply:
+                return Reply(
+                    t.gettext(
+                        "{child} did not hand in «{title}» ({course}) by the deadline, {deadline}."
+                    ).format(child=child, title=a.title, course=c.discipline, deadline=t.datetime(due))
                 )
-            )
 
-        count += await notices._to_parents(
-            session, missed, PARENT_MISSED, build, dedupe=f"miss:{assignment.id}"
-        )
+            count += await notices.to_parents(
+                session, [student_id], PARENT_MISSED, build, dedupe=f"miss:{assignment.id}"
+            )
     return count
 
 

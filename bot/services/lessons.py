@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Button, Reply
 from bot.i18n import Translator
+from bot.services import notices
 from bot.services.deadlines import check_future
 from bot.services.notices import group_students, parents_of
 from bot.services.notify import notify
@@ -161,17 +162,16 @@ async def save(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[s
         if not present:
             absent.append((student_id, name))
     await session.flush()
-    links = await parents_of(session, [s for s, _ in absent])
-    for student_id, name in absent:
-        await notify(
-            session,
-            links.get(student_id, []),
-            lambda t, child=name: Reply(
-                t.gettext("{child} was absent from the online lesson «{course}» on {when}.").format(
-                    child=child, course=course.discipline, when=t.datetime(lesson.starts_at)
-                )
-            ),
-            kind="absence",
-            dedupe_prefix=f"absent:{lesson.id}:{student_id}",
+
+    def build(t: Translator, child: str) -> Reply:
+        return Reply(
+            t.gettext("{child} was absent from the online lesson «{course}» on {when}.").format(
+                child=child, course=course.discipline, when=t.datetime(lesson.starts_at)
+            )
         )
+
+    # Parents who switched absences off are not told (notices.to_parents checks it).
+    await notices.to_parents(
+        session, [s for s, _ in absent], notices.PARENT_ABSENCE, build, f"absent:{lesson.id}"
+    )
     return [name for _, name in absent]

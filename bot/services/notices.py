@@ -43,6 +43,8 @@ RETURNED = "returned"
 ANNOUNCEMENT = "announcement"
 PARENT_ASSIGNMENT = "parent_assignment"
 PARENT_GRADE = "parent_grade"
+PARENT_ABSENCE = "absence"
+PARENT_TIMETABLE = "parent_timetable"
 
 
 async def switched_off(session: AsyncSession, person_ids: Iterable[int], kind: str) -> set[int]:
@@ -132,7 +134,7 @@ async def assignment_published(session: AsyncSession, assignment_id: int) -> int
     count = await notify(
         session, students, for_student, kind=NEW_ASSIGNMENT, dedupe_prefix=f"pub:{assignment_id}"
     )
-    count += await _to_parents(
+    count += await to_parents(
         session,
         await group_students(session, course.group_id),
         PARENT_ASSIGNMENT,
@@ -167,7 +169,29 @@ async def deadline_changed(session: AsyncSession, assignment_id: int, old_deadli
             buttons=[[Button(t.gettext("Submit work"), f"sub:{assignment.id}")]],
         )
 
-    return await notify(session, students, build, kind=DEADLINE_CHANGED)
+    told = await notify(session, students, build, kind=DEADLINE_CHANGED)
+    title, discipline, new_deadline = assignment.title, course.discipline, assignment.deadline
+
+    def for_parent(t: Translator, child: str) -> Reply:
+        return Reply(
+            t.gettext("{child}: the deadline of «{title}» ({course}) has changed: {old} → {new}.").format(
+                child=child,
+                title=title,
+                course=discipline,
+                old=t.datetime(old_deadline),
+                new=t.datetime(new_deadline),
+            )
+        )
+
+    # The parents were told the first deadline with the assignment: they learn the new one too.
+    stamp = int(new_deadline.timestamp())
+    return told + await to_parents(
+        session,
+        await group_students(session, course.group_id),
+        PARENT_ASSIGNMENT,
+        for_parent,
+        dedupe=f"deadline:{assignment.id}:{stamp}",
+    )
 
 
 async def grade_released(session: AsyncSession, grade_id: int) -> int:
@@ -198,7 +222,7 @@ async def grade_released(session: AsyncSession, grade_id: int) -> int:
         kind=GRADE,
         dedupe_prefix=f"grade:{grade_id}:{stamp}",
     )
-    count += await _to_parents(
+    count += await to_parents(
         session,
         [grade.student_id],
         PARENT_GRADE,
@@ -279,7 +303,7 @@ async def announcement_posted(session: AsyncSession, announcement_id: int) -> in
     return count
 
 
-async def _to_parents(session: AsyncSession, child_ids: list[int], kind: str, build, dedupe: str) -> int:  # type: ignore[no-untyped-def]
+async def to_parents(session: AsyncSession, child_ids: list[int], kind: str, build, dedupe: str) -> int:  # type: ignore[no-untyped-def]
     """Each parent gets one notice per child, naming the child."""
     links = await parents_of(session, child_ids)
     names = await _names(session, links)

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import notices
@@ -20,6 +20,7 @@ from db.models import (
     AssignmentStatus,
     ControlType,
     Course,
+    Extension,
 )
 
 MAX_TITLE = 300
@@ -104,6 +105,11 @@ async def change_deadline(
     check_future(deadline, utcnow())
     old = assignment.deadline
     assignment.deadline = deadline
+    # An extension is a later deadline for one student: one the new deadline reaches means nothing
+    # any more, and would otherwise leave that student with less time than the group.
+    await session.execute(
+        delete(Extension).where(Extension.assignment_id == assignment.id, Extension.deadline <= deadline)
+    )
     await session.flush()
     await notices.deadline_changed(session, assignment.id, old)
     return assignment

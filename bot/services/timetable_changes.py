@@ -10,6 +10,7 @@ the reminders of the new moment (bot/services/reminders.py).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Button, Reply
 from bot.i18n import Translator
-from bot.services.notices import group_students, parents_of
+from bot.services import notices
+from bot.services.notices import group_students
 from bot.services.notify import ReplyBuilder, notify
 from db.models import Course, Group, Lesson, LessonMode
 
@@ -180,11 +182,19 @@ def _join_button(t: Translator, lesson: Lesson) -> list[list[Button]]:
 
 
 async def _tell(session: AsyncSession, course: Course, lesson: Lesson, build: ReplyBuilder) -> None:
-    """The lesson's students (one for an individual lesson, else the group) and their parents."""
+    """The lesson's students (one for an individual lesson, else the group), and their parents with the
+    child named (a parent may have children in several groups) unless they switched this off."""
     students = (
         [lesson.student_id]
         if lesson.student_id is not None
         else await group_students(session, course.group_id)
     )
-    parents = sorted({p for ps in (await parents_of(session, students)).values() for p in ps})
-    await notify(session, students + parents, build, kind="timetable")
+    await notify(session, students, build, kind="timetable")
+
+    def for_parent(t: Translator, child: str) -> Reply:
+        reply = build(t)
+        assert reply is not None
+        return Reply(f"{child}: {reply.text}", buttons=reply.buttons)
+
+    change = uuid.uuid4().hex[:12]  # each change is news once, however many a lesson gets
+    await notices.to_parents(session, students, notices.PARENT_TIMETABLE, for_parent, dedupe=f"tt:{change}")

@@ -8,8 +8,8 @@ import zoneinfo
 
 from sqlalchemy import select
 
-from bot.i18n import Translator
 from bot.core.router import dialog_button
+from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.services import reminders, timetable
 from db.base import utcnow

@@ -6,10 +6,8 @@ an attempt can be started."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -20,7 +18,6 @@ from db.models import Assignment, Grade, GradeChange, OutboxMessage, Person
 from db.models import TestAnswer as Answer
 from db.models import TestAttempt as Attempt
 from tests.harness import Harness, Seat, labels, texts
-from tests.teacher.conftest import NOW
 from tests.teacher.test_quizzes import QUESTIONS_KK, number_of
 
 QUESTIONS_RU = """Что такое HTML?
@@ -30,12 +27,6 @@ QUESTIONS_RU = """Что такое HTML?
 HTTP 404 — это?
 OK
 *не найдено"""
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 async def publish(

@@ -133,7 +133,7 @@ async def test_a_teacher_cannot_touch_another_teachers_assignment(
 
 def test_deadlines_typed_in_kazakh_and_russian() -> None:
     from bot.services.deadlines import DeadlineError, parse, parse_future
-    from tests.teacher.conftest import NOW
+    from tests.conftest import CLOCK_START as NOW
 
     def local(text: str) -> str:
         return parse(text, NOW).moment.astimezone(ALMATY).strftime("%d.%m.%Y %H:%M")
