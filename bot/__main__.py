@@ -152,6 +152,8 @@ def extend_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The scheduler's ticks run every few seconds: their "running job" lines would bury everything else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         settings = load_settings()

@@ -40,6 +40,22 @@ async def page(demo: Runtime) -> AsyncIterator[tuple[object, str]]:
         await browser.close()
 
 
+async def test_nothing_typed_is_lost_when_the_server_does_not_take_it(page: tuple) -> None:  # type: ignore[type-arg]
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=20_000)
+    p, url = page
+    await p.goto(url + "/")
+    await expect(p.locator("#chat")).to_be_hidden()  # only the people to pick, no empty chat below
+    await p.get_by_role("button", name="Анна Сергеевна Петрова").click()
+    await expect(p.locator("#log")).to_contain_text("Главное меню")
+    await p.route("**/api/webchat/send", lambda route: route.abort())  # the server is away
+    await p.fill("#text", "Мой ответ на задание")
+    await p.press("#text", "Enter")
+    await expect(p.locator("#log")).to_contain_text("Не отправлено, попробуйте ещё раз")
+    await expect(p.locator("#text")).to_have_value("Мой ответ на задание")  # back in the box to send again
+
+
 async def test_a_student_reaches_the_menu_in_kazakh_and_a_teacher_in_russian(
     page: tuple, tmp_path: Path
 ) -> None:  # type: ignore[type-arg]

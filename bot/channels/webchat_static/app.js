@@ -53,15 +53,30 @@ async function openSeat(personId, role, name) {
   $("picker").hidden = true;
   $("chat").hidden = false;
   poll();
-  send({ text: "/menu" }, true);
+  send({ text: "/menu" }, true).catch(() => notSent(""));
 }
 
 // One request at a time, in the order the person sent them: two quick messages must not
 // overtake each other on the way to the inbox (the second would answer the first one's question).
 let inFlight = Promise.resolve();
 function inOrder(post) {
-  inFlight = inFlight.then(post, post);
+  const checked = async () => {
+    const response = await post();
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response;
+  };
+  inFlight = inFlight.then(checked, checked);
   return inFlight;
+}
+
+// A message the server did not take (it is down, or restarting) is said so and put back in the box.
+function notSent(text) {
+  const li = document.createElement("li");
+  li.className = "msg failed";
+  li.textContent = "⚠ Жіберілмеді, қайталап көріңіз / Не отправлено, попробуйте ещё раз";
+  $("log").appendChild(li);
+  li.scrollIntoView();
+  if (text && !$("text").value) $("text").value = text;
 }
 
 function send(fields, silent) {
@@ -125,7 +140,7 @@ function render(m) {
         } else {
           el = document.createElement("button");
           el.type = "button";
-          el.addEventListener("click", () => send({ button: b.payload, label: b.label }));
+          el.addEventListener("click", () => send({ button: b.payload, label: b.label }).catch(() => notSent("")));
         }
         el.textContent = b.label;
         r.appendChild(el);
@@ -161,18 +176,26 @@ $("composer").addEventListener("submit", async (e) => {
   const text = $("text").value.trim();
   const files = $("file").files;
   $("text").value = "";
-  if (files.length) {
-    await sendFiles(files, text);
-    $("file").value = "";
-  } else if (text) {
-    await send({ text });
+  try {
+    if (files.length) {
+      await sendFiles(files, text);
+      $("file").value = "";
+    } else if (text) {
+      await send({ text });
+    }
+  } catch (err) {
+    notSent(text);
   }
 });
 $("file").addEventListener("change", async () => {
   if ($("file").files.length) {
-    await sendFiles($("file").files, $("text").value.trim());
-    $("file").value = "";
-    $("text").value = "";
+    try {
+      await sendFiles($("file").files, $("text").value.trim());
+      $("file").value = "";
+      $("text").value = "";
+    } catch (err) {
+      notSent("");
+    }
   }
 });
 $("back").addEventListener("click", () => {
