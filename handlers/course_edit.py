@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.core.context import Context
 from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.services import course_changes
 from bot.services.course_changes import CourseChangeError
 from bot.services.permissions import Action, roles_for
-from db.models import Course, Person, Role
-from handlers.staff_ui import chosen_group, group_buttons, pick_person
+from db.models import Person, Role
+from handlers.staff_ui import ask_course_of, chosen_group, pick_person, picked_course, start_with_group
 from handlers.teaching_ui import choice, menu_row
 
 router = Router()
@@ -23,36 +21,20 @@ course_edit = router.add_dialog(Dialog("edit_course", roles=SETUP))
 
 @router.button(CHANGE_COURSE, roles=SETUP)
 async def course_edit_start(ctx: Context) -> None:
-    buttons = await group_buttons(ctx, with_courses=True)
-    if not buttons:
-        ctx.reply(ctx._("No group has a course yet. Add a course first."), buttons=[menu_row(ctx)])
-        return
-    await ctx.start_dialog("edit_course", "group")
-    ctx.reply(ctx._("Change a course: which group?"), buttons=buttons)
+    await start_with_group(ctx, "edit_course", ctx._("Change a course: which group?"))
 
 
 @course_edit.step("group")
 async def course_edit_group(ctx: Context) -> None:
     group = await chosen_group(ctx)
-    if group is None:
-        return
-    courses = (
-        await ctx.session.scalars(
-            select(Course).where(Course.group_id == group.id).order_by(Course.discipline)
-        )
-    ).all()
-    await ctx.goto("course", group_id=group.id)
-    ctx.reply(
-        ctx._("Which course?"), buttons=[[Button(c.discipline, dialog_button(c.id))] for c in courses[:40]]
-    )
+    if group is not None:
+        await ask_course_of(ctx, group)
 
 
 @course_edit.step("course")
 async def course_edit_course(ctx: Context) -> None:
-    picked = choice(ctx)
-    course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None
-    if course is None or course.group_id != ctx.data["group_id"]:
-        ctx.reply(ctx._("Choose with a button."))
+    course = await picked_course(ctx)
+    if course is None:
         return
     teacher = await ctx.session.get(Person, course.teacher_id) if course.teacher_id else None
     await ctx.goto("what", course_id=course.id)

@@ -39,13 +39,16 @@ from db.models import (
 )
 from handlers import calendar_ui, course_edit, timetable_edit
 from handlers.staff_ui import (
+    ask_course_of,
     ask_when,
     chosen_group,
     group_buttons,
     optional_buttons,
     optional_id,
     pick_person,
+    picked_course,
     refuse_lesson_time,
+    start_with_group,
     typed_text,
 )
 from handlers.teaching_ui import choice, menu_row
@@ -363,36 +366,20 @@ async def course_term(ctx: Context) -> None:
 
 @router.button("slsn", roles=TIMETABLE)
 async def lesson_start(ctx: Context) -> None:
-    buttons = await group_buttons(ctx, with_courses=True)
-    if not buttons:
-        ctx.reply(ctx._("No group has a course yet. Add a course first."), buttons=[menu_row(ctx)])
-        return
-    await ctx.start_dialog("setup_lesson", "group")
-    ctx.reply(ctx._("A lesson for the timetable: which group?"), buttons=buttons)
+    await start_with_group(ctx, "setup_lesson", ctx._("A lesson for the timetable: which group?"))
 
 
 @lesson_dialog.step("group")
 async def lesson_group(ctx: Context) -> None:
     group = await chosen_group(ctx)
-    if group is None:
-        return
-    courses = (
-        await ctx.session.scalars(
-            select(Course).where(Course.group_id == group.id).order_by(Course.discipline)
-        )
-    ).all()
-    await ctx.goto("course", group_id=group.id, group=group.name)
-    ctx.reply(
-        ctx._("Which course?"), buttons=[[Button(c.discipline, dialog_button(c.id))] for c in courses[:40]]
-    )
+    if group is not None:
+        await ask_course_of(ctx, group)
 
 
 @lesson_dialog.step("course")
 async def lesson_course(ctx: Context) -> None:
-    picked = choice(ctx)
-    course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None
-    if course is None or course.group_id != ctx.data["group_id"]:
-        ctx.reply(ctx._("Choose with a button."))
+    course = await picked_course(ctx)
+    if course is None:
         return
     await ctx.goto("when", course_id=course.id)
     ctx.reply(ask_when(ctx))

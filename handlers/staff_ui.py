@@ -8,7 +8,7 @@ from bot.core.context import Context
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from db.models import Course, Group, Person, PersonRole, Role
-from handlers.teaching_ui import choice
+from handlers.teaching_ui import choice, menu_row
 
 
 async def find_people(ctx: Context, text: str, role: Role | None = Role.student) -> list[Person]:
@@ -111,3 +111,36 @@ def refuse_lesson_time(ctx: Context, reason: str) -> None:
         ctx.reply(ctx._("The lesson ends before it starts. Write the time again."))
     else:
         ctx.reply(ctx._("I could not read the day and time.") + "\n" + ask_when(ctx))
+
+
+async def start_with_group(ctx: Context, dialog: str, question: str) -> None:
+    """Starts `dialog` at its "group" step with the groups that have courses; says so if none has."""
+    buttons = await group_buttons(ctx, with_courses=True)
+    if not buttons:
+        ctx.reply(ctx._("No group has a course yet. Add a course first."), buttons=[menu_row(ctx)])
+        return
+    await ctx.start_dialog(dialog, "group")
+    ctx.reply(question, buttons=buttons)
+
+
+async def ask_course_of(ctx: Context, group: Group) -> None:
+    """Moves the dialog to its "course" step, offering the group's courses."""
+    courses = (
+        await ctx.session.scalars(
+            select(Course).where(Course.group_id == group.id).order_by(Course.discipline)
+        )
+    ).all()
+    await ctx.goto("course", group_id=group.id, group=group.name)
+    ctx.reply(
+        ctx._("Which course?"), buttons=[[Button(c.discipline, dialog_button(c.id))] for c in courses[:40]]
+    )
+
+
+async def picked_course(ctx: Context) -> Course | None:
+    """The course pressed at the "course" step, of the group chosen before; asks again otherwise."""
+    picked = choice(ctx)
+    course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None
+    if course is None or course.group_id != ctx.data["group_id"]:
+        ctx.reply(ctx._("Choose with a button."))
+        return None
+    return course

@@ -14,7 +14,7 @@ from bot.services.setup import SetupError
 from bot.services.timetable_changes import ChangeError
 from db.base import utcnow
 from db.models import Lesson, LessonMode, Role
-from handlers.staff_ui import ask_when, chosen_group, group_buttons, refuse_lesson_time, typed_text
+from handlers.staff_ui import ask_when, chosen_group, refuse_lesson_time, start_with_group, typed_text
 from handlers.teaching_ui import choice, menu_row
 
 router = Router()
@@ -63,12 +63,7 @@ async def teacher_change_start(ctx: Context) -> None:
 
 @router.button(CHANGE, roles=TIMETABLE)
 async def change_start(ctx: Context) -> None:
-    buttons = await group_buttons(ctx, with_courses=True)
-    if not buttons:
-        ctx.reply(ctx._("No group has a course yet. Add a course first."), buttons=[menu_row(ctx)])
-        return
-    await ctx.start_dialog("edit_lesson", "group")
-    ctx.reply(ctx._("Change the timetable: which group?"), buttons=buttons)
+    await start_with_group(ctx, "edit_lesson", ctx._("Change the timetable: which group?"))
 
 
 @edit_dialog.step("group")
