@@ -194,8 +194,9 @@ async def deadline_changed(session: AsyncSession, assignment_id: int, old_deadli
     )
 
 
-async def grade_released(session: AsyncSession, grade_id: int) -> int:
-    """The student and their parents learn the grade (and the teacher's comment)."""
+async def grade_released(session: AsyncSession, grade_id: int, tell_student: bool = True) -> int:
+    """The student and their parents learn the grade (and the teacher's comment). `tell_student` False:
+    the student is told otherwise (a test's own result message), only the parents get this one."""
     grade = await session.get(Grade, grade_id)
     assert grade is not None
     assignment = await session.get(Assignment, grade.assignment_id)
@@ -217,7 +218,7 @@ async def grade_released(session: AsyncSession, grade_id: int) -> int:
     stamp = int(grade.graded_at.timestamp())
     count = await notify(
         session,
-        await _wanted(session, [grade.student_id], GRADE),
+        await _wanted(session, [grade.student_id], GRADE) if tell_student else [],
         for_student,
         kind=GRADE,
         dedupe_prefix=f"grade:{grade_id}:{stamp}",

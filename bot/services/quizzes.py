@@ -491,11 +491,15 @@ async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade:
     grade = await session.scalar(
         select(Grade).where(Grade.assignment_id == assignment.id, Grade.student_id == attempt.student_id)
     )
+    # The student learns the result from the test itself (its last message, or the «test ended»
+    # notice); the grade notice goes to the parents only.
     if grade is None:
-        return await review.put_grade(session, None, assignment, attempt.student_id, score, None)
+        return await review.put_grade(
+            session, None, assignment, attempt.student_id, score, None, tell_student=False
+        )
     if Decimal(grade.score) < score:
         reason = f"test attempt {attempt.number}"  # an automatic change: the better attempt counts
-        return await review.change_grade(session, None, grade.id, score, reason)
+        return await review.change_grade(session, None, grade.id, score, reason, tell_student=False)
     return grade
 
 

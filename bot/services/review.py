@@ -175,8 +175,10 @@ async def put_grade(
     *,
     release: bool = True,
     submission: Submission | None = None,
+    tell_student: bool = True,
 ) -> Grade:
-    """A first grade for a student's work (a teacher's, or a test's automatic one)."""
+    """A first grade for a student's work (a teacher's, or a test's automatic one: the test tells the
+    student its result itself, so `tell_student` is False there)."""
     new = Grade(
         assignment_id=assignment.id,
         student_id=student_id,
@@ -207,7 +209,7 @@ async def put_grade(
         organization_id=await _org_of(session, assignment),
     )
     if release:
-        await notices.grade_released(session, new.id)
+        await notices.grade_released(session, new.id, tell_student)
     return new
 
 
@@ -220,6 +222,7 @@ async def change_grade(
     *,
     comment: str | None = None,
     submission: Submission | None = None,
+    tell_student: bool = True,
 ) -> Grade:
     """Changes a grade: only with a reason, kept as a GradeChange and in the audit trail.
 
@@ -257,7 +260,7 @@ async def change_grade(
         organization_id=await _org_of(session, assignment),
     )
     if current.released:
-        await notices.grade_released(session, current.id)
+        await notices.grade_released(session, current.id, tell_student)
     return current
 
 

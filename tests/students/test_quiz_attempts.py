@@ -217,6 +217,7 @@ async def test_russian_attempt_left_until_the_deadline_is_scored_by_the_tick_onc
     told = texts(await harness.received(anna))
     assert "Ваша попытка теста «Брошенный тест» завершена: срок сдачи прошёл" in told
     assert "Результат: 50 из 100; вопросы без ответа засчитаны как неверные" in told
+    assert "оценена" not in told  # one message about one event: no separate grade notice
     replies = await harness.press(anna, second, "2")
     assert "Эта попытка теста уже завершена" in texts(replies)
     replies = await card(harness, anna, test_id)
