@@ -49,6 +49,7 @@ class AssignmentView:
     submitted_at: dt.datetime | None
     score: Decimal | None
     comment: str | None
+    graded_at: dt.datetime | None = None  # when the released grade was given (the weekly digest)
 
 
 def state_of(
@@ -113,6 +114,7 @@ async def views(
                 submitted_at=sub.submitted_at if sub is not None else None,
                 score=grade.score if released else None,
                 comment=grade.comment if released else None,
+                graded_at=grade.graded_at if released else None,
             )
         )
     out.sort(key=lambda v: (v.deadline, v.id))

@@ -173,7 +173,10 @@ async def weekly_digest(session: AsyncSession, now: dt.datetime | None = None) -
 
 def digest_text(t: Translator, child: str, views: list[assignments.AssignmentView], now: dt.datetime) -> str:
     week_ago, week_ahead = now - dt.timedelta(days=7), now + dt.timedelta(days=7)
-    graded = [v for v in views if v.state == State.graded and v.deadline > week_ago - dt.timedelta(days=7)]
+    # Grades given this week, whenever the work was due (a late grading still is this week's news).
+    graded = [
+        v for v in views if v.state == State.graded and v.graded_at is not None and v.graded_at > week_ago
+    ]
     missed = [v for v in views if v.state == State.overdue and v.deadline > week_ago]
     handed = [v for v in views if v.state in (State.submitted, State.late) and v.deadline > week_ago]
     coming = [v for v in views if v.state == State.open and v.deadline <= week_ahead]
