@@ -293,7 +293,7 @@ async def begin_extension(ctx: Context) -> None:
     if assignment is None:
         return
     if assignment.status == AssignmentStatus.closed:
-        ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])
+        _closed(ctx, assignment)
         return
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
@@ -344,10 +344,15 @@ async def extension_deadline(ctx: Context) -> None:
             )
             return
         await ctx.end_dialog()
-        ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])
+        _closed(ctx, assignment)
         return
     await ctx.end_dialog()
     ctx.reply(
         ctx._("Extended to {when}; the student has been told.", when=ctx.t.datetime(deadline)),
         buttons=[menu_row(ctx)],
     )
+
+
+def _closed(ctx: Context, assignment: Assignment) -> None:
+    """A closed assignment takes no extension."""
+    ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.messages import Button, Reply
 from bot.i18n import N_, Translator
-from bot.services import notices, review
+from bot.services import notices, review, submissions
 from bot.services.notices import assignment_text, group_students, parents_of
 from bot.services.notify import notify
 from bot.services.posting import Draft, publish
@@ -313,7 +313,7 @@ async def check_start(
     assert test is not None
     if assignment.status == AssignmentStatus.closed:
         raise QuizError("closed")
-    deadline = await review.deadline_for(session, assignment, student_id)
+    deadline = await submissions.deadline_for(session, assignment, student_id)
     if deadline <= utcnow():
         raise QuizError("past")
     used = await session.scalar(
@@ -564,7 +564,7 @@ async def over(session: AsyncSession, attempt: TestAttempt) -> str | None:
         return None
     if assignment.status == AssignmentStatus.closed:
         return "closed"
-    if await review.deadline_for(session, assignment, attempt.student_id) <= utcnow():
+    if await submissions.deadline_for(session, assignment, attempt.student_id) <= utcnow():
         return "deadline"
     return None
 

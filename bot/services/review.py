@@ -337,16 +337,6 @@ async def extend(
     return extension
 
 
-async def deadline_for(session: AsyncSession, assignment: Assignment, student_id: int) -> dt.datetime:
-    """The student's own deadline: an extension if they have one, else the assignment's."""
-    extended = await session.scalar(
-        select(Extension.deadline).where(
-            Extension.assignment_id == assignment.id, Extension.student_id == student_id
-        )
-    )
-    return max(extended, assignment.deadline) if extended else assignment.deadline
-
-
 async def zip_submissions(
     session: AsyncSession, store: FileStore, teacher_id: int, assignment_id: int | str
 ) -> FileName | None:

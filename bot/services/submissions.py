@@ -61,12 +61,13 @@ def submission_number(assignment_id: int, student_id: int) -> str:
 
 
 async def deadline_for(session: AsyncSession, assignment: Assignment, student_id: int) -> dt.datetime:
-    own = await session.scalar(
+    """The student's own deadline: an extension if they have one (always the later), else the assignment's."""
+    extended = await session.scalar(
         select(Extension.deadline).where(
             Extension.assignment_id == assignment.id, Extension.student_id == student_id
         )
     )
-    return own or assignment.deadline
+    return max(extended, assignment.deadline) if extended else assignment.deadline
 
 
 async def _submission(session: AsyncSession, assignment_id: int, student_id: int) -> Submission | None:
