@@ -17,10 +17,11 @@ from bot.core.conversation import Conversation
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender
 from bot.runtime import Runtime
-from bot.scheduler import make_scheduler
+from bot.scheduler import scheduler_loop
 from bot.services.files import FileStore
 from bot.services.links import LinkSigner, load_or_create_secret
-from bot.web import BACKGROUND_KEY, make_web_app
+from bot.supervisor import Loop, Supervisor
+from bot.web import BACKGROUND_KEY, SUPERVISOR_KEY, make_web_app
 from db.session import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -81,12 +82,26 @@ def build_web(runtime: Runtime) -> web.Application:
     return app
 
 
+def supervise(runtime: Runtime, app: web.Application) -> Supervisor:
+    """Every loop of this process under one supervisor: the workers, the channels' loops, the scheduler."""
+    assert runtime.inbox_worker is not None and runtime.sender is not None
+    supervisor = Supervisor(runtime.settings.health_stuck_seconds)
+    inbox, sender = runtime.inbox_worker, runtime.sender
+    supervisor.add(Loop("inbox", inbox.run, inbox.heartbeat, inbox.waiting, inbox.failures))
+    supervisor.add(Loop("outbox", sender.run, sender.heartbeat, sender.waiting, sender.failures))
+    for loop in app[BACKGROUND_KEY]:
+        supervisor.add(loop)
+    supervisor.add(scheduler_loop(runtime, runtime.settings.health_stuck_seconds))
+    return supervisor
+
+
 @contextlib.asynccontextmanager
 async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Running]:
-    """Serves the web app and runs the inbox worker, the outbox sender and the scheduler."""
+    """Serves the web app and runs every loop under the supervisor (see bot/supervisor.py)."""
     settings = runtime.settings
     await redis_state.check(settings, runtime.redis)
     app = build_web(runtime)
+    supervisor = app[SUPERVISOR_KEY] = supervise(runtime, app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port if port is None else port)
@@ -94,22 +109,14 @@ async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Ru
     bound = runner.addresses[0]
     url = f"http://{settings.http_host}:{bound[1]}"
     stop = asyncio.Event()
-    assert runtime.inbox_worker is not None and runtime.sender is not None
-    tasks = [
-        asyncio.create_task(runtime.inbox_worker.run(stop), name="inbox"),
-        asyncio.create_task(runtime.sender.run(stop), name="outbox"),
-    ]
-    for hook in app[BACKGROUND_KEY]:  # channels' own loops (Telegram polling)
-        tasks.append(asyncio.create_task(hook(stop)))
-    scheduler = make_scheduler(runtime)
-    scheduler.start()
+    tasks = supervisor.start(stop)
     try:
         yield Running(runtime, runner, url, stop)
     finally:
         stop.set()
-        runtime.inbox_worker.wake()
-        runtime.sender.wake()
-        scheduler.shutdown(wait=False)
+        runtime.wake_sender()
+        if runtime.inbox_worker is not None:
+            runtime.inbox_worker.wake()
         await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
         if runtime.redis is not None:

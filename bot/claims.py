@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.supervisor import FailureStreak
 from db.base import utcnow
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class Claims:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def heartbeat(self, runtime: Runtime, stop: asyncio.Event) -> None:
+        failures = FailureStreak(f"renewing the claims of {self.worker_id}", log)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
@@ -90,5 +92,7 @@ class Claims:
             try:
                 async with runtime.writing(), runtime.sessions() as session, session.begin():
                     await self.renew(session)
-            except Exception:  # the next beat tries again; a claim outlives several missed beats
-                log.exception("renewing the claims of %s failed", self.worker_id)
+            except Exception as exc:  # the next beat tries again; a claim outlives several missed beats
+                failures.failed(exc)
+            else:
+                failures.ok()

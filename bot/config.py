@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     files_dir: Path = Path("./var/files")
     default_locale: str = "kk"
     webchat: WebchatMode = WebchatMode.auto
+    # /healthz says a loop is stuck when work has waited for it this long without progress (longer
+    # than the longest retry_after the Telegram sender honours, 120 s).
+    health_stuck_seconds: float = Field(180, gt=0)
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None  # a local telegram-bot-api server, or a test stand-in

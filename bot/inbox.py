@@ -13,7 +13,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from bot import worker
 from bot.claims import CLAIM_SECONDS, Claims, claim_until
 from bot.core.messages import Incoming
+from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# One update's handling may take this long; past it, it fails like any error (tried again, then
+# apologized for): a handler that hangs must not hold its chat, or a SQLite writer, for ever.
+HANDLE_SECONDS = 120.0
 __all__ = ["CLAIM_SECONDS", "InboxWorker", "accept", "chat_key", "store"]
 
 
@@ -84,7 +88,7 @@ _MARK_DONE = (
         InboxUpdate.status == InboxStatus.processing,
     )
     .values(status=InboxStatus.done, processed_at=bindparam("now"), claimed_by=None)
-    .returning(InboxUpdate.payload)
+    .returning(InboxUpdate.payload, InboxUpdate.attempts)
     .execution_options(synchronize_session=False)
 )
 
@@ -109,17 +113,35 @@ class InboxWorker:
         self.limit = concurrency
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self.heartbeat = Heartbeat()
+        self._orphans_released = False
+        self.failures = FailureStreak("the inbox worker", log)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        await self.release_orphans()
+        if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold
+            await self.release_orphans()
+            self._orphans_released = True
         heartbeat = asyncio.create_task(self.claims.heartbeat(self.runtime, stop))
         one_round = self.process_once if self.runtime.is_sqlite else self._start_more
-        await worker.rounds(stop, self._wake, one_round, "inbox", idle_seconds)
-        await asyncio.gather(*self._running, return_exceptions=True)
-        await heartbeat
+        try:
+            await worker.rounds(stop, self._wake, one_round, idle_seconds, self.heartbeat, self.failures)
+        finally:
+            await asyncio.gather(*self._running, return_exceptions=True)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def waiting(self) -> int:
+        """Updates that could be handled now (for the health check of a quiet worker)."""
+        async with self.runtime.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == InboxStatus.new)
+                )
+                or 0
+            )
 
     async def _start_more(self) -> int:
         """PostgreSQL: rows start as soon as there is room, not when the whole previous batch is done."""
@@ -198,7 +220,12 @@ class InboxWorker:
         """SQLite: the whole batch (one row per chat) in one transaction; False if any row failed."""
         handed: list[Job] = []
         try:
-            async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            async with (
+                asyncio.timeout(HANDLE_SECONDS),
+                self.runtime.writing(),
+                self.runtime.sessions() as session,
+                session.begin(),
+            ):
                 for row_id in ids:
                     await self._apply(session, row_id, handed)
         except Exception:
@@ -211,7 +238,12 @@ class InboxWorker:
         async with self.concurrency:
             handed: list[Job] = []
             try:
-                async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+                async with (
+                    asyncio.timeout(HANDLE_SECONDS),
+                    self.runtime.writing(),
+                    self.runtime.sessions() as session,
+                    session.begin(),
+                ):
                     await self._apply(session, row_id, handed)
             except Exception as exc:
                 log.exception("handling inbox row %s failed", row_id)
@@ -222,10 +254,27 @@ class InboxWorker:
         # One statement marks the row done and returns it, as the transaction's first write: the
         # row stays locked until the commit (PostgreSQL), so no other worker can take it meanwhile
         # even if this worker stalled past its claim; if handling fails, the rollback undoes "done".
-        payload = await session.scalar(_MARK_DONE, {"row_id": row_id, "me": self.worker_id, "now": utcnow()})
-        if payload is None:
+        row = (
+            await session.execute(_MARK_DONE, {"row_id": row_id, "me": self.worker_id, "now": utcnow()})
+        ).first()
+        if row is None:
             return
-        await self.runtime.conversation.handle(session, Incoming.from_json(payload), handed)
+        incoming = Incoming.from_json(row.payload)
+        if row.attempts > MAX_ATTEMPTS:
+            # Claimed that often and never finished: the process died handling it each time (an
+            # update that crashes it, or kills it by memory). It is given up, not tried for ever.
+            await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id == row_id)
+                .values(
+                    status=InboxStatus.failed,
+                    error=f"given up: handling never finished in {MAX_ATTEMPTS} tries",
+                )
+            )
+            log.error("inbox row %s given up: handling never finished in %d tries", row_id, MAX_ATTEMPTS)
+            await self.runtime.conversation.apologize(session, incoming)
+            return
+        await self.runtime.conversation.handle(session, incoming, handed)
 
     def _hand_over(self, handed: list[Job]) -> None:
         if handed and self.runtime.sender is not None:

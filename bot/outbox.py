@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from bot.claims import Claims, claim_until
 from bot.core.messages import Reply
 from bot.group_commit import GroupCommit
 from bot.i18n import pick_locale
+from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person
 from db.session import is_postgres
@@ -238,15 +239,30 @@ class OutboxSender:
         self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many)
         self._handed: set[asyncio.Task[None]] = set()
         self._handed_done = 0
+        self.heartbeat = Heartbeat()
+        self._orphans_released = False
+        self.failures = FailureStreak("the outbox sender", log)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        await self.release_orphans()
+        if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold
+            await self.release_orphans()
+            self._orphans_released = True
         heartbeat = asyncio.create_task(self.claims.heartbeat(self.runtime, stop))
-        await worker.rounds(stop, self._wake, self.drain_once, "outbox sender", idle_seconds)
-        await heartbeat
+        try:
+            beat, failures = self.heartbeat, self.failures
+            await worker.rounds(stop, self._wake, self.drain_once, idle_seconds, beat, failures)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def waiting(self) -> int:
+        """Rows due now (for the health check of a quiet sender)."""
+        async with self.runtime.sessions() as session:
+            due = and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= utcnow())
+            return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(due)) or 0)
 
     async def release_orphans(self) -> int:
         return await self.claims.release_orphans(self.runtime, OutboxStatus.sending, OutboxStatus.pending)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.supervisor import Loop, Supervisor
 
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
-# Long-running loops a channel needs beside the server (Telegram polling): each gets the stop event.
-BACKGROUND_KEY = web.AppKey("background", list)
+# Long-running loops a channel needs beside the server (Telegram polling), supervised like the workers.
+BACKGROUND_KEY = web.AppKey("background", list[Loop])
+SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 
 
 def make_web_app(runtime: Runtime) -> web.Application:
@@ -21,7 +23,12 @@ def make_web_app(runtime: Runtime) -> web.Application:
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+    """200 when every loop runs and makes progress; 503 naming the loop that is dead or stuck."""
+    supervisor = request.app.get(SUPERVISOR_KEY)
+    if supervisor is None:  # the web app alone (tests of a single route): nothing runs beside it
+        return web.json_response({"ok": True, "loops": {}})
+    report = await supervisor.report()
+    return web.json_response({"ok": report.ok, "loops": report.loops}, status=200 if report.ok else 503)
 
 
 async def signed_file(request: web.Request) -> web.Response:

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.supervisor import FailureStreak, Heartbeat
+
 log = logging.getLogger(__name__)
 
 
@@ -14,18 +16,27 @@ async def rounds(
     stop: asyncio.Event,
     wake: asyncio.Event,
     one_round: Callable[[], Awaitable[int]],
-    what: str,
     idle_seconds: float,
+    heartbeat: Heartbeat,
+    failures: FailureStreak,
 ) -> None:
-    """Runs `one_round` (it returns how much it did) until `stop`; idle, waits for `wake` or the timeout."""
+    """Runs `one_round` (it returns how much it did) until `stop`; idle, waits for `wake` or the timeout.
+
+    A failing round (the database away) is logged by `failures` once, then retried after a
+    growing pause: a wake-up does not shorten it, or every new update would retry at once.
+    """
     while not stop.is_set():
         # Cleared before the round, not after: a wake() during the round must not be lost.
         wake.clear()
         try:
             done = await one_round()
-        except Exception:  # a database hiccup must not stop the worker for good
-            log.exception("%s round failed", what)
-            done = 0
+        except Exception as exc:  # a database hiccup must not stop the worker for good
+            pause = failures.failed(exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            continue
+        failures.ok()
+        heartbeat.beat()
         if done:
             continue
         with contextlib.suppress(TimeoutError):

@@ -26,6 +26,7 @@ from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
+from bot.supervisor import Loop  # noqa: E402
 from bot.web import BACKGROUND_KEY  # noqa: E402
 from db.models import Channel  # noqa: E402
 
@@ -118,5 +119,5 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
     if webhook:
         app.router.add_post(WEBHOOK_PATH, WebhookHandler(runtime, bot, secret))
     else:
-        app[BACKGROUND_KEY].append(Poller(runtime, out).run)
+        app[BACKGROUND_KEY].append(Loop("telegram polling", Poller(runtime, out).run))
     return out
