@@ -9,6 +9,7 @@ import asyncio
 import codecs
 import hashlib
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class FileRejected(Exception):
     """A file Ustaz will not keep; `reason` is one of: too_big, bad_type, empty."""
 
     def __init__(self, reason: str, name: str, size: int = 0, limit: int = 0) -> None:
+        name = safe_name(name)  # it is shown back to the person
         super().__init__(f"{reason}: {name}")
         self.reason, self.name, self.size, self.limit = reason, name, size, limit
 
@@ -179,7 +181,7 @@ class FileStore:
             session.add(stored)
             await session.flush()
         file_name = FileName(
-            stored_file_id=stored.id, name=_safe_name(name), kind=kind, uploaded_by_id=uploaded_by_id
+            stored_file_id=stored.id, name=safe_name(name), kind=kind, uploaded_by_id=uploaded_by_id
         )
         session.add(file_name)
         await session.flush()
@@ -210,6 +212,23 @@ class FileStore:
         return FileData(name=file_name.name, mime=stored.mime, data=data)
 
 
-def _safe_name(name: str) -> str:
-    name = os.path.basename(name.replace("\\", "/")).strip() or "file"
-    return name[:255]
+MAX_NAME = 255  # FileName.name
+MAX_EXTENSION = 16
+
+
+def safe_name(name: str, limit: int = MAX_NAME) -> str:
+    """The name a file is kept and shown under: no folders, no control or bidi characters, within the limit.
+
+    Bidi controls (U+202E and the like) make "work\u202efdp.exe" show as "workexe.pdf", and other
+    format and control characters hide or garble text: they are dropped. A long name loses the end
+    of its stem, never its extension.
+    """
+    name = unicodedata.normalize("NFC", name).replace("\\", "/")
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    name = os.path.basename(name).strip().strip(".") or "file"
+    if len(name) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > MAX_EXTENSION:
+        return name[: limit - 1].rstrip() + "…"
+    return stem[: limit - len(ext) - 2].rstrip() + "…." + ext
