@@ -203,3 +203,20 @@ async def test_telegram_away_at_startup_is_waited_out(
                 if isinstance(getattr(h, "__self__", None), Poller)
             ]
             assert poller.progress_at is not None
+
+
+async def test_an_update_the_database_refuses_is_given_up_and_stalls_nothing(
+    tg: TelegramUstaz, database_url: str
+) -> None:
+    """PostgreSQL's jsonb refuses a NUL character; that one update must not hold up the others."""
+    if "sqlite" in database_url:
+        pytest.skip("SQLite keeps a NUL character")
+    user, other = TgUser(9109, "Айдана", language_code="kk"), TgUser(9110, "Сергей", language_code="ru")
+    before = intake.stats["uncommittable"]
+    poison = tg.updates.text(user, "Сәлем\x00")
+    fine = tg.updates.text(other, "Здравствуйте")
+    assert await tg.send(poison) == 200
+    await tg.say(fine, "Ustaz")
+    await _offset_past(tg, fine["update_id"])
+    assert intake.stats["uncommittable"] == before + 1
+    assert await _inbox_row(tg, poison["update_id"]) is None

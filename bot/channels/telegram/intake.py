@@ -133,6 +133,13 @@ def _count_given_up(reason: str, update_id: object, exc: object) -> None:
     log.error("update %s given up (%s): %s", update_id, reason, exc)
 
 
+def refuses_the_data(exc: BaseException) -> bool:
+    """PostgreSQL refused this update's own data (SQLSTATE class 22: a NUL in jsonb, say), not the
+    connection or a lock: another try would fail the same way."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
 def arrive_batch(bot: Bot, raw: list[Any]) -> tuple[list[Arrived], int | None]:
     """The batch's arrivals, and the highest update_id seen (to confirm the given-up ones too)."""
     arrivals, last = [], None
@@ -182,9 +189,11 @@ class WebhookHandler:
             return web.Response(status=200)
         try:
             await self.arrivals.add(arrived)
-        except Exception:
-            log.exception("update %s not committed: Telegram will deliver it again", arrived.update_id)
-            return web.Response(status=500)
+        except Exception as exc:
+            if not refuses_the_data(exc):
+                log.exception("update %s not committed: Telegram will deliver it again", arrived.update_id)
+                return web.Response(status=500)
+            _count_given_up("uncommittable", arrived.update_id, exc)  # delivered again, it would fail again
         if arrived.callback_query_id:
             # Answered inside the webhook's own response: the button stops spinning with no extra request.
             return web.json_response(
@@ -262,25 +271,24 @@ class Poller:
                 asyncio.create_task(self.out.answer_callback(a.callback_query_id))
 
     async def _commit(self, arrivals: list[Arrived]) -> bool:
-        """True once each arrival is committed or given up. One that fails alone while the others
-        commit is at fault itself and is given up; when all fail, the database is, and all wait."""
+        """True once each arrival is committed or given up. One is given up when the database refuses
+        its data, or when it fails alone while others commit; when all fail otherwise, the database
+        is at fault and all wait."""
         try:
             await commit(self.runtime, arrivals)
             return True
         except Exception:
             log.exception("could not commit %d updates", len(arrivals))
-        if len(arrivals) < 2:
-            return False
         failed: list[tuple[Arrived, Exception]] = []
         for a in arrivals:
             try:
                 await commit(self.runtime, [a])  # the ones committed before are skipped as seen
             except Exception as exc:
                 failed.append((a, exc))
-        if len(failed) == len(arrivals):
+        if len(failed) == len(arrivals) and not all(refuses_the_data(why) for _, why in failed):
             return False
-        for a, exc in failed:
-            _count_given_up("uncommittable", a.update_id, exc)
+        for a, why in failed:
+            _count_given_up("uncommittable", a.update_id, why)
         return True
 
     async def _confirm(self) -> None:
