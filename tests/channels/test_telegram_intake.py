@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -220,3 +221,25 @@ async def test_an_update_the_database_refuses_is_given_up_and_stalls_nothing(
     await _offset_past(tg, fine["update_id"])
     assert intake.stats["uncommittable"] == before + 1
     assert await _inbox_row(tg, poison["update_id"]) is None
+
+
+async def test_an_update_whose_mapping_fails_is_answered_and_stalls_nothing(
+    tg: TelegramUstaz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever bug mapping one update hits, the press is answered and the next update is handled."""
+    from bot.channels.telegram import incoming
+
+    def broken_for_boom(update: Any) -> Any:
+        if update.callback_query is not None and update.callback_query.data == "boom":
+            raise RuntimeError("a bug in the mapping")
+        return incoming.to_arrived(update)
+
+    monkeypatch.setattr(intake, "to_arrived", broken_for_boom)
+    user = TgUser(9111, "Айдана", language_code="kk")
+    before = intake.stats["unmappable"]
+    press = tg.updates.callback(user, "boom")
+    assert await tg.send(press) == 200
+    await tg.say(tg.updates.text(user, "Сәлем"), "Ustaz")
+    await _offset_past(tg, press["update_id"])
+    assert press["callback_query"]["id"] in tg.api.answered_callbacks
+    assert intake.stats["unmappable"] == before + 1
