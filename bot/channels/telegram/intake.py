@@ -10,7 +10,12 @@ loses an update when the process dies in between. Here:
   what confirms the previous batch to Telegram.
 
 A redelivered or re-read update hits the inbox's unique (channel, update_id) and
-is skipped.
+is skipped (within the inbox's redelivery window).
+
+Each update is read and mapped on its own (`arrive`): one this aiogram cannot parse
+is read leniently (lenient.py), and one that still cannot be read, mapped or stored
+is given up, logged and counted in `stats`; a button press is answered either way.
+Nothing about one update holds up another, another chat, or a restart.
 """
 
 from __future__ import annotations
