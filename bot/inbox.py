@@ -9,11 +9,12 @@ A row seen twice (the messenger's redelivery) is stored once and handled once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -55,10 +56,39 @@ def _store_statement(dialect: Any) -> Any:
 _STORE = {"postgresql": _store_statement(postgresql), "sqlite": _store_statement(sqlite)}
 
 
+# Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its
+# update_ids over after a quiet week: an id seen longer ago than this is a new update, not a redelivery.
+REDELIVERY_WINDOW = dt.timedelta(hours=48)
+
+
 async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> int | None:
     """Inserts the row in the caller's transaction; returns None when it was already there."""
     stmt = _STORE["postgresql" if is_postgres(session) else "sqlite"]
-    values = {
+    row_id = await session.scalar(stmt, _values(incoming, external_id))
+    if row_id is not None:
+        return row_id
+    # The old row keeps its history under a name no messenger uses; no migration needed.
+    renamed = await session.scalar(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.channel == incoming.channel,
+            InboxUpdate.external_id == external_id,
+            InboxUpdate.received_at < utcnow() - REDELIVERY_WINDOW,
+        )
+        .values(external_id=InboxUpdate.external_id + "~" + cast(InboxUpdate.id, String))
+        .returning(InboxUpdate.id)
+        .execution_options(synchronize_session=False)
+    )
+    if renamed is None:
+        return None
+    log.info(
+        "%s %s was last seen over %s ago: a new one", incoming.channel.value, external_id, REDELIVERY_WINDOW
+    )
+    return await session.scalar(stmt, _values(incoming, external_id))
+
+
+def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
+    return {
         "channel": incoming.channel,
         "external_id": external_id,
         "chat_key": chat_key(incoming),
@@ -67,7 +97,6 @@ async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> 
         "attempts": 0,
         "received_at": utcnow(),
     }
-    return await session.scalar(stmt, values)
 
 
 async def accept(runtime: Runtime, incoming: Incoming, external_id: str) -> bool:

@@ -49,9 +49,10 @@ class FailureStreak:
 
     def __init__(
         self, what: str, logger: logging.Logger = log, first: float = 0.5, most: float = 30.0,
-        remind_every: float = 60.0,
+        remind_every: float = 60.0, traceback: bool = True,
     ) -> None:  # fmt: skip
         self.what = what
+        self.traceback = traceback  # False where the cause says it all (a messenger out of reach)
         self.log = logger
         self.first = first
         self.most = most
@@ -73,7 +74,10 @@ class FailureStreak:
         if self.count == 1:
             self.since = self._reminded = now
             # The first one in full: its traceback says where; the rest only say it goes on.
-            self.log.error("%s failed: %s (retrying with backoff)", self.what, self.last_error, exc_info=exc)
+            self.log.error(
+                "%s failed: %s (retrying with backoff)", self.what, self.last_error,
+                exc_info=exc if self.traceback else None,
+            )  # fmt: skip
         elif now - self._reminded >= self.remind_every:
             self._reminded = now
             self.log.warning(
@@ -112,6 +116,8 @@ class Loop:
     # A loop that judges its own progress (the scheduler: each tick on its own period) says what is
     # wrong, or None; its heartbeat is then not used.
     check: Callable[[], str | None] | None = None
+    # A task that is done once it succeeds (registering the webhook): returning is not a crash.
+    once: bool = False
     crashes: int = 0
     crashed: str = ""  # the last crash, while the loop waits to be started again
     task: asyncio.Task[None] | None = None
@@ -145,7 +151,7 @@ class Supervisor:
             started = time.monotonic()
             try:
                 await loop.run(stop)
-                if stop.is_set():
+                if stop.is_set() or loop.once:
                     return
                 raise RuntimeError("the loop returned without being stopped")
             except asyncio.CancelledError:
@@ -175,7 +181,7 @@ class Supervisor:
         if loop.task is None:
             return "not started"
         if loop.task.done():
-            return "dead"
+            return "ok" if loop.once and not loop.crashed else "dead"
         if loop.crashed:
             return f"crashed, restarting: {loop.crashed}"
         if loop.check is not None:

@@ -61,7 +61,7 @@ async def test_demo_prints_every_person_with_a_deep_link(
     code, out = await ustaz(
         "invite", "--role", "student", "--group", "НЕТ-1", "--name", "X", env=env, cwd=tmp_path
     )
-    assert code == 2 and "НЕТ-1" in out
+    assert code == 2 and "НЕТ-1" in out, out
 
 
 def free_port() -> int:
@@ -122,12 +122,12 @@ async def test_org_settings_are_changed_and_checked(
     assert code == 0, out
     assert '"deadline_minutes": [\n      2880,\n      120\n    ]' in out
     code, out = await ustaz("org", "set", "timezone", "Asia/Aqtobe", env=env, cwd=tmp_path)
-    assert code == 0 and "\tAsia/Aqtobe\t" in out
+    assert code == 0 and "\tAsia/Aqtobe\t" in out, out
 
     code, out = await ustaz("org", "set", "reminders.quiet_start", '"25:99"', env=env, cwd=tmp_path)
-    assert code == 2 and "reminders.quiet_start" in out
+    assert code == 2 and "reminders.quiet_start" in out, out
     code, out = await ustaz("org", "set", "timezone", "Mars/Olympus", env=env, cwd=tmp_path)
-    assert code == 2 and "unknown time zone" in out
+    assert code == 2 and "unknown time zone" in out, out
     code, out = await ustaz("org", "show", env=env, cwd=tmp_path)
     assert "\tAsia/Aqtobe\t" in out and "25:99" not in out
 
@@ -178,11 +178,11 @@ async def test_without_a_known_bot_the_invite_has_no_link_to_another_bot(
 ) -> None:
     env = env_for(database_url, tmp_path)  # neither a token nor USTAZ_TELEGRAM_BOT_USERNAME
     code, out = await ustaz("demo", env=env, cwd=tmp_path)
-    assert code == 0 and "t.me" not in out
+    assert code == 0 and "t.me" not in out, out
     student = next(line.split("\t") for line in out.splitlines() if "Айдана Серікқызы Бекова" in line)
     assert student[4].startswith("code ") and len(student[4]) == len("code ") + 8
     code, out = await ustaz(
         "invite", "--role", "teacher", "--name", "Жанна Ерікқызы Сапарова", env=env, cwd=tmp_path
     )
-    assert code == 0 and "t.me" not in out and "UstazBot" not in out
+    assert code == 0 and "t.me" not in out and "UstazBot" not in out, out
     assert "Invite code: " in out and "no bot is configured" in out and "send the code" in out

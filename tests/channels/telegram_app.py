@@ -97,13 +97,13 @@ async def telegram_ustaz(
     database_url: str, tmp_path: Path, api: BotAPIStandIn, mode: str, demo: bool = True, **overrides: object
 ) -> AsyncIterator[TelegramUstaz]:
     overrides.setdefault("webchat", "off")
+    overrides.setdefault("telegram_local_server", False)  # the stand-in plays the cloud Bot API: 20 MB
     settings = settings_for(
         database_url,
         tmp_path,
         telegram_token=TOKEN,
         telegram_api_url=api.base_url,
         telegram_mode=mode,
-        telegram_local_server=False,  # the stand-in plays the cloud Bot API: 20 MB downloads
         public_url=PUBLIC_URL if mode == "webhook" else None,
         telegram_webhook_secret=SECRET if mode == "webhook" else None,
         **overrides,
@@ -115,6 +115,7 @@ async def telegram_ustaz(
         async with running(runtime, port=0) as live:
             if mode == "webhook":
                 # Registered at the public URL; the test plays the reverse proxy in front of the real port.
+                await api.wait_for(lambda: bool(api.webhook.get("url")))
                 assert (
                     api.webhook["url"] == PUBLIC_URL + WEBHOOK_PATH and api.webhook["secret_token"] == SECRET
                 )

@@ -152,3 +152,17 @@ async def test_server_errors_are_retried_and_blocked_person_is_unreachable(
     api.block(508)
     with pytest.raises(Unreachable):
         await out.deliver("508", Reply("Сәлем"))
+
+
+def test_a_press_whose_message_this_aiogram_refuses_is_still_a_press_on_that_message() -> None:
+    from bot.channels.telegram.intake import arrive
+
+    menu = {"message_id": 77, "date": 1_700_000_000, "chat": ALMA.private_chat(), "text": "Мәзір",
+            "entities": "not a list"}  # fmt: skip
+    update = U.callback(ALMA, "menu:grades", menu)
+    with pytest.raises(ValueError):
+        Update.model_validate(update)
+    a = arrive(None, update)  # type: ignore[arg-type]
+    assert a is not None and a.incoming is not None
+    assert (a.incoming.button, a.incoming.source_message_id) == ("menu:grades", "77")
+    assert a.callback_query_id == update["callback_query"]["id"]

@@ -874,6 +874,181 @@ class Updates:
             }
         )
 
+    def poll_answer_shape(
+        self,
+        user: TgUser,
+        poll_id: str,
+        option_ids: list[int],
+        persistent: bool = True,
+        voter_chat: bool = False,
+    ) -> dict[str, Any]:
+        """A vote as older servers send it (no option_persistent_ids), or an anonymous chat's (voter_chat)."""
+        update = self.poll_answer(user, poll_id, option_ids)
+        body = update["poll_answer"]
+        if not persistent:
+            del body["option_persistent_ids"]
+        if voter_chat:
+            del body["user"]
+            body["voter_chat"] = {"id": -1001000000000 - user.id, "type": "channel", "title": "Арна"}
+        return update
+
+    # -------------------------------------------------------------- what Ustaz does not act on
+
+    def message_with(self, user: TgUser, **content: Any) -> dict[str, Any]:
+        """A message of any kind in the person's private chat: sticker=..., location=..., contact=..."""
+        return self._update(message=self._message(user, **content))
+
+    def sticker(self, user: TgUser) -> dict[str, Any]:
+        return self.message_with(
+            user,
+            sticker={
+                "file_id": "CAACstk1",
+                "file_unique_id": "AgADstk1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": "👍",
+                "file_size": 20_000,
+            },
+        )
+
+    def location(self, user: TgUser) -> dict[str, Any]:
+        return self.message_with(user, location={"latitude": 43.2389, "longitude": 76.8897})
+
+    def contact(self, user: TgUser) -> dict[str, Any]:
+        return self.message_with(
+            user, contact={"phone_number": "+77010000000", "first_name": user.first_name, "user_id": user.id}
+        )
+
+    @staticmethod
+    def group(chat_id: int = -1001234567890, title: str = "10А сынып") -> dict[str, Any]:
+        return {"id": chat_id, "type": "supergroup", "title": title}
+
+    def joined_group(self, user: TgUser, newcomer: TgUser) -> dict[str, Any]:
+        """A service message: someone added to a group the bot is in."""
+        msg = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.group(),
+            "from": user.as_json(),
+            "new_chat_members": [newcomer.as_json()],
+            "new_chat_member": newcomer.as_json(),
+            "new_chat_participant": newcomer.as_json(),
+        }
+        return self._update(message=msg)
+
+    def edited(self, user: TgUser, text: str) -> dict[str, Any]:
+        msg = {**self._message(user, text=text), "edit_date": int(time.time())}
+        return self._update(edited_message=msg)
+
+    def channel_post(self, text: str, edited: bool = False) -> dict[str, Any]:
+        chat = {"id": -1009876543210, "type": "channel", "title": "Колледж жаңалықтары"}
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "sender_chat": chat,
+            "text": text,
+        }
+        if edited:
+            msg["edit_date"] = int(time.time())
+            return self._update(edited_channel_post=msg)
+        return self._update(channel_post=msg)
+
+    def group_member_change(self, admin: TgUser, user: TgUser, old: str, new: str) -> dict[str, Any]:
+        """chat_member: someone's status in a group changed (needs chat_member in allowed_updates)."""
+        body = {
+            "chat": self.group(),
+            "from": admin.as_json(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": old, "user": user.as_json()},
+            "new_chat_member": {"status": new, "user": user.as_json()},
+        }
+        return self._update(chat_member=body)
+
+    @staticmethod
+    def inaccessible(user: TgUser, message_id: int) -> dict[str, Any]:
+        """The message of a button press that is too old or deleted: date 0 (InaccessibleMessage)."""
+        return {"message_id": message_id, "date": 0, "chat": user.private_chat()}
+
+    def inline_callback(self, user: TgUser, data: str) -> dict[str, Any]:
+        """A button on a message sent in inline mode: inline_message_id, no message."""
+        update = self.callback(user, data)
+        update["callback_query"]["inline_message_id"] = f"AgAAA{next(self._callback_ids)}"
+        return update
+
+    def game_callback(self, user: TgUser, message: ChatMessage) -> dict[str, Any]:
+        """A game's Play button: game_short_name, no data."""
+        update = self.callback(user, "", message)
+        body = update["callback_query"]
+        del body["data"]
+        body["game_short_name"] = "quiz_race"
+        return update
+
+    def poll(self, poll_id: str = "5000000777") -> dict[str, Any]:
+        """A poll's new state, as Telegram sends it to the bot that sent the poll."""
+        options = [
+            {"persistent_id": str(i), "text": t, "voter_count": i} for i, t in enumerate(["3", "4", "5"])
+        ]
+        return self._update(
+            poll={
+                "id": poll_id,
+                "question": "2 + 2 = ?",
+                "options": options,
+                "total_voter_count": 3,
+                "is_closed": False,
+                "is_anonymous": False,
+                "type": "quiz",
+                "allows_multiple_answers": False,
+                "allows_revoting": False,
+                "members_only": False,
+                "correct_option_ids": [1],
+            }
+        )
+
+    def media_group(
+        self, user: TgUser, photos: list[RemoteFile], caption: str | None = None
+    ) -> list[dict[str, Any]]:
+        """An album: one message per photo sharing a media_group_id, the caption on the first."""
+        group_id = str(13_000_000_000_000_000 + next(self._message_ids))
+        updates = [self.photo(user, [rf], caption=caption if i == 0 else None) for i, rf in enumerate(photos)]
+        for update in updates:
+            update["message"]["media_group_id"] = group_id
+        return updates
+
+    def reaction(self, user: TgUser, message_id: int, emoji: str = "👍") -> dict[str, Any]:
+        return self._update(
+            message_reaction={
+                "chat": user.private_chat(),
+                "message_id": message_id,
+                "user": user.as_json(),
+                "date": int(time.time()),
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": emoji}],
+            }
+        )
+
+    def join_request(self, user: TgUser) -> dict[str, Any]:
+        return self._update(
+            chat_join_request={
+                "chat": self.group(),
+                "from": user.as_json(),
+                "user_chat_id": user.id,
+                "date": int(time.time()),
+            }
+        )
+
+    def business_message(self, user: TgUser, text: str) -> dict[str, Any]:
+        """A message to the business account the bot serves (a different chat owner, not the bot)."""
+        msg = {**self._message(user, text=text), "business_connection_id": "biz-1"}
+        return self._update(business_message=msg)
+
+    def future(self, **fields: Any) -> dict[str, Any]:
+        """An update of a kind Telegram may add later: a top-level field this aiogram does not know."""
+        return self._update(**fields)
+
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)

@@ -7,6 +7,8 @@ Telegram at USTAZ_PUBLIC_URL on start) or the polling loop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -26,7 +28,7 @@ from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
-from bot.supervisor import Loop  # noqa: E402
+from bot.supervisor import FailureStreak, Loop  # noqa: E402
 from bot.web import BACKGROUND_KEY  # noqa: E402
 from db.models import Channel  # noqa: E402
 
@@ -93,31 +95,43 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
         limits = TelegramLimits(per_second=rate or 30, enabled=rate > 0)
     out = TelegramOut(bot, make_limiter(runtime, limits), StoreFiles(runtime))
     runtime.channel_senders[Channel.telegram] = TelegramSender(out)
-    runtime.file_fetchers[Channel.telegram] = TelegramFiles(bot, is_local_server(settings))
+    fetcher = TelegramFiles(bot, is_local_server(settings), runtime.files.max_bytes)
+    runtime.file_fetchers[Channel.telegram] = fetcher
     app[BOT_KEY] = bot
 
-    async def started(_app: web.Application) -> None:
-        try:
-            me = await bot.get_me()
-        except Exception as exc:  # the web chat and the outbox keep working; replies wait in the outbox
-            log.error("Telegram did not answer getMe: %s", exc)
+    async def introduce(stop: asyncio.Event) -> None:
+        """getMe (and the webhook's registration) until Telegram answers; startup does not wait for it.
+
+        Meanwhile the web chat and the outbox keep working; replies wait in the outbox.
+        """
+        reach = FailureStreak("Telegram getMe and setWebhook" if webhook else "Telegram getMe", log,
+                              traceback=False)  # fmt: skip
+        while not stop.is_set():
+            try:
+                me = await bot.get_me()
+                if me.username:
+                    runtime.facts["telegram_username"] = me.username
+                if webhook:
+                    url = f"{settings.public_url}{WEBHOOK_PATH}"
+                    await bot.set_webhook(
+                        url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+                    )
+                    log.info("Telegram webhook registered at %s", url)
+            except Exception as exc:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), reach.failed(exc))
+                continue
+            reach.ok()
             return
-        if me.username:
-            runtime.facts["telegram_username"] = me.username
-        if webhook:
-            url = f"{settings.public_url}{WEBHOOK_PATH}"
-            await bot.set_webhook(
-                url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
-            )
-            log.info("Telegram webhook registered at %s", url)
 
     async def closed(_app: web.Application) -> None:
         await bot.session.close()
 
-    app.on_startup.append(started)
     app.on_cleanup.append(closed)
+    app[BACKGROUND_KEY].append(Loop("telegram introduction", introduce, once=True))
     if webhook:
         app.router.add_post(WEBHOOK_PATH, WebhookHandler(runtime, bot, secret))
     else:
-        app[BACKGROUND_KEY].append(Loop("telegram polling", Poller(runtime, out).run))
+        poller = Poller(runtime, out)
+        app[BACKGROUND_KEY].append(Loop("telegram polling", poller.run, poller.heartbeat))
     return out

@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -55,31 +55,38 @@ class TelegramSender:
 
 
 class TelegramFiles:
-    """Brings a person's file in: the size is checked from the update, before anything is downloaded."""
+    """Brings a person's file in: the size is checked from the update, before anything is downloaded.
 
-    def __init__(self, bot: Bot, local_server: bool) -> None:
+    The limit a person hears is the smaller of Ustaz's own and the Bot API server's. A custom server
+    is taken for a local one (2 GB) until it refuses a file as too big: then it keeps the cloud's 20 MB.
+    """
+
+    def __init__(self, bot: Bot, local_server: bool, own_limit: int) -> None:
         self.bot = bot
-        self.limit = LOCAL_DOWNLOAD_LIMIT if local_server else CLOUD_DOWNLOAD_LIMIT
+        self.server_limit = LOCAL_DOWNLOAD_LIMIT if local_server else CLOUD_DOWNLOAD_LIMIT
+        self.own_limit = own_limit
 
     def max_bytes(self, att: Attachment) -> int:
-        return self.limit
+        return min(self.server_limit, self.own_limit)
 
     async def fetch(self, att: Attachment) -> bytes:
         assert att.remote_ref is not None
         name = att.filename or att.kind
         try:
             remote = await self.bot.get_file(att.remote_ref)
-        except TelegramBadRequest as exc:
-            if "too big" in exc.message:
-                raise FileRejected("too_big", name, att.size or 0, self.limit) from exc
-            raise
-        if remote.file_size is not None and remote.file_size > self.limit:
-            raise FileRejected("too_big", name, remote.file_size, self.limit)
+        except TelegramAPIError as exc:
+            if "too big" not in exc.message.lower():
+                raise
+            self.server_limit = min(self.server_limit, CLOUD_DOWNLOAD_LIMIT)
+            raise FileRejected("too_big", name, att.size or 0, self.max_bytes(att)) from exc
+        limit = self.max_bytes(att)
+        if remote.file_size is not None and remote.file_size > limit:
+            raise FileRejected("too_big", name, remote.file_size, limit)
         path = remote.file_path or ""
         if os.path.isabs(path) and os.path.exists(path):
             # A local Bot API server in --local mode hands out a path on this machine, not a URL.
             with open(path, "rb") as fh:
-                return fh.read(self.limit + 1)
+                return fh.read(limit + 1)
         buffer = await self.bot.download_file(path, destination=io.BytesIO(), timeout=300)
         assert buffer is not None
         return buffer.getvalue()

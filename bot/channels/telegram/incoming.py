@@ -73,7 +73,9 @@ def from_callback(query: CallbackQuery) -> Incoming | None:
         return None  # a game button: not ours
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
-    source = str(message.message_id) if message is not None and message.date.timestamp() > 0 else None
+    # An old or deleted message (InaccessibleMessage, date 0) cannot be edited: the press is still
+    # routed, and the core answers it in a new message.
+    source = str(message.message_id) if isinstance(message, Message) else None
     return Incoming(**_who(query.from_user, chat_id), button=query.data, source_message_id=source)  # type: ignore[arg-type]
 
 

@@ -10,12 +10,18 @@ loses an update when the process dies in between. Here:
   what confirms the previous batch to Telegram.
 
 A redelivered or re-read update hits the inbox's unique (channel, update_id) and
-is skipped.
+is skipped (within the inbox's redelivery window).
+
+Each update is read and mapped on its own (`arrive`): one this aiogram cannot parse
+is read leniently (lenient.py), and one that still cannot be read, mapped or stored
+is given up, logged and counted in `stats`; a button press is answered either way.
+Nothing about one update holds up another, another chat, or a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hmac
 import json
@@ -24,16 +30,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramConflictError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiohttp import web
-from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot.channels.telegram import lenient
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.group_commit import GroupCommit
 from bot.inbox import store
+from bot.supervisor import FailureStreak, Heartbeat
 from db.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -85,24 +93,70 @@ def parse(bot: Bot, data: Any) -> Update:
 
 
 class RawGetUpdates(GetUpdates):
-    """getUpdates whose updates stay JSON: each is parsed alone, so one that this aiogram can't read
-    (a field Telegram added) is skipped instead of failing, and retrying, the whole batch forever."""
+    """getUpdates whose updates stay JSON: each is read alone, so one that this aiogram can't read
+    (a field Telegram added) is handled on its own instead of failing, and retrying, the whole batch."""
 
     __returning__ = list[dict[str, Any]]
 
 
-def parse_batch(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update], int | None]:
-    """The updates that parse, and the highest update_id seen (to confirm the skipped ones too)."""
-    updates, last = [], None
-    for data in raw:
-        update_id = data.get("update_id")
-        if isinstance(update_id, int):
-            last = max(last or update_id, update_id)
+# What this process could not take as it came, for the health check: "lenient" (read from the raw
+# JSON only), "given_up" (all given up), and why: "unreadable" (not even leniently), "unmappable"
+# (to_arrived failed), "uncommittable" (the database refused it alone).
+stats: collections.Counter[str] = collections.Counter()
+
+
+def arrive(bot: Bot, data: dict[str, Any]) -> Arrived | None:
+    """One update as the inbox keeps it. Never raises: whatever goes wrong is this update's alone."""
+    update_id = data["update_id"]
+    try:
+        update = parse(bot, data)
+    except Exception as strict:  # pydantic's ValidationError, mostly
         try:
-            updates.append(parse(bot, data))
-        except (ValueError, ValidationError) as exc:
-            log.error("update %s skipped: it does not parse (%s)", update_id, exc)
-    return updates, last
+            update = lenient.parse(bot, data)
+        except Exception as exc:
+            return _give_up(data, "unreadable", exc)
+        stats["lenient"] += 1
+        log.warning("update %s read leniently: this aiogram does not parse it (%s)", update_id, strict)
+    try:
+        return to_arrived(update)
+    except Exception as exc:  # a mapping bug must not stop the other updates
+        log.exception("update %s could not be mapped", update_id)
+        return _give_up(data, "unmappable", exc)
+
+
+def _give_up(data: dict[str, Any], reason: str, exc: Exception) -> Arrived | None:
+    """Nothing for the core; a button press is still answered so it stops spinning."""
+    _count_given_up(reason, data["update_id"], exc)
+    query_id = lenient.callback_id(data)
+    return Arrived(data["update_id"], "", None, query_id) if query_id else None
+
+
+def _count_given_up(reason: str, update_id: object, exc: object) -> None:
+    stats["given_up"] += 1
+    stats[reason] += 1
+    log.error("update %s given up (%s): %s", update_id, reason, exc)
+
+
+def refuses_the_data(exc: BaseException) -> bool:
+    """PostgreSQL refused this update's own data (SQLSTATE class 22: a NUL in jsonb, say), not the
+    connection or a lock: another try would fail the same way."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+def arrive_batch(bot: Bot, raw: list[Any]) -> tuple[list[Arrived], int | None]:
+    """The batch's arrivals, and the highest update_id seen (to confirm the given-up ones too)."""
+    arrivals, last = [], None
+    for data in raw:
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int):
+            _count_given_up("unreadable", None, f"no update_id in {data!r:.200}")
+            continue
+        last = max(last or update_id, update_id)
+        arrived = arrive(bot, data)
+        if arrived is not None:
+            arrivals.append(arrived)
+    return arrivals, last
 
 
 class WebhookHandler:
@@ -117,6 +171,8 @@ class WebhookHandler:
         self.bot = bot
         self.secret = secret
         self.arrivals: GroupCommit[Arrived] = GroupCommit(self._commit)
+        # The database away: one error with its cause, not a traceback per update Telegram retries.
+        self.committing = FailureStreak("committing Telegram's webhook updates", log)
 
     async def _commit(self, arrivals: list[Arrived]) -> None:
         await commit(self.runtime, arrivals)
@@ -133,18 +189,19 @@ class WebhookHandler:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             # Telegram never sends this; 400 tells a broken caller it is wrong, not that we failed.
             return web.Response(status=400, text="not an update")
-        updates, _ = parse_batch(self.bot, [data])
-        if not updates:
-            return web.Response(status=200)  # logged and skipped: a retry would not read it either
-        update = updates[0]
-        arrived = to_arrived(update)
+        arrived = arrive(self.bot, data)
         if arrived is None:
+            # Nothing for Ustaz, or given up: a retry would not read it either.
             return web.Response(status=200)
         try:
             await self.arrivals.add(arrived)
-        except Exception:
-            log.exception("update %s not committed: Telegram will deliver it again", update.update_id)
-            return web.Response(status=500)
+        except Exception as exc:
+            if not refuses_the_data(exc):
+                self.committing.failed(exc)  # not committed: Telegram will deliver it again
+                return web.Response(status=500)
+            _count_given_up("uncommittable", arrived.update_id, exc)  # delivered again, it would fail again
+        else:
+            self.committing.ok()
         if arrived.callback_query_id:
             # Answered inside the webhook's own response: the button stops spinning with no extra request.
             return web.json_response(
@@ -165,56 +222,84 @@ class Poller:
         self.timeout = timeout
         self.backoff_max = backoff_max
         self.offset: int | None = None  # Telegram keeps whatever we have not confirmed
+        self.webhook_deleted = False
+        self.heartbeat = Heartbeat()  # beaten by every getUpdates answered (the health check reads it)
+        self.committing = FailureStreak("committing Telegram's polled updates", log)
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.bot.delete_webhook(
-            drop_pending_updates=False
-        )  # getUpdates refuses to work beside a webhook
-        delay = 0.5
+        """Ends only on stop: Telegram being away, or one bad round, is retried with backoff."""
+        reach = FailureStreak("Telegram long polling", log, most=self.backoff_max, traceback=False)
         while not stop.is_set():
-            poll = asyncio.create_task(self._fetch())
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not poll.done():
-                poll.cancel()  # nothing read in this round is lost: its offset was never confirmed
-                break
             try:
-                updates = poll.result()
+                if not self.webhook_deleted:
+                    # getUpdates refuses to work beside a webhook.
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                    self.webhook_deleted = True
+                updates = await self._fetch_or_stop(stop)
+                if updates is None:
+                    break
+                reach.ok()
+                self.heartbeat.beat()
+                arrivals, last = arrive_batch(self.bot, updates)
+                if last is not None:
+                    await self.accept(arrivals, last, stop)
+            except TelegramConflictError as exc:  # a webhook was set meanwhile
+                self.webhook_deleted = False
+                await _sleep_or_stop(stop, reach.failed(exc))
             except Exception as exc:
-                log.warning("getUpdates failed (%s): retrying in %.1f s", exc, delay)
-                await _sleep_or_stop(stop, delay)
-                delay = min(self.backoff_max, delay * 2)
-                continue
-            delay = 0.5
-            parsed, last = parse_batch(self.bot, updates)
-            if last is not None:
-                await self.accept(parsed, last, stop)
+                await _sleep_or_stop(stop, reach.failed(exc))
         await self._confirm()
+
+    async def _fetch_or_stop(self, stop: asyncio.Event) -> list[dict[str, Any]] | None:
+        """The next batch, or None when stopping interrupted the long poll."""
+        poll = asyncio.create_task(self._fetch())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not poll.done():
+            poll.cancel()  # nothing read in this round is lost: its offset was never confirmed
+            return None
+        return poll.result()
 
     async def _fetch(self) -> list[dict[str, Any]]:
         method = RawGetUpdates(offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
         return await self.bot(method, request_timeout=self.timeout + 30)
 
-    async def accept(self, updates: list[Update], last: int, stop: asyncio.Event | None = None) -> None:
-        """Commits the batch, then moves the offset past its last update (skipped ones included)."""
-        arrivals = [a for a in (to_arrived(u) for u in updates) if a is not None]
+    async def accept(self, arrivals: list[Arrived], last: int, stop: asyncio.Event | None = None) -> None:
+        """Commits the batch, then moves the offset past its last update (given-up ones included)."""
         delay = 0.5
-        while True:
-            try:
-                await commit(self.runtime, arrivals)
-                break
-            except Exception:
-                # Not committed: the offset stays, so Telegram will hand the batch over again anyway.
-                log.exception("could not commit %d updates; retrying", len(arrivals))
-                if stop is not None and stop.is_set():
-                    return
-                await asyncio.sleep(delay)
-                delay = min(self.backoff_max, delay * 2)
+        while not await self._commit(arrivals):
+            # Not committed: the offset stays, so Telegram will hand the batch over again anyway.
+            if stop is not None and stop.is_set():
+                return
+            await asyncio.sleep(delay)
+            delay = min(self.backoff_max, delay * 2)
         self.offset = last + 1
         for a in arrivals:
             if a.callback_query_id:
                 asyncio.create_task(self.out.answer_callback(a.callback_query_id))
+
+    async def _commit(self, arrivals: list[Arrived]) -> bool:
+        """True once each arrival is committed or given up. One is given up when the database refuses
+        its data, or when it fails alone while others commit; when all fail otherwise, the database
+        is at fault and all wait."""
+        try:
+            await commit(self.runtime, arrivals)
+            self.committing.ok()
+            return True
+        except Exception as exc:
+            self.committing.failed(exc)
+        failed: list[tuple[Arrived, Exception]] = []
+        for a in arrivals:
+            try:
+                await commit(self.runtime, [a])  # the ones committed before are skipped as seen
+            except Exception as exc:
+                failed.append((a, exc))
+        if len(failed) == len(arrivals) and not all(refuses_the_data(why) for _, why in failed):
+            return False
+        for a, why in failed:
+            _count_given_up("uncommittable", a.update_id, why)
+        return True
 
     async def _confirm(self) -> None:
         """On a clean stop, tell Telegram what is committed so a restart does not read it again."""
