@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from bot.runtime import Runtime
@@ -11,12 +13,15 @@ RUNTIME_KEY = web.AppKey("runtime", Runtime)
 # Long-running loops a channel needs beside the server (Telegram polling), supervised like the workers.
 BACKGROUND_KEY = web.AppKey("background", list[Loop])
 SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
+# Counters a channel keeps of what it could not take (Telegram's given-up updates), shown by /healthz.
+COUNTERS_KEY = web.AppKey("counters", dict[str, Mapping[str, int]])
 
 
 def make_web_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[RUNTIME_KEY] = runtime
     app[BACKGROUND_KEY] = []
+    app[COUNTERS_KEY] = {}
     app.router.add_get("/healthz", health)
     app.router.add_get("/files/{token}", signed_file)
     return app
@@ -28,7 +33,9 @@ async def health(request: web.Request) -> web.Response:
     if supervisor is None:  # the web app alone (tests of a single route): nothing runs beside it
         return web.json_response({"ok": True, "loops": {}})
     report = await supervisor.report()
-    return web.json_response({"ok": report.ok, "loops": report.loops}, status=200 if report.ok else 503)
+    counters = {name: dict(counts) for name, counts in request.app[COUNTERS_KEY].items()}
+    body = {"ok": report.ok, "loops": report.loops, "counters": counters}
+    return web.json_response(body, status=200 if report.ok else 503)
 
 
 async def signed_file(request: web.Request) -> web.Response:

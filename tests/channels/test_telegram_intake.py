@@ -68,6 +68,9 @@ async def test_an_update_that_cannot_be_read_at_all_is_given_up_answered_and_cou
     assert await tg.send(press) == 200
     await tg.api.wait_for(lambda: press["callback_query"]["id"] in tg.api.answered_callbacks)
     assert intake.stats["given_up"] == before + 1 and intake.stats["unreadable"] >= 1
+    async with aiohttp.ClientSession() as http, http.get(tg.live.url + "/healthz") as resp:
+        shown = (await resp.json())["counters"]["telegram updates"]
+    assert shown["given_up"] == before + 1, "the operator sees what was given up"
     await tg.say(tg.updates.text(user, "Сәлем"), "Ustaz")
     await _offset_past(tg, press["update_id"])
     async with tg.runtime.sessions() as session:

@@ -23,13 +23,14 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from bot.channels.telegram import intake  # noqa: E402
 from bot.channels.telegram.bridge import StoreFiles, TelegramFiles, TelegramSender  # noqa: E402
 from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler  # noqa: E402
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
 from bot.supervisor import FailureStreak, Loop  # noqa: E402
-from bot.web import BACKGROUND_KEY  # noqa: E402
+from bot.web import BACKGROUND_KEY, COUNTERS_KEY  # noqa: E402
 from db.models import Channel  # noqa: E402
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
     fetcher = TelegramFiles(bot, is_local_server(settings), runtime.files.max_bytes)
     runtime.file_fetchers[Channel.telegram] = fetcher
     app[BOT_KEY] = bot
+    app[COUNTERS_KEY]["telegram updates"] = intake.stats
 
     async def introduce(stop: asyncio.Event) -> None:
         """getMe (and the webhook's registration) until Telegram answers; startup does not wait for it.
