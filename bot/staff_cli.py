@@ -187,12 +187,13 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
             print("\t".join(str(c) for c in row))
     if sent is not None:
         print(
-            f"Invites queued for WhatsApp: {sent.queued} (sent before: {sent.again}, no phone: {sent.no_phone}, "
-            f"number of someone else: {sent.taken})."
+            f"Invites queued for WhatsApp: {sent.queued} (sent before: {sent.again}, "
+            f"no phone: {sent.no_phone}, number of someone else: {sent.taken})."
         )
         if sent.queued and "invite" not in settings.twilio_templates:
             print(
-                'No WhatsApp template "invite" in USTAZ_TWILIO_TEMPLATES: they wait in the outbox until one is set.'
+                'No WhatsApp template "invite" in USTAZ_TWILIO_TEMPLATES: '
+                "they wait in the outbox until one is set."
             )
     return 0
 

@@ -338,7 +338,8 @@ def render(t: Translator, views: list[TermView]) -> str:
             lines.append(t.gettext("Other dates:"))
         for kind, title, start, end in view.events:
             lines.append(
-                f"• {t.gettext(EVENT_KINDS.get(kind, EVENT_KINDS['event']))}: {title} — {period_text(t, start, end)}"
+                f"• {t.gettext(EVENT_KINDS.get(kind, EVENT_KINDS['event']))}: {title} — "
+                f"{period_text(t, start, end)}"
             )
         if not view.events:
             lines.append("• " + t.gettext("no holidays, sessions or attestation weeks yet"))

@@ -221,7 +221,8 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
         out.append(
             "• "
             + _(
-                "{group}, {discipline}: {assignments} assignments, on time {rate}%, {late} late, {missing} missing"
+                "{group}, {discipline}: {assignments} assignments, "
+                "on time {rate}%, {late} late, {missing} missing"
             ).format(
                 group=c.group,
                 discipline=c.discipline,
