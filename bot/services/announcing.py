@@ -104,7 +104,7 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
     if question is None:
         raise NotYours
     course = await own_course(session, teacher_id, question.course_id)
-    question.answer = text.strip()
+    answer_text = question.answer = text.strip()
     question.answered_by_id = teacher_id
     question.answered_at = utcnow()
     await session.flush()
@@ -118,7 +118,7 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
             + "\n\n«"
             + (question.text or "")[:300]
             + "»\n\n"
-            + question.answer
+            + answer_text
         )
 
     await notify(session, [question.student_id], build, kind="answer", dedupe_prefix=f"answer:{question.id}")
