@@ -281,7 +281,9 @@ async def show_assignment(ctx: Context, assignment_id: str) -> None:
                 .where(Submission.assignment_id == assignment.id)
                 .group_by(Submission.status)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     handed = sum(n for s, n in counts.items() if s != SubmissionStatus.draft)
     drafts = await ctx.session.scalar(

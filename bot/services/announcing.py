@@ -76,7 +76,9 @@ async def acknowledgements(session: AsyncSession, teacher_id: int, announcement_
         ).all()
     )
     names = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(parents)))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(parents))))
+        .tuples()
+        .all()
     )
     return Acks(
         ann,

@@ -90,7 +90,9 @@ async def _wanted(session: AsyncSession, ids: Iterable[int], kind: str) -> list[
 
 async def _names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
     return dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(ids))))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(ids)))))
+        .tuples()
+        .all()
     )
 
 

@@ -227,7 +227,9 @@ async def announce(session: AsyncSession, assignment: Assignment) -> int:
     )
     links = await parents_of(session, students)
     names = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(links))))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(links)))))
+        .tuples()
+        .all()
     )
     for child_id, parent_ids in links.items():
         count += await notify(

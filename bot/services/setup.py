@@ -450,7 +450,7 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
 async def _announce_timetable(session: AsyncSession, org: Organization, lessons: list[Lesson]) -> None:
     """Students of each group, and their parents, are told the timetable changed (26-1, duty 10)."""
     by_group: dict[int, list[Lesson]] = defaultdict(list)
-    group_of = dict((await session.execute(select(Course.id, Course.group_id))).all())
+    group_of = dict((await session.execute(select(Course.id, Course.group_id))).tuples().all())
     for lesson in lessons:
         by_group[group_of[lesson.course_id]].append(lesson)
     for group_id, items in by_group.items():
