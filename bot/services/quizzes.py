@@ -85,7 +85,8 @@ def parse_text(text: str) -> list[QuestionDraft]:
     for n, block in enumerate(blocks, start=1):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
         question = QUESTION_NUMBER.sub("", lines[0]).strip()
-        options, correct = [], []
+        options: list[str] = []
+        correct: list[int] = []
         for line in lines[1:]:
             right = line.startswith(("*", "+"))
             option = OPTION_PREFIX.sub("", line.lstrip("*+ ")).strip()
@@ -231,18 +232,22 @@ async def announce(session: AsyncSession, assignment: Assignment) -> int:
         .tuples()
         .all()
     )
+
+    def for_parent(t: Translator, child: str) -> Reply:
+        return Reply(
+            t.gettext("New assignment for {child}: «{title}» ({course}), deadline {deadline}.").format(
+                child=child,
+                title=assignment.title,
+                course=course.discipline,
+                deadline=t.datetime(assignment.deadline),
+            )
+        )
+
     for child_id, parent_ids in links.items():
         count += await notify(
             session,
             await _wanted(session, parent_ids, notices.PARENT_ASSIGNMENT),
-            lambda t, child=names[child_id]: Reply(
-                t.gettext("New assignment for {child}: «{title}» ({course}), deadline {deadline}.").format(
-                    child=child,
-                    title=assignment.title,
-                    course=course.discipline,
-                    deadline=t.datetime(assignment.deadline),
-                )
-            ),
+            notices.for_child(for_parent, names[child_id]),
             kind=notices.PARENT_ASSIGNMENT,
             dedupe_prefix=f"pubp:{assignment.id}:{child_id}",
         )
