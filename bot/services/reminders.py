@@ -386,7 +386,7 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
 async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) -> int:
     """Renders each distinct message once and copies it into the outbox for everyone who gets it."""
-    kinds = (await session.execute(text("SELECT DISTINCT sig, locale, zone FROM tick_person"))).all()
+    kinds = (await session.execute(text("SELECT DISTINCT sig, locale, zone FROM tick_person"))).tuples().all()
     rendered = await _build_payloads(session, kinds, now)
     json_type = "jsonb" if pg else "TEXT"
     await session.execute(
