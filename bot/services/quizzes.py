@@ -54,6 +54,7 @@ from db.models import (
     TestAttempt,
     TestQuestion,
 )
+from db.session import rowcount
 
 ATTESTATION = (ControlType.intermediate, ControlType.final)
 MAX_OPTIONS = 10
@@ -460,7 +461,7 @@ async def _claim(session: AsyncSession, attempt: TestAttempt) -> bool:
         .values(finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if rowcount(result) == 1:
         set_committed_value(attempt, "finished_at", now)
         return True
     await session.refresh(attempt)
