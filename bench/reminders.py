@@ -49,22 +49,29 @@ async def populate(engine, n: int, now: dt.datetime, deadline: dt.datetime, offs
     def series(count: str) -> str:
         if pg:
             return f"generate_series(1, {count}) AS s(i)"
-        return f"(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {count}) SELECT i FROM r) s"
+        return (
+            f"(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {count}) "
+            "SELECT i FROM r) s"
+        )
 
     ts = {"now": now, "deadline": deadline}
     types = [bindparam("now", type_=UTCDateTime()), bindparam("deadline", type_=UTCDateTime())]
     statements = [
-        "INSERT INTO organization (id, name, kind, timezone, default_locale, grading_scheme, settings, created_at) "
+        "INSERT INTO organization (id, name, kind, timezone, default_locale, grading_scheme, settings, "
+        "created_at) "
         f"VALUES (1, 'Bench', 'college', 'Asia/Almaty', 'kk', 'letter', "
         f'\'{{"reminders": {{"deadline_minutes": {offsets}}}}}\', :now)',
-        f"INSERT INTO study_group (id, organization_id, name, created_at) SELECT i, 1, 'G' || i, :now FROM {series(str(groups))}",
+        "INSERT INTO study_group (id, organization_id, name, created_at) SELECT i, 1, 'G' || i, :now FROM "
+        f"{series(str(groups))}",
         "INSERT INTO person (id, organization_id, full_name, locale, created_at) "
-        f"SELECT i, 1, 'Student ' || i, CASE WHEN i % 2 = 0 THEN 'ru' ELSE 'kk' END, :now FROM {series(str(n))}",
+        "SELECT i, 1, 'Student ' || i, CASE WHEN i % 2 = 0 THEN 'ru' ELSE 'kk' END, :now FROM "
+        f"{series(str(n))}",
         "INSERT INTO person_role (person_id, role, group_id, created_at) "
         f"SELECT i, 'student', (i - 1) / {GROUP_SIZE} + 1, :now FROM {series(str(n))}",
         "INSERT INTO course (id, organization_id, group_id, discipline, credits, created_at) "
         f"SELECT i, 1, i, 'Course ' || i, 5, :now FROM {series(str(groups))}",
-        "INSERT INTO assignment (course_id, title, text, deadline, max_score, control_type, kind, status, created_at) "
+        "INSERT INTO assignment (course_id, title, text, deadline, max_score, control_type, kind, status, "
+        "created_at) "
         f"SELECT i, 'Assignment ' || i, '', :deadline, 100, 'current', 'written', 'published', :now "
         f"FROM {series(str(groups))}",
     ]
@@ -120,7 +127,8 @@ async def run(n: int, db: str, offsets: list[int]) -> None:
             f"in {t_tick:.1f} s (outbox rows {outbox:,}, reminders queued {queued:,})"
         )
         print(
-            f"  total   {t_plan + t_tick:.1f} s; memory: rss {rss0:.0f} → {rss_mb():.0f} MB, peak {peak_mb():.0f} MB"
+            f"  total   {t_plan + t_tick:.1f} s; memory: rss {rss0:.0f} → {rss_mb():.0f} MB, peak "
+            f"{peak_mb():.0f} MB"
         )
     finally:
         await engine.dispose()

@@ -195,8 +195,13 @@ async def outbox_rate(kind: str, count: int, rate: int, workdir: Path, students:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
-            accounts = (await session.scalars(select(MessengerAccount.id).where(
-                MessengerAccount.channel == Channel.telegram).order_by(MessengerAccount.id))).all()  # fmt: skip
+            accounts = (
+                await session.scalars(
+                    select(MessengerAccount.id)
+                    .where(MessengerAccount.channel == Channel.telegram)
+                    .order_by(MessengerAccount.id)
+                )
+            ).all()
         port = free_port()
         env = ustaz_env(url, workdir, api, port, rate=rate)
         async with process([sys.executable, "-m", "bot", "run"], env, "Ustaz is running") as (proc, _):
@@ -245,8 +250,10 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "path"):
-            print(f"\nWebhook path to a reply: {args.people} students in closed loop for {args.seconds:.0f} s, "
-                  f"{args.students} students in the database, limits lifted")  # fmt: skip
+            print(
+                f"\nWebhook path to a reply: {args.people} students in closed loop for {args.seconds:.0f} s, "
+                f"{args.students} students in the database, limits lifted"
+            )
             print(HEADER)
             for kind in os.environ.get("USTAZ_BENCH_TARGETS", "echo sqlite postgresql").split():
                 workdir = Path(tmp) / kind
@@ -255,7 +262,8 @@ async def main() -> None:
         if args.only in (None, "outbox"):
             print("\nOutbox delivery rate (first to last send at the stand-in)")
             print(
-                f"{'database':<10} {'limit':>7} {'rows':>7} {'sent':>7} {'sends/s':>9} {'of lim':>6} {'429s':>5} {'RSS MB':>7}"
+                f"{'database':<10} {'limit':>7} {'rows':>7} {'sent':>7} {'sends/s':>9} {'of lim':>6} "
+                f"{'429s':>5} {'RSS MB':>7}"
             )
             for kind in ("sqlite", "postgresql"):
                 for count, rate in ((args.notices, 30), (args.lifted, 0)):

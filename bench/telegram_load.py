@@ -40,8 +40,10 @@ class Figures:
 
     def row(self) -> str:
         rss = f"{self.rss_mb:7.1f}" if self.rss_mb is not None else "      -"
-        return (f"{self.name:<24} {self.rate:9.1f} {self.pct(50):9.1f} {self.pct(99):9.1f} "
-                f"{statistics.fmean(self.latencies) * 1000 if self.latencies else 0:9.1f} {self.errors:6d} {rss}")  # fmt: skip
+        return (
+            f"{self.name:<24} {self.rate:9.1f} {self.pct(50):9.1f} {self.pct(99):9.1f} "
+            f"{statistics.fmean(self.latencies) * 1000 if self.latencies else 0:9.1f} {self.errors:6d} {rss}"
+        )
 
 
 HEADER = (

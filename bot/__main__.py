@@ -141,7 +141,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def extend_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Staff tasks of later features add their subcommands here."""
     from bot import org_cli, staff_cli
 

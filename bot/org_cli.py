@@ -72,7 +72,10 @@ COLUMNS: dict[str, Callable[[str], Any]] = {
 SECTIONS = ("reminders", "grading", "digest", "order_prefix")
 
 
-def extend(sub: argparse._SubParsersAction, command: Callable[[str], Callable[[Command], Command]]) -> None:  # type: ignore[type-arg]
+def extend(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[str], Callable[[Command], Command]],
+) -> None:
     org = sub.add_parser("org", help="the organization's settings: show, set")
     org.add_argument("--org", type=int, help="the organization's id (default: the first)")
     org_sub = org.add_subparsers(dest="org_action", required=True)

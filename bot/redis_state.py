@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
@@ -42,9 +43,9 @@ def connect(url: str) -> Redis:
     return Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
-def clock_arg(clock: object) -> str:
+def clock_arg(clock: Callable[[], float] | None) -> str:
     """The script's first argument: the given clock's reading, or "" for Redis's clock."""
-    return "" if clock is None else repr(clock())  # type: ignore[operator]
+    return "" if clock is None else repr(clock())
 
 
 async def check(settings: Settings, redis: Redis | None) -> None:
@@ -52,7 +53,7 @@ async def check(settings: Settings, redis: Redis | None) -> None:
     if redis is None:
         return
     try:
-        await redis.ping()
+        await redis.ping()  # type: ignore[misc]  # redis-py types ping() for both clients: Awaitable[bool] | bool
     except REDIS_ERRORS as exc:
         raise SettingsError(f"Wrong setting:\n  USTAZ_REDIS_URL: cannot reach Redis there ({exc})") from None
 

@@ -11,16 +11,27 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings
+
+if TYPE_CHECKING:  # the commands import what they use when they run, to start quickly
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.i18n import Translator
+    from bot.runtime import Runtime
+    from bot.services.invite_sending import SendResult
+    from bot.services.roster import ImportResult
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
-def extend(sub: argparse._SubParsersAction, command: Callable[[str], Callable[[Command], Command]]) -> None:  # type: ignore[type-arg]
+def extend(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[str], Callable[[Command], Command]],
+) -> None:
     """Adds the staff subcommands to the parser and registers their coroutines."""
     aud = sub.add_parser("audit", help="the audit trail of grades, orders, enrolments and roles")
     aud_sub = aud.add_subparsers(dest="audit_action", required=True)
@@ -64,7 +75,7 @@ def extend(sub: argparse._SubParsersAction, command: Callable[[str], Callable[[C
     command("orders")(cmd_orders)
 
 
-async def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+async def _runtime(settings: Settings) -> Runtime:
     from bot.app import build_runtime
     from db.migrate import upgrade
 
@@ -93,7 +104,7 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-async def _org_id(session, wanted: int | None) -> int | None:  # type: ignore[no-untyped-def]
+async def _org_id(session: AsyncSession, wanted: int | None) -> int | None:
     from sqlalchemy import select
 
     from db.models import Organization
@@ -104,7 +115,14 @@ async def _org_id(session, wanted: int | None) -> int | None:  # type: ignore[no
     return await session.scalar(query)
 
 
-async def _import(settings: Settings, args: argparse.Namespace, work: Any) -> Any:
+T = TypeVar("T")
+
+
+async def _import(
+    settings: Settings,
+    args: argparse.Namespace,
+    work: Callable[[AsyncSession, int, bytes, str], Awaitable[T]],
+) -> T | int:
     """`await work(session, org_id, data, name)` in one transaction on the chosen organization,
     or an exit code when the file or the organization is missing."""
     if not args.file.is_file():
@@ -137,9 +155,12 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
 
-    async def work(session, org_id, data, name):  # type: ignore[no-untyped-def]
+    async def work(
+        session: AsyncSession, org_id: int, data: bytes, name: str
+    ) -> tuple[ImportResult, SendResult | None, str]:
         result = await roster.import_roster(session, org_id, data, name)
         org = await session.get(Organization, org_id)
+        assert org is not None  # _import found it
         if not (result.ok and send):
             return result, None, org.default_locale
         ids = [p.person_id for p in result.people if p.code]
@@ -187,17 +208,18 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
             print("\t".join(str(c) for c in row))
     if sent is not None:
         print(
-            f"Invites queued for WhatsApp: {sent.queued} (sent before: {sent.again}, no phone: {sent.no_phone}, "
-            f"number of someone else: {sent.taken})."
+            f"Invites queued for WhatsApp: {sent.queued} (sent before: {sent.again}, "
+            f"no phone: {sent.no_phone}, number of someone else: {sent.taken})."
         )
         if sent.queued and "invite" not in settings.twilio_templates:
             print(
-                'No WhatsApp template "invite" in USTAZ_TWILIO_TEMPLATES: they wait in the outbox until one is set.'
+                'No WhatsApp template "invite" in USTAZ_TWILIO_TEMPLATES: '
+                "they wait in the outbox until one is set."
             )
     return 0
 
 
-def print_errors(t, result) -> None:  # type: ignore[no-untyped-def]
+def print_errors(t: Translator, result: ImportResult) -> None:
     print(
         t.ngettext(
             "Nothing was imported: {n} error.", "Nothing was imported: {n} errors.", len(result.errors)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -51,3 +51,12 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     bind = session_or_engine.bind if isinstance(session_or_engine, AsyncSession) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE counted (-1 where the driver cannot tell).
+
+    Session.execute() is typed to return a Result; for those statements it is a CursorResult,
+    which has the count.
+    """
+    return cast(CursorResult[Any], result).rowcount

@@ -55,7 +55,8 @@ async def _ask_category(ctx: Context, student_id: int) -> None:
     await ctx.start_dialog("apply", "category", student_id=student_id, files=[])
     ctx.reply(
         ctx._(
-            "The application (өтініш / заявление) to the head of the organization to study by distance-learning "
+            "The application (өтініш / заявление) to the head of the organization to study by "
+            "distance-learning "
             "technologies. Choose the category:"
         ),
         buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORIES.items()]
@@ -94,7 +95,8 @@ async def reason(ctx: Context) -> None:
     await ctx.goto("docs", reason=text[:4000])
     ctx.reply(
         ctx._(
-            "Now send the supporting documents as files or photos (a medical certificate, a reference from the "
+            "Now send the supporting documents as files or photos (a medical certificate, a reference from "
+            "the "
             "place of exchange or work...). When all are sent, press «Send the application»."
         ),
         buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
@@ -174,7 +176,8 @@ async def more_documents(ctx: Context) -> None:
     await ctx.start_dialog("apply_more", "docs", application_id=app.id, files=[])
     ctx.reply(
         ctx._(
-            "Send the documents for application No. {number} as files or photos, then press «Send the application».",
+            "Send the documents for application No. {number} as files or photos, then press «Send the "
+            "application».",
             number=app.id,
         ),
         buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],

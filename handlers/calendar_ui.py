@@ -6,6 +6,8 @@ attestation weeks are the academic side's (deputy, methodist), by bot/services/p
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.core.context import Context
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -37,7 +39,7 @@ async def show_calendar(ctx: Context) -> None:
     ctx.reply(calendar.render(ctx.t, views), buttons=[menu_row(ctx)])
 
 
-def read_period(ctx: Context) -> tuple | None:  # type: ignore[type-arg]
+def read_period(ctx: Context) -> tuple[dt.date, dt.date] | None:
     """Two dates from typed text; explains the problem and returns None."""
     assert ctx.org is not None
     try:

@@ -318,7 +318,8 @@ async def file_rejected(ctx: Context, exc: FileRejected) -> None:
         text = ctx._("The file «{name}» is empty. Send it again.", name=exc.name)
     else:
         text = ctx._(
-            "The file «{name}» is of a type Ustaz does not accept. Send a PDF, a document, a photo, audio or video.",
+            "The file «{name}» is of a type Ustaz does not accept. Send a PDF, a document, a photo, audio or "
+            "video.",
             name=exc.name,
         )
     # The dialog goes on (the file was not taken): its buttons come again, no need to scroll up.

@@ -53,7 +53,8 @@ IMPORT_KINDS = {
         N_("Roster: students, parents, teachers"),
         Action.import_roster,
         N_(
-            "Send the roster as an XLSX or CSV file with the columns: role, full name, group, language, phone, "
+            "Send the roster as an XLSX or CSV file with the columns: role, full name, group, language, "
+            "phone, "
             "IIN, birth date, child (for a parent: the child's full name or IIN)."
         ),
     ),
@@ -85,7 +86,8 @@ IMPORT_KINDS = {
         N_("Academic calendar"),
         Action.edit_calendar,
         N_(
-            "Send the academic calendar as an XLSX or CSV file with the columns: kind (term, holiday, session, "
+            "Send the academic calendar as an XLSX or CSV file with the columns: kind (term, holiday, "
+            "session, "
             "attestation, event), name, start, end, term (the academic period an entry belongs to)."
         ),
     ),
@@ -190,7 +192,8 @@ async def _roster_done(ctx: Context, result: ImportResult) -> None:
         Document(ctx._("Invites to Ustaz"))
         .para(
             ctx._(
-                "Send the invite code to Ustaz in Telegram, WhatsApp or the web chat, or open the Telegram link."
+                "Send the invite code to Ustaz in Telegram, WhatsApp or the web chat, or open the Telegram "
+                "link."
             )
             if username
             else ctx._(

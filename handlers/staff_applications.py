@@ -164,7 +164,8 @@ async def plan_lines(ctx: Context) -> None:
     if bad or not lines:
         ctx.reply(
             ctx._(
-                "These lines could not be read: {lines}. Write each as «discipline; credits», e.g. «Python; 5».",
+                "These lines could not be read: {lines}. Write each as «discipline; credits», e.g. «Python; "
+                "5».",
                 lines="; ".join(bad) or "—",
             )
         )
@@ -214,9 +215,11 @@ def cap_refusal(ctx: Context, exc: CapExceeded) -> str:
     assert v.broken is not None
     text = ctx.n_(
         "The plan is refused: {n} credit by distance over the whole period of study, but item {item} of the "
-        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows {limit}.",
+        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "
+        "{limit}.",
         "The plan is refused: {n} credits by distance over the whole period of study, but item {item} of the "
-        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows {limit}.",
+        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "
+        "{limit}.",
         v.total,
         item=v.broken.item,
         limit=v.broken.limit,

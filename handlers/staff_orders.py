@@ -34,7 +34,8 @@ async def register(ctx: Context) -> None:
     items = await orders.register(ctx.session, ctx.org.id, limit=15)
     lines = [ctx._("Register of orders (latest first):")]
     lines += [
-        f"• {o.number} — {ctx.t.date(o.issued_on, 'dd.MM.y')} — {ctx._(orders.KIND_NAMES[o.kind])} — {s or '—'}"
+        f"• {o.number} — {ctx.t.date(o.issued_on, 'dd.MM.y')} — {ctx._(orders.KIND_NAMES[o.kind])} — "
+        f"{s or '—'}"
         for o, s, _g in items
     ] or [ctx._("No orders yet.")]
     buttons = [[Button(ctx._("Export to XLSX"), "sregx")]]

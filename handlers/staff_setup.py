@@ -463,7 +463,8 @@ async def send_invites(ctx: Context) -> None:
     if not ctx.runtime.settings.whatsapp_enabled:
         ctx.reply(
             ctx._(
-                "WhatsApp is not connected to Ustaz, so invites cannot be sent. Print the list and hand it out."
+                "WhatsApp is not connected to Ustaz, so invites cannot be sent. Print the list and hand it "
+                "out."
             ),
             buttons=[menu_row(ctx)],
         )

@@ -99,7 +99,8 @@ async def chosen_group(ctx: Context) -> Group | None:
 
 def ask_when(ctx: Context) -> str:
     return ctx._(
-        "When? For example «Friday 10:00-11:30» or «27.11 14:30» (a lesson lasts 90 minutes unless you give the end)."
+        "When? For example «Friday 10:00-11:30» or «27.11 14:30» (a lesson lasts 90 minutes unless you give "
+        "the end)."
     )
 
 

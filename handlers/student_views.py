@@ -109,7 +109,7 @@ def grades_text(t: Translator, courses: list[CourseGrades], title: str, detailed
         if not detailed:
             continue
         for g in course.lines:
-            if g.returned:
+            if g.returned or g.score is None:  # a line without a score is a returned one
                 lines.append(f"• {g.title}: " + t.gettext("returned for revision"))
                 continue
             lines.append(

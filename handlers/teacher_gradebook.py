@@ -53,8 +53,9 @@ async def show(ctx: Context, course_id: str) -> None:
         "",
     ]
     for n, row in enumerate(book.rows, start=1):
-        if row.mark:
-            rating = ctx.t.number(row.final if row.final is not None else row.admission)
+        shown = row.final if row.final is not None else row.admission
+        if row.mark and shown is not None:
+            rating = ctx.t.number(shown)
             lines.append(f"{n}. {row.name} — {rating}% {row.mark.label(ctx.t)}")
         else:
             lines.append(f"{n}. {row.name} — —")  # nothing graded yet

@@ -5,6 +5,8 @@ course → title → text and files → deadline → maximum score → control t
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from bot.core.context import Context
@@ -164,7 +166,7 @@ async def control_step(ctx: Context) -> None:
     )
 
 
-def draft_of(data: dict) -> Draft:  # type: ignore[type-arg]
+def draft_of(data: dict[str, Any]) -> Draft:
     return Draft(
         course_id=data["course_id"],
         title=data["title"],
@@ -281,7 +283,9 @@ async def show_assignment(ctx: Context, assignment_id: str) -> None:
                 .where(Submission.assignment_id == assignment.id)
                 .group_by(Submission.status)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     handed = sum(n for s, n in counts.items() if s != SubmissionStatus.draft)
     drafts = await ctx.session.scalar(

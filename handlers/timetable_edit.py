@@ -161,14 +161,15 @@ async def change_place(ctx: Context) -> None:
     assert ctx.org is not None
     if ctx.data["online"]:
         try:
-            place: str | None = clean_link(ctx.incoming.text)
+            place = clean_link(ctx.incoming.text)
         except LessonError:
             ctx.reply(ctx._("Send a link that starts with https://."))
             return
     else:
-        place = typed_text(ctx, 64)
-        if place is None:
+        room = typed_text(ctx, 64)
+        if room is None:
             return
+        place = room
     try:
         lesson, course = await timetable_changes.change_place(
             ctx.session, ctx.org.id, ctx.data["lesson_id"], place, utcnow(), own_only(ctx)

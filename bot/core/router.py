@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.core.context import Context
 from bot.core.messages import Button
@@ -62,6 +63,16 @@ def dialog_button(value: str | int) -> str:
     return f"{DIALOG_BUTTON}:{value}"
 
 
+_T = TypeVar("_T")
+
+
+def _merge(mine: dict[str, _T], theirs: dict[str, _T]) -> None:
+    clash = set(mine) & set(theirs)
+    if clash:
+        raise ValueError(f"routes registered twice: {sorted(clash)}")
+    mine.update(theirs)
+
+
 class Router:
     def __init__(self) -> None:
         self.commands: dict[str, Route] = {}
@@ -98,15 +109,9 @@ class Router:
         return dialog
 
     def include(self, other: Router) -> None:
-        for mine, theirs in (
-            (self.commands, other.commands),
-            (self.buttons, other.buttons),
-            (self.dialogs, other.dialogs),
-        ):
-            clash = set(mine) & set(theirs)
-            if clash:
-                raise ValueError(f"routes registered twice: {sorted(clash)}")
-            mine.update(theirs)  # type: ignore[attr-defined]
+        _merge(self.commands, other.commands)
+        _merge(self.buttons, other.buttons)
+        _merge(self.dialogs, other.dialogs)
         for hook in ("quiz_handler", "unjoined", "fallback", "unknown_command", "refused", "stale_button"):
             if getattr(other, hook) is not None:
                 setattr(self, hook, getattr(other, hook))

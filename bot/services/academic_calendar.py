@@ -104,10 +104,11 @@ def parse_period(text: str, now: dt.datetime, timezone: str) -> tuple[dt.date, d
     raw = " ".join(text.split())
     full = FULL_DATE_RE.findall(raw)
     if full:
-        days = [parse_date(d.replace("/", ".")) for d in full]
-        if len(days) > 2 or None in days:
+        parsed = [parse_date(d.replace("/", ".")) for d in full]
+        dates = [d for d in parsed if d is not None]
+        if len(parsed) > 2 or len(dates) < len(parsed):
             raise CalendarError("dates")
-        return _ordered(days[0], days[-1])  # type: ignore[arg-type]
+        return _ordered(dates[0], dates[-1])
     parts = [p for p in SEPARATOR_RE.split(raw) if p.strip()]
     if not 1 <= len(parts) <= 2:
         raise CalendarError("dates")
@@ -338,7 +339,8 @@ def render(t: Translator, views: list[TermView]) -> str:
             lines.append(t.gettext("Other dates:"))
         for kind, title, start, end in view.events:
             lines.append(
-                f"• {t.gettext(EVENT_KINDS.get(kind, EVENT_KINDS['event']))}: {title} — {period_text(t, start, end)}"
+                f"• {t.gettext(EVENT_KINDS.get(kind, EVENT_KINDS['event']))}: {title} — "
+                f"{period_text(t, start, end)}"
             )
         if not view.events:
             lines.append("• " + t.gettext("no holidays, sessions or attestation weeks yet"))

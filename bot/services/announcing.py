@@ -76,7 +76,9 @@ async def acknowledgements(session: AsyncSession, teacher_id: int, announcement_
         ).all()
     )
     names = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(parents)))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(parents))))
+        .tuples()
+        .all()
     )
     return Acks(
         ann,
@@ -104,7 +106,7 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
     if question is None:
         raise NotYours
     course = await own_course(session, teacher_id, question.course_id)
-    question.answer = text.strip()
+    answer_text = question.answer = text.strip()
     question.answered_by_id = teacher_id
     question.answered_at = utcnow()
     await session.flush()
@@ -118,7 +120,7 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
             + "\n\n«"
             + (question.text or "")[:300]
             + "»\n\n"
-            + question.answer
+            + answer_text
         )
 
     await notify(session, [question.student_id], build, kind="answer", dedupe_prefix=f"answer:{question.id}")

@@ -9,6 +9,7 @@ are told at each step, in their own language.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,8 +159,8 @@ async def _record(
     app: DistanceApplication,
     actor_id: int,
     action: str,
-    before: dict[str, object] | None,
-    after: dict[str, object],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
 ) -> None:
     await session.flush()
     await audit.record(

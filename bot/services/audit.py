@@ -205,9 +205,13 @@ async def describe(session: AsyncSession, t: Translator, records: list[AuditReco
                 elif key == "group_id":
                     group_ids.add(_int(value) or 0)
     people = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(person_ids)))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(person_ids))))
+        .tuples()
+        .all()
     )
-    groups = dict((await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all())
+    groups = dict(
+        (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).tuples().all()
+    )
 
     def value_text(key: str, value: Any) -> str:
         if value is None or value == "":

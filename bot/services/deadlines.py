@@ -296,8 +296,8 @@ def _word(word: str, today: dt.date) -> _Token:
     for pattern, weekday in RU_WEEKDAYS:
         if re.fullmatch(pattern, word):
             return _Token("weekday", weekday)
-    if (weekday := _kk_word(word, KK_WEEKDAYS)) is not None:
-        return _Token("weekday", weekday)
+    if (kk_weekday := _kk_word(word, KK_WEEKDAYS)) is not None:
+        return _Token("weekday", kk_weekday)
     return _Token("month", _word_month(word))
 
 
@@ -305,10 +305,10 @@ def _word_month(word: str) -> int:
     for pattern, month in RU_MONTHS:
         if re.fullmatch(pattern, word):
             return month
-    month = _kk_word(word, KK_MONTHS)
-    if month is None:
+    kk_month = _kk_word(word, KK_MONTHS)
+    if kk_month is None:
         raise DeadlineError("unknown")
-    return month
+    return kk_month
 
 
 def _kk_word(word: str, stems: dict[str, int]) -> int | None:

@@ -162,7 +162,9 @@ async def weekly_digest(session: AsyncSession, now: dt.datetime | None = None) -
                 p for p in parent_ids if p not in await notices.switched_off(session, [p], PARENT_DIGEST)
             ]
 
-            def build(t: Translator, name: str = name, views: list = views) -> Reply:  # type: ignore[type-arg]
+            def build(
+                t: Translator, name: str = name, views: list[assignments.AssignmentView] = views
+            ) -> Reply:
                 return Reply(digest_text(t, name, views, now))
 
             count += await notify(

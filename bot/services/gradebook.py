@@ -88,7 +88,9 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
     columns = [Column(a.id, a.title, a.control_type, a.max_score, a.deadline <= now) for a in assignments]
     student_ids = await group_students(session, course.group_id)
     names = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(student_ids)))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(student_ids))))
+        .tuples()
+        .all()
     )
     rows = {sid: Row(sid, names.get(sid, "")) for sid in student_ids}
     grades = (

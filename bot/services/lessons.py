@@ -119,13 +119,17 @@ async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[t
     """(student id, name, present) for the lesson's group; present unless marked absent."""
     lesson, course = await own_lesson(session, teacher_id, lesson_id)
     ids = await group_students(session, course.group_id)
-    names = dict((await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids)))).all())
+    names = dict(
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids)))).tuples().all()
+    )
     marks = dict(
         (
             await session.execute(
                 select(Attendance.student_id, Attendance.present).where(Attendance.lesson_id == lesson.id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return sorted(((i, names.get(i, ""), marks.get(i, True)) for i in ids), key=lambda r: r[1])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.messages import Button, OutFile, Reply
 from bot.i18n import Translator
 from bot.labels import CONTROL_TYPE_NAMES
-from bot.services.notify import notify
+from bot.services.notify import ReplyBuilder, notify
 from db.models import (
     Announcement,
     Assignment,
@@ -90,7 +90,9 @@ async def _wanted(session: AsyncSession, ids: Iterable[int], kind: str) -> list[
 
 async def _names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
     return dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(ids))))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(ids)))))
+        .tuples()
+        .all()
     )
 
 
@@ -304,7 +306,18 @@ async def announcement_posted(session: AsyncSession, announcement_id: int) -> in
     return count
 
 
-async def to_parents(session: AsyncSession, child_ids: list[int], kind: str, build, dedupe: str) -> int:  # type: ignore[no-untyped-def]
+# A notice to a parent, given the translator and the child's name.
+ParentReplyBuilder = Callable[[Translator, str], Reply | None]
+
+
+def for_child(build: ParentReplyBuilder, child: str) -> ReplyBuilder:
+    """`build` with the child's name bound now (not when a loop has moved on to the next child)."""
+    return lambda t: build(t, child)
+
+
+async def to_parents(
+    session: AsyncSession, child_ids: list[int], kind: str, build: ParentReplyBuilder, dedupe: str
+) -> int:
     """Each parent gets one notice per child, naming the child."""
     links = await parents_of(session, child_ids)
     names = await _names(session, links)
@@ -314,7 +327,7 @@ async def to_parents(session: AsyncSession, child_ids: list[int], kind: str, bui
         count += await notify(
             session,
             wanted,
-            lambda t, c=names[child_id]: build(t, c),
+            for_child(build, names[child_id]),
             kind=kind,
             dedupe_prefix=f"{dedupe}:{child_id}",
         )

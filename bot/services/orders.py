@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import OutFile, Reply
@@ -589,6 +589,6 @@ async def issue_enrolment_order(
     return issued
 
 
-def select_order_of(application_id: int):  # type: ignore[no-untyped-def]
+def select_order_of(application_id: int) -> Select[tuple[Order]]:
     """The query for the order issued on an application."""
     return select(Order).where(Order.application_id == application_id).limit(1)

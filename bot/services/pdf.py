@@ -10,6 +10,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypedDict
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -18,6 +19,21 @@ FONT_DIR = Path(os.environ.get("USTAZ_FONT_DIR", "/usr/share/fonts/truetype/deja
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 PDF_MIME = "application/pdf"
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # it logs every subsetting step at INFO
+
+
+class NextLine(TypedDict):
+    """multi_cell's keywords for "then go to the start of the next line"."""
+
+    new_x: XPos
+    new_y: YPos
+
+
+Table = tuple[list[str], list[list[str]], list[float] | None]  # header, rows, column widths
+Block = (
+    tuple[Literal["heading", "para", "signature"], str]
+    | tuple[Literal["fields"], list[tuple[str, str]]]
+    | tuple[Literal["table"], Table]
+)
 
 
 class FontMissing(RuntimeError):
@@ -39,7 +55,7 @@ class Document:
     """A plain one-column document: a title, paragraphs, key-value lines and tables."""
 
     title: str
-    blocks: list[tuple[str, object]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
     def heading(self, text: str) -> Document:
         self.blocks.append(("heading", text))
@@ -71,7 +87,7 @@ def render(doc: Document, *, header: str = "", footer: str = "") -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     width = pdf.epw
-    nl = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+    nl: NextLine = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
     if header:
         pdf.set_font("DejaVu", "B", 11)
         pdf.multi_cell(width, 6, header, align="C", **nl)
@@ -79,34 +95,34 @@ def render(doc: Document, *, header: str = "", footer: str = "") -> bytes:
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(width, 8, doc.title, align="C", **nl)
     pdf.ln(3)
-    for kind, value in doc.blocks:
-        if kind == "heading":
-            pdf.ln(2)
-            pdf.set_font("DejaVu", "B", 11)
-            pdf.multi_cell(width, 6, str(value), **nl)
-        elif kind == "para":
-            pdf.set_font("DejaVu", "", 11)
-            pdf.multi_cell(width, 6, str(value), **nl)
-            pdf.ln(1)
-        elif kind == "fields":
-            for label, text in value:  # type: ignore[attr-defined]
-                pdf.set_font("DejaVu", "B", 10)
-                pdf.multi_cell(width, 5.5, f"{label}:", **nl)
+    for block in doc.blocks:
+        match block:
+            case ("heading", value):
+                pdf.ln(2)
+                pdf.set_font("DejaVu", "B", 11)
+                pdf.multi_cell(width, 6, str(value), **nl)
+            case ("para", value):
                 pdf.set_font("DejaVu", "", 11)
-                pdf.multi_cell(width, 6, text or "—", **nl)
-        elif kind == "table":
-            head, rows, widths = value  # type: ignore[misc]
-            pdf.ln(1)
-            pdf.set_font("DejaVu", "", 9)
-            with pdf.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
-                table.row(head)
-                for row in rows:
-                    table.row(row)
-            pdf.ln(2)
-        elif kind == "signature":
-            pdf.ln(8)
-            pdf.set_font("DejaVu", "", 11)
-            pdf.multi_cell(width, 6, str(value), **nl)
+                pdf.multi_cell(width, 6, str(value), **nl)
+                pdf.ln(1)
+            case ("fields", fields):
+                for label, text in fields:
+                    pdf.set_font("DejaVu", "B", 10)
+                    pdf.multi_cell(width, 5.5, f"{label}:", **nl)
+                    pdf.set_font("DejaVu", "", 11)
+                    pdf.multi_cell(width, 6, text or "—", **nl)
+            case ("table", (head, rows, widths)):
+                pdf.ln(1)
+                pdf.set_font("DejaVu", "", 9)
+                with pdf.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
+                    table.row(head)
+                    for row in rows:
+                        table.row(row)
+                pdf.ln(2)
+            case ("signature", value):
+                pdf.ln(8)
+                pdf.set_font("DejaVu", "", 11)
+                pdf.multi_cell(width, 6, str(value), **nl)
     if footer:
         pdf.ln(6)
         pdf.set_font("DejaVu", "", 8)

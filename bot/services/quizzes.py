@@ -54,6 +54,7 @@ from db.models import (
     TestAttempt,
     TestQuestion,
 )
+from db.session import rowcount
 
 ATTESTATION = (ControlType.intermediate, ControlType.final)
 MAX_OPTIONS = 10
@@ -85,7 +86,8 @@ def parse_text(text: str) -> list[QuestionDraft]:
     for n, block in enumerate(blocks, start=1):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
         question = QUESTION_NUMBER.sub("", lines[0]).strip()
-        options, correct = [], []
+        options: list[str] = []
+        correct: list[int] = []
         for line in lines[1:]:
             right = line.startswith(("*", "+"))
             option = OPTION_PREFIX.sub("", line.lstrip("*+ ")).strip()
@@ -227,20 +229,26 @@ async def announce(session: AsyncSession, assignment: Assignment) -> int:
     )
     links = await parents_of(session, students)
     names = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(links))))).all()
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(list(links)))))
+        .tuples()
+        .all()
     )
+
+    def for_parent(t: Translator, child: str) -> Reply:
+        return Reply(
+            t.gettext("New assignment for {child}: «{title}» ({course}), deadline {deadline}.").format(
+                child=child,
+                title=assignment.title,
+                course=course.discipline,
+                deadline=t.datetime(assignment.deadline),
+            )
+        )
+
     for child_id, parent_ids in links.items():
         count += await notify(
             session,
             await _wanted(session, parent_ids, notices.PARENT_ASSIGNMENT),
-            lambda t, child=names[child_id]: Reply(
-                t.gettext("New assignment for {child}: «{title}» ({course}), deadline {deadline}.").format(
-                    child=child,
-                    title=assignment.title,
-                    course=course.discipline,
-                    deadline=t.datetime(assignment.deadline),
-                )
-            ),
+            notices.for_child(for_parent, names[child_id]),
             kind=notices.PARENT_ASSIGNMENT,
             dedupe_prefix=f"pubp:{assignment.id}:{child_id}",
         )
@@ -453,7 +461,7 @@ async def _claim(session: AsyncSession, attempt: TestAttempt) -> bool:
         .values(finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if rowcount(result) == 1:
         set_committed_value(attempt, "finished_at", now)
         return True
     await session.refresh(attempt)

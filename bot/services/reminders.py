@@ -36,7 +36,7 @@ from bot.i18n import Translator
 from bot.labels import days_phrase, hours_phrase
 from db.base import UTCDateTime, utcnow
 from db.models import Assignment, Channel, Course, Lesson, Organization
-from db.session import is_postgres
+from db.session import is_postgres, rowcount
 
 # NotificationPreference kinds a student can switch off.
 DEADLINE_REMINDERS = "reminder_deadline"
@@ -195,7 +195,7 @@ async def _plan_deadlines(
     result = await session.execute(
         _params(stmt, now=UTCDateTime()), {"org": org_id, "now": now, "rate": settings.rate_per_second}
     )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return max(rowcount(result) or 0, 0)
 
 
 async def _plan_lessons(
@@ -232,7 +232,7 @@ async def _plan_lessons(
         _params(stmt, now=UTCDateTime(), horizon=UTCDateTime()),
         {"org": org_id, "now": now, "horizon": now + LESSON_HORIZON},
     )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return max(rowcount(result) or 0, 0)
 
 
 # -- the tick: due rows into the outbox --------------------------------------------------------
@@ -279,7 +279,7 @@ async def _hold_quiet(session: AsyncSession, now: dt.datetime) -> int:
         result = await session.execute(
             _params(hold, now=UTCDateTime(), until=UTCDateTime()), {"now": now, "until": until, "org": org_id}
         )
-        held += result.rowcount or 0  # type: ignore[attr-defined]
+        held += rowcount(result) or 0
     return held
 
 
@@ -379,14 +379,14 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
                FROM tick_claim c WHERE reminder.id = c.id AND reminder.status = 'planned'"""
         )
     )
-    if (result.rowcount or 0) != claimed:  # type: ignore[attr-defined]
+    if (rowcount(result) or 0) != claimed:
         raise RuntimeError("reminders claimed by another tick: this batch is rolled back")
     return TickResult(claimed=int(wanted), messages=messages, skipped=int(claimed - wanted))
 
 
 async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) -> int:
     """Renders each distinct message once and copies it into the outbox for everyone who gets it."""
-    kinds = (await session.execute(text("SELECT DISTINCT sig, locale, zone FROM tick_person"))).all()
+    kinds = (await session.execute(text("SELECT DISTINCT sig, locale, zone FROM tick_person"))).tuples().all()
     rendered = await _build_payloads(session, kinds, now)
     json_type = "jsonb" if pg else "TEXT"
     await session.execute(
@@ -424,7 +424,7 @@ async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) ->
         ),
         {"now": now},
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(rowcount(result) or 0)
 
 
 # -- the message ---------------------------------------------------------------------------------
@@ -600,7 +600,7 @@ async def delete_orphans(session: AsyncSession) -> int:
                       OR (r.lesson_id IS NOT NULL AND l.id IS NULL))"""
         )
     )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return max(rowcount(result) or 0, 0)
 
 
 async def plan_tick(runtime: Any) -> int:

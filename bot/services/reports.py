@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -200,7 +201,7 @@ def category_name(t: Translator, key: str) -> str:
     return t.gettext(CATEGORIES[key]) if key in CATEGORIES else key
 
 
-def _counted(text: str, items: list) -> str:  # type: ignore[type-arg]
+def _counted(text: str, items: Sized) -> str:
     """A counted heading of a list («{n} ...» already translated), with a colon when the list follows."""
     return "\n" + text.format(n=len(items)) + (":" if items else "")
 
@@ -221,7 +222,8 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
         out.append(
             "• "
             + _(
-                "{group}, {discipline}: {assignments} assignments, on time {rate}%, {late} late, {missing} missing"
+                "{group}, {discipline}: {assignments} assignments, "
+                "on time {rate}%, {late} late, {missing} missing"
             ).format(
                 group=c.group,
                 discipline=c.discipline,

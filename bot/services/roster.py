@@ -212,9 +212,9 @@ async def import_roster(
     refuses the file. None (the command line, run by whoever runs the server) allows every role.
     """
     allowed = IMPORTABLE if actor_roles is None else IMPORTABLE & permissions.grantable(actor_roles)
-    rows, found = read_table(data, name, COLUMNS)
+    rows, columns = read_table(data, name, COLUMNS)
     result = ImportResult()
-    if not {"role", "full_name"} <= found:
+    if not {"role", "full_name"} <= columns:
         result.errors.append(RowError(1, E_NO_COLUMNS))
         return result
     if not rows:
@@ -421,7 +421,7 @@ async def _invite(session: AsyncSession, person: Person, role: Role, actor_id: i
     return (await invites.create_invite(session, person, role, created_by_id=actor_id)).code
 
 
-def invite_rows(people: Iterable[Imported], bot_username: str | None) -> list[list[object]]:
+def invite_rows(people: Iterable[Imported], bot_username: str | None) -> list[list[str]]:
     return [
         [
             p.full_name,

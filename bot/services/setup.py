@@ -337,7 +337,7 @@ async def import_courses(session: AsyncSession, org: Organization, data: bytes, 
             checked.append((row, int(credits), int(hours) if hours else None, term))
     if result.errors:
         return result
-    for row, credits, hours, term in checked:
+    for row, credit_count, hour_count, term in checked:
         group = groups[row.get("group")]
         course = await session.scalar(
             select(Course).where(Course.group_id == group.id, Course.discipline == row.get("discipline"))
@@ -350,8 +350,8 @@ async def import_courses(session: AsyncSession, org: Organization, data: bytes, 
             result.existing += 1
         teacher = " ".join(row.get("teacher").split()).lower()
         course.teacher_id = teachers.get(teacher, course.teacher_id)
-        course.credits = credits
-        course.hours = hours or course.hours
+        course.credits = credit_count
+        course.hours = hour_count or course.hours
         course.term_id = term.id if term else course.term_id
     await session.flush()
     return result
@@ -450,7 +450,7 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
 async def _announce_timetable(session: AsyncSession, org: Organization, lessons: list[Lesson]) -> None:
     """Students of each group, and their parents, are told the timetable changed (26-1, duty 10)."""
     by_group: dict[int, list[Lesson]] = defaultdict(list)
-    group_of = dict((await session.execute(select(Course.id, Course.group_id))).all())
+    group_of = dict((await session.execute(select(Course.id, Course.group_id))).tuples().all())
     for lesson in lessons:
         by_group[group_of[lesson.course_id]].append(lesson)
     for group_id, items in by_group.items():

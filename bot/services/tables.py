@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook, load_workbook
@@ -89,7 +89,7 @@ def parse_with(text: str, formats: Iterable[str]) -> dt.datetime | None:
     return None
 
 
-def read_table(data: bytes, name: str, aliases: dict[str, Iterable[str]]) -> tuple[list[Row], set[str]]:
+def read_table(data: bytes, name: str, aliases: Mapping[str, Iterable[str]]) -> tuple[list[Row], set[str]]:
     """Rows keyed by canonical column names; also the canonical columns found in the header.
 
     `aliases` maps a canonical name to the header spellings accepted for it (any case).
@@ -100,7 +100,7 @@ def read_table(data: bytes, name: str, aliases: dict[str, Iterable[str]]) -> tup
 
 
 def read_table_with_header(
-    data: bytes, name: str, aliases: dict[str, Iterable[str]]
+    data: bytes, name: str, aliases: Mapping[str, Iterable[str]]
 ) -> tuple[list[Row], dict[str, str]]:
     """Like read_table, with each canonical column's header as the file wrote it (for the errors)."""
     raw = _raw_rows(data, name)
@@ -121,10 +121,10 @@ def read_table_with_header(
     return rows, written
 
 
-def xlsx(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes:
+def xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
     """An XLSX file with one sheet per (title, header, rows)."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title[:31])
         sheet.append(header)

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -101,7 +102,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def plan_text(t: Translator, course: Course, lines: list[PlanLine] | list[Topic]) -> str:
+def plan_text(t: Translator, course: Course, lines: Sequence[PlanLine | Topic]) -> str:
     out = [t.gettext("Thematic schedule: {course}").format(course=course.discipline), ""]
     for n, line in enumerate(lines, start=1):
         row = f"{n}. {line.title} — {hours_phrase(t, line.hours)}"

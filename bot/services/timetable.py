@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
@@ -53,7 +53,7 @@ async def lessons(
                 Lesson.cancelled.is_(False),
                 or_(
                     Lesson.student_id == student_id,
-                    (Course.group_id.in_(groups) if groups else False) & Lesson.student_id.is_(None),
+                    and_(Course.group_id.in_(groups), Lesson.student_id.is_(None)) if groups else false(),
                 ),
             )
             .order_by(Lesson.starts_at, Course.discipline)

@@ -105,7 +105,9 @@ async def test_kazakh_student_is_asked_for_documents_then_refused(demo: Runtime,
     assert "шешім қабылданған" in texts(again)
 
 
-async def test_an_application_can_be_cancelled_with_its_button_at_any_step(demo: Runtime, harness: Harness) -> None:
+async def test_an_application_can_be_cancelled_with_its_button_at_any_step(
+    demo: Runtime, harness: Harness
+) -> None:
     student = await harness.seat_for("Анна Сергеевна Петрова")
     replies = await harness.say(student, button="app_new")
     replies = await harness.press(student, replies[-1], "Отмена")

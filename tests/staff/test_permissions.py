@@ -107,7 +107,19 @@ def test_services_check_the_same_rules() -> None:
     assert all(not permissions.may([Role.student], action) for action in Action)
 
 
-SETUP_BUTTONS = ["sset", "sprog", "sgrp", "scrs", "sced", "slsn", "schg", "sterm", "sevt", "sinv", "simpk:calendar"]
+SETUP_BUTTONS = [
+    "sset",
+    "sprog",
+    "sgrp",
+    "scrs",
+    "sced",
+    "slsn",
+    "schg",
+    "sterm",
+    "sevt",
+    "sinv",
+    "simpk:calendar",
+]
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core.router import dialog_button
 from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.services import reminders, timetable
 from db.base import utcnow
-from db.models import Course, Lesson, LessonMode, Person, Reminder, ReminderStatus, Role
+from db.models import Course, Lesson, LessonMode, Person, PersonRole, Reminder, ReminderStatus, Role
 from tests.harness import Harness, labels, texts
 from tests.staff.test_setup_dialogs import METHODIST, make_staff
 
@@ -240,3 +240,29 @@ async def test_reminders_follow_a_moved_and_a_cancelled_lesson(demo: Runtime, ha
                 ).all()
             )
         assert statuses and ReminderStatus.queued not in statuses
+
+
+async def test_a_student_in_no_group_sees_their_individual_lessons(demo: Runtime) -> None:
+    """No group: no group lessons, the individual ones still (the query once failed on an empty list)."""
+    lesson = await add_lesson(demo, "Веб-программирование", 8, 9, LessonMode.offline)
+    async with demo.sessions() as session, session.begin():
+        anna = await session.scalar(select(Person.id).where(Person.full_name == RU_STUDENT))
+        assert anna is not None
+        await session.execute(
+            update(PersonRole)
+            .where(PersonRole.person_id == anna, PersonRole.role == Role.student)
+            .values(group_id=None)
+        )
+        assert await timetable.lessons(session, anna, lesson.starts_at, lesson.ends_at) == []
+        own = Lesson(
+            course_id=lesson.course_id,
+            student_id=anna,
+            starts_at=lesson.starts_at,
+            ends_at=lesson.ends_at,
+            mode=LessonMode.offline,
+            room="102",
+        )
+        session.add(own)
+        await session.flush()
+        week = await timetable.lessons(session, anna, lesson.starts_at, lesson.ends_at)
+    assert [(v.room, v.individual) for v in week] == [("102", True)]

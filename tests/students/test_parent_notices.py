@@ -92,8 +92,13 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
 
     await harness.say(olga, button="ntf:absence")  # switched off
     async with demo.sessions() as session, session.begin():
-        past = Lesson(course_id=course_id, starts_at=utcnow() - dt.timedelta(hours=2),
-                      ends_at=utcnow() - dt.timedelta(minutes=30), mode=LessonMode.online, link="https://x.example")  # fmt: skip
+        past = Lesson(
+            course_id=course_id,
+            starts_at=utcnow() - dt.timedelta(hours=2),
+            ends_at=utcnow() - dt.timedelta(minutes=30),
+            mode=LessonMode.online,
+            link="https://x.example",
+        )
         session.add(past)
         await session.flush()
         await lessons.toggle(session, kim, past.id, anna)
@@ -102,8 +107,13 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
     assert "отсутствовал" not in texts(await harness.received(olga))
     await harness.say(olga, button="ntf:absence")  # on again
     async with demo.sessions() as session, session.begin():
-        again = Lesson(course_id=course_id, starts_at=utcnow() - dt.timedelta(hours=1),
-                       ends_at=utcnow() - dt.timedelta(minutes=10), mode=LessonMode.online, link="https://x.example")  # fmt: skip
+        again = Lesson(
+            course_id=course_id,
+            starts_at=utcnow() - dt.timedelta(hours=1),
+            ends_at=utcnow() - dt.timedelta(minutes=10),
+            mode=LessonMode.online,
+            link="https://x.example",
+        )
         session.add(again)
         await session.flush()
         await lessons.toggle(session, kim, again.id, anna)

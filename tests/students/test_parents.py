@@ -88,7 +88,8 @@ async def test_missed_deadline_and_weekly_digest_reach_the_parent_once(
             select(Assignment.deadline).where(Assignment.title == "Вёрстка страницы")
         )
         assert deadline is not None
-        # The scheduler looks a minute after the deadline; the demo's work is two days old whenever the tests run.
+        # The scheduler looks a minute after the deadline; the demo's work is two days old
+        # whenever the tests run.
         soon_after = deadline + dt.timedelta(hours=1)
         sent = await digest.missed_deadlines(session, soon_after)
         again = await digest.missed_deadlines(session, soon_after)
