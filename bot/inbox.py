@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ REDELIVERY_WINDOW = dt.timedelta(hours=48)
 async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> int | None:
     """Inserts the row in the caller's transaction; returns None when it was already there."""
     stmt = _STORE["postgresql" if is_postgres(session) else "sqlite"]
-    row_id = await session.scalar(stmt, _values(incoming, external_id))
+    row_id: int | None = await session.scalar(stmt, _values(incoming, external_id))
     if row_id is not None:
         return row_id
     # The old row keeps its history under a name no messenger uses; no migration needed.
@@ -84,7 +85,8 @@ async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> 
     log.info(
         "%s %s was last seen over %s ago: a new one", incoming.channel.value, external_id, REDELIVERY_WINDOW
     )
-    return await session.scalar(stmt, _values(incoming, external_id))
+    new_id: int | None = await session.scalar(stmt, _values(incoming, external_id))
+    return new_id
 
 
 def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
@@ -181,7 +183,7 @@ class InboxWorker:
         for row_id in ids:
             task = asyncio.create_task(self._process(row_id))
             self._running.add(task)
-            task.add_done_callback(lambda t, row_id=row_id: self._finished(t, row_id))
+            task.add_done_callback(functools.partial(self._finished, row_id=row_id))
         return len(ids)
 
     def _finished(self, task: asyncio.Task[None], row_id: int) -> None:

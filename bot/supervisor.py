@@ -84,7 +84,7 @@ class FailureStreak:
                 "%s still failing after %.0f s (%d tries): %s",
                 self.what, now - self.since, self.count, self.last_error,
             )  # fmt: skip
-        return min(self.most, self.first * 2 ** (self.count - 1))
+        return min(self.most, self.first * 2.0 ** (self.count - 1))
 
     def ok(self) -> None:
         if self.count:

@@ -9,12 +9,13 @@ delivers to this seat (notices, reminders) arrive there as they happen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import uuid
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -58,9 +59,9 @@ class WebchatSender:
             if delivery.reply.files:
                 ids = [f.file_name_id for f in delivery.reply.files]
                 names = dict(
-                    (
-                        await session.execute(select(FileName.id, FileName.name).where(FileName.id.in_(ids)))
-                    ).all()
+                    (await session.execute(select(FileName.id, FileName.name).where(FileName.id.in_(ids))))
+                    .tuples()
+                    .all()
                 )
                 payload["file_names"] = {str(k): v for k, v in names.items()}
             row = WebchatMessage(account_id=delivery.account_id, from_person=False, payload=payload)
@@ -181,10 +182,12 @@ class WebchatApi:
         if request.content_type == "multipart/form-data":
             reader = await request.multipart()
             async for part in reader:
-                if part.filename:  # type: ignore[union-attr]
-                    attachments.append(await self._save_upload(part))  # type: ignore[arg-type]
+                if not isinstance(part, BodyPartReader):
+                    raise web.HTTPBadRequest(text="nested multipart")
+                if part.filename:
+                    attachments.append(await self._save_upload(part))
                 else:
-                    fields[part.name] = await part.text()  # type: ignore[union-attr]
+                    fields[part.name or ""] = await part.text()
         else:
             fields = await request.json()
         seat = str(fields.get("seat", ""))
@@ -207,7 +210,7 @@ class WebchatApi:
         )
         # The person's own line in the log, shown back as sent (the label for a pressed button).
         shown = {
-            "text": fields["label"] if "label" in fields else text or "",
+            "text": fields.get("label", text or ""),
             "files": [a.filename for a in attachments],
         }
         message_id = str(fields.get("message_id") or uuid.uuid4())
@@ -250,10 +253,8 @@ class WebchatApi:
         event = self.hub.event(account.id)
         rows = await self._rows(account.id, after)
         if not rows and wait > 0:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), wait)
-            except TimeoutError:
-                pass
             rows = await self._rows(account.id, after)
         return web.json_response({"messages": [self._render(row) for row in rows]})
 
@@ -283,7 +284,8 @@ class WebchatApi:
             ],
             "files": [
                 {
-                    "url": f"/files/{self.runtime.links.file_token(f.file_name_id)}",  # relative: whatever host the page came from
+                    # relative: whatever host the page came from
+                    "url": f"/files/{self.runtime.links.file_token(f.file_name_id)}",
                     "name": row.payload.get("file_names", {}).get(str(f.file_name_id), "file"),
                     "caption": f.caption,
                 }

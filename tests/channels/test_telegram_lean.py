@@ -26,11 +26,14 @@ async def main():
         kb = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]])
         await bot.send_message(1, "<b>x</b>", parse_mode="HTML", reply_markup=kb)
         msg = await bot.send_document(1, BufferedInputFile(b"%PDF-1.4", filename="a.pdf"))
-        await bot.send_poll(1, "q", options=["1", "2"], type="quiz", correct_option_ids=[0], is_anonymous=False)
+        await bot.send_poll(
+            1, "q", options=["1", "2"], type="quiz", correct_option_ids=[0], is_anonymous=False
+        )
         u, user = Updates(), TgUser(5)
         doc = api.add_file(b"%PDF", "a.pdf", "application/pdf")
-        for raw in (u.command(user, "start", "X"), u.callback(user, "m", api.last_message(1)), u.document(user, doc),
-                    u.photo(user, [doc, doc]), u.poll_answer(user, "1", [0]), u.media(user, "voice", doc)):
+        for raw in (u.command(user, "start", "X"), u.callback(user, "m", api.last_message(1)),
+                    u.document(user, doc), u.photo(user, [doc, doc]), u.poll_answer(user, "1", [0]),
+                    u.media(user, "voice", doc)):
             api.push_update(raw)
         got = await bot.get_updates(timeout=0)
         kinds = [to_arrived(x).incoming for x in got]

@@ -33,8 +33,8 @@ async def test_a_stranger_is_asked_for_the_code_in_their_language(demo: Runtime,
     assert "шақыру кодын жіберіңіз" in texts(replies)
 
     # The next message still says «ru» from the messenger's settings: the choice made here stands.
-    incoming = Incoming(channel=Channel.web, external_user_id=visitor.external_id, chat_id=visitor.external_id,
-                        text="Сәлем", language_code="ru")  # fmt: skip
+    incoming = Incoming(channel=Channel.web, external_user_id=visitor.external_id,
+                        chat_id=visitor.external_id, text="Сәлем", language_code="ru")  # fmt: skip
     await inbox.accept(demo, incoming, str(uuid.uuid4()))
     await harness.settle()
     assert "шақыру кодын жіберіңіз" in texts(await harness.received(visitor))

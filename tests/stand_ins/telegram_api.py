@@ -229,7 +229,8 @@ class BotAPIStandIn:
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.confirmed_offset = 0
         self.rate_limited = 0  # 429s answered
-        # Called with the chat id whenever a message appears or is edited there (benchmarks time replies with it).
+        # Called with the chat id whenever a message appears or is edited there
+        # (benchmarks time replies with it).
         self.on_message: Callable[[int], None] | None = None
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
@@ -321,7 +322,8 @@ class BotAPIStandIn:
     def add_file(
         self, content: bytes | None, name: str | None = None, mime: str | None = None, size: int | None = None
     ) -> RemoteFile:
-        """A file Telegram holds (one a person sent); `content=None` with a size claims a file never served."""
+        """A file Telegram holds (one a person sent); `content=None` with a size claims a file never
+        served."""
         n = next(self._file_ids)
         file_id = f"BQAC{n:06d}{secrets.token_hex(6)}"
         ext = (name or "").rsplit(".", 1)[-1] if name and "." in name else "bin"
@@ -720,7 +722,8 @@ class BotAPIStandIn:
             "id": poll_id, "question": question,
             "options": [{"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(texts)],
             "total_voter_count": 0, "is_closed": False, "is_anonymous": params.get("is_anonymous", True),
-            "type": poll_type, "allows_multiple_answers": False, "allows_revoting": False, "members_only": False,
+            "type": poll_type, "allows_multiple_answers": False, "allows_revoting": False,
+            "members_only": False,
         }  # fmt: skip
         if poll_type == "quiz":
             poll["correct_option_ids"] = [correct]
@@ -818,8 +821,9 @@ class Updates:
     def callback(
         self, user: TgUser, data: str, message: ChatMessage | dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": f"cb{next(self._callback_ids)}{secrets.token_hex(4)}", "from": user.as_json(),
-                                "chat_instance": str(user.id), "data": data}  # fmt: skip
+        body: dict[str, Any] = {"id": f"cb{next(self._callback_ids)}{secrets.token_hex(4)}",
+                                "from": user.as_json(), "chat_instance": str(user.id),
+                                "data": data}  # fmt: skip
         if isinstance(message, ChatMessage):
             body["message"] = {"message_id": message.message_id, "date": int(time.time()),
                                "chat": user.private_chat(), "text": message.text or "."}  # fmt: skip

@@ -263,7 +263,10 @@ class Poller:
 
     async def _fetch(self) -> list[dict[str, Any]]:
         method = RawGetUpdates(offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES)
-        return await self.bot(method, request_timeout=self.timeout + 30)
+        # GetUpdates is declared to return list[Update]; this subclass's __returning__ keeps the JSON,
+        # which aiogram's types cannot say.
+        raw: list[dict[str, Any]] = await self.bot(method, request_timeout=self.timeout + 30)  # type: ignore[arg-type]
+        return raw
 
     async def accept(self, arrivals: list[Arrived], last: int, stop: asyncio.Event | None = None) -> None:
         """Commits the batch, then moves the offset past its last update (given-up ones included)."""

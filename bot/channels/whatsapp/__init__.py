@@ -51,7 +51,7 @@ def setup(runtime: Runtime, app: web.Application) -> None:
         async def close(app: web.Application) -> None:
             runtime.channel_senders.pop(Channel.whatsapp, None)
             runtime.file_fetchers.pop(Channel.whatsapp, None)
-            await client.http_client.close()  # type: ignore[attr-defined]
+            await client.http_client.close()
             await http.close()
 
         app.on_cleanup.append(close)

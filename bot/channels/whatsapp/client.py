@@ -37,7 +37,7 @@ class RebasedHttpClient(AsyncTwilioHttpClient):
         super().__init__(pool_connections=True, timeout=timeout)
         self.base_url = base_url
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,

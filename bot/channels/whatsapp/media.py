@@ -93,7 +93,7 @@ class WhatsAppFiles:
         self, http: aiohttp.ClientSession, account_sid: str, auth_token: str, api_base_url: str | None
     ):
         self.http = http
-        self.creds = {"account_sid": account_sid, "auth_token": auth_token, "api_base_url": api_base_url}
+        self.account_sid, self.auth_token, self.api_base_url = account_sid, auth_token, api_base_url
 
     def max_bytes(self, att: Attachment) -> int:
         return limit_for(att.mime or "")
@@ -102,7 +102,14 @@ class WhatsAppFiles:
         name = att.filename or att.kind
         if not att.remote_ref:
             raise FileRejected("empty", name)
-        got = await fetch(self.http, att.remote_ref, att.mime or "application/octet-stream", **self.creds)
+        got = await fetch(
+            self.http,
+            att.remote_ref,
+            att.mime or "application/octet-stream",
+            account_sid=self.account_sid,
+            auth_token=self.auth_token,
+            api_base_url=self.api_base_url,
+        )
         if got.refusal is Refusal.unreadable:
             # An error, not a refusal: the inbox tries again, then apologizes; the row is kept.
             raise MediaUnavailable(f"Twilio did not give {att.remote_ref}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from multidict import MultiDictProxy
 from sqlalchemy import select
 
 from bot import inbox
@@ -27,7 +28,7 @@ STATUS_PATH = "/whatsapp/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-async def _signed_form(request: web.Request) -> web.MultiDictProxy[str]:
+async def _signed_form(request: web.Request) -> MultiDictProxy[str]:
     """The posted form if Twilio signed it for our public URL; 403 otherwise."""
     runtime = request.app[RUNTIME_KEY]
     settings = runtime.settings
@@ -43,7 +44,7 @@ async def _signed_form(request: web.Request) -> web.MultiDictProxy[str]:
     ):
         log.warning("refused an unsigned or forged WhatsApp webhook at %s", request.path)
         raise web.HTTPForbidden(text="invalid signature")
-    return form  # type: ignore[return-value]
+    return form  # type: ignore[return-value]  # Twilio posts a urlencoded form: every value is a str
 
 
 async def inbound(request: web.Request) -> web.Response:
