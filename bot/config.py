@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # "invite" (the roster's invites): {{1}} full name, {{2}} organization, {{3}} code, {{4}} Telegram link.
     twilio_templates: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
 
+    # A notice (not a reply) whose channel has failed this long, counted from its first failed attempt
+    # (Telegram down, 5xx, no network), goes by the person's next reachable channel instead, once.
+    # A block (403) moves it at once.
+    channel_fallback_minutes: float = Field(30, ge=0)
+
     # Several processes share the messengers' rate limits here: redis://host:6379/0. Unset: per process.
     redis_url: str | None = None
 
