@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.channels.telegram.intake import POLL_PREFIX
 from bot.channels.telegram.outgoing import Acked, FileToSend, TelegramOut, TryLater, Unreachable
+from bot.channels.telegram.unconfirmed import Unconfirmed
 from bot.core.messages import Attachment
 from bot.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
 from bot.outbox import Unreachable as OutboxUnreachable
@@ -34,8 +35,9 @@ class TelegramSender:
 
     channel = Channel.telegram
 
-    def __init__(self, out: TelegramOut) -> None:
+    def __init__(self, out: TelegramOut, unconfirmed: Unconfirmed | None = None) -> None:
         self.out = out
+        self.unconfirmed = unconfirmed  # the slots out's sends take, freed here once recorded
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         reply = delivery.reply
@@ -45,6 +47,7 @@ class TelegramSender:
         async def part_sent(done: int, total: int, acked: Acked) -> None:
             if progress is not None:
                 await progress(done, _sent(acked) if done == total else None)
+            self._confirmed()
 
         try:
             done = await self.out.deliver(
@@ -61,7 +64,13 @@ class TelegramSender:
             return RetryLater(min(600.0, 15.0 * 2**delivery.attempts), str(exc))
         except TelegramBadRequest as exc:  # Telegram will never take this one: do not try again
             return Failed(exc.message, code="400")
+        finally:
+            self._confirmed()  # an edit, or a part whose record failed: its slot is not kept
         return _sent(Acked(done.message_ids[-1] if done.message_ids else None, done.poll_id))
+
+    def _confirmed(self) -> None:
+        if self.unconfirmed is not None:
+            self.unconfirmed.confirmed()
 
 
 def _sent(last: Acked) -> Sent:
