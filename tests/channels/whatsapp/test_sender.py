@@ -14,7 +14,7 @@ from bot.core.messages import OutFile, Reply
 from bot.outbox import enqueue
 from db.base import utcnow
 from db.models import MessengerAccount, OutboxMessage, OutboxStatus, WhatsAppPart
-from tests.channels.whatsapp.conftest import TEMPLATES, WhatsApp
+from tests.channels.whatsapp.conftest import TEMPLATES, Phone, WhatsApp
 from tests.channels.whatsapp.test_whatsapp_channel import joined_student
 from tests.stand_ins.twilio_api import SentMessage
 
@@ -185,13 +185,20 @@ async def _refused_for_the_window(wa: WhatsApp, sent: SentMessage, status: str) 
     assert await wa.post(path, wa.twilio.status_form(sent.sid, status, error_code=63016)) == 204
 
 
-async def test_a_window_closed_reported_by_the_status_callback_sends_the_template(wa: WhatsApp) -> None:
+async def _sent_free_form(wa: WhatsApp, text: str, kind: str) -> tuple[Phone, int, SentMessage]:
+    """A student inside the window (by our clock) gets `text` free-form: the phone, the row, the message."""
     phone, person = await joined_student(wa, "kk")
     async with wa.runtime.sessions() as session, session.begin():
-        row_id = await enqueue(session, Reply("Ертең бақылау жұмысы"), person_id=person.id, kind="reminder")
+        row_id = await enqueue(session, Reply(text), person_id=person.id, kind=kind)
+    assert row_id is not None
     await wa.settle()
     (free_form,) = phone.received()
-    assert free_form.content_sid is None
+    assert free_form.content_sid is None and free_form.body == text
+    return phone, row_id, free_form
+
+
+async def test_a_window_closed_reported_by_the_status_callback_sends_the_template(wa: WhatsApp) -> None:
+    phone, row_id, free_form = await _sent_free_form(wa, "Ертең бақылау жұмысы", "reminder")
     await _refused_for_the_window(wa, free_form, "undelivered")
     await wa.settle()
     (template,) = phone.received()
@@ -206,11 +213,7 @@ async def test_a_window_closed_reported_by_the_status_callback_sends_the_templat
 
 
 async def test_a_window_closed_reported_by_the_status_callback_waits_for_a_template(wa: WhatsApp) -> None:
-    phone, person = await joined_student(wa, "kk")
-    async with wa.runtime.sessions() as session, session.begin():
-        row_id = await enqueue(session, Reply("Сабақ кестесі өзгерді"), person_id=person.id, kind="notice")
-    await wa.settle()
-    (free_form,) = phone.received()
+    phone, row_id, free_form = await _sent_free_form(wa, "Сабақ кестесі өзгерді", "notice")
     await _refused_for_the_window(wa, free_form, "failed")
     await wa.settle()
     assert phone.received() == []
