@@ -295,5 +295,5 @@ async def test_with_redis_url_both_channels_share_their_limits(
         assert isinstance(pacer, SharedPacer) and pacer.key == "ustaz:wa:{whatsapp:+77010000000}:next"
     async with telegram_ustaz(database_url, tmp_path, api, "polling", demo=False) as tg:
         sender = tg.runtime.channel_senders[Channel.telegram]
-        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter, RateLimiter)
+        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter.limiter, RateLimiter)
         assert isinstance(whatsapp_limiter(tg.runtime), WhatsAppRateLimiter)
