@@ -170,11 +170,6 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_at_most_what_was_in_f
             rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
         await sessions.kw["bind"].dispose()
         extra = {p.id: len(api.messages(p.id)) - EACH * per_update for p in people}
-        if os.environ.get("CRASH_DEBUG"):
-            for chat, n in extra.items():
-                if n:
-                    print(chat, n, [m.text[:30] for m in api.messages(chat)])
-            print("probe", [m.text[:40] for m in api.messages(probe.id)])
     assert sorted(map(int, ids)) == list(range(1, PEOPLE * EACH + 2)), "every update is in the inbox, once"
     assert statuses == {InboxStatus.done}
     assert rows is not None and rows % (PEOPLE * EACH + 1) == 0, "each update answered once"
