@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     telegram_mode: TelegramMode = TelegramMode.polling
     telegram_webhook_secret: SecretStr | None = None
     telegram_bot_username: str | None = None  # for deep links when the bot cannot be asked (offline)
+    # Telegram sends at once whose result is not yet committed: a crash (kill -9) can repeat at most
+    # this many messages. It also bounds the rate to about this many per (Telegram's answer time +
+    # one commit), ~30 a second at 100 ms: raise it for paid broadcasts faster than 30 a second.
+    telegram_unconfirmed: int = Field(3, ge=1)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -60,6 +64,11 @@ class Settings(BaseSettings):
     # {"reminder": {"kk": "HX...", "ru": "HX..."}, "notice": {...}}
     # "invite" (the roster's invites): {{1}} full name, {{2}} organization, {{3}} code, {{4}} Telegram link.
     twilio_templates: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
+
+    # A notice (not a reply) whose channel has failed this long, counted from its first failed attempt
+    # (Telegram down, 5xx, no network), goes by the person's next reachable channel instead, once.
+    # A block (403) moves it at once.
+    channel_fallback_minutes: float = Field(30, ge=0)
 
     # Several processes share the messengers' rate limits here: redis://host:6379/0. Unset: per process.
     redis_url: str | None = None

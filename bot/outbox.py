@@ -9,16 +9,18 @@ delivered in order; different chats go in parallel.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,6 +144,14 @@ class Delivery:
     template_vars: dict[str, Any] | None
     last_inbound_at: dt.datetime | None
     attempts: int
+    parts_done: int = 0  # parts an earlier attempt sent: start after them
+    # Called after each part the messenger acknowledged, before the next goes; with the row's
+    # Sent after the last one. It returns once that is committed.
+    progress: Progress | None = None
+
+
+class Progress(Protocol):
+    async def __call__(self, parts_done: int, sent: Sent | None = None) -> None: ...
 
 
 class ChannelSender(Protocol):
@@ -173,6 +183,7 @@ class Job:
     payload: dict[str, Any]
     template_vars: dict[str, Any] | None
     attempts: int
+    parts_done: int
     targets: list[Target]
 
     @property
@@ -185,6 +196,7 @@ class Outcome:
     job: Job
     result: DeliveryResult
     account_id: int | None = None
+    recorded: bool = False  # committed already, as the channel reported its last part
 
 
 _CLAIMED = (
@@ -195,6 +207,7 @@ _CLAIMED = (
     OutboxMessage.payload,
     OutboxMessage.template_vars,
     OutboxMessage.attempts,
+    OutboxMessage.parts_done,
 )
 
 
@@ -236,7 +249,9 @@ class OutboxSender:
         self.claims = Claims(OutboxMessage, self.worker_id)
         self._wake = asyncio.Event()
         self._order = ChatOrder()
-        self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many)
+        self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many, lambda o: not o.recorded)
+        # Seconds from a messenger's answer to its durable record, the last ones (crash safety's window).
+        self.answer_to_commit: collections.deque[float] = collections.deque(maxlen=10_000)
         self._handed: set[asyncio.Task[None]] = set()
         self._handed_done = 0
         self.heartbeat = Heartbeat()
@@ -279,7 +294,7 @@ class OutboxSender:
         """The job of a reply row written with reply_claim(): to the account it answers, nowhere else."""
         target = Target(account.id, account.person_id, account.channel, account.address, locale,
                         account.last_inbound_at)  # fmt: skip
-        return Job(outbox_id, account.id, None, "reply", reply.to_json(), None, 0, [target])
+        return Job(outbox_id, account.id, None, "reply", reply.to_json(), None, 0, 0, [target])
 
     def hand_over(self, jobs: Sequence[Job]) -> None:
         """Delivers rows committed already claimed for this sender: no claim round-trip, never twice."""
@@ -411,10 +426,11 @@ class OutboxSender:
 
     async def _deliver(self, job: Job, dead: set[int]) -> Outcome:
         reply = Reply.from_json(job.payload)
-        for target in job.targets:
+        for i, target in enumerate(job.targets):
             if target.account_id in dead:
                 continue
             sender = self.runtime.channel_senders[target.channel]
+            recorded: list[Sent] = []
             result = await sender.deliver(
                 Delivery(
                     outbox_id=job.outbox_id,
@@ -428,6 +444,9 @@ class OutboxSender:
                     template_vars=job.template_vars,
                     last_inbound_at=target.last_inbound_at,
                     attempts=job.attempts,
+                    # Parts sent belong to the account they went to; another starts from the first.
+                    parts_done=job.parts_done if target.account_id == job.account_id else 0,
+                    progress=self._progress(job, target.account_id, recorded),
                 )
             )
             if isinstance(result, Unreachable):
@@ -436,8 +455,35 @@ class OutboxSender:
                 if job.person_id is None:
                     return Outcome(job, result)
                 continue  # the person's next account
-            return Outcome(job, result, target.account_id)
+            if isinstance(result, RetryLater) and await self._fall_back(job, job.targets[i + 1 :]):
+                log.warning("outbox row %s: %s failing too long, trying the next channel", job.outbox_id,
+                            target.channel)  # fmt: skip
+                continue
+            return Outcome(job, result, target.account_id, recorded=bool(recorded))
         return Outcome(job, Unreachable("no reachable account"))
+
+    async def _fall_back(self, job: Job, others: Sequence[Target]) -> bool:
+        """A notice whose channel has failed for longer than the setting goes by the person's next one.
+
+        Replies stay with the account they answer; the time runs from the row's first failure.
+        """
+        if job.person_id is None or not others:
+            return False
+        now = utcnow()
+        table = OutboxMessage.__table__
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            since = await session.scalar(
+                update(table)
+                .where(table.c.id == job.outbox_id)
+                .values(
+                    failing_since=func.coalesce(
+                        table.c.failing_since, literal(now, table.c.failing_since.type)
+                    )
+                )
+                .returning(table.c.failing_since)
+            )
+        limit = dt.timedelta(minutes=self.runtime.settings.channel_fallback_minutes)
+        return since is not None and now - since >= limit
 
     async def _mark_unreachable(self, account_id: int) -> None:
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
@@ -448,6 +494,27 @@ class OutboxSender:
             )
 
     # -- recording ---------------------------------------------------------------------------------
+
+    def _progress(self, job: Job, account_id: int, recorded: list[Sent]) -> Progress:
+        """Commits each acknowledged part at once, alone: a crash can repeat only a part not yet answered."""
+
+        async def part_sent(parts_done: int, sent: Sent | None = None) -> None:
+            answered = time.perf_counter()
+            values: dict[str, Any] = {"parts_done": parts_done, "account_id": account_id}
+            if sent is not None:
+                values.update(_values(Outcome(job, sent, account_id), utcnow()))
+            table = OutboxMessage.__table__
+            async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+                await session.execute(
+                    update(table)
+                    .where(table.c.id == job.outbox_id, table.c.claimed_by == self.worker_id)
+                    .values(values)
+                )
+            self.answer_to_commit.append(time.perf_counter() - answered)
+            if sent is not None:
+                recorded.append(sent)
+
+        return part_sent
 
     async def _record_many(self, outcomes: list[Outcome]) -> None:
         """One transaction for all the outcomes, one executemany per kind of outcome."""

@@ -71,6 +71,10 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     status: Mapped[OutboxStatus] = enum_column(OutboxStatus, default=OutboxStatus.pending)
     not_before: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Parts (messages) of this row the messenger acknowledged: a retry continues after them.
+    parts_done: Mapped[int] = mapped_column(default=0, server_default=sql("0"))
+    # The first failed attempt; a notice failing this long goes by the person's next channel.
+    failing_since: Mapped[dt.datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]

@@ -21,6 +21,7 @@ from bot.channels.telegram.bridge import TelegramSender
 from bot.channels.telegram.limits import RateLimiter, TelegramLimits
 from bot.channels.telegram.outgoing import TelegramOut
 from bot.channels.telegram.shared_limits import SharedRateLimiter
+from bot.channels.telegram.unconfirmed import Unconfirmed
 from bot.channels.whatsapp.sender import RateLimiter as WhatsAppRateLimiter
 from bot.channels.whatsapp.sender import make_limiter as whatsapp_limiter
 from bot.channels.whatsapp.shared_rate import SharedRateLimiter as SharedPacer
@@ -285,12 +286,14 @@ async def test_with_redis_url_both_channels_share_their_limits(
 ) -> None:
     async with telegram_ustaz(database_url, tmp_path, api, "polling", demo=False, redis_url=REDIS_URL) as tg:
         sender = tg.runtime.channel_senders[Channel.telegram]
-        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter, SharedRateLimiter)
-        assert sender.out.limiter.keys == "ustaz:tg:{123456}", "keyed by the bot's id, never its token"
+        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter, Unconfirmed)
+        limiter = sender.out.limiter.limiter  # the sends awaiting their commit are bounded per process
+        assert isinstance(limiter, SharedRateLimiter)
+        assert limiter.keys == "ustaz:tg:{123456}", "keyed by the bot's id, never its token"
         tg.runtime.settings.twilio_whatsapp_from = "whatsapp:+77010000000"
         pacer = whatsapp_limiter(tg.runtime)
         assert isinstance(pacer, SharedPacer) and pacer.key == "ustaz:wa:{whatsapp:+77010000000}:next"
     async with telegram_ustaz(database_url, tmp_path, api, "polling", demo=False) as tg:
         sender = tg.runtime.channel_senders[Channel.telegram]
-        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter, RateLimiter)
+        assert isinstance(sender, TelegramSender) and isinstance(sender.out.limiter.limiter, RateLimiter)
         assert isinstance(whatsapp_limiter(tg.runtime), WhatsAppRateLimiter)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from bot.core.messages import Reply
+from bot.core.messages import OutFile, Quiz, Reply
 from bot.outbox import enqueue
+from db.base import utcnow
 from db.models import (
     Channel,
     MessengerAccount,
@@ -61,6 +62,13 @@ async def test_600_notifications_to_60_chats_all_delivered_without_a_429(
     for i in range(60):  # each chat got its ten, once each and in order
         assert [m.text for m in api.messages(77_000 + i)] == [f"Хабарлама №{n + 1}" for n in range(10)]
     assert took >= 600 / 30 - 1.5, "faster than 30 a second would break Telegram's limit"
+    # Each send was committed on its own right after Telegram's answer: how long that took.
+    lags = sorted(tg.runtime.sender.answer_to_commit)  # type: ignore[union-attr]
+    assert len(lags) == 600
+    p50, p99 = lags[len(lags) // 2], lags[int(len(lags) * 0.99)]
+    print(
+        f"\nanswer to commit: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms"
+    )
 
 
 async def test_a_person_who_blocked_the_bot_is_unreachable_and_reached_elsewhere(
@@ -143,3 +151,61 @@ async def test_blocking_the_bot_is_noticed_at_once_and_unblocking_reaches_telegr
 
 async def _true_or_none(probe):  # type: ignore[no-untyped-def]
     return True if await probe() else None
+
+
+async def _one_row(runtime) -> OutboxMessage:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        (row,) = (await session.scalars(select(OutboxMessage))).all()
+    return row
+
+
+async def test_a_success_aiogram_cannot_parse_is_sent_once(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling") as tg:
+        (pid,) = await people_on_telegram(tg.runtime, 1, 91_000)
+        quiz = Quiz("2 + 2 = ?", ("3", "4", "5"), correct_option=1)
+        async with tg.runtime.sessions() as session, session.begin():
+            await enqueue(session, Reply("Сұрақ 1", quiz=quiz), person_id=pid, kind="quiz")
+        # An older self-hosted Bot API: no chat in the Message, a poll without its options.
+        api.omit_from_results = {("chat",), ("poll", "options")}
+        tg.runtime.wake_sender()
+        await outbox_idle(tg.runtime)
+        row = await _one_row(tg.runtime)
+    (poll,) = api.calls_of("sendPoll")
+    assert len(api.calls_of("sendMessage")) == 1
+    assert [m.kind for m in api.messages(91_000)] == ["text", "poll"]
+    assert (row.status, row.attempts, row.parts_done) == (OutboxStatus.sent, 0, 2)
+    assert row.external_message_id == "poll:" + poll.result["poll"]["id"]
+
+
+async def test_a_retry_after_a_failed_file_sends_only_the_file(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling") as tg:
+        (pid,) = await people_on_telegram(tg.runtime, 1, 92_000)
+        out = tg.runtime.channel_senders[Channel.telegram].out  # type: ignore[attr-defined]
+        out.backoff = 0.001  # the in-call retries of a 5xx are not what this tests
+        async with tg.runtime.sessions() as session, session.begin():
+            card = await tg.runtime.files.save(session, b"%PDF-1.4\n%%EOF\n", "Өтініш.pdf", "document")
+            reply = Reply("Жаңа өтініш: Асқар Сейіт", files=[OutFile(card.id, "Өтініш.pdf")])
+            await enqueue(session, reply, person_id=pid, kind="application")
+        api.fail_next("sendDocument", 502, "Bad Gateway", times=out.attempts)
+        tg.runtime.wake_sender()
+
+        async def retried() -> OutboxMessage | None:
+            row = await _one_row(tg.runtime)
+            return row if row.status is OutboxStatus.pending and row.attempts == 1 else None
+
+        row = await until(retried)
+        assert [m.kind for m in api.messages(92_000)] == ["text"]
+        assert row.parts_done == 1
+        # Its pause is over (the clock moved): the retry goes.
+        async with tg.runtime.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).values(not_before=utcnow()))
+        tg.runtime.wake_sender()
+        await outbox_idle(tg.runtime)
+        row = await _one_row(tg.runtime)
+    assert [m.kind for m in api.messages(92_000)] == ["text", "document"]
+    assert len(api.calls_of("sendMessage")) == 1 and len(api.sent()) == 2
+    assert (row.status, row.parts_done, row.attempts) == (OutboxStatus.sent, 2, 1)

@@ -28,6 +28,7 @@ from bot.channels.telegram.bridge import StoreFiles, TelegramFiles, TelegramSend
 from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler  # noqa: E402
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
+from bot.channels.telegram.unconfirmed import Unconfirmed  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
 from bot.supervisor import FailureStreak, Loop  # noqa: E402
 from bot.web import BACKGROUND_KEY, COUNTERS_KEY  # noqa: E402
@@ -94,8 +95,9 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
     if limits is None:
         rate = settings.telegram_max_per_second
         limits = TelegramLimits(per_second=rate or 30, enabled=rate > 0)
-    out = TelegramOut(bot, make_limiter(runtime, limits), StoreFiles(runtime))
-    runtime.channel_senders[Channel.telegram] = TelegramSender(out)
+    unconfirmed = Unconfirmed(make_limiter(runtime, limits), settings.telegram_unconfirmed)
+    out = TelegramOut(bot, unconfirmed, StoreFiles(runtime))
+    runtime.channel_senders[Channel.telegram] = TelegramSender(out, unconfirmed)
     fetcher = TelegramFiles(bot, is_local_server(settings), runtime.files.max_bytes)
     runtime.file_fetchers[Channel.telegram] = fetcher
     app[BOT_KEY] = bot

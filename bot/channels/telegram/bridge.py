@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.channels.telegram.intake import POLL_PREFIX
-from bot.channels.telegram.outgoing import FileToSend, TelegramOut, TryLater, Unreachable
+from bot.channels.telegram.outgoing import Acked, FileToSend, TelegramOut, TryLater, Unreachable
+from bot.channels.telegram.unconfirmed import Unconfirmed
 from bot.core.messages import Attachment
 from bot.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
 from bot.outbox import Unreachable as OutboxUnreachable
@@ -34,14 +35,28 @@ class TelegramSender:
 
     channel = Channel.telegram
 
-    def __init__(self, out: TelegramOut) -> None:
+    def __init__(self, out: TelegramOut, unconfirmed: Unconfirmed | None = None) -> None:
         self.out = out
+        self.unconfirmed = unconfirmed  # the slots out's sends take, freed here once recorded
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         reply = delivery.reply
         source = reply.source_message_id if reply.edit_source else None
+        progress = delivery.progress
+
+        async def part_sent(done: int, total: int, acked: Acked) -> None:
+            if progress is not None:
+                await progress(done, _sent(acked) if done == total else None)
+            self._confirmed()
+
         try:
-            done = await self.out.deliver(delivery.address, reply, source_message_id=source)
+            done = await self.out.deliver(
+                delivery.address,
+                reply,
+                source_message_id=source,
+                start=delivery.parts_done,
+                on_part=part_sent,
+            )
         except Unreachable as exc:
             return OutboxUnreachable(str(exc))
         except TryLater as exc:
@@ -49,9 +64,19 @@ class TelegramSender:
             return RetryLater(min(600.0, 15.0 * 2**delivery.attempts), str(exc))
         except TelegramBadRequest as exc:  # Telegram will never take this one: do not try again
             return Failed(exc.message, code="400")
-        if done.poll_id:
-            return Sent(POLL_PREFIX + done.poll_id)  # how the quiz's answers find their way back
-        return Sent(done.message_ids[-1] if done.message_ids else None)
+        finally:
+            self._confirmed()  # an edit, or a part whose record failed: its slot is not kept
+        return _sent(Acked(done.message_ids[-1] if done.message_ids else None, done.poll_id))
+
+    def _confirmed(self) -> None:
+        if self.unconfirmed is not None:
+            self.unconfirmed.confirmed()
+
+
+def _sent(last: Acked) -> Sent:
+    if last.poll_id:
+        return Sent(POLL_PREFIX + last.poll_id)  # how the quiz's answers find their way back
+    return Sent(last.message_id)
 
 
 class TelegramFiles:

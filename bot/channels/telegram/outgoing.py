@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -72,6 +76,42 @@ class FileSource(Protocol):
     async def describe(self, file_name_id: int) -> FileToSend: ...
     async def read(self, file_name_id: int) -> bytes: ...
     async def remember(self, stored_file_id: int, remote_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """What Ustaz keeps of a message Telegram took: from aiogram's Message, or leniently from the raw JSON."""
+
+    message_id: str | None
+    poll_id: str | None = None  # a quiz's poll: its answers come back with this id
+    file_id: str | None = None  # an uploaded file, to send again without uploading
+
+    @classmethod
+    def of(cls, msg: Message) -> Acked:
+        return cls(str(msg.message_id), msg.poll.id if msg.poll else None, sent_file_id(msg))
+
+    @classmethod
+    def from_raw(cls, result: Any) -> Acked:
+        raw = result if isinstance(result, dict) else {}
+        message_id = raw.get("message_id")
+        poll = raw.get("poll") if isinstance(raw.get("poll"), dict) else {}
+        photos = raw.get("photo") if isinstance(raw.get("photo"), list) else []
+        media = (
+            [photos[-1]]
+            if photos
+            else [raw.get(k) for k in ("document", "voice", "audio", "video", "video_note")]
+        )
+        file_id = next((m["file_id"] for m in media if isinstance(m, dict) and "file_id" in m), None)
+        return cls(
+            str(message_id) if message_id is not None else None,
+            str(poll["id"]) if "id" in poll else None,
+            str(file_id) if file_id is not None else None,
+        )
+
+
+# Told of each acknowledged part: how many parts are done, of how many, and what the last one was.
+PartSent = Callable[[int, int, Acked], Awaitable[None]]
+Step = Callable[[InlineKeyboardMarkup | None], Awaitable[Acked]]
 
 
 @dataclass(slots=True)
@@ -137,8 +177,34 @@ class TelegramOut:
         except (TelegramBadRequest, TryLater) as err:  # too old, or Telegram down: the spinner just times out
             log.info("callback %s not answered: %s", query_id, err)
 
-    async def deliver(self, chat_id: str, reply: Reply, source_message_id: str | None = None) -> Delivered:
-        """Send one Reply: text parts, files, a quiz; the keyboard rides on the last message."""
+    async def send(self, chat_id: str, method: TelegramMethod[Any]) -> Acked:
+        """One sending call; `ok: true` is a success even when aiogram cannot parse the result."""
+        try:
+            result = await self.call(chat_id, method)
+        except ClientDecodeError as err:
+            raw = err.data if isinstance(err.data, dict) else None
+            if raw is None or raw.get("ok") is not True:
+                raise
+            # An older self-hosted Bot API, or a field added or dropped: Telegram did send it.
+            log.warning(
+                "telegram %s: ok, but the result is unreadable (%s)", method.__api_method__, err.original
+            )
+            return Acked.from_raw(raw.get("result"))
+        return Acked.of(result) if isinstance(result, Message) else Acked(None)
+
+    async def deliver(
+        self,
+        chat_id: str,
+        reply: Reply,
+        source_message_id: str | None = None,
+        start: int = 0,
+        on_part: PartSent | None = None,
+    ) -> Delivered:
+        """Send one Reply: text parts, files, a quiz; the keyboard rides on the last message.
+
+        Each part is one call; `on_part` hears of each acknowledged one before the next goes,
+        and `start` skips the parts an earlier attempt already sent.
+        """
         done = Delivered()
         markup = keyboard(reply.buttons)
         parts = split_text(reply.text) if reply.text.strip() else []
@@ -150,20 +216,35 @@ class TelegramOut:
             done.message_ids.append(source_message_id)
             done.edited = True
             return done
-        steps = len(parts) + len(reply.files) + (1 if reply.quiz else 0)
-        for i, part in enumerate(parts):
-            last = i == steps - 1
-            msg = await self.call(chat_id, SendMessage(chat_id=chat_id, text=escape(part), parse_mode="HTML",
-                                                       reply_markup=markup if last else None))  # fmt: skip
-            done.message_ids.append(str(msg.message_id))
-        for j, out in enumerate(reply.files):
-            last = len(parts) + j == steps - 1
-            done.message_ids.extend(await self._send_file(chat_id, out, markup if last else None))
-        if reply.quiz:
-            msg = await self._send_quiz(chat_id, reply.quiz, markup)
-            done.message_ids.append(str(msg.message_id))
-            done.poll_id = msg.poll.id if msg.poll else None
+        steps = self._steps(chat_id, reply, parts)
+        for i in range(start, len(steps)):
+            acked = await steps[i](markup if i == len(steps) - 1 else None)
+            if acked.message_id is not None:
+                done.message_ids.append(acked.message_id)
+            done.poll_id = acked.poll_id or done.poll_id
+            if on_part is not None:
+                await on_part(i + 1, len(steps), acked)
         return done
+
+    def _steps(self, chat_id: str, reply: Reply, parts: list[str]) -> list[Step]:
+        """The calls of a reply in order, one part each, so that a retry can start at any of them."""
+        steps: list[Step] = [functools.partial(self._send_text, chat_id, part) for part in parts]
+        for out in reply.files:
+            if out.caption and utf16_len(out.caption) > MAX_CAPTION:
+                # Too long for a caption: it goes before the file.
+                steps += [
+                    functools.partial(self._send_text, chat_id, part) for part in split_text(out.caption)
+                ]
+                out = dataclasses.replace(out, caption=None)
+            steps.append(functools.partial(self._send_file, chat_id, out))
+        if reply.quiz:
+            steps.append(functools.partial(self._send_quiz, chat_id, reply.quiz))
+        return steps
+
+    async def _send_text(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> Acked:
+        return await self.send(
+            chat_id, SendMessage(chat_id=chat_id, text=escape(text), parse_mode="HTML", reply_markup=markup)
+        )
 
     async def _edit(
         self, chat_id: str, message_id: str, text: str, markup: InlineKeyboardMarkup | None
@@ -176,46 +257,37 @@ class TelegramOut:
             reply_markup=markup,
         )
         try:
-            await self.call(chat_id, method)
+            await self.send(chat_id, method)
         except TelegramBadRequest as err:
             # The same press twice: what they see is already right. Anything else (too old to edit,
             # not a text message): a new message is sent instead.
             return "not modified" in err.message
         return True
 
-    async def _send_file(self, chat_id: str, out: OutFile, markup: InlineKeyboardMarkup | None) -> list[str]:
+    async def _send_file(self, chat_id: str, out: OutFile, markup: InlineKeyboardMarkup | None) -> Acked:
         if self.files is None:
             raise RuntimeError("no file source configured for the Telegram channel")
-        ids: list[str] = []
         f = await self.files.describe(out.file_name_id)
         caption = escape(out.caption) if out.caption else None
-        if out.caption and utf16_len(out.caption) > MAX_CAPTION:
-            for part in split_text(out.caption):  # too long for a caption: it goes before the file
-                msg = await self.call(
-                    chat_id, SendMessage(chat_id=chat_id, text=escape(part), parse_mode="HTML")
-                )
-                ids.append(str(msg.message_id))
-            caption = None
         method_cls, field_name = UPLOAD.get(f.kind, (SendDocument, "document"))
         common = {"chat_id": chat_id, "caption": caption, "parse_mode": "HTML" if caption else None,
                   "reply_markup": markup}  # fmt: skip
         if f.remote_id:
             try:
-                msg = await self.call(chat_id, method_cls(**common, **{field_name: f.remote_id}))
-                ids.append(str(msg.message_id))
-                return ids
+                return await self.send(chat_id, method_cls(**common, **{field_name: f.remote_id}))
             except TelegramBadRequest as err:
                 log.info("cached file id refused (%s): uploading again", err.message)
         data = await self.files.read(f.file_name_id)
         upload = BufferedInputFile(data, filename=f.name)
-        msg = await self.call(chat_id, method_cls(**common, **{field_name: upload}))
-        ids.append(str(msg.message_id))
-        remote = sent_file_id(msg)
-        if remote:
-            await self.files.remember(f.stored_file_id, remote)
-        return ids
+        acked = await self.send(chat_id, method_cls(**common, **{field_name: upload}))
+        if acked.file_id:
+            try:
+                await self.files.remember(f.stored_file_id, acked.file_id)
+            except Exception:  # only a cache: the file is sent, and must not be sent again for this
+                log.exception("remembering Telegram's id of stored file %s failed", f.stored_file_id)
+        return acked
 
-    async def _send_quiz(self, chat_id: str, quiz: Quiz, markup: InlineKeyboardMarkup | None) -> Message:
+    async def _send_quiz(self, chat_id: str, quiz: Quiz, markup: InlineKeyboardMarkup | None) -> Acked:
         options = [InputPollOption(text=clip(o, MAX_POLL_OPTION)) for o in quiz.options[:MAX_POLL_OPTIONS]]
         is_quiz = quiz.correct_option is not None and quiz.correct_option < len(options)
         method = SendPoll(
@@ -228,7 +300,7 @@ class TelegramOut:
             open_period=quiz.open_seconds if quiz.open_seconds and 5 <= quiz.open_seconds <= 600 else None,
             reply_markup=markup,
         )
-        return await self.call(chat_id, method)
+        return await self.send(chat_id, method)
 
 
 def sent_file_id(msg: Message) -> str | None:

@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 CHOICE_HINT = N_("Answer with the number or the name of your choice.")
 # Twilio's codes for a number WhatsApp cannot reach: try the person's other channels.
 UNREACHABLE_CODES = {21211, 21614, 63003, 63024}
-OUTSIDE_WINDOW_CODE = 63016
 FILE_LINK_SECONDS = 24 * 3600  # long enough for Twilio to fetch it, short enough not to linger
 WINDOW_MARGIN = dt.timedelta(minutes=2)  # a message queued at 23:59 would arrive outside the window
 
@@ -123,6 +122,10 @@ class WhatsAppSender:
     # -- the outbox calls this ----------------------------------------------------------------
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
+        async with self.runtime.sessions() as session:
+            refused = await store.window_closed(session, delivery.outbox_id, delivery.last_inbound_at)
+        if refused:  # WhatsApp's status callback said the window was closed: our clock was wrong
+            return await self._template(delivery, store.TEMPLATE_PART)
         if store.in_window(delivery.last_inbound_at, utcnow(), WINDOW_MARGIN):
             return await self._free_form(delivery)
         return await self._template(delivery)
@@ -177,7 +180,7 @@ class WhatsAppSender:
                 continue
             if (
                 isinstance(outcome, Failed)
-                and outcome.code == str(OUTSIDE_WINDOW_CODE)
+                and outcome.code == store.OUTSIDE_WINDOW
                 and not done
                 and part == 0
             ):
@@ -203,7 +206,7 @@ class WhatsAppSender:
 
     # -- outside the window -------------------------------------------------------------------
 
-    async def _template(self, delivery: Delivery) -> DeliveryResult:
+    async def _template(self, delivery: Delivery, part: int = 0) -> DeliveryResult:
         kind = str((delivery.template_vars or {}).get("template") or delivery.kind)
         content_sid = pick_template(self.settings.twilio_templates, kind, delivery.locale)
         if content_sid is None:
@@ -212,8 +215,8 @@ class WhatsAppSender:
             )
         async with self.runtime.sessions() as session:
             done = await store.sent_parts(session, delivery.outbox_id)
-        if 0 in done:
-            return Sent(done[0])
+        if part in done:
+            return Sent(done[part])
         async with self._cap_lock, self.runtime.sessions() as session, session.begin():
             room_at = await store.reserve_start(
                 session, delivery.account_id, delivery.outbox_id, self.settings.twilio_daily_cap, utcnow()
@@ -223,7 +226,10 @@ class WhatsAppSender:
             return RetryLater(wait, "the WhatsApp sender's daily cap of new conversations is reached")
         variables = template_variables(delivery.template_vars, delivery.reply.text)
         outcome = await self._create(
-            delivery, 0, content_sid=content_sid, content_variables=json.dumps(variables, ensure_ascii=False)
+            delivery,
+            part,
+            content_sid=content_sid,
+            content_variables=json.dumps(variables, ensure_ascii=False),
         )
         if not isinstance(outcome, str) and not (isinstance(outcome, Failed) and outcome.code == "network"):
             async with self.runtime.sessions() as session, session.begin():

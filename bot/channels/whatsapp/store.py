@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,10 @@ from db.models import (
 from db.session import is_postgres
 
 WINDOW = dt.timedelta(hours=24)
+OUTSIDE_WINDOW = "63016"  # WhatsApp's word that the 24-hour window is closed: only a template may go
+# The part number of a template sent after WhatsApp refused the free-form parts (63016 in a
+# status callback): a part of its own, so that the refused ones can neither block nor hide it.
+TEMPLATE_PART = 1000
 CAP_LOCK_KEY = 0x75737A04  # the advisory lock that serializes the daily cap's count
 
 # How far a message has got; a callback never moves a status back down this scale.
@@ -51,6 +55,10 @@ _OUTBOX_RANK = {OutboxStatus.sent: 1, OutboxStatus.failed: 2, OutboxStatus.undel
 
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if is_postgres(session) else sqlite.insert
+
+
+# A part refused for the closed window was replaced by a template: it neither blocks nor shows.
+_not_outside_window = or_(WhatsAppPart.error_code.is_(None), WhatsAppPart.error_code != OUTSIDE_WINDOW)
 
 
 # -- numbered choices --------------------------------------------------------------------------
@@ -110,21 +118,43 @@ async def file_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
 
 
 async def sent_parts(session: AsyncSession, outbox_id: int) -> dict[int, str]:
-    """Parts of this row Twilio already accepted: part number → MessageSid."""
+    """Parts of this row Twilio already accepted: part number → MessageSid.
+
+    A part WhatsApp then refused for the closed window does not count: it may go again.
+    """
     rows = await session.execute(
         select(WhatsAppPart.part, WhatsAppPart.sid).where(
-            WhatsAppPart.outbox_id == outbox_id, WhatsAppPart.sid.is_not(None)
+            WhatsAppPart.outbox_id == outbox_id,
+            WhatsAppPart.sid.is_not(None),
+            _not_outside_window,
         )
     )
     return {part: sid for part, sid in rows}
 
 
 async def record_part(session: AsyncSession, outbox_id: int, part: int, sid: str) -> None:
-    # A status callback may have come first and made the row: keep its status.
+    # A status callback may have come first and made the row: keep its status. A part sent
+    # again (refused for the window before) starts over.
     stmt = _insert(session)(WhatsAppPart).values(
         outbox_id=outbox_id, part=part, sid=sid, status="queued", updated_at=utcnow()
     )
-    await session.execute(stmt.on_conflict_do_update(index_elements=["outbox_id", "part"], set_={"sid": sid}))
+    same = WhatsAppPart.sid == stmt.excluded.sid
+    fresh = {
+        "sid": sid,
+        "status": case((same, WhatsAppPart.status), else_="queued"),
+        "error_code": case((same, WhatsAppPart.error_code), else_=None),
+    }
+    await session.execute(stmt.on_conflict_do_update(index_elements=["outbox_id", "part"], set_=fresh))
+
+
+async def window_closed(session: AsyncSession, outbox_id: int, last_inbound_at: dt.datetime | None) -> bool:
+    """WhatsApp refused a part of this row for the closed window since the person last wrote."""
+    refused = select(WhatsAppPart.id).where(
+        WhatsAppPart.outbox_id == outbox_id, WhatsAppPart.error_code == OUTSIDE_WINDOW
+    )
+    if last_inbound_at is not None:
+        refused = refused.where(WhatsAppPart.updated_at > last_inbound_at)
+    return bool(await session.scalar(select(refused.exists())))
 
 
 async def record_unsent(
@@ -179,13 +209,37 @@ async def record_status(
         if error_code:
             row.error_code = error_code
     await session.flush()
+    if error_code == OUTSIDE_WINDOW and RANK[status] == RANK["failed"]:
+        await _requeue_for_template(session, outbox_id)
     await _roll_up(session, outbox_id)
     return True
 
 
+async def _requeue_for_template(session: AsyncSession, outbox_id: int) -> None:
+    """Accepted, then refused for the closed window: the row goes again, as a template (see the sender)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status.in_([OutboxStatus.sent, OutboxStatus.failed, OutboxStatus.undelivered]),
+        )
+        .values(
+            status=OutboxStatus.pending,
+            not_before=utcnow(),
+            error_code=OUTSIDE_WINDOW,
+            error="WhatsApp: outside the 24-hour window",
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _roll_up(session: AsyncSession, outbox_id: int) -> None:
     """The row shows its least advanced part (a failed part shows), and only moves forward."""
-    parts = (await session.scalars(select(WhatsAppPart).where(WhatsAppPart.outbox_id == outbox_id))).all()
+    parts = (
+        await session.scalars(
+            select(WhatsAppPart).where(WhatsAppPart.outbox_id == outbox_id, _not_outside_window)
+        )
+    ).all()
     if not parts:
         return
     # A part Twilio accepted and has not reported on yet counts as sent.

@@ -90,15 +90,13 @@ async def status(request: web.Request) -> web.Response:
         outbox_id = part = None
     if not sid or not state:
         raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
+    error_code = str(form["ErrorCode"]) if form.get("ErrorCode") else None
     async with runtime.sessions() as session, session.begin():
         known = await store.record_status(
-            session,
-            sid=sid,
-            status=state,
-            error_code=str(form["ErrorCode"]) if form.get("ErrorCode") else None,
-            outbox_id=outbox_id,
-            part=part,
+            session, sid=sid, status=state, error_code=error_code, outbox_id=outbox_id, part=part
         )
+    if known and error_code == store.OUTSIDE_WINDOW:
+        runtime.wake_sender()  # the row went back in line, to go as a template
     if not known:
         log.info("status %s for a message Ustaz does not know: %s", state, sid)
     return web.Response(status=204)

@@ -14,8 +14,9 @@ from bot.core.messages import OutFile, Reply
 from bot.outbox import enqueue
 from db.base import utcnow
 from db.models import MessengerAccount, OutboxMessage, OutboxStatus, WhatsAppPart
-from tests.channels.whatsapp.conftest import TEMPLATES, WhatsApp
+from tests.channels.whatsapp.conftest import TEMPLATES, Phone, WhatsApp
 from tests.channels.whatsapp.test_whatsapp_channel import joined_student
+from tests.stand_ins.twilio_api import SentMessage
 
 
 async def silence(wa: WhatsApp, number: str, hours: float) -> None:
@@ -176,3 +177,48 @@ async def test_a_message_cut_short_stays_failed_whatever_its_first_part_reports(
     path = (first.get("StatusCallback") or "").removeprefix("https://ustaz.example.kz")
     assert await wa.post(path, wa.twilio.status_form(first.sid, "delivered")) == 204
     assert (await outbox_row(wa, row_id)).status is OutboxStatus.failed
+
+
+async def _refused_for_the_window(wa: WhatsApp, sent: SentMessage, status: str) -> None:
+    """Twilio accepted the message, then its status callback reports WhatsApp's error 63016."""
+    path = (sent.get("StatusCallback") or "").removeprefix("https://ustaz.example.kz")
+    assert await wa.post(path, wa.twilio.status_form(sent.sid, status, error_code=63016)) == 204
+
+
+async def _sent_free_form(wa: WhatsApp, text: str, kind: str) -> tuple[Phone, int, SentMessage]:
+    """A student inside the window (by our clock) gets `text` free-form: the phone, the row, the message."""
+    phone, person = await joined_student(wa, "kk")
+    async with wa.runtime.sessions() as session, session.begin():
+        row_id = await enqueue(session, Reply(text), person_id=person.id, kind=kind)
+    assert row_id is not None
+    await wa.settle()
+    (free_form,) = phone.received()
+    assert free_form.content_sid is None and free_form.body == text
+    return phone, row_id, free_form
+
+
+async def test_a_window_closed_reported_by_the_status_callback_sends_the_template(wa: WhatsApp) -> None:
+    phone, row_id, free_form = await _sent_free_form(wa, "Ертең бақылау жұмысы", "reminder")
+    await _refused_for_the_window(wa, free_form, "undelivered")
+    await wa.settle()
+    (template,) = phone.received()
+    assert template.content_sid == TEMPLATES["reminder"]["kk"]
+    row = await outbox_row(wa, row_id)
+    assert (row.status, row.external_message_id) == (OutboxStatus.sent, template.sid)
+    # Twilio's later "failed" for the same refused message sends nothing more.
+    await _refused_for_the_window(wa, free_form, "failed")
+    await wa.settle()
+    assert phone.received() == []
+    assert (await outbox_row(wa, row_id)).status is OutboxStatus.sent
+
+
+async def test_a_window_closed_reported_by_the_status_callback_waits_for_a_template(wa: WhatsApp) -> None:
+    phone, row_id, free_form = await _sent_free_form(wa, "Сабақ кестесі өзгерді", "notice")
+    await _refused_for_the_window(wa, free_form, "failed")
+    await wa.settle()
+    assert phone.received() == []
+    assert (await outbox_row(wa, row_id)).status is OutboxStatus.waiting_template
+    # They write: the window is open again, and the notice goes free-form once more, once.
+    replies = await phone.send("Сәлем")
+    assert [m.body for m in replies].count("Сабақ кестесі өзгерді") == 1
+    assert (await outbox_row(wa, row_id)).status is OutboxStatus.sent
