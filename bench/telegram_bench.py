@@ -180,6 +180,8 @@ async def update_path(kind: str, args: argparse.Namespace, workdir: Path) -> Fig
             port = free_port()
             env = ustaz_env(url, workdir, api, port, rate=0)
             async with process(bot_command(kind), env, "Ustaz is running") as (proc, _):
+                # Ustaz registers its webhook in the background once it runs: wait for it.
+                await api.wait_for(lambda: bool(api.webhook.get("url")), timeout=60)
                 fig = await closed_loop(
                     api, people, menu_walk(Updates(), api), args.seconds, f"Ustaz, {kind}"
                 )
