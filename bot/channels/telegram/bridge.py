@@ -37,6 +37,10 @@ class TelegramSender:
     def __init__(self, out: TelegramOut) -> None:
         self.out = out
 
+    async def ready_in(self, address: str) -> float:
+        """Seconds this chat is held back by its flood limit (the outbox waits them out off its workers)."""
+        return await self.out.limiter.ready_in(address)
+
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         reply = delivery.reply
         source = reply.source_message_id if reply.edit_source else None

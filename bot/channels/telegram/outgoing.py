@@ -111,8 +111,10 @@ class TelegramOut:
                 async with self.limiter.slot(chat_id):
                     return await self.bot(method)
             except TelegramRetryAfter as err:
-                # Not a failure: Telegram says when. Everything waits, then this goes again.
-                await self.limiter.pause(chat_id, err.retry_after)
+                # Not a failure: Telegram says when. The limiter's slot saw the 429 and paused the bucket
+                # it blames (this chat, or the whole bot); the next try waits for that slot.
+                if not limited:
+                    await asyncio.sleep(err.retry_after)
                 waited += err.retry_after
                 if waited > self.max_retry_after:
                     raise TryLater(f"retry_after kept coming ({waited:.0f} s)") from err
