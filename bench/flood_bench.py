@@ -48,6 +48,7 @@ from db.session import make_engine, make_sessionmaker  # noqa: E402
 from tests.stand_ins.telegram_api import BotAPIStandIn, Limits  # noqa: E402
 
 CONFIGURED = 30  # USTAZ_TELEGRAM_MAX_PER_SECOND, the default
+VERBOSE = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ async def run_one(kind: str, scenario: Scenario, workdir: Path, root: Path) -> R
             await api.wait_for(lambda: len(api.sent()) >= count, timeout=allowed * 4 + 120)
             calls = api.sent(ok_only=False)
         await engine.dispose()
+    if VERBOSE:
+        print(
+            "  429s at (s from the first attempt)",
+            [round(c.at - calls[0].at, 2) for c in calls if c.status == 429],
+        )
     sent = [c.at for c in calls if c.ok]
     elapsed = max(sent) - min(c.at for c in calls)
     return Result(len(calls), api.rate_limited, elapsed, allowed, len(sent))
@@ -162,7 +168,10 @@ async def main() -> None:
     parser.add_argument("--b-chats", type=int, default=50)
     parser.add_argument("--b-replies", type=int, default=320)
     parser.add_argument("--b-reply-chats", type=int, default=40)
+    parser.add_argument("--verbose", action="store_true", help="print when each 429 came")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     chosen = [s for s in scenarios(args) if s.name[1] in args.only]
     results: dict[tuple[str, str], list[Result]] = {(s.name, k): [] for s in chosen for k in args.db}
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,7 +48,7 @@ GROWTH = 1.02  # a pace recovers 2 % a second: from a cut by a quarter in about 
 MIN_RATE = 1.0  # sends a second, bot-wide
 MIN_CHAT_FACTOR = 1 / 16  # of the configured per-chat pace
 REFUSALS_WINDOW = 1.0  # refusals of other chats within this many seconds: the bot's limit
-SLACK = 0.1  # seconds a late wake-up may catch up on the pace (the window still caps any second)
+SLACK = 0.1  # seconds (at most one step) a late wake-up may catch up on the pace: no burst from idle
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,8 @@ class RateLimiter:
         if all(w == 0.0 for w in waits):
             self._global.take()
             chat.take()
-            self._next = max(now - SLACK, self._next) + 1.0 / self.pace.now(now)
+            step = 1.0 / self.pace.now(now)
+            self._next = max(now - min(SLACK, step), self._next) + step
             return 0.0
         known = [w for w in waits if w]
         return max(known) if known else None

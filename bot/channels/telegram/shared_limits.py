@@ -76,7 +76,7 @@ for i = 1, 2 do
   redis.call('PEXPIRE', KEYS[i], ttl)
 end
 local step = 1 / pace(KEYS[4], 'g', ceiling, growth, now)
-redis.call('HSET', KEYS[4], 'next', fmt(math.max(now - tonumber(ARGV[10]), nxt) + step))
+redis.call('HSET', KEYS[4], 'next', fmt(math.max(now - math.min(tonumber(ARGV[10]), step), nxt) + step))
 redis.call('PEXPIRE', KEYS[4], ttl)
 return '0'
 """
