@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -218,6 +218,7 @@ class ChatQueues:
         return rows.pop(0)
 
 
+@runtime_checkable
 class Paced(Protocol):
     """A ChannelSender that can tell how long a chat is in cooldown, so that it waits off the workers."""
 
@@ -432,11 +433,10 @@ class OutboxSender:
             return
         first = job.targets[0]
         sender = self.runtime.channel_senders.get(first.channel)
-        ready_in = getattr(sender, "ready_in", None)
-        if ready_in is None:
+        if not isinstance(sender, Paced):
             return
         try:
-            wait = await ready_in(first.address)
+            wait = await sender.ready_in(first.address)
         except Exception:  # only a hint: the channel's own limiter still waits for the slot
             log.exception("asking whether chat %s is ready failed", first.address)
             return

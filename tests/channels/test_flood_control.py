@@ -176,7 +176,8 @@ async def simulate(driven: Driven, clock: FakeClock, server: Limits, queued: dic
     """Each chat's messages one at a time (as the outbox sends them) against a server with `server`'s
     limits, judged as the Bot API stand-in judges them. Returns (start, chat, accepted) per attempt and
     whose limit each 429 was taken for."""
-    overall, buckets = _Window(server.global_per_sec, 1.0), {}
+    overall = _Window(server.global_per_sec, 1.0)
+    buckets: dict[str, _Bucket] = {}
     events: list[tuple[float, int, str, str, str]] = []
     order = 0
     for chat in queued:

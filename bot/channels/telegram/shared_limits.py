@@ -201,22 +201,31 @@ class SharedRateLimiter:
     async def try_take(self, chat_id: str, token: str, peek: bool = False) -> float:
         """0.0 when both slots are now this send's, else the seconds to wait before asking again."""
         chat_limit, _ = chat_window(self.limits, chat_id)
-        args = [redis_state.clock_arg(self.clock), token, self.lease, self.poll, self.limits.per_second,
-                chat_limit, float(self.limits.per_second), tg.GROWTH, int(peek), tg.SLACK]  # fmt: skip
+        args: list[str | float] = [redis_state.clock_arg(self.clock), token, self.lease, self.poll,
+                                   self.limits.per_second, chat_limit, float(self.limits.per_second),
+                                   tg.GROWTH, int(peek), tg.SLACK]  # fmt: skip
         return float(await self._take(keys=self._keys(chat_id)[:4], args=args))
 
     async def give_back(self, chat_id: str, token: str) -> None:
         _, chat_seconds = chat_window(self.limits, chat_id)
         keys = self._keys(chat_id)
-        args = [redis_state.clock_arg(self.clock), token, self.lease, 1.0, chat_seconds, tg.GROWTH]
+        args: list[str | float] = [
+            redis_state.clock_arg(self.clock),
+            token,
+            self.lease,
+            1.0,
+            chat_seconds,
+            tg.GROWTH,
+        ]
         await self._give_back(keys=[keys[0], keys[1], keys[3]], args=args)
 
     async def refused(self, chat_id: str, token: str, retry_after: float, age: float) -> str:
         """Telegram answered 429 to this send, started `age` seconds ago: limits' rule, for every process."""
         chat_limit, chat_seconds = chat_window(self.limits, chat_id)
-        args = [redis_state.clock_arg(self.clock), token, self.lease, chat_id, retry_after, age,
-                float(self.limits.per_second), tg.GROWTH, chat_limit, chat_seconds, tg.GLOBAL_CUT,
-                tg.CHAT_CUT, tg.MIN_RATE, tg.MIN_CHAT_FACTOR, tg.REFUSALS_WINDOW]  # fmt: skip
+        args: list[str | float] = [redis_state.clock_arg(self.clock), token, self.lease, chat_id, retry_after,
+                                   age, float(self.limits.per_second), tg.GROWTH, chat_limit, chat_seconds,
+                                   tg.GLOBAL_CUT, tg.CHAT_CUT, tg.MIN_RATE, tg.MIN_CHAT_FACTOR,
+                                   tg.REFUSALS_WINDOW]  # fmt: skip
         whose = await self._refused(keys=self._keys(chat_id), args=args)
         return whose.decode() if isinstance(whose, bytes) else str(whose)
 
