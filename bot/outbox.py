@@ -9,18 +9,18 @@ delivered in order; different chats go in parallel.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
-import contextlib
 import datetime as dt
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,7 +83,8 @@ async def enqueue(
     )
     if dedupe_key is None:
         # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
-        return await session.scalar(_INSERT, values)
+        new_id: int | None = await session.scalar(_INSERT, values)
+        return new_id
     upsert = postgresql.insert if is_postgres(session) else sqlite.insert
     stmt = (
         upsert(OutboxMessage)
@@ -91,7 +92,8 @@ async def enqueue(
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
     )
-    return await session.scalar(stmt)
+    kept_id: int | None = await session.scalar(stmt)
+    return kept_id
 
 
 # -- what a channel reports back ---------------------------------------------------
@@ -211,32 +213,39 @@ _CLAIMED = (
 )
 
 
-class ChatOrder:
-    """One lock per chat, taken in arrival order, forgotten when nobody holds or waits for it."""
+class ChatQueues:
+    """Each chat's claimed rows in id order, and at most one task delivering them, one after another."""
 
     def __init__(self) -> None:
-        self._locks: dict[Any, tuple[asyncio.Lock, int]] = {}
+        self.waiting: dict[Any, list[tuple[Job, set[int]]]] = {}
+        self.tasks: dict[Any, asyncio.Task[None]] = {}
 
-    @contextlib.asynccontextmanager
-    async def turn(self, chat: Any) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat, (None, 0))
-        lock = lock or asyncio.Lock()
-        self._locks[chat] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat]
-            if users == 1:
-                del self._locks[chat]
-            else:
-                self._locks[chat] = (lock, users - 1)
+    def add(self, job: Job, dead: set[int]) -> bool:
+        """Queues a row behind its chat's others; True when the chat has no task yet."""
+        rows = self.waiting.setdefault(job.chat, [])
+        bisect.insort(rows, (job, dead), key=lambda r: r[0].outbox_id)
+        return job.chat not in self.tasks
+
+    def next(self, chat: Any) -> tuple[Job, set[int]] | None:
+        rows = self.waiting.get(chat)
+        if not rows:
+            self.waiting.pop(chat, None)
+            return None
+        return rows.pop(0)
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """A ChannelSender that can tell how long a chat is in cooldown, so that it waits off the workers."""
+
+    async def ready_in(self, address: str) -> float: ...
 
 
 class OutboxSender:
-    """Claims a batch, resolves its targets in one query, delivers per chat, records in group commits.
+    """Claims rows, resolves their targets in one query, delivers per chat, records in group commits.
 
-    Rows of one chat go one after another, in order; different chats go in parallel.
+    Rows of one chat go one after another, in id order; different chats go in parallel, and
+    more rows are claimed while earlier ones are still going (no batch waits for its slowest chat).
     A reply the inbox wrote already claimed for this sender is handed over right after
     its commit (`hand_over`) and skips the claim.
     """
@@ -248,13 +257,16 @@ class OutboxSender:
         self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
         self.claims = Claims(OutboxMessage, self.worker_id)
         self._wake = asyncio.Event()
-        self._order = ChatOrder()
+        self._chats = ChatQueues()
         self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many, lambda o: not o.recorded)
         # Seconds from a messenger's answer to its durable record, the last ones (crash safety's window).
         self.answer_to_commit: collections.deque[float] = collections.deque(maxlen=10_000)
-        self._handed: set[asyncio.Task[None]] = set()
-        self._handed_done = 0
+        self._held = 0  # rows claimed or handed over and not yet recorded
+        self._done = 0  # rows finished since drain_once last counted them
+        # Progress for the health check: a row finished, or nothing in hand. (The claiming loop's own
+        # rounds go on while every send hangs, so they do not count.)
         self.heartbeat = Heartbeat()
+        self._rounds = Heartbeat()
         self._orphans_released = False
         self.failures = FailureStreak("the outbox sender", log)
 
@@ -267,17 +279,19 @@ class OutboxSender:
             self._orphans_released = True
         heartbeat = asyncio.create_task(self.claims.heartbeat(self.runtime, stop))
         try:
-            beat, failures = self.heartbeat, self.failures
-            await worker.rounds(stop, self._wake, self.drain_once, idle_seconds, beat, failures)
+            beat, failures = self._rounds, self.failures
+            await worker.rounds(stop, self._wake, self._start_more, idle_seconds, beat, failures)
+            await self._settled()
         finally:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
 
     async def waiting(self) -> int:
-        """Rows due now (for the health check of a quiet sender)."""
+        """Rows in hand or due now (for the health check of a quiet sender)."""
         async with self.runtime.sessions() as session:
             due = and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= utcnow())
-            return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(due)) or 0)
+            pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(due))
+        return self._held + int(pending or 0)
 
     async def release_orphans(self) -> int:
         return await self.claims.release_orphans(self.runtime, OutboxStatus.sending, OutboxStatus.pending)
@@ -298,37 +312,52 @@ class OutboxSender:
 
     def hand_over(self, jobs: Sequence[Job]) -> None:
         """Delivers rows committed already claimed for this sender: no claim round-trip, never twice."""
-        for job in self._take(jobs):
-            task = asyncio.create_task(self._deliver_chat([job], set()))
-            self._handed.add(task)
-            task.add_done_callback(self._handed_finished)
+        self._queue(self._take(jobs), set())
 
     def _take(self, jobs: Sequence[Job]) -> list[Job]:
         fresh = set(self.claims.take([j.outbox_id for j in jobs]))
         return [j for j in jobs if j.outbox_id in fresh]
 
-    def _handed_finished(self, task: asyncio.Task[None]) -> None:
-        self._handed.discard(task)
-        self._handed_done += 1
-
     # -- claimed from the database -----------------------------------------------------------------
 
-    async def drain_once(self) -> int:
-        """One round: what was handed over finishes, then a claimed batch goes. Returns rows handled."""
-        if self._handed:
-            await asyncio.gather(*list(self._handed), return_exceptions=True)
-        handed, self._handed_done = self._handed_done, 0
-        jobs = await self._claim()
-        if not jobs:
-            return handed
-        by_chat: dict[Any, list[Job]] = defaultdict(list)
-        for job in sorted(jobs, key=lambda j: j.outbox_id):
-            by_chat[job.chat].append(job)
-        dead: set[int] = set()  # accounts found unreachable in this round
-        await asyncio.gather(*(self._deliver_chat(chat_jobs, dead) for chat_jobs in by_chat.values()))
-        return handed + len(jobs)
+    async def _start_more(self) -> int:
+        """Claims while earlier rows are still going: no batch waits for its slowest chat.
 
-    async def _claim(self) -> list[Job]:
+        More is claimed once fewer than half a batch is held; a row that brings the count
+        below half wakes the loop (one claim then, not one per finished row)."""
+        if not self._held:
+            self.heartbeat.beat()  # nothing in hand: nothing can be stuck
+        room = self.batch - self._held
+        if room < self.batch - self.batch // 2:
+            return 0
+        jobs = await self._claim(room)
+        self._queue(jobs, set())
+        return len(jobs)
+
+    async def drain_once(self) -> int:
+        """One whole round (tests, the CLI): what is in hand finishes, then a claimed batch goes.
+
+        Returns the rows handled."""
+        await self._settled()
+        self._queue(await self._claim(self.batch), set())
+        await self._settled()
+        done, self._done = self._done, 0
+        return done
+
+    async def _settled(self) -> None:
+        while self._chats.tasks:
+            await asyncio.gather(*list(self._chats.tasks.values()), return_exceptions=True)
+
+    def _queue(self, jobs: Sequence[Job], dead: set[int]) -> None:
+        """Each row joins its chat's queue; a chat without a task gets one. `dead`: one claim's
+        accounts found unreachable, shared by its rows."""
+        for job in sorted(jobs, key=lambda j: j.outbox_id):
+            self._held += 1
+            if self._chats.add(job, dead):
+                task = asyncio.create_task(self._deliver_chat(job.chat))
+                self._chats.tasks[job.chat] = task
+
+    async def _claim(self, limit: int) -> list[Job]:
         now = utcnow()
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             due = (
@@ -341,7 +370,7 @@ class OutboxSender:
                     )
                 )
                 .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
-                .limit(self.batch)
+                .limit(limit)
             )
             if is_postgres(session):
                 due = due.with_for_update(skip_locked=True)
@@ -358,7 +387,11 @@ class OutboxSender:
             if not rows:
                 return []
             targets = await self._targets(session, rows)
-        jobs = [Job(*row, targets=targets(row.account_id, row.person_id)) for row in rows]
+        jobs = [
+            Job(row.id, row.account_id, row.person_id, row.kind, row.payload, row.template_vars, row.attempts,
+                row.parts_done, targets(row.account_id, row.person_id))
+            for row in rows
+        ]  # fmt: skip
         return self._take(jobs)
 
     async def _targets(self, session: AsyncSession, rows: Sequence[Any]) -> Any:
@@ -409,11 +442,15 @@ class OutboxSender:
 
     # -- delivery ----------------------------------------------------------------------------------
 
-    async def _deliver_chat(self, jobs: Sequence[Job], dead: set[int]) -> None:
-        async with self._order.turn(jobs[0].chat), self.concurrency:
-            for job in jobs:
+    async def _deliver_chat(self, chat: Any) -> None:
+        """A chat's rows, one at a time in id order; its cooldowns are waited out off the workers."""
+        try:
+            while (queued := self._chats.next(chat)) is not None:
+                job, dead = queued
+                await self._cooldown(job)
                 try:
-                    outcome = await self._deliver(job, dead)
+                    async with self.concurrency:
+                        outcome = await self._deliver(job, dead)
                 except Exception as exc:
                     log.exception("delivering outbox row %s failed", job.outbox_id)
                     outcome = Outcome(job, RetryLater(30, repr(exc)))
@@ -423,6 +460,32 @@ class OutboxSender:
                     log.exception("recording outbox row %s failed", job.outbox_id)
                 finally:
                     self.claims.drop([job.outbox_id])
+                    self._finished()
+                    self.heartbeat.beat()
+        finally:
+            del self._chats.tasks[chat]
+
+    def _finished(self) -> None:
+        self._held -= 1
+        self._done += 1
+        if self._held == self.batch // 2:
+            self._wake.set()  # room for a claim; the loop runs only when told or idle
+
+    async def _cooldown(self, job: Job) -> None:
+        """A chat its channel holds back (a burst used up, a 429) waits here, not holding a worker."""
+        if not job.targets:
+            return
+        first = job.targets[0]
+        sender = self.runtime.channel_senders.get(first.channel)
+        if not isinstance(sender, Paced):
+            return
+        try:
+            wait = await sender.ready_in(first.address)
+        except Exception:  # only a hint: the channel's own limiter still waits for the slot
+            log.exception("asking whether chat %s is ready failed", first.address)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _deliver(self, job: Job, dead: set[int]) -> Outcome:
         reply = Reply.from_json(job.payload)
@@ -470,7 +533,7 @@ class OutboxSender:
         if job.person_id is None or not others:
             return False
         now = utcnow()
-        table = OutboxMessage.__table__
+        table = cast(Table, OutboxMessage.__table__)
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             since = await session.scalar(
                 update(table)
@@ -503,7 +566,7 @@ class OutboxSender:
             values: dict[str, Any] = {"parts_done": parts_done, "account_id": account_id}
             if sent is not None:
                 values.update(_values(Outcome(job, sent, account_id), utcnow()))
-            table = OutboxMessage.__table__
+            table = cast(Table, OutboxMessage.__table__)
             async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
                 await session.execute(
                     update(table)
@@ -523,7 +586,7 @@ class OutboxSender:
         for outcome in outcomes:
             values = _values(outcome, now)
             by_shape[tuple(sorted(values))].append({"b_id": outcome.job.outbox_id, **_bind(values)})
-        table = OutboxMessage.__table__
+        table = cast(Table, OutboxMessage.__table__)
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             conn = await session.connection()
             for shape, params in by_shape.items():

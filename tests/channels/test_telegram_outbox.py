@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -209,3 +210,43 @@ async def test_a_retry_after_a_failed_file_sends_only_the_file(
     assert [m.kind for m in api.messages(92_000)] == ["text", "document"]
     assert len(api.calls_of("sendMessage")) == 1 and len(api.sent()) == 2
     assert (row.status, row.parts_done, row.attempts) == (OutboxStatus.sent, 2, 1)
+
+
+async def busy_chat_and_an_announcement(tg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Six notices to chat 74000 (a burst of 3, then its window holds it back), then one to each of
+    20 other chats. Returns the order the stand-in received them in, by chat."""
+    people = await people_on_telegram(tg.runtime, 21, 74_000)
+    async with tg.runtime.sessions() as session, session.begin():
+        for n in range(6):
+            await enqueue(session, Reply(f"Тапсырма №{n + 1}"), person_id=people[0])
+        for pid in people[1:]:
+            await enqueue(session, Reply("Хабарландыру"), person_id=pid)
+    tg.runtime.wake_sender()
+    await tg.api.wait_for(lambda: len(tg.api.sent()) >= 26, timeout=30)
+    await outbox_idle(tg.runtime)
+    assert [m.text for m in tg.api.messages(74_000)] == [f"Тапсырма №{n + 1}" for n in range(6)]
+    return [str(c.params["chat_id"]) for c in tg.api.sent()]
+
+
+async def test_rows_are_claimed_while_a_slow_chat_still_sends_no_batch_waits_for_it(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling") as tg:
+        assert tg.runtime.sender is not None
+        tg.runtime.sender.batch = 10  # the busy chat's six and four others: the rest is claimed meanwhile
+        order = await busy_chat_and_an_announcement(tg)
+    assert api.rate_limited == 0
+    last_of_busy = len(order) - 1 - order[::-1].index("74000")
+    assert order.count("74000") == 6
+    assert last_of_busy == len(order) - 1, "the 20 others were claimed and sent before the busy chat's last"
+
+
+async def test_a_chat_held_back_by_its_limit_does_not_hold_a_worker(
+    engine, database_url: str, tmp_path: Path, api: BotAPIStandIn
+) -> None:
+    async with telegram_ustaz(database_url, tmp_path, api, "polling") as tg:
+        assert tg.runtime.sender is not None
+        tg.runtime.sender.concurrency = asyncio.Semaphore(1)  # one send at a time
+        order = await busy_chat_and_an_announcement(tg)
+    assert api.rate_limited == 0
+    assert order[-3:] == ["74000"] * 3, "the 20 others went while chat 74000 waited out its window"

@@ -39,6 +39,10 @@ class TelegramSender:
         self.out = out
         self.unconfirmed = unconfirmed  # the slots out's sends take, freed here once recorded
 
+    async def ready_in(self, address: str) -> float:
+        """Seconds this chat is held back by its flood limit (the outbox waits them out off its workers)."""
+        return await self.out.limiter.ready_in(address)
+
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         reply = delivery.reply
         source = reply.source_message_id if reply.edit_source else None
@@ -112,8 +116,8 @@ class TelegramFiles:
             # A local Bot API server in --local mode hands out a path on this machine, not a URL.
             with open(path, "rb") as fh:
                 return fh.read(limit + 1)
-        buffer = await self.bot.download_file(path, destination=io.BytesIO(), timeout=300)
-        assert buffer is not None
+        buffer = io.BytesIO()
+        await self.bot.download_file(path, destination=buffer, timeout=300)
         return buffer.getvalue()
 
 

@@ -94,7 +94,8 @@ class Acked:
     def from_raw(cls, result: Any) -> Acked:
         raw = result if isinstance(result, dict) else {}
         message_id = raw.get("message_id")
-        poll = raw.get("poll") if isinstance(raw.get("poll"), dict) else {}
+        found = raw.get("poll")
+        poll: dict[str, Any] = found if isinstance(found, dict) else {}
         photos = raw.get("photo") if isinstance(raw.get("photo"), list) else []
         media = (
             [photos[-1]]
@@ -151,8 +152,10 @@ class TelegramOut:
                 async with self.limiter.slot(chat_id):
                     return await self.bot(method)
             except TelegramRetryAfter as err:
-                # Not a failure: Telegram says when. Everything waits, then this goes again.
-                await self.limiter.pause(chat_id, err.retry_after)
+                # Not a failure: Telegram says when. The limiter's slot saw the 429 and paused the bucket
+                # it blames (this chat, or the whole bot); the next try waits for that slot.
+                if not limited:
+                    await asyncio.sleep(err.retry_after)
                 waited += err.retry_after
                 if waited > self.max_retry_after:
                     raise TryLater(f"retry_after kept coming ({waited:.0f} s)") from err
@@ -288,14 +291,17 @@ class TelegramOut:
         return acked
 
     async def _send_quiz(self, chat_id: str, quiz: Quiz, markup: InlineKeyboardMarkup | None) -> Acked:
-        options = [InputPollOption(text=clip(o, MAX_POLL_OPTION)) for o in quiz.options[:MAX_POLL_OPTIONS]]
-        is_quiz = quiz.correct_option is not None and quiz.correct_option < len(options)
+        options: list[InputPollOption | str] = [
+            InputPollOption(text=clip(o, MAX_POLL_OPTION)) for o in quiz.options[:MAX_POLL_OPTIONS]
+        ]
+        correct = quiz.correct_option
+        is_quiz = correct is not None and correct < len(options)
         method = SendPoll(
             chat_id=chat_id,
             question=clip(quiz.question, MAX_POLL_QUESTION),
             options=options,
             type="quiz" if is_quiz else "regular",
-            correct_option_ids=[quiz.correct_option] if is_quiz else None,
+            correct_option_ids=[correct] if correct is not None and is_quiz else None,
             is_anonymous=False,  # an anonymous poll sends no answer back
             open_period=quiz.open_seconds if quiz.open_seconds and 5 <= quiz.open_seconds <= 600 else None,
             reply_markup=markup,

@@ -38,8 +38,8 @@ class Unconfirmed:
                 raise
         _held.set(_held.get() + 1)
 
-    async def pause(self, chat_id: str, seconds: float) -> None:
-        await self.limiter.pause(chat_id, seconds)
+    async def ready_in(self, chat_id: str) -> float:
+        return await self.limiter.ready_in(chat_id)
 
     def confirmed(self) -> None:
         """The sends this task made are committed (or will never be): their slots go to others."""

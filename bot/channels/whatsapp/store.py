@@ -111,7 +111,8 @@ async def too_big_to_attach(session: AsyncSession, ids: list[int]) -> set[int]:
 async def file_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict((await session.execute(select(FileName.id, FileName.name).where(FileName.id.in_(ids)))).all())
+    found = await session.execute(select(FileName.id, FileName.name).where(FileName.id.in_(ids)))
+    return dict(found.tuples().all())
 
 
 # -- parts of an outbox row --------------------------------------------------------------------
