@@ -47,9 +47,10 @@ class Settings(BaseSettings):
     telegram_mode: TelegramMode = TelegramMode.polling
     telegram_webhook_secret: SecretStr | None = None
     telegram_bot_username: str | None = None  # for deep links when the bot cannot be asked (offline)
-    # Telegram sends at once whose result is not yet committed: a crash (kill -9) can repeat at most
-    # this many messages. It also bounds the rate to about this many per (Telegram's answer time +
-    # one commit), ~30 a second at 100 ms: raise it for paid broadcasts faster than 30 a second.
+    # Telegram sends answered but not yet committed at once: a crash (kill -9) can repeat at most this
+    # many answered messages (plus, as for any send, those still without an answer: the configured
+    # rate times Telegram's measured answer time, which the bound adds so a distant Telegram keeps
+    # 30 a second). With the limits lifted it bounds the rate: raise it for fast paid broadcasts.
     telegram_unconfirmed: int = Field(3, ge=1)
 
     twilio_account_sid: str | None = None

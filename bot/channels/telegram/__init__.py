@@ -95,7 +95,11 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
     if limits is None:
         rate = settings.telegram_max_per_second
         limits = TelegramLimits(per_second=rate or 30, enabled=rate > 0)
-    unconfirmed = Unconfirmed(make_limiter(runtime, limits), settings.telegram_unconfirmed)
+    unconfirmed = Unconfirmed(
+        make_limiter(runtime, limits),
+        settings.telegram_unconfirmed,
+        limits.per_second if limits.enabled else 0,
+    )
     out = TelegramOut(bot, unconfirmed, StoreFiles(runtime))
     runtime.channel_senders[Channel.telegram] = TelegramSender(out, unconfirmed)
     fetcher = TelegramFiles(bot, is_local_server(settings), runtime.files.max_bytes)

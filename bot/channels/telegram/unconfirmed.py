@@ -3,8 +3,12 @@
 A message Telegram took but Ustaz has not yet recorded as sent goes again after a
 kill -9. Each send takes a slot (after its rate limit let it through, so waiting for a
 limit holds no slot) and keeps it until the outbox has committed its result, so a crash
-finds at most `size` such sends. The price: at most `size` sends per (Telegram's answer
-time + one commit).
+finds at most `limit()` such sends.
+
+The limit is `size` plus the sends the configured rate keeps on their way during one of
+Telegram's answer times (measured): those have no answer yet, and a crash may repeat them
+once, as it would any send still in the air. Without that share, a distant Telegram
+(100-250 ms away) would cap the outbox below its 30 a second; on loopback it is 0.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import time
 from collections.abc import AsyncIterator
 
 from bot.channels.telegram.limits import Limiter
@@ -19,23 +24,39 @@ from bot.channels.telegram.limits import Limiter
 # Slots this task holds for sends Telegram answered and the outbox has not yet recorded.
 _held: contextvars.ContextVar[int] = contextvars.ContextVar("unconfirmed_held", default=0)
 
+ANSWER_CAP = 1.0  # seconds: a send that hangs in an outage must not open the bound wide
+SMOOTHING = 0.2  # weight of the newest answer time in the running average
+
 
 class Unconfirmed:
     """Wraps the rate limiter TelegramOut waits on; `confirmed()` frees this task's slots once recorded."""
 
-    def __init__(self, limiter: Limiter, size: int) -> None:
+    def __init__(self, limiter: Limiter, size: int, per_second: float = 0.0) -> None:
         self.limiter = limiter
-        self._slots = asyncio.Semaphore(size)
+        self.size = size
+        self.per_second = per_second  # the configured rate; 0: limits lifted, no share in the air
+        self.answer_seconds = 0.0  # running average of Telegram's answer time
+        self.held = 0
+        self._freed = asyncio.Event()
+
+    def limit(self) -> int:
+        return self.size + round(self.per_second * self.answer_seconds)
 
     @contextlib.asynccontextmanager
     async def slot(self, chat_id: str) -> AsyncIterator[None]:
         async with self.limiter.slot(chat_id):
-            await self._slots.acquire()
+            while self.held >= self.limit():
+                self._freed.clear()
+                await self._freed.wait()
+            self.held += 1
+            started = time.monotonic()
             try:
                 yield
             except BaseException:  # no answer, or a refusal: nothing was sent to record
-                self._slots.release()
+                self._release(1)
                 raise
+            answered = min(ANSWER_CAP, time.monotonic() - started)
+            self.answer_seconds += SMOOTHING * (answered - self.answer_seconds)
         _held.set(_held.get() + 1)
 
     async def ready_in(self, chat_id: str) -> float:
@@ -43,6 +64,10 @@ class Unconfirmed:
 
     def confirmed(self) -> None:
         """The sends this task made are committed (or will never be): their slots go to others."""
-        for _ in range(_held.get()):
-            self._slots.release()
+        self._release(_held.get())
         _held.set(0)
+
+    def _release(self, count: int) -> None:
+        if count:
+            self.held -= count
+            self._freed.set()
