@@ -11,7 +11,6 @@ applied twice even if a claim runs out under a stalled worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.supervisor import FailureStreak
+from bot.supervisor import FailureStreak, sleep_or_stop
 from db.base import utcnow
 
 if TYPE_CHECKING:
@@ -85,8 +84,7 @@ class Claims:
     async def heartbeat(self, runtime: Runtime, stop: asyncio.Event) -> None:
         failures = FailureStreak(f"renewing the claims of {self.worker_id}", log)
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+            await sleep_or_stop(stop, HEARTBEAT_SECONDS)
             if stop.is_set():
                 return
             try:

@@ -26,6 +26,12 @@ RESTART_FIRST = 0.5  # seconds before the first restart of a crashed loop
 RESTART_MAX = 30.0
 
 
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """A loop's pause between tries, cut short by stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
 class Heartbeat:
     """When a loop last made progress (monotonic seconds)."""
 
@@ -162,8 +168,7 @@ class Supervisor:
                 log.error("loop %s crashed; restarting in %.1f s", loop.name, pause, exc_info=exc)
             if time.monotonic() - started > 60:
                 pause = RESTART_FIRST  # it ran well for a while: this is a new streak
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
+            await sleep_or_stop(stop, pause)
             pause = min(RESTART_MAX, pause * 2)
             if not stop.is_set():
                 log.warning("loop %s restarted (crash %d)", loop.name, loop.crashes)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.supervisor import FailureStreak, Heartbeat
+from bot.supervisor import FailureStreak, Heartbeat, sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ async def rounds(
             done = await one_round()
         except Exception as exc:  # a database hiccup must not stop the worker for good
             pause = failures.failed(exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
+            await sleep_or_stop(stop, pause)
             continue
         failures.ok()
         heartbeat.beat()

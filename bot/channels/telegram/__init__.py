@@ -8,7 +8,6 @@ Telegram at USTAZ_PUBLIC_URL on start) or the polling loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import re
@@ -30,7 +29,7 @@ from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  #
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
 from bot.channels.telegram.unconfirmed import Unconfirmed  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
-from bot.supervisor import FailureStreak, Loop  # noqa: E402
+from bot.supervisor import FailureStreak, Loop, sleep_or_stop  # noqa: E402
 from bot.web import BACKGROUND_KEY, COUNTERS_KEY  # noqa: E402
 from db.models import Channel  # noqa: E402
 
@@ -126,8 +125,7 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
                     )
                     log.info("Telegram webhook registered at %s", url)
             except Exception as exc:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), reach.failed(exc))
+                await sleep_or_stop(stop, reach.failed(exc))
                 continue
             reach.ok()
             return

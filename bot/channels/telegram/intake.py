@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import hmac
 import json
 import logging
@@ -41,7 +40,7 @@ from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.group_commit import GroupCommit
 from bot.inbox import store
-from bot.supervisor import FailureStreak, Heartbeat
+from bot.supervisor import FailureStreak, Heartbeat, sleep_or_stop
 from db.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -245,9 +244,9 @@ class Poller:
                     await self.accept(arrivals, last, stop)
             except TelegramConflictError as exc:  # a webhook was set meanwhile
                 self.webhook_deleted = False
-                await _sleep_or_stop(stop, reach.failed(exc))
+                await sleep_or_stop(stop, reach.failed(exc))
             except Exception as exc:
-                await _sleep_or_stop(stop, reach.failed(exc))
+                await sleep_or_stop(stop, reach.failed(exc))
         await self._confirm()
 
     async def _fetch_or_stop(self, stop: asyncio.Event) -> list[dict[str, Any]] | None:
@@ -312,8 +311,3 @@ class Poller:
             await self.bot(GetUpdates(offset=self.offset, timeout=0, limit=1), request_timeout=10)
         except Exception as exc:  # the inbox would skip the re-read ones anyway
             log.info("final offset not confirmed: %s", exc)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
