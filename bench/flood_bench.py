@@ -41,7 +41,7 @@ from telegram_bench import database, free_port, prepare, ustaz_env  # noqa: E402
 from telegram_load import process  # noqa: E402
 
 from bot.core.messages import Reply  # noqa: E402
-from bot.outbox import REPLY_PRIORITY  # noqa: E402
+from bot.queues.outbox import REPLY_PRIORITY  # noqa: E402
 from db.base import utcnow  # noqa: E402
 from db.models import Channel, MessengerAccount, OutboxMessage  # noqa: E402
 from db.session import make_engine, make_sessionmaker  # noqa: E402

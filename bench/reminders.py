@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy import bindparam, func, select, text
 
-from bot.services import reminders
+from bot.services.messaging import reminders
 from db.base import UTCDateTime
 from db.migrate import upgrade
 from db.models import OutboxMessage, Reminder

@@ -69,7 +69,7 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
 async def prepare(url: str, workdir: Path, students: int, people: int) -> None:
     """Migrated, the demo school, `students` more students, the first `people` of them on Telegram."""
     from bot.app import build_runtime
-    from bot.services.demo import ensure_demo
+    from bot.services.admin.demo import ensure_demo
     from db.migrate import upgrade
 
     settings = Settings(_env_file=None, database_url=url, files_dir=workdir / "files", webchat="off")  # type: ignore[call-arg]

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from bot.channels.whatsapp.client import make_client
 from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.core.messages import Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from db.base import utcnow
 from db.migrate import upgrade
 from db.models import Channel, MessengerAccount, Organization, OutboxMessage, OutboxStatus, Person

@@ -14,12 +14,12 @@ from aiohttp import web
 from bot import redis_state
 from bot.config import Settings
 from bot.core.conversation import Conversation
-from bot.inbox import InboxWorker
-from bot.outbox import OutboxSender
+from bot.files.links import LinkSigner, load_or_create_secret
+from bot.files.store import FileStore
+from bot.queues.inbox import InboxWorker
+from bot.queues.outbox import OutboxSender
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
-from bot.services.files import FileStore
-from bot.services.links import LinkSigner, load_or_create_secret
 from bot.supervisor import Loop, Supervisor
 from bot.web import BACKGROUND_KEY, SUPERVISOR_KEY, make_web_app
 from db.session import make_engine, make_sessionmaker
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings) -> Runtime:
     from handlers import build_router
-    from handlers.common import file_rejected
+    from handlers.common.welcome import file_rejected
 
     engine = make_engine(settings.database_url)
     key = load_or_create_secret(settings.files_dir.parent / "secret.key")
@@ -50,9 +50,9 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def register_features(runtime: Runtime) -> None:
     """Periodic ticks and other hooks of the feature modules."""
-    from handlers import features
+    from bot import ticks
 
-    features.register(runtime)
+    ticks.register(runtime)
 
 
 @dataclass
@@ -68,7 +68,7 @@ def build_web(runtime: Runtime) -> web.Application:
 
     app = make_web_app(runtime)
     setup_webchat(runtime, app, serve_page=runtime.settings.webchat_enabled)
-    from bot.services.certificates import setup_web as setup_certificates
+    from bot.services.admin.certificates import setup_web as setup_certificates
 
     setup_certificates(app)  # the public page that checks a certificate's code
     if runtime.settings.telegram_enabled:
@@ -124,7 +124,7 @@ async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Ru
 
 
 async def serve(settings: Settings) -> None:
-    from bot.services.demo import ensure_demo
+    from bot.services.admin.demo import ensure_demo
     from db.migrate import upgrade
 
     runtime = build_runtime(settings)

@@ -15,16 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.core.messages import Attachment
-from bot.services.files import FileStore
-from bot.services.links import LinkSigner
+from bot.files.links import LinkSigner
+from bot.files.store import FileStore
 from db.models import Channel
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from bot.core.conversation import Conversation
-    from bot.inbox import InboxWorker
-    from bot.outbox import ChannelSender, OutboxSender
+    from bot.queues.inbox import InboxWorker
+    from bot.queues.outbox import ChannelSender, OutboxSender
 
 
 class FileFetcher(Protocol):

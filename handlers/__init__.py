@@ -1,15 +1,29 @@
-"""The conversations, one module per role or journey. No messenger types here."""
+"""The conversations, one package per audience; no messenger types here.
+
+Each audience package's `__init__` holds its router and role guard; its modules register on it.
+The whole tree is listed here, and only here.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from bot.core.router import Router
+
+TREE: dict[str, tuple[str, ...]] = {
+    "common": ("welcome", "settings"),
+    "student": ("menu", "submit", "quiz", "application"),
+    "parent": ("menu",),
+    "teacher": ("post", "review", "gradebook", "quizzes", "plan", "talk"),
+    "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders"),
+}
 
 
 def build_router() -> Router:
-    """The whole bot's routes. Feature modules add their own router here."""
-    from handlers import application, common, parent, staff, student, teacher
-
+    """The whole bot's routes: importing a module registers its routes on its audience's router."""
     router = Router()
-    for module in (common, student, parent, teacher, staff, application):
-        router.include(module.router)
+    for audience, modules in TREE.items():
+        for module in modules:
+            importlib.import_module(f"handlers.{audience}.{module}")
+        router.include(importlib.import_module(f"handlers.{audience}").router)
     return router

@@ -141,7 +141,7 @@ async def runtime(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Asy
 @pytest.fixture
 async def demo(runtime: Runtime) -> Runtime:
     """The runtime with the demo school in its database."""
-    from bot.services.demo import ensure_demo
+    from bot.services.admin.demo import ensure_demo
 
     await ensure_demo(runtime)
     return runtime

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import inbox
 from bot.app import build_runtime
 from bot.config import Settings
 from bot.core.messages import Attachment, Incoming, Reply
+from bot.queues import inbox
 from bot.runtime import Runtime
 from db.models import Channel, MessengerAccount, Person, Role, WebchatMessage
 

@@ -134,7 +134,7 @@ async def test_org_settings_are_changed_and_checked(
     # The reminders follow the organization's offsets.
     from sqlalchemy import select
 
-    from bot.services.reminders import ReminderSettings
+    from bot.services.messaging.reminders import ReminderSettings
     from db.models import Organization
     from db.session import make_engine, make_sessionmaker
 

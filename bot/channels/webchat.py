@@ -19,9 +19,9 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot import inbox
 from bot.core.messages import Attachment, Incoming, Reply
-from bot.outbox import Delivery, DeliveryResult, Sent
+from bot.queues import inbox
+from bot.queues.outbox import Delivery, DeliveryResult, Sent
 from bot.runtime import Runtime
 from db.base import utcnow
 from db.models import Channel, FileName, Group, MessengerAccount, Person, WebchatMessage

@@ -18,15 +18,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.core.context import Context
 from bot.core.messages import Attachment, Incoming, Reply
 from bot.core.router import Router
+from bot.files.store import FileRejected
 from bot.i18n import N_, Translator, pick_locale
-from bot.outbox import REPLY_PRIORITY, enqueue
-from bot.services.files import FileRejected
+from bot.queues.outbox import REPLY_PRIORITY, enqueue
 from db.base import utcnow
 from db.models import DialogState, MessengerAccount, Organization, Person
 from db.session import is_postgres
 
 if TYPE_CHECKING:
-    from bot.outbox import Job
+    from bot.queues.outbox import Job
     from bot.runtime import Runtime
 
 FileRejectedHandler = Callable[[Context, FileRejected], Awaitable[None]]

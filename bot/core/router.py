@@ -74,7 +74,14 @@ def _merge(mine: dict[str, _T], theirs: dict[str, _T]) -> None:
 
 
 class Router:
-    def __init__(self) -> None:
+    """One audience's routes (handlers/<audience>/__init__.py) or the whole tree (handlers.build_router).
+
+    `roles` is the audience's guard: the roles a route or dialog registered here serves unless it
+    names its own.
+    """
+
+    def __init__(self, roles: Iterable[Role] | None = None) -> None:
+        self.roles = _roles(roles)
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
         self.dialogs: dict[str, Dialog] = {}
@@ -87,9 +94,11 @@ class Router:
 
     # -- registration -----------------------------------------------------------
     def command(self, *names: str, roles: Iterable[Role] | None = None) -> Callable[[Handler], Handler]:
+        served = self._served(roles)
+
         def register(handler: Handler) -> Handler:
             for name in names:
-                self.commands[name] = Route(handler, _roles(roles))
+                self.commands[name] = Route(handler, served)
             return handler
 
         return register
@@ -98,13 +107,20 @@ class Router:
         if action == DIALOG_BUTTON or ":" in action:
             raise ValueError(f"bad button action {action!r}")
 
+        served = self._served(roles)
+
         def register(handler: Handler) -> Handler:
-            self.buttons[action] = Route(handler, _roles(roles))
+            self.buttons[action] = Route(handler, served)
             return handler
 
         return register
 
+    def _served(self, roles: Iterable[Role] | None) -> frozenset[Role] | None:
+        return _roles(roles) if roles is not None else self.roles
+
     def add_dialog(self, dialog: Dialog) -> Dialog:
+        if dialog.roles is None:
+            dialog.roles = self.roles
         self.dialogs[dialog.name] = dialog
         return dialog
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from bot.app import Running, build_runtime, running
 from bot.channels.telegram import WEBHOOK_PATH
 from bot.runtime import Runtime
-from bot.services import invites
-from bot.services.demo import ensure_demo
+from bot.services.admin.demo import ensure_demo
+from bot.services.people import invites
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person, Role
 from tests.harness import settings_for
 from tests.stand_ins.telegram_api import TOKEN, BotAPIStandIn, ChatMessage, TgUser, Updates

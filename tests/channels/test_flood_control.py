@@ -22,7 +22,7 @@ from bot.channels.telegram import limits as tg
 from bot.channels.telegram.limits import RateLimiter, TelegramLimits
 from bot.channels.telegram.shared_limits import SharedRateLimiter
 from bot.core.messages import Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from tests.channels.telegram_app import outbox_idle, telegram_ustaz
 from tests.channels.test_shared_limits import REDIS_URL, FakeClock, most_in_any_window
 from tests.channels.test_telegram_outbox import people_on_telegram

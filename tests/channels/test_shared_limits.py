@@ -27,8 +27,8 @@ from bot.channels.whatsapp.sender import make_limiter as whatsapp_limiter
 from bot.channels.whatsapp.shared_rate import SharedRateLimiter as SharedPacer
 from bot.config import SettingsError
 from bot.core.messages import Reply
-from bot.outbox import Delivery, DeliveryResult, OutboxSender, enqueue
-from bot.services.demo import ensure_demo
+from bot.queues.outbox import Delivery, DeliveryResult, OutboxSender, enqueue
+from bot.services.admin.demo import ensure_demo
 from db.models import Channel
 from tests.channels.telegram_app import outbox_idle, telegram_ustaz
 from tests.channels.test_telegram_outbox import people_on_telegram

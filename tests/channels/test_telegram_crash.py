@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.claims import CLAIM_SECONDS
+from bot.queues.claims import CLAIM_SECONDS
 from db.models import Channel, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
 from db.session import make_engine, make_sessionmaker
 from tests.stand_ins.telegram_api import TOKEN, BotAPIStandIn, Limits, TgUser, Updates

@@ -89,7 +89,7 @@ async def test_oversize_file_is_refused_before_download(tg: TelegramUstaz) -> No
 
 async def test_a_quiz_answer_comes_back_with_the_quiz_ref(tg: TelegramUstaz) -> None:
     from bot.core.messages import Quiz, Reply
-    from bot.outbox import enqueue
+    from bot.queues.outbox import enqueue
 
     user = TgUser(9005, "Айдана")
     await tg.join(user, STUDENT, Role.student)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from bot.core.messages import OutFile, Quiz, Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from db.base import utcnow
 from db.models import (
     Channel,

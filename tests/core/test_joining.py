@@ -7,10 +7,10 @@ import uuid
 
 from sqlalchemy import select
 
-from bot import inbox
 from bot.core.messages import Incoming
+from bot.queues import inbox
 from bot.runtime import Runtime
-from bot.services import invites
+from bot.services.people import invites
 from db.base import utcnow
 from db.models import Channel, Invite, MessengerAccount, Person, Role
 from tests.harness import Harness, labels, texts

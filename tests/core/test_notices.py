@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import notices
+from bot.services.messaging import notices
 from db.base import utcnow
 from db.models import Assignment, Grade, NotificationPreference, Person
 from tests.harness import Harness, texts

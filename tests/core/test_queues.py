@@ -8,9 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import inbox
 from bot.core.messages import Incoming, Reply
-from bot.outbox import Delivery, DeliveryResult, RetryLater, Sent, Unreachable, enqueue
+from bot.queues import inbox
+from bot.queues.outbox import Delivery, DeliveryResult, RetryLater, Sent, Unreachable, enqueue
 from bot.runtime import Runtime
 from db.base import utcnow
 from db.models import Channel, InboxStatus, InboxUpdate, MessengerAccount, OutboxMessage, OutboxStatus, Person
@@ -189,7 +189,7 @@ async def test_blocked_account_falls_back_to_the_persons_other_channel(
 
 
 async def test_two_senders_never_send_a_row_twice(demo: Runtime) -> None:
-    from bot.outbox import OutboxSender
+    from bot.queues.outbox import OutboxSender
 
     calls: list[int] = []
 
@@ -220,7 +220,7 @@ async def test_handed_over_replies_go_once_even_with_another_sender_draining(
     demo: Runtime, harness: Harness
 ) -> None:
     """Replies are born claimed by this process's sender: a second sender never takes them."""
-    from bot.outbox import OutboxSender
+    from bot.queues.outbox import OutboxSender
 
     seat = await harness.seat_for("Анна Сергеевна Петрова")
     other = OutboxSender(demo)
@@ -238,7 +238,7 @@ async def test_handed_over_replies_go_once_even_with_another_sender_draining(
 
 
 async def test_a_live_workers_claims_are_renewed_and_a_dead_ones_run_out(demo: Runtime) -> None:
-    from bot.claims import Claims
+    from bot.queues.claims import Claims
 
     async with demo.sessions() as session, session.begin():
         person_id = await session.scalar(select(Person.id).limit(1))

@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from bot import inbox
 from bot.app import Running, build_runtime, running
 from bot.core.messages import Incoming
+from bot.queues import inbox
 from bot.runtime import Runtime
-from bot.services.demo import ensure_demo
+from bot.services.admin.demo import ensure_demo
 from bot.supervisor import Loop, Supervisor
 from db.base import utcnow
 from db.models import Channel, InboxStatus, InboxUpdate
@@ -135,7 +135,7 @@ async def test_a_worker_that_cannot_start_is_restarted_and_health_says_so_meanwh
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: object
 ) -> None:
     """The database is not there when Ustaz starts: the inbox loop fails, is reported, and recovers."""
-    from bot.inbox import InboxWorker
+    from bot.queues.inbox import InboxWorker
 
     failing = 2
     original = InboxWorker.release_orphans

@@ -8,8 +8,8 @@ import pypdf
 from openpyxl import load_workbook
 
 from bot.core.messages import Reply
+from bot.files.pdf import Document, render
 from bot.runtime import Runtime
-from bot.services.pdf import Document, render
 
 
 def scan(text: str = "Анықтама / Справка") -> bytes:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import audit
+from bot.services.admin import audit
 from db.models import AuditRecord, Organization
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import staff_cli
+from bot.cli import staff as staff_cli
+from bot.files.tables import xlsx
 from bot.runtime import Runtime
-from bot.services.tables import xlsx
 from db.models import AcademicTerm, CalendarEvent, Person, PersonRole, Role
 from tests.harness import Harness, texts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import audit
+from bot.services.admin import audit
 from db.models import AuditRecord, Course, Person
 from tests.harness import Harness, labels, texts
 from tests.staff.test_setup_dialogs import METHODIST

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from bot.services import orders
+from bot.services.admin import orders
 from db.models import AuditRecord, Group, Order, OrderKind, Organization, Person, PersonRole, Role
 from tests.harness import Harness, Seat, labels, texts
 from tests.staff.helpers import button_payload, files_of, pdf_text, xlsx_rows

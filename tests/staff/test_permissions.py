@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import permissions
-from bot.services.permissions import Action, NotAllowed
+from bot.services.people import permissions
+from bot.services.people.permissions import Action, NotAllowed
 from db.models import Person, PersonRole, Role
 from tests.harness import Harness, texts
 

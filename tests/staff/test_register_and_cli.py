@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from bot import staff_cli
+from bot.cli import staff as staff_cli
+from bot.files.tables import xlsx
 from bot.runtime import Runtime
-from bot.services.tables import xlsx
 from db.models import Person, PersonRole, Role
 from tests.harness import Harness, texts
 from tests.staff.helpers import files_of, pdf_text, xlsx_rows

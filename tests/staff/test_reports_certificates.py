@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from bot.app import running
 from bot.runtime import Runtime
-from bot.services import grading_scale, reports
+from bot.services.admin import reports
+from bot.services.coursework import grading_scale
 from db.models import Certificate, Organization, OutboxMessage
 from tests.harness import Harness, texts
 from tests.staff.helpers import files_of, pdf_text, xlsx_rows

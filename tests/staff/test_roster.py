@@ -8,9 +8,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from bot.files.tables import xlsx
 from bot.runtime import Runtime
-from bot.services import permissions
-from bot.services.tables import xlsx
+from bot.services.people import permissions
 from db.models import AuditRecord, Group, Invite, ParentLink, Person, PersonRole, Role
 from tests.harness import Harness, texts
 from tests.staff.helpers import files_of, pdf_text, xlsx_rows

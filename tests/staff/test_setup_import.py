@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from bot.files import pdf
+from bot.files.tables import xlsx
 from bot.runtime import Runtime
-from bot.services import pdf
-from bot.services.tables import xlsx
 from db.models import Course, CreditCapCategory, Lesson, LessonMode, Program
 from tests.harness import Harness, texts
 

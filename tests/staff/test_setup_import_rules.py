@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.files.store import sniff_mime
+from bot.files.tables import xlsx
 from bot.runtime import Runtime
-from bot.services import setup, study_plans
-from bot.services.files import sniff_mime
-from bot.services.study_plans import Basis, CapExceeded, PlanLine
-from bot.services.tables import xlsx
+from bot.services.admin import setup, study_plans
+from bot.services.admin.study_plans import Basis, CapExceeded, PlanLine
 from db.models import (
     Course,
     CreditCapCategory,

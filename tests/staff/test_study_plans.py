@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.runtime import Runtime
-from bot.services import study_plans
-from bot.services.study_plans import Basis, CapExceeded, PlanLine
+from bot.services.admin import study_plans
+from bot.services.admin.study_plans import Basis, CapExceeded, PlanLine
 from db.models import CreditCapCategory, Group, Organization, Person, PersonRole, Program, ProgramLevel, Role
 from tests.harness import Harness, texts
 from tests.staff.helpers import button_payload, scan

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from bot.core.router import dialog_button
 from bot.i18n import Translator
 from bot.runtime import Runtime
-from bot.services import reminders, timetable
+from bot.services.messaging import reminders
+from bot.services.schedule import timetable
 from db.base import utcnow
 from db.models import Course, Lesson, LessonMode, Person, PersonRole, Reminder, ReminderStatus, Role
 from tests.harness import Harness, labels, texts

@@ -10,7 +10,10 @@ from sqlalchemy import select
 
 from bot.i18n import Translator
 from bot.runtime import Runtime
-from bot.services import digest, lessons, posting, review, timetable_changes
+from bot.services.coursework import posting, review
+from bot.services.messaging import digest
+from bot.services.schedule import changes as timetable_changes
+from bot.services.schedule import lessons
 from db.base import utcnow
 from db.models import Assignment, Course, Extension, Lesson, LessonMode, Person
 from tests.harness import Harness, texts

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.runtime import Runtime
-from bot.services import digest, notices, parents
+from bot.services.messaging import digest, notices
+from bot.services.people import parents
 from db.base import utcnow
 from db.models import (
     Acknowledgement,

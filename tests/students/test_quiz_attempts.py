@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from bot.services import quizzes
+from bot.services.coursework import quizzes
 from db.base import utcnow
 from db.models import Assignment, Grade, GradeChange, OutboxMessage, Person
 from db.models import TestAnswer as Answer

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
-from bot.services import reminders
+from bot.services.messaging import reminders
 from db.base import utcnow
 from db.models import (
     Assignment,
@@ -225,7 +225,7 @@ async def test_lesson_reminder_carries_the_link(demo: Runtime, harness: Harness)
 
 
 async def test_a_big_wave_starts_early_enough_for_the_channel_rate(demo: Runtime, harness: Harness) -> None:
-    from bot.services.reminders import ReminderSettings
+    from bot.services.messaging.reminders import ReminderSettings
 
     deadline = local(10, 15)
     a_id = await new_assignment(demo, "Волна", deadline)

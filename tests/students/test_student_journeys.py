@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import notices
+from bot.services.messaging import notices
 from db.base import utcnow
 from db.models import (
     Assignment,
@@ -184,7 +184,7 @@ async def test_grades_with_comment_and_rating(demo: Runtime, harness: Harness) -
 async def test_question_reaches_the_teacher_and_the_answer_comes_back(
     demo: Runtime, harness: Harness
 ) -> None:
-    from bot.services import questions
+    from bot.services.messaging import questions
 
     student = await harness.seat_for(RU_STUDENT)
     teacher = await harness.seat_for("Сергей Викторович Ким")

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import review
+from bot.services.coursework import review
 from db.base import utcnow
 from db.models import Assignment, ControlType, Course, GradingScheme, Organization, Person
 from tests.harness import Harness, texts

@@ -132,7 +132,7 @@ async def test_a_teacher_cannot_touch_another_teachers_assignment(
 
 
 def test_deadlines_typed_in_kazakh_and_russian() -> None:
-    from bot.services.deadlines import DeadlineError, parse, parse_future
+    from bot.services.coursework.deadlines import DeadlineError, parse, parse_future
     from tests.conftest import CLOCK_START as NOW
 
     def local(text: str) -> str:

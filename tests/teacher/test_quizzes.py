@@ -11,10 +11,10 @@ from decimal import Decimal
 import time_machine
 from sqlalchemy import select
 
-from bot import inbox
 from bot.core.messages import Incoming, QuizAnswer
+from bot.queues import inbox
 from bot.runtime import Runtime
-from bot.services import quizzes
+from bot.services.coursework import quizzes
 from db.base import utcnow
 from db.models import (
     Assignment,

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services import audit
+from bot.services.admin import audit
 from db.base import utcnow
 from db.models import (
     Assignment,

@@ -48,7 +48,7 @@ def test_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: st
 def test_cli_stops_with_the_settings_name(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.__main__ import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("USTAZ_HTTP_PORT", "99999")
     assert main(["migrate"]) == 2

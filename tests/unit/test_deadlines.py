@@ -10,8 +10,8 @@ import zoneinfo
 
 import pytest
 
-from bot.services.deadlines import DeadlineError, parse, parse_future
-from bot.services.setup import SetupError, lesson_time
+from bot.services.admin.setup import SetupError, lesson_time
+from bot.services.coursework.deadlines import DeadlineError, parse, parse_future
 
 ZONE = "Asia/Almaty"
 ALMATY = zoneinfo.ZoneInfo(ZONE)

@@ -4,8 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 from bot.i18n import Translator
-from bot.services.assignments import AssignmentView, State
-from bot.services.digest import digest_text
+from bot.services.coursework.assignments import AssignmentView, State
+from bot.services.messaging.digest import digest_text
 
 NOW = dt.datetime(2026, 11, 29, 13, 0, tzinfo=dt.UTC)  # Sunday 18:00 in Almaty
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.files.store import MAX_NAME, FileRejected, safe_name
 from bot.runtime import Runtime
-from bot.services.files import MAX_NAME, FileRejected, safe_name
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bot.i18n import Translator
-from bot.services import grading_scale as gs
+from bot.services.coursework import grading_scale as gs
 from db.models import GradingScheme
 
 

@@ -15,9 +15,9 @@ from bot.channels.telegram.intake import POLL_PREFIX
 from bot.channels.telegram.outgoing import Acked, FileToSend, TelegramOut, TryLater, Unreachable
 from bot.channels.telegram.unconfirmed import Unconfirmed
 from bot.core.messages import Attachment
-from bot.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
-from bot.outbox import Unreachable as OutboxUnreachable
-from bot.services.files import FileRejected
+from bot.files.store import FileRejected
+from bot.queues.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
+from bot.queues.outbox import Unreachable as OutboxUnreachable
 from db.base import utcnow
 from db.models import Channel, ChannelFileId, FileName
 from db.session import is_postgres

@@ -38,8 +38,8 @@ from sqlalchemy import select
 from bot.channels.telegram import lenient
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
-from bot.group_commit import GroupCommit
-from bot.inbox import store
+from bot.queues.group_commit import GroupCommit
+from bot.queues.inbox import store
 from bot.supervisor import FailureStreak, Heartbeat, sleep_or_stop
 from db.models import OutboxMessage
 

@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.channels.whatsapp.client import is_twilio_host, rebase
 from bot.core.messages import Attachment
-from bot.services.files import FileRejected, sniff_mime
+from bot.files.store import FileRejected, sniff_mime
 
 MAX_FILE = 16 * 1024 * 1024
 MAX_IMAGE = 5 * 1024 * 1024

@@ -29,7 +29,7 @@ from bot.channels.whatsapp.shared_rate import SharedRateLimiter
 from bot.config import Settings
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
-from bot.outbox import (
+from bot.queues.outbox import (
     MAX_ATTEMPTS,
     Delivery,
     DeliveryResult,

@@ -13,10 +13,10 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy import select
 
-from bot import inbox
 from bot.channels.whatsapp import store
 from bot.channels.whatsapp.inbound import phone_of, to_incoming
 from bot.channels.whatsapp.signature import SIGNATURE_HEADER, is_signed, public_url
+from bot.queues import inbox
 from bot.runtime import Runtime
 from bot.web import RUNTIME_KEY
 from db.models import Channel, MessengerAccount

@@ -13,7 +13,7 @@ from bot.channels.telegram.bridge import TelegramSender
 from bot.channels.telegram.limits import RateLimiter, TelegramLimits
 from bot.channels.telegram.outgoing import TelegramOut
 from bot.core.messages import Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus
 from tests.channels.whatsapp.conftest import WhatsApp

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import staff_cli
-from bot.services.demo import ORG_NAME, ensure_demo
-from bot.services.tables import xlsx
+from bot.cli import staff as staff_cli
+from bot.files.tables import xlsx
+from bot.services.admin.demo import ORG_NAME, ensure_demo
 from db.models import Invite, MessengerAccount, OutboxMessage, OutboxStatus, Person
 from tests.channels.whatsapp.conftest import TEMPLATES, WhatsApp, text_of
 from tests.harness import Harness, settings_for, texts

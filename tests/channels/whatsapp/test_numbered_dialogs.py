@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from bot.core.messages import Button, OutFile, Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from db.models import Assignment, DistanceApplication, Submission
 from tests.channels.whatsapp.conftest import WhatsApp, text_of
 from tests.channels.whatsapp.test_whatsapp_channel import JPEG, PDF, joined_student

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from bot.channels.whatsapp.sender import RateLimiter, template_variables
 from bot.core.messages import OutFile, Reply
-from bot.outbox import enqueue
+from bot.queues.outbox import enqueue
 from db.base import utcnow
 from db.models import MessengerAccount, OutboxMessage, OutboxStatus, WhatsAppPart
 from tests.channels.whatsapp.conftest import TEMPLATES, Phone, WhatsApp

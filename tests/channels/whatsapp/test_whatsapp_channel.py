@@ -9,9 +9,9 @@ import re
 from sqlalchemy import func, select, update
 
 from bot.core.messages import Reply
-from bot.outbox import enqueue
-from bot.services.demo import ensure_demo
-from bot.services.invites import create_invite
+from bot.queues.outbox import enqueue
+from bot.services.admin.demo import ensure_demo
+from bot.services.people.invites import create_invite
 from db.base import utcnow
 from db.models import (
     Channel,

@@ -1,0 +1,168 @@
+"""The `ustaz` command: run, migrate, demo, invite."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.config import Settings, SettingsError, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+@command("run")
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import serve
+
+    await serve(settings)
+    return 0
+
+
+@command("migrate")
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    engine = make_engine(settings.database_url)
+    await upgrade(engine)
+    await engine.dispose()
+    print("The database is up to date.")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    """For deep links: the setting, else Telegram's own answer when a token is configured."""
+    if settings.telegram_bot_username or not settings.telegram_enabled:
+        return settings.telegram_bot_username
+    from bot.channels.telegram import make_bot
+
+    bot = make_bot(settings)
+    try:
+        async with asyncio.timeout(15):
+            return (await bot.get_me()).username
+    except Exception as exc:  # offline or a wrong token: the links get a placeholder, the codes still work
+        print(f"Telegram did not answer getMe ({exc}); set USTAZ_TELEGRAM_BOT_USERNAME.", file=sys.stderr)
+        return None
+    finally:
+        await bot.session.close()
+
+
+@command("demo")
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_runtime
+    from bot.services.admin.demo import demo_people, ensure_demo
+    from bot.services.people import invites
+    from db.migrate import upgrade
+
+    runtime = build_runtime(settings)
+    await upgrade(runtime.engine)
+    created = await ensure_demo(runtime)
+    print("The demo school was created." if created else "The demo school is already there.")
+    async with runtime.sessions() as session, session.begin():
+        people = await demo_people(session)
+    username = await _bot_username(settings)
+    for p in people:
+        link = (invites.deep_link(username, p.code) or f"code {p.code}") if p.code else "(joined)"
+        print(f"{p.role.value}\t{p.name}\t{p.locale}\t{p.group or '-'}\t{link}")
+    await runtime.engine.dispose()
+    return 0
+
+
+@command("invite")
+async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.app import build_runtime
+    from bot.services.people import invites
+    from db.migrate import upgrade
+    from db.models import Group, Organization, Person, PersonRole, Role
+
+    runtime = build_runtime(settings)
+    await upgrade(runtime.engine)
+    role = Role(args.role)
+    async with runtime.sessions() as session, session.begin():
+        org = await session.scalar(select(Organization).order_by(Organization.id))
+        if org is None:
+            print("No organization yet: run `ustaz demo` or import a roster first.", file=sys.stderr)
+            return 2
+        group = None
+        if args.group:
+            group = await session.scalar(
+                select(Group).where(Group.organization_id == org.id, Group.name == args.group)
+            )
+            if group is None:
+                print(f"No group named {args.group!r}.", file=sys.stderr)
+                return 2
+        elif role is Role.student:
+            print("A student needs --group.", file=sys.stderr)
+            return 2
+        person = Person(organization_id=org.id, full_name=args.name, locale=args.lang, active_role=role)
+        person.roles.append(PersonRole(role=role, group_id=group.id if group else None))
+        session.add(person)
+        await session.flush()
+        invite = await invites.create_invite(session, person, role)
+        code = invite.code
+    print(f"Invite code: {code}")
+    link = invites.deep_link(await _bot_username(settings), code)
+    if link:
+        print(f"Telegram: {link}")
+    else:
+        print("Telegram: no bot is configured (USTAZ_TELEGRAM_BOT_USERNAME), so there is no link.")
+    print(f"WhatsApp or the web chat: send the code {code}")
+    await runtime.engine.dispose()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ustaz", description="Ustaz, the messenger learning assistant.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve the bot: web chat, and Telegram/WhatsApp when configured")
+    sub.add_parser("migrate", help="apply the database migrations")
+    sub.add_parser("demo", help="create the demo school and print its people with invite links")
+    inv = sub.add_parser("invite", help="add a person and print their invite code")
+    inv.add_argument("--role", required=True, choices=[r.value for r in __import__("db.models").models.Role])
+    inv.add_argument("--group")
+    inv.add_argument("--name", required=True)
+    inv.add_argument("--lang", choices=["kk", "ru"], default=None)
+    extend_parser(sub)
+    return p
+
+
+def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Staff tasks of later features add their subcommands here."""
+    from bot.cli import org as org_cli
+    from bot.cli import staff as staff_cli
+
+    staff_cli.extend(sub, command)
+    org_cli.extend(sub, command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The scheduler's ticks run every few seconds: their "running job" lines would bury everything else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(COMMANDS[args.command](settings, args))
+    except SettingsError as exc:  # found at start, e.g. a Redis that cannot be reached
+        print(exc, file=sys.stderr)
+        return 2

@@ -1,0 +1,331 @@
+"""The durable inbox: what arrives is committed before the messenger is told, then handled.
+
+A channel calls `accept()` and answers its messenger only after it returns. The
+worker claims rows so that one chat's messages are handled one at a time and in
+order, while different chats go in parallel (and across processes on PostgreSQL).
+A row seen twice (the messenger's redelivery) is stored once and handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.core.messages import Incoming
+from bot.queues import worker
+from bot.queues.claims import CLAIM_SECONDS, Claims, claim_until
+from bot.supervisor import FailureStreak, Heartbeat
+from db.base import utcnow
+from db.models import InboxStatus, InboxUpdate
+from db.session import is_postgres
+
+if TYPE_CHECKING:
+    from bot.queues.outbox import Job
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+# One update's handling may take this long; past it, it fails like any error (tried again, then
+# apologized for): a handler that hangs must not hold its chat, or a SQLite writer, for ever.
+HANDLE_SECONDS = 120.0
+__all__ = ["CLAIM_SECONDS", "InboxWorker", "accept", "chat_key", "store"]
+
+
+def chat_key(incoming: Incoming) -> str:
+    return f"{incoming.channel.value}:{incoming.chat_id}"
+
+
+def _store_statement(dialect: Any) -> Any:
+    return (
+        dialect.insert(InboxUpdate)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboxUpdate.id)
+    )
+
+
+# Built once per dialect: the webhook's hot path pays for the parameters only.
+_STORE = {"postgresql": _store_statement(postgresql), "sqlite": _store_statement(sqlite)}
+
+
+# Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its
+# update_ids over after a quiet week: an id seen longer ago than this is a new update, not a redelivery.
+REDELIVERY_WINDOW = dt.timedelta(hours=48)
+
+
+async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> int | None:
+    """Inserts the row in the caller's transaction; returns None when it was already there."""
+    stmt = _STORE["postgresql" if is_postgres(session) else "sqlite"]
+    row_id: int | None = await session.scalar(stmt, _values(incoming, external_id))
+    if row_id is not None:
+        return row_id
+    # The old row keeps its history under a name no messenger uses; no migration needed.
+    renamed = await session.scalar(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.channel == incoming.channel,
+            InboxUpdate.external_id == external_id,
+            InboxUpdate.received_at < utcnow() - REDELIVERY_WINDOW,
+        )
+        .values(external_id=InboxUpdate.external_id + "~" + cast(InboxUpdate.id, String))
+        .returning(InboxUpdate.id)
+        .execution_options(synchronize_session=False)
+    )
+    if renamed is None:
+        return None
+    log.info(
+        "%s %s was last seen over %s ago: a new one", incoming.channel.value, external_id, REDELIVERY_WINDOW
+    )
+    new_id: int | None = await session.scalar(stmt, _values(incoming, external_id))
+    return new_id
+
+
+def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
+    return {
+        "channel": incoming.channel,
+        "external_id": external_id,
+        "chat_key": chat_key(incoming),
+        "payload": incoming.to_json(),
+        "status": InboxStatus.new,
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+
+
+async def accept(runtime: Runtime, incoming: Incoming, external_id: str) -> bool:
+    """Commits what arrived; True if it is new. Call before answering the messenger."""
+    async with runtime.writing(), runtime.sessions() as session, session.begin():
+        row_id = await store(session, incoming, external_id)
+    if row_id is not None and runtime.inbox_worker is not None:
+        runtime.inbox_worker.wake()
+    return row_id is not None
+
+
+# The row, if still this worker's to handle, marked done and returned (built once: the hot path).
+_MARK_DONE = (
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.id == bindparam("row_id"),
+        InboxUpdate.claimed_by == bindparam("me"),
+        InboxUpdate.status == InboxStatus.processing,
+    )
+    .values(status=InboxStatus.done, processed_at=bindparam("now"), claimed_by=None)
+    .returning(InboxUpdate.payload, InboxUpdate.attempts)
+    .execution_options(synchronize_session=False)
+)
+
+
+class InboxWorker:
+    """Claims due rows (the first unfinished one of each chat) and handles them.
+
+    SQLite has one writer, so a claimed batch is handled in one transaction, one row
+    after another (a failing row sends the batch back to one transaction a row). On
+    PostgreSQL rows go in parallel, each in its own transaction holding its row's lock.
+    The replies a transaction wrote are born claimed by this process's sender and handed
+    to it right after the commit.
+    """
+
+    def __init__(self, runtime: Runtime, batch: int = 100, concurrency: int = 32) -> None:
+        self.runtime = runtime
+        self.batch = batch
+        # SQLite has one writer: parallel handlers would only wait for each other.
+        self.concurrency = asyncio.Semaphore(1 if runtime.is_sqlite else concurrency)
+        self.worker_id = f"in-{uuid.uuid4().hex[:12]}"
+        self.claims = Claims(InboxUpdate, self.worker_id)
+        self.limit = concurrency
+        self._running: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self.heartbeat = Heartbeat()
+        self._orphans_released = False
+        self.failures = FailureStreak("the inbox worker", log)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold
+            await self.release_orphans()
+            self._orphans_released = True
+        heartbeat = asyncio.create_task(self.claims.heartbeat(self.runtime, stop))
+        one_round = self.process_once if self.runtime.is_sqlite else self._start_more
+        try:
+            await worker.rounds(stop, self._wake, one_round, idle_seconds, self.heartbeat, self.failures)
+        finally:
+            await asyncio.gather(*self._running, return_exceptions=True)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def waiting(self) -> int:
+        """Updates that could be handled now (for the health check of a quiet worker)."""
+        async with self.runtime.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == InboxStatus.new)
+                )
+                or 0
+            )
+
+    async def _start_more(self) -> int:
+        """PostgreSQL: rows start as soon as there is room, not when the whole previous batch is done."""
+        room = self.limit - len(self._running)
+        if room <= 0:
+            return 0  # a finishing row wakes the loop
+        ids = self.claims.take(await self._claim(room))
+        for row_id in ids:
+            task = asyncio.create_task(self._process(row_id))
+            self._running.add(task)
+            task.add_done_callback(functools.partial(self._finished, row_id=row_id))
+        return len(ids)
+
+    def _finished(self, task: asyncio.Task[None], row_id: int) -> None:
+        self._running.discard(task)
+        self.claims.drop([row_id])
+        self._wake.set()  # room for the next row, and this chat's next row is no longer blocked
+
+    async def release_orphans(self) -> int:
+        return await self.claims.release_orphans(self.runtime, InboxStatus.processing, InboxStatus.new)
+
+    async def process_once(self) -> int:
+        ids = self.claims.take(await self._claim())
+        if not ids:
+            return 0
+        try:
+            if self.runtime.is_sqlite and len(ids) > 1 and await self._process_together(ids):
+                return len(ids)
+            await asyncio.gather(*(self._process(row_id) for row_id in ids))
+        finally:
+            self.claims.drop(ids)
+        return len(ids)
+
+    async def drain(self) -> None:
+        """Handles everything waiting, including what handling it produces (for tests and the CLI)."""
+        while await self.process_once():
+            pass
+
+    async def _claim(self, limit: int | None = None) -> list[int]:
+        now = utcnow()
+        earlier = aliased(InboxUpdate)
+        claimable = or_(
+            InboxUpdate.status == InboxStatus.new,
+            and_(InboxUpdate.status == InboxStatus.processing, InboxUpdate.claimed_until < now),
+        )
+        # A row waits while an earlier row of its chat is unfinished: one chat, one at a time, in order.
+        blocked = exists().where(
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.id < InboxUpdate.id,
+            earlier.status.in_([InboxStatus.new, InboxStatus.processing]),
+        )
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            due = (
+                select(InboxUpdate.id)
+                .where(claimable, ~blocked)
+                .order_by(InboxUpdate.id)
+                .limit(limit or self.batch)
+            )
+            if is_postgres(session):
+                due = due.with_for_update(skip_locked=True)
+            result = await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id.in_(due.scalar_subquery()))
+                .values(
+                    status=InboxStatus.processing,
+                    claimed_by=self.worker_id,
+                    claimed_until=claim_until(now),
+                    attempts=InboxUpdate.attempts + 1,
+                )
+                .returning(InboxUpdate.id)
+                .execution_options(synchronize_session=False)
+            )
+            return sorted(r[0] for r in result)
+
+    async def _process_together(self, ids: list[int]) -> bool:
+        """SQLite: the whole batch (one row per chat) in one transaction; False if any row failed."""
+        handed: list[Job] = []
+        try:
+            async with (
+                asyncio.timeout(HANDLE_SECONDS),
+                self.runtime.writing(),
+                self.runtime.sessions() as session,
+                session.begin(),
+            ):
+                for row_id in ids:
+                    await self._apply(session, row_id, handed)
+        except Exception:
+            log.info("a batch of %d inbox rows failed: handling them one by one", len(ids), exc_info=True)
+            return False
+        self._hand_over(handed)
+        return True
+
+    async def _process(self, row_id: int) -> None:
+        async with self.concurrency:
+            handed: list[Job] = []
+            try:
+                async with (
+                    asyncio.timeout(HANDLE_SECONDS),
+                    self.runtime.writing(),
+                    self.runtime.sessions() as session,
+                    session.begin(),
+                ):
+                    await self._apply(session, row_id, handed)
+            except Exception as exc:
+                log.exception("handling inbox row %s failed", row_id)
+                await self._failed(row_id, exc)
+            self._hand_over(handed)
+
+    async def _apply(self, session: AsyncSession, row_id: int, handed: list[Job]) -> None:
+        # One statement marks the row done and returns it, as the transaction's first write: the
+        # row stays locked until the commit (PostgreSQL), so no other worker can take it meanwhile
+        # even if this worker stalled past its claim; if handling fails, the rollback undoes "done".
+        row = (
+            await session.execute(_MARK_DONE, {"row_id": row_id, "me": self.worker_id, "now": utcnow()})
+        ).first()
+        if row is None:
+            return
+        incoming = Incoming.from_json(row.payload)
+        if row.attempts > MAX_ATTEMPTS:
+            # Claimed that often and never finished: the process died handling it each time (an
+            # update that crashes it, or kills it by memory). It is given up, not tried for ever.
+            await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id == row_id)
+                .values(
+                    status=InboxStatus.failed,
+                    error=f"given up: handling never finished in {MAX_ATTEMPTS} tries",
+                )
+            )
+            log.error("inbox row %s given up: handling never finished in %d tries", row_id, MAX_ATTEMPTS)
+            await self.runtime.conversation.apologize(session, incoming)
+            return
+        await self.runtime.conversation.handle(session, incoming, handed)
+
+    def _hand_over(self, handed: list[Job]) -> None:
+        if handed and self.runtime.sender is not None:
+            self.runtime.sender.hand_over(handed)
+        self.runtime.wake_sender()
+
+    async def _failed(self, row_id: int, exc: Exception) -> None:
+        """Keeps the row (nothing is lost) and tells the person something went wrong."""
+        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
+            row = await session.scalar(
+                select(InboxUpdate)
+                .where(InboxUpdate.id == row_id, InboxUpdate.claimed_by == self.worker_id)
+                .with_for_update()
+            )
+            if row is None:
+                return
+            row.error = repr(exc)[:2000]
+            row.claimed_by = None
+            if row.attempts < MAX_ATTEMPTS:
+                row.status = InboxStatus.new  # tried again on the next round
+                return
+            row.status = InboxStatus.failed
+            await self.runtime.conversation.apologize(session, Incoming.from_json(row.payload))

@@ -1,0 +1,162 @@
+"""Certificates for a MOOC or a short course (002 item 23), checkable by anyone.
+
+The certificate names the organization, the person's surname and initials, the
+course and its credits; its code opens a verification page on the bot's web server
+(/verify/<code>), in Kazakh and Russian.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from collections.abc import Sequence
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.files.names import surname_initials
+from bot.files.pdf import PDF_MIME, Document, render
+from bot.files.store import FileStore
+from bot.i18n import LOCALES, Translator
+from bot.services.admin import audit
+from bot.services.people import permissions
+from bot.services.people.invites import ALPHABET
+from bot.services.people.permissions import Action
+from bot.web import RUNTIME_KEY
+from db.base import utcnow
+from db.models import Certificate, Organization, Person, Role
+
+CODE_LENGTH = 12
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def verify_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/verify/{code}"
+
+
+async def issue(
+    session: AsyncSession,
+    files: FileStore,
+    base_url: str,
+    *,
+    org: Organization,
+    person: Person,
+    course_name: str,
+    credits: int,
+    actor_id: int,
+    actor_roles: Sequence[Role],
+    locale: str | None = None,
+) -> Certificate:
+    permissions.require(actor_roles, Action.issue_certificates)
+    t = Translator(locale or person.locale or org.default_locale, org.timezone)
+    today = utcnow().astimezone(t.tz).date()
+    cert = Certificate(
+        code=new_code(),
+        organization_id=org.id,
+        person_id=person.id,
+        course_name=course_name,
+        credits=credits,
+        issued_on=today,
+    )
+    session.add(cert)
+    await session.flush()
+    data = render(certificate_document(t, org, person, cert, base_url))
+    name = t.gettext("Certificate {code}").format(code=cert.code) + ".pdf"
+    cert.file_name_id = (
+        await files.save(session, data, name, "document", actor_id, trusted_mime=PDF_MIME)
+    ).id
+    await audit.record(
+        session,
+        actor_id,
+        "certificate",
+        cert.id,
+        "issue",
+        None,
+        {"code": cert.code, "person_id": person.id, "course": course_name, "credits": credits},
+        organization_id=org.id,
+    )
+    return cert
+
+
+def certificate_document(
+    t: Translator, org: Organization, person: Person, cert: Certificate, base_url: str
+) -> Document:
+    _ = t.gettext
+    doc = Document(_("CERTIFICATE"))
+    doc.para(org.name)
+    doc.fields(
+        [
+            (_("Issued to"), surname_initials(person.full_name)),
+            (_("Course"), cert.course_name),
+            (_("Credits"), t.ngettext("{n} credit", "{n} credits", cert.credits).format(n=cert.credits)),
+            (_("Date of issue"), t.date(cert.issued_on)),
+            (_("Verification code"), cert.code),
+        ]
+    )
+    doc.para(_("Check this certificate at {url}").format(url=verify_url(base_url, cert.code)))
+    return doc
+
+
+async def find(session: AsyncSession, code: str) -> tuple[Certificate, Person, Organization] | None:
+    row = (
+        await session.execute(
+            select(Certificate, Person, Organization)
+            .join(Person, Person.id == Certificate.person_id)
+            .join(Organization, Organization.id == Certificate.organization_id)
+            .where(Certificate.code == code.strip().upper())
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+# -- the public verification page -------------------------------------------------
+
+
+def _page(body: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=(
+            "<!doctype html><html><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Ustaz</title>"
+            "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
+            "section{border-top:1px solid #ccc;margin-top:1em}</style></head><body>" + body + "</body></html>"
+        ),
+        content_type="text/html",
+        status=status,
+    )
+
+
+async def verify_page(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    code = request.match_info.get("code") or request.query.get("code", "")
+    async with runtime.sessions() as session:
+        found = await find(session, code) if code else None
+    sections = []
+    for locale in LOCALES:
+        t = Translator(locale)
+        _ = t.gettext
+        if found is None:
+            text = _("No certificate has the code {code}.").format(code=html.escape(code or "—"))
+            title = html.escape(_("Certificate check"))
+            sections.append(f"<section lang='{locale}'><h2>{title}</h2><p>{text}</p></section>")
+            continue
+        cert, person, org = found
+        rows = [
+            (_("Organization"), org.name),
+            (_("Issued to"), surname_initials(person.full_name)),
+            (_("Course"), cert.course_name),
+            (_("Credits"), str(cert.credits)),
+            (_("Date of issue"), t.date(cert.issued_on)),
+        ]
+        items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+        title = html.escape(_("The certificate is genuine."))
+        sections.append(f"<section lang='{locale}'><h2>{title}</h2><dl>{items}</dl></section>")
+    return _page("".join(sections), 200 if found else 404)
+
+
+def setup_web(app: web.Application) -> None:
+    app.router.add_get("/verify", verify_page)
+    app.router.add_get("/verify/{code}", verify_page)

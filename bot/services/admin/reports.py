@@ -1,0 +1,364 @@
+"""Reports on distance learning for the head and methodists (002 item 26-1, duty 16).
+
+Students by distance-learning category, assignments and their on-time rate per
+group and course, the grades distribution, students with missed deadlines and
+parents not reached. A teacher's report covers only the teacher's own courses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sized
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.messages import OutFile, Reply
+from bot.files.store import FileStore
+from bot.files.tables import XLSX_MIME, xlsx
+from bot.i18n import LOCALES, N_, Translator
+from bot.labels import message_kind
+from bot.runtime import Runtime
+from bot.services.admin.applications import CATEGORIES
+from bot.services.coursework import grading_scale
+from bot.services.messaging.notify import notify
+from db.base import utcnow
+from db.models import (
+    ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
+    Course,
+    DistanceApplication,
+    Grade,
+    GradingScheme,
+    Group,
+    MessengerAccount,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    ParentLink,
+    Person,
+    PersonRole,
+    Role,
+    Submission,
+)
+
+
+@dataclass(frozen=True)
+class CourseLine:
+    group: str
+    discipline: str
+    assignments: int  # whose deadline has passed
+    expected: int  # students x those assignments
+    on_time: int
+    late: int
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.on_time - self.late
+
+    @property
+    def rate(self) -> int:
+        return round(100 * self.on_time / self.expected) if self.expected else 100
+
+
+@dataclass
+class Report:
+    generated_at: dt.datetime
+    by_category: list[tuple[str, int]] = field(default_factory=list)
+    courses: list[CourseLine] = field(default_factory=list)
+    grades: list[tuple[str, int]] = field(default_factory=list)
+    missed: list[tuple[str, str, str, str]] = field(default_factory=list)  # student, group, discipline, title
+    parents_not_reached: list[str] = field(default_factory=list)
+    # WhatsApp messages held outside the 24-hour window for want of a template: (kind, count).
+    waiting_template: list[tuple[str, int]] = field(default_factory=list)
+
+
+async def build(session: AsyncSession, organization_id: int, *, teacher_id: int | None = None) -> Report:
+    now = utcnow()
+    report = Report(now)
+    course_query = (
+        select(Course, Group.name)
+        .join(Group, Group.id == Course.group_id)
+        .where(Course.organization_id == organization_id)
+        .order_by(Group.name, Course.discipline)
+    )
+    if teacher_id is not None:
+        course_query = course_query.where(Course.teacher_id == teacher_id)
+    courses = (await session.execute(course_query)).all()
+    group_ids = {c.group_id for c, _ in courses}
+    students_by_group: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pid, name, gid in await session.execute(
+        select(Person.id, Person.full_name, PersonRole.group_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.student, PersonRole.group_id.in_(group_ids))
+        .order_by(Person.full_name)
+    ):
+        students_by_group[gid].append((pid, name))
+
+    for course, group_name in courses:
+        due = list(
+            await session.scalars(
+                select(Assignment).where(
+                    Assignment.course_id == course.id,
+                    Assignment.deadline <= now,
+                    Assignment.status != AssignmentStatus.draft,
+                )
+            )
+        )
+        students = students_by_group[course.group_id]
+        on_time = late = 0
+        for assignment in due:
+            subs = {
+                s.student_id: s
+                for s in await session.scalars(
+                    select(Submission).where(
+                        Submission.assignment_id == assignment.id, Submission.submitted_at.is_not(None)
+                    )
+                )
+            }
+            for pid, name in students:
+                sub = subs.get(pid)
+                if sub is not None and not sub.late:
+                    on_time += 1
+                    continue
+                late += sub is not None
+                report.missed.append((name, group_name, course.discipline, assignment.title))
+        report.courses.append(
+            CourseLine(group_name, course.discipline, len(due), len(students) * len(due), on_time, late)
+        )
+
+    course_ids = [c.id for c, _ in courses]
+    # Each grade on the organization's own scale (letters for colleges and universities, marks for schools).
+    scheme = await session.scalar(
+        select(Organization.grading_scheme).where(Organization.id == organization_id)
+    )
+    marks: Counter[tuple[Decimal, str]] = Counter()
+    for score, max_score in await session.execute(
+        select(Grade.score, Assignment.max_score)
+        .join(Assignment, Assignment.id == Grade.assignment_id)
+        .where(Assignment.course_id.in_(course_ids), Grade.released.is_(True))
+    ):
+        m = grading_scale.mark(grading_scale.percent(score, max_score), scheme or GradingScheme.letter)
+        marks[(m.points, m.symbol)] += 1
+    report.grades = [(symbol, n) for (_points, symbol), n in sorted(marks.items(), reverse=True)]
+
+    if teacher_id is None:
+        counts: Counter[str] = Counter(
+            await session.scalars(
+                select(DistanceApplication.category).where(
+                    DistanceApplication.organization_id == organization_id,
+                    DistanceApplication.status == ApplicationStatus.approved,
+                )
+            )
+        )
+        report.by_category = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        report.parents_not_reached = await parents_not_reached(session, organization_id)
+        report.waiting_template = await waiting_for_template(session, organization_id)
+    return report
+
+
+async def waiting_for_template(session: AsyncSession, organization_id: int) -> list[tuple[str, int]]:
+    """Messages the outbox holds because WhatsApp needs a template nobody configured, by kind."""
+    rows = await session.execute(
+        select(OutboxMessage.kind, func.count())
+        .join(Person, Person.id == OutboxMessage.person_id)
+        .where(
+            Person.organization_id == organization_id, OutboxMessage.status == OutboxStatus.waiting_template
+        )
+        .group_by(OutboxMessage.kind)
+        .order_by(OutboxMessage.kind)
+    )
+    return [(kind, n) for kind, n in rows.all()]
+
+
+async def parents_not_reached(session: AsyncSession, organization_id: int) -> list[str]:
+    """Parents with no messenger account that can be reached (never joined, or blocked the bot)."""
+    parents = (
+        await session.execute(
+            select(Person.id, Person.full_name)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .where(Person.organization_id == organization_id, PersonRole.role == Role.parent)
+            .order_by(Person.full_name)
+        )
+    ).all()
+    reachable = set(
+        await session.scalars(
+            select(MessengerAccount.person_id).where(
+                MessengerAccount.person_id.in_([p for p, _ in parents]),
+                MessengerAccount.unreachable_at.is_(None),
+            )
+        )
+    )
+    linked = set(await session.scalars(select(ParentLink.parent_id)))
+    return [name for pid, name in parents if pid not in reachable and pid in linked]
+
+
+def category_name(t: Translator, key: str) -> str:
+    return t.gettext(CATEGORIES[key]) if key in CATEGORIES else key
+
+
+def _counted(text: str, items: Sized) -> str:
+    """A counted heading of a list («{n} ...» already translated), with a colon when the list follows."""
+    return "\n" + text.format(n=len(items)) + (":" if items else "")
+
+
+REPORT_TITLE = N_("Report on distance learning")
+WEEKLY_TITLE = N_("Weekly summary on distance learning")
+
+
+def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: int = 10) -> str:
+    """The report as a chat message: short lists, the rest is in the XLSX."""
+    _ = t.gettext
+    out = [_(title) + " — " + t.datetime(report.generated_at)]
+    if report.by_category:
+        out.append("\n" + _("Students studying by distance, by category:"))
+        out += [f"• {category_name(t, k)}: {n}" for k, n in report.by_category]
+    out.append("\n" + _("Assignments due so far and the on-time rate:"))
+    for c in report.courses:
+        out.append(
+            "• "
+            + _(
+                "{group}, {discipline}: {assignments} assignments, "
+                "on time {rate}%, {late} late, {missing} missing"
+            ).format(
+                group=c.group,
+                discipline=c.discipline,
+                assignments=c.assignments,
+                rate=c.rate,
+                late=c.late,
+                missing=c.missing,
+            )
+        )
+    if not report.courses:
+        out.append("• " + _("no courses"))
+    out.append("\n" + _("Grades:") + " " + (", ".join(f"{m}: {n}" for m, n in report.grades) or "—"))
+    missed = t.ngettext("{n} missed or late deadline", "{n} missed or late deadlines", len(report.missed))
+    out.append(_counted(missed, report.missed))
+    for name, group, discipline, title in report.missed[:limit]:
+        out.append(f"• {name} ({group}) — {discipline}: {title}")
+    if len(report.missed) > limit:
+        out.append("• " + _("… and {n} more in the XLSX file").format(n=len(report.missed) - limit))
+    if report.parents_not_reached or report.by_category:
+        parents = report.parents_not_reached
+        out.append(
+            _counted(t.ngettext("{n} parent not reached", "{n} parents not reached", len(parents)), parents)
+        )
+        out += [f"• {name}" for name in report.parents_not_reached[:limit]]
+    if report.waiting_template:
+        waiting = sum(n for _, n in report.waiting_template)
+        out.append(
+            "\n"
+            + t.ngettext(
+                "{n} WhatsApp message waits for an approved template (set USTAZ_TWILIO_TEMPLATES):",
+                "{n} WhatsApp messages wait for an approved template (set USTAZ_TWILIO_TEMPLATES):",
+                waiting,
+            ).format(n=waiting)
+        )
+        out += [f"• {message_kind(t, kind)}: {n}" for kind, n in report.waiting_template]
+    return "\n".join(out)
+
+
+def as_xlsx(t: Translator, report: Report) -> bytes:
+    _ = t.gettext
+    return xlsx(
+        [
+            (
+                _("Courses"),
+                [
+                    _("Group"),
+                    _("Discipline"),
+                    _("Assignments"),
+                    _("Expected"),
+                    _("On time"),
+                    _("Late"),
+                    _("Missing"),
+                    _("On time, %"),
+                ],
+                [
+                    [c.group, c.discipline, c.assignments, c.expected, c.on_time, c.late, c.missing, c.rate]
+                    for c in report.courses
+                ],
+            ),
+            (
+                _("Missed deadlines"),
+                [_("Student"), _("Group"), _("Discipline"), _("Assignment")],
+                [list(m) for m in report.missed],
+            ),
+            (_("Grades"), [_("Grade"), _("Count")], [list(g) for g in report.grades]),
+            (
+                _("By category"),
+                [_("Category"), _("Students")],
+                [[category_name(t, k), n] for k, n in report.by_category],
+            ),
+            (_("Parents not reached"), [_("Parent")], [[n] for n in report.parents_not_reached]),
+            (
+                _("Waiting for a template"),
+                [_("Kind"), _("Count")],
+                [[message_kind(t, k), n] for k, n in report.waiting_template],
+            ),
+        ]
+    )
+
+
+async def send_weekly(
+    session: AsyncSession, files: FileStore, org_id: int, *, now: dt.datetime | None = None
+) -> int:
+    """The week's summary to the organization's heads, once per ISO week, from Monday 08:00 local time.
+
+    Returns how many messages were queued (0 before Monday 08:00 or when already sent).
+    """
+    org = await session.get(Organization, org_id)
+    assert org is not None
+    local = (now or utcnow()).astimezone(Translator("kk", org.timezone).tz)
+    if local.weekday() == 0 and local.hour < 8:
+        return 0
+    year, week, _ = local.isocalendar()
+    heads = list(
+        await session.scalars(
+            select(PersonRole.person_id)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(Person.organization_id == org_id, PersonRole.role == Role.head)
+        )
+    )
+    if not heads:
+        return 0
+
+    key = f"weekly:{org_id}:{year}-{week:02d}"
+    if await _already_sent(session, key, heads):
+        return 0
+    report = await build(session, org_id)
+    texts, attachments = {}, {}
+    for locale in LOCALES:
+        t = Translator(locale, org.timezone)
+        texts[locale] = as_text(t, report, title=WEEKLY_TITLE)
+        name = t.gettext("Report {date}").format(date=local.date().isoformat()) + ".xlsx"
+        saved = await files.save(session, as_xlsx(t, report), name, "document", trusted_mime=XLSX_MIME)
+        attachments[locale] = saved.id
+    return await notify(
+        session,
+        heads,
+        lambda t: Reply(texts[t.locale], files=[OutFile(attachments[t.locale])]),
+        kind="report",
+        dedupe_prefix=key,
+    )
+
+
+async def _already_sent(session: AsyncSession, key: str, person_ids: list[int]) -> bool:
+    keys = [f"{key}:{p}" for p in person_ids]
+    return (
+        await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key.in_(keys)).limit(1))
+        is not None
+    )
+
+
+async def weekly_tick(runtime: Runtime) -> None:
+    async with runtime.sessions() as session:
+        org_ids = list(await session.scalars(select(Organization.id)))
+    for org_id in org_ids:
+        async with runtime.sessions() as session, session.begin():
+            await send_weekly(session, runtime.files, org_id)
+    runtime.wake_sender()

@@ -1,0 +1,137 @@
+"""The gradebook of a course: released grades per assignment, the admission rating, the exam,
+the final grade by the organization's formula, each on the organization's scale.
+
+Admission rating (рейтинг допуска): the mean of the boundary controls when the course has
+any (DESIGN.md's common practice; a missing one counts 0), otherwise the current rating
+over all graded work. Exam: intermediate and final attestation. The weights and thresholds
+are the organization's settings (grading_scale.GradingSettings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.coursework import grading_scale as scale
+from bot.services.messaging.notices import group_students
+from bot.services.people.teacher_scope import own_course
+from db.base import utcnow
+from db.models import (
+    Assignment,
+    AssignmentStatus,
+    ControlType,
+    Course,
+    Grade,
+    GradingScheme,
+    Group,
+    Organization,
+    Person,
+)
+
+EXAM_TYPES = (ControlType.intermediate, ControlType.final)
+
+
+@dataclass(frozen=True)
+class Column:
+    assignment_id: int
+    title: str
+    control_type: ControlType
+    max_score: int
+    due: bool = True  # its deadline has passed: work not graded by now counts as 0
+
+
+@dataclass
+class Row:
+    student_id: int
+    name: str
+    scores: dict[int, Decimal] = field(default_factory=dict)  # assignment id -> released score
+    admission: Decimal | None = None
+    exam: Decimal | None = None
+    final: Decimal | None = None
+    mark: scale.Mark | None = None  # of the final grade, or of the admission rating before the exam
+    admitted: bool = False
+
+
+@dataclass
+class Book:
+    course: Course
+    group: str
+    scheme: GradingScheme
+    settings: scale.GradingSettings
+    columns: list[Column]
+    rows: list[Row]
+
+
+async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -> Book:
+    """The teacher's own course's gradebook (teacher_id None: staff, no ownership check)."""
+    course = (
+        await own_course(session, teacher_id, course_id)
+        if teacher_id
+        else await session.get(Course, course_id)
+    )
+    assert course is not None
+    org = await session.get(Organization, course.organization_id)
+    group = await session.get(Group, course.group_id)
+    assert org is not None and group is not None
+    settings = scale.GradingSettings.of(org.settings)
+    assignments = (
+        await session.scalars(
+            select(Assignment)
+            .where(Assignment.course_id == course.id, Assignment.status != AssignmentStatus.draft)
+            .order_by(Assignment.deadline, Assignment.id)
+        )
+    ).all()
+    now = utcnow()
+    columns = [Column(a.id, a.title, a.control_type, a.max_score, a.deadline <= now) for a in assignments]
+    student_ids = await group_students(session, course.group_id)
+    names = dict(
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(student_ids))))
+        .tuples()
+        .all()
+    )
+    rows = {sid: Row(sid, names.get(sid, "")) for sid in student_ids}
+    grades = (
+        await session.execute(
+            select(Grade.student_id, Grade.assignment_id, Grade.score).where(
+                Grade.assignment_id.in_([c.assignment_id for c in columns]), Grade.released.is_(True)
+            )
+        )
+    ).all()
+    for student_id, assignment_id, score in grades:
+        if student_id in rows:
+            rows[student_id].scores[assignment_id] = Decimal(score)
+    for row in rows.values():
+        _rate(row, columns, settings, org.grading_scheme)
+    return Book(
+        course, group.name, org.grading_scheme, settings, columns, sorted(rows.values(), key=lambda r: r.name)
+    )
+
+
+def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, scheme: GradingScheme) -> None:
+    # A boundary control counts once it is graded or its deadline has passed (a miss is 0), not before.
+    boundary = [
+        c
+        for c in columns
+        if c.control_type == ControlType.boundary and (c.due or c.assignment_id in row.scores)
+    ]
+    exams = [c for c in columns if c.control_type in EXAM_TYPES]
+    if boundary:
+        row.admission = scale.mean(
+            scale.percent(row.scores.get(c.assignment_id, 0), c.max_score) for c in boundary
+        )
+    else:
+        row.admission = scale.current_rating(
+            (row.scores[c.assignment_id], c.max_score)
+            for c in columns
+            if c.control_type not in EXAM_TYPES and c.assignment_id in row.scores
+        )
+    row.admitted = row.admission is not None and scale.admitted(row.admission, settings)
+    taken = [c for c in exams if c.assignment_id in row.scores]
+    if taken:
+        row.exam = scale.mean(scale.percent(row.scores[c.assignment_id], c.max_score) for c in taken)
+        row.final = scale.final_rating(row.admission or 0, row.exam, settings)
+    shown = row.final if row.final is not None else row.admission
+    row.mark = scale.mark(shown, scheme) if shown is not None else None

@@ -1,0 +1,127 @@
+"""A teacher's announcements to a group, its parents or both, who acknowledged them, and
+answers to students' questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.messages import Reply
+from bot.i18n import Translator
+from bot.services.messaging import notices
+from bot.services.messaging.notices import group_students, parents_of
+from bot.services.messaging.notify import notify
+from bot.services.people.teacher_scope import NotYours, courses_of, own_course
+from db.base import utcnow
+from db.models import Acknowledgement, Announcement, Course, Person, Question
+
+AUDIENCES = ("students", "parents", "both")
+
+
+async def post(
+    session: AsyncSession, teacher_id: int, group_id: int, audience: str, text: str
+) -> Announcement:
+    if (
+        group_id not in {c.group_id for c in await courses_of(session, teacher_id)}
+        or audience not in AUDIENCES
+    ):
+        raise NotYours
+    author = await session.get(Person, teacher_id)
+    assert author is not None
+    announcement = Announcement(
+        organization_id=author.organization_id,
+        author_id=teacher_id,
+        group_id=group_id,
+        audience=audience,
+        text=text.strip(),
+        needs_ack=audience != "students",
+    )
+    session.add(announcement)
+    await session.flush()
+    await notices.announcement_posted(session, announcement.id)
+    return announcement
+
+
+async def mine(session: AsyncSession, teacher_id: int, limit: int = 10) -> list[Announcement]:
+    rows = await session.scalars(
+        select(Announcement)
+        .where(Announcement.author_id == teacher_id)
+        .order_by(Announcement.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+@dataclass(frozen=True)
+class Acks:
+    announcement: Announcement
+    acknowledged: list[str]
+    waiting: list[str]
+
+
+async def acknowledgements(session: AsyncSession, teacher_id: int, announcement_id: int) -> Acks:
+    """Which parents acknowledged the announcement, and which have not yet."""
+    ann = await session.get(Announcement, announcement_id)
+    if ann is None or ann.author_id != teacher_id or ann.group_id is None:
+        raise NotYours
+    students = await group_students(session, ann.group_id)
+    parents = sorted({p for ps in (await parents_of(session, students)).values() for p in ps})
+    done = set(
+        (
+            await session.scalars(
+                select(Acknowledgement.person_id).where(Acknowledgement.announcement_id == ann.id)
+            )
+        ).all()
+    )
+    names = dict(
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(parents))))
+        .tuples()
+        .all()
+    )
+    return Acks(
+        ann,
+        sorted(names[p] for p in parents if p in done),
+        sorted(names[p] for p in parents if p not in done),
+    )
+
+
+async def open_questions(session: AsyncSession, teacher_id: int) -> list[tuple[Question, str, str]]:
+    """Unanswered questions on the teacher's courses, oldest first: (question, student, discipline)."""
+    rows = (
+        await session.execute(
+            select(Question, Person.full_name, Course.discipline)
+            .join(Course, Course.id == Question.course_id)
+            .join(Person, Person.id == Question.student_id)
+            .where(Course.teacher_id == teacher_id, Question.answered_at.is_(None))
+            .order_by(Question.created_at, Question.id)
+        )
+    ).all()
+    return [(q, name, discipline) for q, name, discipline in rows]
+
+
+async def answer(session: AsyncSession, teacher_id: int, question_id: int, text: str) -> Question:
+    question = await session.get(Question, question_id)
+    if question is None:
+        raise NotYours
+    course = await own_course(session, teacher_id, question.course_id)
+    answer_text = question.answer = text.strip()
+    question.answered_by_id = teacher_id
+    question.answered_at = utcnow()
+    await session.flush()
+    teacher = await session.scalar(select(Person.full_name).where(Person.id == teacher_id))
+
+    def build(t: Translator) -> Reply:
+        return Reply(
+            t.gettext("{teacher} answered your question ({course}):").format(
+                teacher=teacher, course=course.discipline
+            )
+            + "\n\n«"
+            + (question.text or "")[:300]
+            + "»\n\n"
+            + answer_text
+        )
+
+    await notify(session, [question.student_id], build, kind="answer", dedupe_prefix=f"answer:{question.id}")
+    return question

@@ -1,0 +1,181 @@
+"""Lessons a teacher schedules (online with a link, or offline work) and attendance of online lessons.
+
+Attendance: everyone is present unless the teacher marks them absent; on saving, the parents of
+the absent are told at once, so the same day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.messages import Button, Reply
+from bot.i18n import Translator
+from bot.services.coursework.deadlines import check_future
+from bot.services.messaging import notices
+from bot.services.messaging.notices import group_students, parents_of
+from bot.services.messaging.notify import notify
+from bot.services.people.teacher_scope import NotYours, own_course
+from db.base import utcnow
+from db.models import Attendance, Course, Lesson, LessonMode, Person
+
+LESSON_MINUTES = 90
+
+
+class LessonError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # bad_link, empty_task
+
+
+def clean_link(text: str | None) -> str:
+    link = (text or "").strip()
+    if not link.startswith(("https://", "http://")) or " " in link or len(link) > 500:
+        raise LessonError("bad_link")
+    return link
+
+
+async def schedule(
+    session: AsyncSession,
+    teacher_id: int,
+    course_id: int,
+    starts_at: dt.datetime,
+    mode: LessonMode,
+    *,
+    link: str | None = None,
+    task: str | None = None,
+) -> Lesson:
+    course = await own_course(session, teacher_id, course_id)
+    check_future(starts_at, utcnow())
+    if mode == LessonMode.offline and not (task or "").strip():
+        raise LessonError("empty_task")
+    lesson = Lesson(
+        course_id=course.id,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=LESSON_MINUTES),
+        mode=mode,
+        link=link if mode == LessonMode.online else None,
+        topic=(task or "").strip()[:300] or None,
+    )
+    session.add(lesson)
+    await session.flush()
+    await announce(session, course, lesson, task)
+    return lesson
+
+
+async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: str | None = None) -> None:
+    """The group's students and their parents are told of a new lesson (002 item 26-1)."""
+    students = await group_students(session, course.group_id)
+    parents = sorted({p for ps in (await parents_of(session, students)).values() for p in ps})
+    starts_at, link, room, mode = lesson.starts_at, lesson.link, lesson.room, lesson.mode
+
+    def build(t: Translator) -> Reply:
+        when = t.datetime(starts_at)
+        if mode == LessonMode.online:
+            text = t.gettext("Online lesson: {course}, {when}.").format(course=course.discipline, when=when)
+            return Reply(text, buttons=[[Button(t.gettext("Join the lesson"), "url", url=link)]])
+        if room:
+            return Reply(
+                t.gettext("Lesson in class: {course}, {when}, room {room}.").format(
+                    course=course.discipline, when=when, room=room
+                )
+            )
+        text = t.gettext("Offline work: {course}, {when}.").format(course=course.discipline, when=when)
+        return Reply(text + "\n\n" + (task or "").strip())
+
+    await notify(session, students + parents, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
+
+
+async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[Lesson, str]]:
+    now = utcnow()
+    rows = (
+        await session.execute(
+            select(Lesson, Course.discipline)
+            .join(Course, Course.id == Lesson.course_id)
+            .where(
+                Course.teacher_id == teacher_id,
+                Lesson.mode == LessonMode.online,
+                Lesson.cancelled.is_(False),
+                Lesson.student_id.is_(None),
+                Lesson.starts_at <= now,
+                Lesson.starts_at >= now - dt.timedelta(days=days),
+            )
+            .order_by(Lesson.starts_at.desc())
+        )
+    ).all()
+    return [(lesson, name) for lesson, name in rows]
+
+
+async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotYours
+    return lesson, await own_course(session, teacher_id, lesson.course_id)
+
+
+async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[tuple[int, str, bool]]:
+    """(student id, name, present) for the lesson's group; present unless marked absent."""
+    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    ids = await group_students(session, course.group_id)
+    names = dict(
+        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids)))).tuples().all()
+    )
+    marks = dict(
+        (
+            await session.execute(
+                select(Attendance.student_id, Attendance.present).where(Attendance.lesson_id == lesson.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return sorted(((i, names.get(i, ""), marks.get(i, True)) for i in ids), key=lambda r: r[1])
+
+
+async def toggle(session: AsyncSession, teacher_id: int, lesson_id: int, student_id: int) -> None:
+    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    if student_id not in await group_students(session, course.group_id):
+        raise NotYours
+    mark = await session.scalar(
+        select(Attendance).where(Attendance.lesson_id == lesson.id, Attendance.student_id == student_id)
+    )
+    if mark is None:
+        session.add(
+            Attendance(lesson_id=lesson.id, student_id=student_id, present=False, marked_by_id=teacher_id)
+        )
+    else:
+        mark.present = not mark.present
+        mark.marked_by_id = teacher_id
+    await session.flush()
+
+
+async def save(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[str]:
+    """Records everyone (present by default) and tells the parents of the absent; returns the absent."""
+    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    absent = []
+    for student_id, name, present in await roll(session, teacher_id, lesson_id):
+        mark = await session.scalar(
+            select(Attendance).where(Attendance.lesson_id == lesson.id, Attendance.student_id == student_id)
+        )
+        if mark is None:
+            session.add(
+                Attendance(lesson_id=lesson.id, student_id=student_id, present=True, marked_by_id=teacher_id)
+            )
+        if not present:
+            absent.append((student_id, name))
+    await session.flush()
+
+    def build(t: Translator, child: str) -> Reply:
+        return Reply(
+            t.gettext("{child} was absent from the online lesson «{course}» on {when}.").format(
+                child=child, course=course.discipline, when=t.datetime(lesson.starts_at)
+            )
+        )
+
+    # Parents who switched absences off are not told (notices.to_parents checks it).
+    await notices.to_parents(
+        session, [s for s, _ in absent], notices.PARENT_ABSENCE, build, f"absent:{lesson.id}"
+    )
+    return [name for _, name in absent]

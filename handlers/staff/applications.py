@@ -1,0 +1,330 @@
+"""Staff's side of the applications: the queue, the card, the plan, asking, refusing, approving.
+
+sapq: the queue ─▶ sap:<id> the card ─▶ splan:<id>  compose the individual study plan
+                                      ─▶ sask:<id>   ask for more documents
+                                      ─▶ sref:<id>   refuse with a reason
+                                      ─▶ sok:<id>    approve: the head signs the order
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog, dialog_button
+from bot.i18n import N_
+from bot.labels import files_phrase
+from bot.services.admin import applications, orders, study_plans
+from bot.services.admin.applications import CATEGORIES, STATUS_NAMES, WrongState
+from bot.services.admin.study_plans import BASIS_NAMES, Basis, CapExceeded, PlanLine
+from bot.services.people.permissions import Action, may, roles_for
+from db.models import DistanceApplication, Person
+from handlers.staff import router
+
+REVIEW = roles_for(Action.review_applications)
+PLANS = roles_for(Action.study_plans)
+DECIDE = roles_for(Action.decide_applications)
+SIGN = roles_for(Action.sign_orders)
+
+plan_dialog = router.add_dialog(Dialog("study_plan", roles=PLANS))
+ask_dialog = router.add_dialog(Dialog("ask_documents", roles=REVIEW))
+refuse_dialog = router.add_dialog(Dialog("refuse_application", roles=DECIDE))
+
+menus.add(tuple(REVIEW), N_("Applications"), "sapq", order=10)
+
+
+def _back(ctx: Context, app_id: int | None = None) -> list[list[Button]]:
+    rows = [[Button(ctx._("Applications"), "sapq"), Button(ctx._("Main menu"), "menu")]]
+    if app_id is not None:
+        rows.insert(0, [Button(ctx._("Back to the application"), f"sap:{app_id}")])
+    return rows
+
+
+async def _load(ctx: Context, arg: object) -> DistanceApplication | None:
+    assert ctx.org is not None
+    value = str(arg)
+    app = await applications.load(ctx.session, int(value), ctx.org.id) if value.isdigit() else None
+    if app is None:
+        ctx.reply(ctx._("There is no such application."), buttons=_back(ctx))
+    return app
+
+
+@router.button("sapq", roles=REVIEW)
+async def queue(ctx: Context) -> None:
+    assert ctx.org is not None
+    items = await applications.queue(ctx.session, ctx.org.id)
+    if not items:
+        ctx.reply(ctx._("No applications are waiting."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+        return
+    rows = [
+        [
+            Button(
+                ctx._(
+                    "No. {number} — {name} ({status})",
+                    number=a.id,
+                    name=name,
+                    status=ctx._(STATUS_NAMES[a.status]),
+                ),
+                f"sap:{a.id}",
+            )
+        ]
+        for a, name in items[:30]
+    ]
+    rows.append([Button(ctx._("Main menu"), "menu")])
+    ctx.reply(
+        ctx.n_("{n} application is waiting:", "{n} applications are waiting:", len(items)), buttons=rows
+    )
+
+
+@router.button("sap", roles=REVIEW)
+async def card(ctx: Context) -> None:
+    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+    if app is None:
+        return
+    student = await ctx.session.get(Person, app.student_id)
+    applicant = await ctx.session.get(Person, app.applicant_id)
+    assert student is not None and applicant is not None
+    group = await orders.group_name(ctx.session, student.id)
+    plan = await study_plans.plan_for_application(ctx.session, app.id)
+    lines = [
+        ctx._(
+            "Application No. {number} of {date}",
+            number=app.id,
+            date=ctx.t.date(app.submitted_at or app.created_at),
+        ),
+        ctx._("Student: {name}, group {group}", name=student.full_name, group=group),
+    ]
+    if applicant.id != student.id:
+        lines.append(ctx._("Applicant: {name}", name=applicant.full_name))
+    lines += [
+        ctx._("Category: {category}", category=ctx._(CATEGORIES.get(app.category, app.category))),
+        ctx._("Reason: {reason}", reason=app.reason),
+        ctx._("Documents: {files}", files=files_phrase(ctx.t, len(app.documents))),
+        ctx._("Status: {status}", status=ctx._(STATUS_NAMES[app.status])),
+    ]
+    if app.staff_comment:
+        lines.append(ctx._("Staff comment: {comment}", comment=app.staff_comment))
+    if plan is not None:
+        lines.append(
+            ctx._(
+                "Individual study plan ({basis}): {n} credits",
+                basis=ctx._(BASIS_NAMES[Basis(plan.basis)]),
+                n=study_plans.total_credits(study_plans.lines_of(plan)),
+            )
+        )
+        lines += [f"  • {i.discipline} — {i.credits}" for i in plan.items]
+    else:
+        lines.append(ctx._("No individual study plan yet: the group's courses will make it."))
+    buttons: list[list[Button]] = []
+    if app.status in applications.OPEN:
+        if may(ctx.roles, Action.study_plans):
+            buttons.append([Button(ctx._("Individual study plan"), f"splan:{app.id}")])
+        buttons.append([Button(ctx._("Ask for documents"), f"sask:{app.id}")])
+        if may(ctx.roles, Action.decide_applications):
+            buttons.append([Button(ctx._("Refuse"), f"sref:{app.id}")])
+        if may(ctx.roles, Action.sign_orders):
+            buttons.append([Button(ctx._("Approve and sign the order"), f"sok:{app.id}")])
+    buttons += _back(ctx)
+    files = [OutFile(d.file_name_id) for d in app.documents]
+    ctx.reply("\n".join(lines), buttons=buttons, files=files)
+
+
+# -- the individual study plan ------------------------------------------------------
+
+
+@router.button("splan", roles=PLANS)
+async def plan_start(ctx: Context) -> None:
+    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+    if app is None:
+        return
+    await ctx.start_dialog("study_plan", "lines", application_id=app.id, student_id=app.student_id)
+    courses = await study_plans.group_courses(ctx.session, app.student_id)
+    listed = "\n".join(f"• {c.discipline}; {c.credits}" for c in courses) or "—"
+    ctx.reply(
+        ctx._(
+            "Send the disciplines studied by distance, one per line as «discipline; credits». "
+            "The group's courses:\n{courses}",
+            courses=listed,
+        ),
+        buttons=[[Button(ctx._("Take the group's courses"), dialog_button("group"))]],
+    )
+
+
+@plan_dialog.step("lines")
+async def plan_lines(ctx: Context) -> None:
+    if ctx.args == ["group"]:
+        lines = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
+        bad: list[str] = []
+    else:
+        lines, bad = study_plans.parse_lines(ctx.incoming.text or "")
+    if bad or not lines:
+        ctx.reply(
+            ctx._(
+                "These lines could not be read: {lines}. Write each as «discipline; credits», e.g. «Python; "
+                "5».",
+                lines="; ".join(bad) or "—",
+            )
+        )
+        return
+    await ctx.goto("basis", lines=[[ln.discipline, ln.credits, ln.course_id] for ln in lines])
+    ctx.reply(
+        ctx._("On what basis does the student study by distance?"),
+        buttons=[[Button(ctx._(BASIS_NAMES[b]), dialog_button(b.value))] for b in Basis],
+    )
+
+
+@plan_dialog.step("basis")
+async def plan_basis(ctx: Context) -> None:
+    assert ctx.person is not None
+    if not ctx.args or ctx.args[0] not in Basis.__members__:
+        ctx.reply(ctx._("Choose the basis with a button."))
+        return
+    lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
+    app_id = ctx.data["application_id"]
+    try:
+        await study_plans.save_plan(
+            ctx.session,
+            ctx.data["student_id"],
+            Basis(ctx.args[0]),
+            lines,
+            actor_id=ctx.person.id,
+            application_id=app_id,
+        )
+    except CapExceeded as exc:
+        await ctx.goto("lines")
+        ctx.reply(
+            cap_refusal(ctx, exc) + "\n\n" + ctx._("Send a smaller plan, or go back to the application."),
+            buttons=_back(ctx, app_id),
+        )
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "The individual study plan is saved: {n} credits by distance.", n=study_plans.total_credits(lines)
+        ),
+        buttons=_back(ctx, app_id),
+    )
+
+
+def cap_refusal(ctx: Context, exc: CapExceeded) -> str:
+    v = exc.verdict
+    assert v.broken is not None
+    text = ctx.n_(
+        "The plan is refused: {n} credit by distance over the whole period of study, but item {item} of the "
+        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "
+        "{limit}.",
+        "The plan is refused: {n} credits by distance over the whole period of study, but item {item} of the "
+        "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "
+        "{limit}.",
+        v.total,
+        item=v.broken.item,
+        limit=v.broken.limit,
+    )
+    if v.earlier:
+        text += " " + ctx.n_(
+            "Earlier plans already take {n} credit.", "Earlier plans already take {n} credits.", v.earlier
+        )
+    return text + "\n" + ctx._(v.broken.rule)
+
+
+# -- asking, refusing, approving ----------------------------------------------------
+
+
+async def _ask_for_text(ctx: Context, dialog: str, step: str, prompt: str) -> None:
+    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+    if app is None:
+        return
+    await ctx.start_dialog(dialog, step, application_id=app.id)
+    ctx.reply(prompt)
+
+
+Decision = Callable[[AsyncSession, DistanceApplication, int, str], Awaitable[None]]
+
+
+async def _decide_with_text(ctx: Context, decide: Decision) -> DistanceApplication | None:
+    """Applies a decision that needs a text (a comment, a reason); the application on success."""
+    assert ctx.person is not None
+    text = (ctx.incoming.text or "").strip()
+    if not text:
+        ctx.reply(ctx._("Write it as text, please."))
+        return None
+    app = await _load(ctx, ctx.data["application_id"])
+    await ctx.end_dialog()
+    if app is None:
+        return None
+    try:
+        await decide(ctx.session, app, ctx.person.id, text)
+    except WrongState:
+        ctx.reply(ctx._("This application is already decided."), buttons=_back(ctx))
+        return None
+    return app
+
+
+@router.button("sask", roles=REVIEW)
+async def ask_start(ctx: Context) -> None:
+    await _ask_for_text(
+        ctx, "ask_documents", "comment", ctx._("Which documents are missing? Write it for the applicant.")
+    )
+
+
+@ask_dialog.step("comment")
+async def ask_comment(ctx: Context) -> None:
+    app = await _decide_with_text(ctx, applications.ask_documents)
+    if app is not None:
+        ctx.reply(ctx._("The applicant was asked for more documents."), buttons=_back(ctx, app.id))
+
+
+@router.button("sref", roles=DECIDE)
+async def refuse_start(ctx: Context) -> None:
+    await _ask_for_text(
+        ctx,
+        "refuse_application",
+        "reason",
+        ctx._("Write the reason for the refusal; the applicant will read it."),
+    )
+
+
+@refuse_dialog.step("reason")
+async def refuse_reason(ctx: Context) -> None:
+    app = await _decide_with_text(ctx, applications.refuse)
+    if app is not None:
+        ctx.reply(
+            ctx._("Application No. {number} is refused; the applicant was told.", number=app.id),
+            buttons=_back(ctx),
+        )
+
+
+@router.button("sok", roles=SIGN)
+async def approve(ctx: Context) -> None:
+    assert ctx.person is not None and ctx.org is not None
+    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+    if app is None:
+        return
+    try:
+        issued = await orders.approve_application(
+            ctx.session,
+            ctx.runtime.files,
+            org=ctx.org,
+            application=app,
+            head=ctx.person,
+            head_roles=list(ctx.roles),
+        )
+    except WrongState:
+        ctx.reply(ctx._("This application is already decided."), buttons=_back(ctx))
+        return
+    except CapExceeded as exc:
+        ctx.reply(cap_refusal(ctx, exc), buttons=_back(ctx, app.id))
+        return
+    ctx.reply(
+        ctx._(
+            "Order No. {number} of {date} is signed; the student and the applicant got it in their language.",
+            number=issued.order.number,
+            date=ctx.t.date(issued.order.issued_on),
+        ),
+        files=[OutFile(issued.pdfs[ctx.locale])],
+        buttons=_back(ctx),
+    )

@@ -1,0 +1,243 @@
+"""Changing the timetable in chat: group → one of its coming lessons → move it, change its link or
+room, or cancel it. Those who keep the timetable (bot/services/permissions.py) change any lesson;
+a teacher changes the lessons of their own courses, starting from "Schedule a lesson"."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Button
+from bot.core.router import Dialog, dialog_button
+from bot.services.admin import setup
+from bot.services.admin.setup import SetupError
+from bot.services.people.permissions import Action, may, roles_for
+from bot.services.schedule import changes as timetable_changes
+from bot.services.schedule.changes import ChangeError
+from bot.services.schedule.lessons import LessonError, clean_link
+from db.base import utcnow
+from db.models import Lesson, LessonMode, Role
+from handlers.staff import router
+from handlers.staff.widgets import ask_when, chosen_group, refuse_lesson_time, start_with_group, typed_text
+from handlers.ui import choice, menu_row
+
+TIMETABLE = roles_for(Action.edit_timetable)
+CHANGE = "schg"  # the set-up menu's button
+TEACHER_CHANGE = "tlchg"  # offered to a teacher beside "Schedule a lesson"
+edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE | {Role.teacher}))
+
+
+def own_only(ctx: Context) -> int | None:
+    """None for whoever keeps the timetable; a teacher's id, to keep them to their own courses."""
+    assert ctx.person is not None
+    return None if may(ctx.roles, Action.edit_timetable) else ctx.person.id
+
+
+def again_row(ctx: Context) -> list[Button]:
+    if own_only(ctx) is not None:
+        return [Button(ctx._("Change a scheduled lesson"), TEACHER_CHANGE)]
+    return [Button(ctx._("Change the timetable"), CHANGE)]
+
+
+def lesson_buttons(
+    ctx: Context, coming: list[timetable_changes.UpcomingLesson], with_group: bool
+) -> list[list[Button]]:
+    def label(item: timetable_changes.UpcomingLesson) -> str:
+        text = f"{ctx.t.datetime(item.starts_at, 'EEE d MMM, HH:mm')} · {item.discipline}"
+        text += f" · {item.group}" if with_group else ""
+        return text + (" · " + ctx._("individual") if item.individual else "")
+
+    return [[Button(label(item), dialog_button(item.id))] for item in coming]
+
+
+@router.button(TEACHER_CHANGE, roles=[Role.teacher])
+async def teacher_change_start(ctx: Context) -> None:
+    assert ctx.org is not None and ctx.person is not None
+    coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), teacher_id=ctx.person.id)
+    if not coming:
+        ctx.reply(
+            ctx._("None of your courses has a coming lesson to change."),
+            buttons=[[Button(ctx._("Schedule a lesson"), "tlesson")], menu_row(ctx)],
+        )
+        return
+    await ctx.start_dialog("edit_lesson", "lesson")
+    ctx.reply(ctx._("Which lesson? The nearest ones:"), buttons=lesson_buttons(ctx, coming, with_group=True))
+
+
+@router.button(CHANGE, roles=TIMETABLE)
+async def change_start(ctx: Context) -> None:
+    await start_with_group(ctx, "edit_lesson", ctx._("Change the timetable: which group?"))
+
+
+@edit_dialog.step("group")
+async def change_group(ctx: Context) -> None:
+    assert ctx.org is not None
+    group = await chosen_group(ctx)
+    if group is None:
+        return
+    coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), group_id=group.id)
+    if not coming:
+        await ctx.end_dialog()
+        ctx.reply(
+            ctx._("Group {group} has no coming lessons to change.", group=group.name),
+            buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)],
+        )
+        return
+    await ctx.goto("lesson")
+    ctx.reply(
+        ctx._("Which lesson of group {group}? The nearest ones:", group=group.name),
+        buttons=lesson_buttons(ctx, coming, with_group=False),
+    )
+
+
+@edit_dialog.step("lesson")
+async def change_lesson(ctx: Context) -> None:
+    lesson = await _picked_lesson(ctx, choice(ctx))
+    if lesson is None:
+        return
+    online = lesson.mode is LessonMode.online
+    await ctx.goto("what", lesson_id=lesson.id, online=online)
+    ctx.reply(
+        ctx._("What changes?"),
+        buttons=[
+            [Button(ctx._("Move to another time"), dialog_button("move"))],
+            [Button(ctx._("New link") if online else ctx._("Another room"), dialog_button("place"))],
+            [Button(ctx._("Cancel the lesson"), dialog_button("cancel"))],
+        ],
+    )
+
+
+@edit_dialog.step("what")
+async def change_what(ctx: Context) -> None:
+    what = choice(ctx)
+    if what == "move":
+        await ctx.goto("when")
+        ctx.reply(ask_when(ctx))
+    elif what == "place":
+        await ctx.goto("place")
+        ctx.reply(
+            ctx._("The link to the lesson (https://...)?") if ctx.data["online"] else ctx._("Which room?")
+        )
+    elif what == "cancel":
+        await ctx.goto("confirm")
+        ctx.reply(
+            ctx._("Cancel the lesson? Its students and their parents will be told."),
+            buttons=[
+                [Button(ctx._("Yes, cancel the lesson"), dialog_button("yes"))],
+                [Button(ctx._("No, keep it"), dialog_button("no"))],
+            ],
+        )
+    else:
+        ctx.reply(ctx._("Choose with a button."))
+
+
+@edit_dialog.step("when")
+async def change_when(ctx: Context) -> None:
+    assert ctx.org is not None
+    now = utcnow()
+    try:
+        starts, ends = setup.lesson_time(ctx.incoming.text or "", now, ctx.org.timezone)
+        _, course, was = await timetable_changes.move(
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], starts, ends, now, own_only(ctx)
+        )
+    except SetupError as exc:
+        refuse_lesson_time(ctx, exc.reason)
+        return
+    except ChangeError:
+        await _gone(ctx)
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "Moved: {course}, {was} → {when}–{end}. The students and their parents have been told.",
+            course=course.discipline,
+            was=ctx.t.datetime(was),
+            when=ctx.t.datetime(starts),
+            end=ctx.t.time(ends),
+        ),
+        buttons=[again_row(ctx), menu_row(ctx)],
+    )
+
+
+@edit_dialog.step("place")
+async def change_place(ctx: Context) -> None:
+    assert ctx.org is not None
+    if ctx.data["online"]:
+        try:
+            place = clean_link(ctx.incoming.text)
+        except LessonError:
+            ctx.reply(ctx._("Send a link that starts with https://."))
+            return
+    else:
+        room = typed_text(ctx, 64)
+        if room is None:
+            return
+        place = room
+    try:
+        lesson, course = await timetable_changes.change_place(
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], place, utcnow(), own_only(ctx)
+        )
+    except ChangeError:
+        await _gone(ctx)
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "Changed: {course}, {when}. The students and their parents have been told.",
+            course=course.discipline,
+            when=ctx.t.datetime(lesson.starts_at),
+        ),
+        buttons=[again_row(ctx), menu_row(ctx)],
+    )
+
+
+@edit_dialog.step("confirm")
+async def change_confirm(ctx: Context) -> None:
+    assert ctx.org is not None
+    answer = choice(ctx)
+    if answer not in ("yes", "no"):
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    if answer == "no":
+        await ctx.end_dialog()
+        ctx.reply(ctx._("The lesson stays as it was."), buttons=[again_row(ctx), menu_row(ctx)])
+        return
+    try:
+        lesson, course = await timetable_changes.cancel(
+            ctx.session, ctx.org.id, ctx.data["lesson_id"], utcnow(), own_only(ctx)
+        )
+    except ChangeError:
+        await _gone(ctx)
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "Cancelled: {course}, {when}. The students and their parents have been told.",
+            course=course.discipline,
+            when=ctx.t.datetime(lesson.starts_at),
+        ),
+        buttons=[again_row(ctx), menu_row(ctx)],
+    )
+
+
+async def _picked_lesson(ctx: Context, picked: str | None) -> Lesson | None:
+    """The lesson of a pressed button, if it can still be changed; says why not otherwise."""
+    assert ctx.org is not None
+    if not (picked and picked.isdigit()):
+        ctx.reply(ctx._("Choose with a button."))
+        return None
+    try:
+        lesson, _ = await timetable_changes.changeable(
+            ctx.session, ctx.org.id, int(picked), utcnow(), own_only(ctx)
+        )
+    except ChangeError:
+        await _gone(ctx)
+        return None
+    return lesson
+
+
+async def _gone(ctx: Context) -> None:
+    """Someone else cancelled it, or it began meanwhile: nothing to change any more."""
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._("This lesson has already begun or was cancelled; it can't be changed any more."),
+        buttons=[again_row(ctx), menu_row(ctx)],
+    )

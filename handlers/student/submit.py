@@ -1,0 +1,289 @@
+"""Handing in work (sub:<assignment_id>) and asking the teacher a question.
+
+submit:  open → collect (files, photos, voice, video, text land in the draft at once)
+         → dlg:confirm → receipt;  dlg:cancel drops the draft.
+ask:     choose the course → send the question (text or a file) → the teacher is told.
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Button
+from bot.core.router import Dialog, dialog_button
+from bot.i18n import N_
+from bot.labels import files_phrase
+from bot.services.coursework import assignments, quizzes, submissions
+from bot.services.coursework.submissions import Receipt, Refusal
+from bot.services.messaging import questions
+from bot.services.people import student_scope
+from db.base import utcnow
+from db.models import Assignment, Role
+from handlers.student import router
+from handlers.views import STATE_NAMES, menu_row
+
+STUDENT = [Role.student]
+submit = router.add_dialog(Dialog("submit", roles=STUDENT, buttons_again=lambda ctx: _collect_buttons(ctx)))
+ask_dialog = router.add_dialog(Dialog("ask", roles=STUDENT))
+
+REFUSALS = {
+    Refusal.closed: N_("The teacher has closed this assignment: work is no longer accepted."),
+    Refusal.graded: N_("This work is already graded; it cannot be replaced."),
+    Refusal.deadline_passed: N_("The deadline has passed: the work you handed in can no longer be replaced."),
+    Refusal.not_published: N_("This assignment is not published."),
+}
+
+
+def _collect_buttons(ctx: Context) -> list[list[Button]]:
+    return [
+        [Button(ctx._("Confirm and hand in"), dialog_button("confirm"))],
+        [Button(ctx._("Cancel"), dialog_button("cancel"))],
+    ]
+
+
+async def show_assignment(ctx: Context, assignment_id: int) -> None:
+    """An assignment's card with where it stands and the button to hand in work."""
+    assert ctx.person is not None
+    v = await assignments.view(ctx.session, ctx.person.id, assignment_id, utcnow())
+    if v is None:
+        ctx.reply(ctx._("This assignment is not yours or no longer exists."), buttons=[menu_row(ctx)])
+        return
+    lines = [
+        f"{v.title} ({v.discipline})",
+        ctx._("Deadline: {deadline}", deadline=ctx.t.datetime(v.deadline)),
+        ctx._("Maximum score: {score}", score=v.max_score),
+        ctx._("State: {state}", state=ctx._(STATE_NAMES[v.state])),
+    ]
+    if v.receipt:
+        lines.append(ctx._("Receipt: {number}", number=v.receipt))
+    if v.score is not None:
+        lines.append(ctx._("{score} of {max}", score=ctx.t.number(v.score), max=v.max_score))
+    if v.comment:
+        lines.append(ctx._("Teacher's comment: {comment}", comment=v.comment))
+    if v.text:
+        lines += ["", v.text]
+    assignment = await ctx.session.get(Assignment, v.id)
+    if assignment is None or assignment.test_id is None:
+        # Offer the button only when handing in can work; otherwise say why it can't.
+        why = (
+            await submissions.refusal(ctx.session, assignment, ctx.person.id, utcnow())
+            if assignment
+            else None
+        )
+        if why is not None:
+            ctx.reply("\n".join(lines + ["", ctx._(REFUSALS[why])]), buttons=[menu_row(ctx)])
+            return
+        ctx.reply("\n".join(lines), buttons=[[Button(ctx._("Submit work"), f"sub:{v.id}")], menu_row(ctx)])
+        return
+    # A test: the button starts an attempt, continues the running one, or is not there when none can start.
+    ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
+    if ended:
+        lines = [quizzes.ended_text(ctx.t, e) for e in ended] + [""] + lines
+    action = await quizzes.start_action(ctx.session, ctx.person.id, v.id)
+    rows = []
+    if action == "continue":
+        rows.append([Button(ctx._("Continue the test"), f"quiz:{v.id}")])
+    elif action == "start":
+        rows.append([Button(ctx._("Start the test"), f"quiz:{v.id}")])
+    ctx.reply("\n".join(lines), buttons=rows + [menu_row(ctx)])
+
+
+@router.button("sub", roles=STUDENT)
+async def open_submit(ctx: Context) -> None:
+    assert ctx.person is not None
+    now = utcnow()
+    assignment_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
+    v = await assignments.view(ctx.session, ctx.person.id, assignment_id, now) if assignment_id else None
+    assignment = await ctx.session.get(Assignment, assignment_id) if v else None
+    if v is None or assignment is None:
+        ctx.reply(ctx._("This assignment is not yours or no longer exists."), buttons=[menu_row(ctx)])
+        return
+    if assignment.test_id is not None:
+        # A test is taken, not handed in: the same button leads to it.
+        from handlers.student.quiz import start_test
+
+        ctx.args = [str(assignment.id)]
+        await start_test(ctx)
+        return
+    why = await submissions.refusal(ctx.session, assignment, ctx.person.id, now)
+    if why is not None:
+        ctx.reply(ctx._(REFUSALS[why]), buttons=[menu_row(ctx)])
+        return
+    lines = [
+        ctx._("Handing in: «{title}» ({course})", title=v.title, course=v.discipline),
+        ctx._("Deadline: {deadline}", deadline=ctx.t.datetime(v.deadline)),
+    ]
+    if now > v.deadline:
+        lines.append(ctx._("The deadline has passed: the work will be accepted and marked late."))
+    elif v.receipt:
+        lines.append(
+            ctx._("You have already handed this in. A new version replaces it; the earlier ones are kept.")
+        )
+    draft = await submissions.draft_info(ctx.session, v.id, ctx.person.id)
+    if draft is not None:
+        lines.append(_draft_line(ctx, draft.files, draft.text))
+    lines += [
+        "",
+        ctx._(
+            "Send your work: documents, photos (several photos make one submission), voice, audio, "
+            "video or text. Then press «Confirm and hand in»."
+        ),
+    ]
+    await ctx.start_dialog("submit", "collect", a=v.id)
+    ctx.reply("\n".join(lines), buttons=_collect_buttons(ctx))
+
+
+def _draft_line(ctx: Context, files: list[str], text: str | None) -> str:
+    parts = []
+    if files:
+        parts.append(files_phrase(ctx.t, len(files)) + ": " + ", ".join(files))
+    if text:
+        parts.append(ctx._("text"))
+    return ctx._("Not handed in yet: {what}.", what="; ".join(parts))
+
+
+@submit.step("collect")
+async def collect(ctx: Context) -> None:
+    assert ctx.person is not None
+    assignment_id = int(ctx.data["a"])
+    if ctx.incoming.button:
+        action = ctx.args[0] if ctx.args else ""
+        if action == "confirm":
+            await _confirm(ctx, assignment_id)
+        elif action == "cancel":
+            draft = await submissions.draft_info(ctx.session, assignment_id, ctx.person.id)
+            if draft is not None and (draft.files or draft.text):
+                # What was sent is not thrown away on one press (on WhatsApp a typed "2" is that press).
+                ctx.reply(
+                    ctx._("Throw away what you sent? It has not been handed in.")
+                    + "\n"
+                    + _draft_line(ctx, draft.files, draft.text),
+                    buttons=[
+                        [Button(ctx._("Yes, throw it away"), dialog_button("discard"))],
+                        [Button(ctx._("No, keep it"), dialog_button("keep"))],
+                    ],
+                )
+            else:
+                await _discard(ctx, assignment_id)
+        elif action == "discard":
+            await _discard(ctx, assignment_id)
+        elif action == "keep":
+            ctx.reply(
+                ctx._("Kept. Send more, or press «Confirm and hand in»."), buttons=_collect_buttons(ctx)
+            )
+        else:
+            ctx.reply(ctx._("This button is no longer active."), buttons=_collect_buttons(ctx))
+        return
+    file_ids = [a.file_name_id for a in ctx.incoming.attachments if a.file_name_id is not None]
+    text = ctx.incoming.text if not ctx.incoming.command else None
+    if not file_ids and not (text and text.strip()):
+        ctx.reply(ctx._("Send files or text, or press a button."), buttons=_collect_buttons(ctx))
+        return
+    draft = await submissions.add_to_draft(
+        ctx.session, assignment_id, ctx.person.id, utcnow(), file_ids, text
+    )
+    ctx.reply(
+        ctx._("Received.")
+        + " "
+        + _draft_line(ctx, draft.files, draft.text)
+        + "\n"
+        + ctx._("Send more, or press «Confirm and hand in»."),
+        buttons=_collect_buttons(ctx),
+    )
+
+
+async def _discard(ctx: Context, assignment_id: int) -> None:
+    assert ctx.person is not None
+    await submissions.discard_draft(ctx.session, assignment_id, ctx.person.id)
+    await ctx.end_dialog()
+    ctx.reply(ctx._("Cancelled. Nothing was handed in."), buttons=[menu_row(ctx)])
+
+
+async def _confirm(ctx: Context, assignment_id: int) -> None:
+    assert ctx.person is not None
+    assignment = await ctx.session.get(Assignment, assignment_id)
+    if assignment is None:
+        await ctx.end_dialog()
+        ctx.reply(ctx._("This assignment is not yours or no longer exists."), buttons=[menu_row(ctx)])
+        return
+    result = await submissions.confirm(ctx.session, assignment, ctx.person.id, utcnow())
+    if result is None:
+        ctx.reply(ctx._("Nothing to hand in yet: send files or text first."), buttons=_collect_buttons(ctx))
+        return
+    if isinstance(result, Refusal):
+        await ctx.end_dialog()
+        ctx.reply(ctx._(REFUSALS[result]), buttons=[menu_row(ctx)])
+        return
+    await ctx.end_dialog()
+    ctx.reply(receipt_text(ctx, assignment, result), buttons=[menu_row(ctx)])
+
+
+def receipt_text(ctx: Context, assignment: Assignment, receipt: Receipt) -> str:
+    lines = [
+        ctx._("Your work is handed in. Receipt № {number}", number=receipt.number),
+        ctx._("Assignment: {title}", title=assignment.title),
+        ctx._("Time: {time}", time=ctx.t.datetime(receipt.submitted_at, "d MMMM y, HH:mm")),
+    ]
+    if receipt.files:
+        lines.append(ctx._("Files: {names}", names=", ".join(receipt.files)))
+    if receipt.text:
+        lines.append(ctx._("Text: {text}", text=receipt.text[:200]))
+    if receipt.version > 1:
+        lines.append(ctx._("Version {n}; the earlier versions are kept.", n=receipt.version))
+    if receipt.late:
+        lines.append(ctx._("Handed in after the deadline: marked late."))
+    return "\n".join(lines)
+
+
+# -- questions to the teacher ------------------------------------------------------------------
+@router.button("ask", roles=STUDENT)
+async def ask(ctx: Context) -> None:
+    assert ctx.person is not None
+    courses = [c for c in await student_scope.courses(ctx.session, ctx.person.id) if c.teacher_id]
+    if ctx.args and ctx.args[0].isdigit():
+        course = next((c for c in courses if c.id == int(ctx.args[0])), None)
+        if course is None:
+            ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
+            return
+        await ctx.start_dialog("ask", "text", c=course.id)
+        ctx.reply(
+            ctx._(
+                "Write your question to {teacher} ({course}). You may attach a file or a photo.",
+                teacher=course.teacher_name or "",
+                course=course.discipline,
+            ),
+            buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]],
+        )
+        return
+    rows = [[Button(f"{c.discipline} — {c.teacher_name}", f"ask:{c.id}")] for c in courses]
+    ctx.reply(ctx._("Which course is your question about?"), buttons=rows + [menu_row(ctx)])
+
+
+@ask_dialog.step("text")
+async def ask_text(ctx: Context) -> None:
+    assert ctx.person is not None
+    if ctx.incoming.button:
+        await ctx.end_dialog()
+        ctx.reply(ctx._("Cancelled."), buttons=[menu_row(ctx)])
+        return
+    files = [a.file_name_id for a in ctx.incoming.attachments if a.file_name_id is not None]
+    text = (ctx.incoming.text or "").strip()
+    if not text and not files:
+        ctx.reply(ctx._("Write the question as text, or send a file."))
+        return
+    course = await student_scope.course_of(ctx.session, ctx.person.id, int(ctx.data["c"]))
+    if course is None:
+        await ctx.end_dialog()
+        ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
+        return
+    # Every file of the message is kept: the first with the question, the rest as further questions.
+    await questions.ask(ctx.session, ctx.person.id, course.id, text, files[0] if files else None)
+    for extra in files[1:]:
+        await questions.ask(ctx.session, ctx.person.id, course.id, "", extra)
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "Your question has been sent to {teacher}. The answer will come here.",
+            teacher=course.teacher_name,
+        ),
+        buttons=[menu_row(ctx)],
+    )

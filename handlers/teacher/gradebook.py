@@ -1,0 +1,88 @@
+"""The gradebook of a course in chat, and its export as XLSX or CSV."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog
+from bot.i18n import N_
+from bot.services.coursework import exports, gradebook
+from bot.services.people.teacher_scope import NotYours
+from db.models import Role
+from handlers.teacher import router
+from handlers.ui import choice, menu_row, not_yours, pick_course
+
+TEACHER = [Role.teacher]
+picking = router.add_dialog(Dialog("book", roles=TEACHER))
+
+menus.add(Role.teacher, N_("Gradebook"), "tbook", order=60)
+
+
+@router.button("tbook", roles=TEACHER)
+async def begin(ctx: Context) -> None:
+    if ctx.args:
+        await show(ctx, ctx.args[0])
+        return
+    await pick_course(ctx, "book", "course", ctx._("Gradebook: choose the course and group:"))
+
+
+@picking.step("course")
+async def course_step(ctx: Context) -> None:
+    picked = choice(ctx)
+    await ctx.end_dialog()
+    await show(ctx, picked or "0")
+
+
+async def _book(ctx: Context, course_id: str) -> gradebook.Book | None:
+    assert ctx.person is not None
+    try:
+        return await gradebook.build(ctx.session, ctx.person.id, int(course_id))
+    except (NotYours, ValueError):
+        not_yours(ctx)
+        return None
+
+
+async def show(ctx: Context, course_id: str) -> None:
+    book = await _book(ctx, course_id)
+    if book is None:
+        return
+    lines = [
+        ctx._("Gradebook: {course}, group {group}", course=book.course.discipline, group=book.group),
+        ctx.n_("{n} assignment", "{n} assignments", len(book.columns)),
+        "",
+    ]
+    for n, row in enumerate(book.rows, start=1):
+        shown = row.final if row.final is not None else row.admission
+        if row.mark and shown is not None:
+            rating = ctx.t.number(shown)
+            lines.append(f"{n}. {row.name} — {rating}% {row.mark.label(ctx.t)}")
+        else:
+            lines.append(f"{n}. {row.name} — —")  # nothing graded yet
+    lines += ["", ctx._("The rating is the admission rating until the exam, then the final grade.")]
+    ctx.reply(
+        "\n".join(lines),
+        buttons=[
+            [Button("XLSX", f"tbx:{book.course.id}:xlsx"), Button("CSV", f"tbx:{book.course.id}:csv")],
+            menu_row(ctx),
+        ],
+    )
+
+
+@router.button("tbx", roles=TEACHER)
+async def export(ctx: Context) -> None:
+    assert ctx.person is not None
+    if len(ctx.args) != 2 or ctx.args[1] not in ("xlsx", "csv"):
+        not_yours(ctx)
+        return
+    book = await _book(ctx, ctx.args[0])
+    if book is None:
+        return
+    stored = await exports.save_export(
+        ctx.session, ctx.runtime.files, book, ctx.t, ctx.args[1], ctx.person.id
+    )
+    ctx.reply(
+        ctx._("The gradebook of {course}, group {group}:", course=book.course.discipline, group=book.group),
+        files=[OutFile(stored.id)],
+        buttons=[menu_row(ctx)],
+    )

@@ -1,0 +1,260 @@
+"""The thematic schedule, scheduling lessons, and attendance of online lessons."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button
+from bot.core.router import Dialog, dialog_button
+from bot.i18n import N_
+from bot.services.coursework.deadlines import DeadlineError, parse_future
+from bot.services.people.teacher_scope import NotYours
+from bot.services.schedule import lessons, thematic
+from bot.services.schedule.lessons import LessonError
+from bot.services.schedule.thematic import PlanError, PlanLine
+from db.base import utcnow
+from db.models import Course, LessonMode, Role
+from handlers.staff import timetable as timetable_edit
+from handlers.teacher import router
+from handlers.ui import (
+    choice,
+    confirmed,
+    go_on_with_course,
+    menu_row,
+    not_yours,
+    pick_course,
+    publish_buttons,
+    stamp,
+    unstamp,
+)
+
+TEACHER = [Role.teacher]
+planning = router.add_dialog(Dialog("plan", roles=TEACHER))
+scheduling = router.add_dialog(Dialog("lesson", roles=TEACHER))
+
+menus.add(Role.teacher, N_("Thematic schedule"), "tplan", order=70)
+menus.add(Role.teacher, N_("Schedule a lesson"), "tlesson", order=75)
+menus.add(Role.teacher, N_("Attendance"), "tatt", order=80)
+
+PLAN_ERRORS = {
+    "empty": N_("I found no topics. One topic per line: «Topic; hours; deadline»."),
+    "bad_hours": N_("Line {n}: the hours must be a whole number."),
+    "bad_deadline": N_("Line {n}: I could not read the deadline. Write it like «25.11 18:00»."),
+}
+
+
+@router.button("tplan", roles=TEACHER)
+async def begin_plan(ctx: Context) -> None:
+    await pick_course(ctx, "plan", "course", ctx._("Thematic schedule: choose the course and group:"))
+
+
+@planning.step("course")
+async def plan_course(ctx: Context) -> None:
+    if not await go_on_with_course(ctx, "lines"):
+        return
+    ctx.reply(
+        ctx._(
+            "Send the thematic schedule: one topic per line as «Topic; hours; deadline» "
+            "(for example «Functions; 4; 04.12 18:00»), or a CSV/XLSX file with these three columns."
+        )
+    )
+
+
+@planning.step("lines")
+async def plan_lines(ctx: Context) -> None:
+    assert ctx.org is not None
+    try:
+        if ctx.incoming.attachments:
+            stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
+            lines = thematic.parse_file(stored.data, stored.name, ctx.org.timezone)
+        else:
+            lines = thematic.parse_text(ctx.incoming.text or "", ctx.org.timezone)
+    except PlanError as exc:
+        ctx.reply(ctx._(PLAN_ERRORS[exc.reason], n=exc.line))
+        return
+    except Exception:  # a damaged spreadsheet
+        ctx.reply(ctx._("I could not read this file. Send CSV or XLSX."))
+        return
+    course = await ctx.session.get(Course, ctx.data["course_id"])
+    assert course is not None
+    await ctx.goto(
+        "confirm",
+        lines=[[line.title, line.hours, stamp(line.deadline) if line.deadline else None] for line in lines],
+    )
+    ctx.reply(
+        thematic.plan_text(ctx.t, course, lines),
+        buttons=publish_buttons(ctx),
+    )
+
+
+@planning.step("confirm")
+async def plan_confirm(ctx: Context) -> None:
+    assert ctx.person is not None
+    if not await confirmed(ctx):
+        return
+    lines = [
+        PlanLine(title, hours, unstamp(when) if when else None) for title, hours, when in ctx.data["lines"]
+    ]
+    await thematic.save(ctx.session, ctx.person.id, ctx.data["course_id"], lines)
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "The thematic schedule is saved as the course's plan and sent to the students and their parents."
+        ),
+        buttons=[menu_row(ctx)],
+    )
+
+
+# -- lessons ------------------------------------------------------------------------------------
+
+
+@router.button("tlesson", roles=TEACHER)
+async def begin_lesson(ctx: Context) -> None:
+    change = [[Button(ctx._("Change a scheduled lesson"), timetable_edit.TEACHER_CHANGE)]]
+    await pick_course(
+        ctx, "lesson", "course", ctx._("Schedule a lesson: choose the course and group:"), change
+    )
+
+
+@scheduling.step("course")
+async def lesson_course(ctx: Context) -> None:
+    if not await go_on_with_course(ctx, "mode"):
+        return
+    ctx.reply(
+        ctx._("An online lesson with a link, or offline work?"),
+        buttons=[
+            [Button(ctx._("Online lesson"), dialog_button("online"))],
+            [Button(ctx._("Offline work"), dialog_button("offline"))],
+        ],
+    )
+
+
+@scheduling.step("mode")
+async def lesson_mode(ctx: Context) -> None:
+    if choice(ctx) not in ("online", "offline"):
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("when", mode=choice(ctx))
+    ctx.reply(ctx._("When? For example «tomorrow 10:00» or «27.11 14:30»."))
+
+
+@scheduling.step("when")
+async def lesson_when(ctx: Context) -> None:
+    assert ctx.org is not None
+    try:
+        starts = parse_future(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
+    except DeadlineError as exc:
+        ctx.reply(
+            ctx._("This moment has already passed. Choose a later one.")
+            if exc.reason == "past"
+            else ctx._("I could not read the date. Write it like «27.11 14:30» or «tomorrow 10:00».")
+        )
+        return
+    await ctx.goto("detail", starts=stamp(starts))
+    if ctx.data["mode"] == "online":
+        ctx.reply(ctx._("The link to the lesson (https://...)?"))
+    else:
+        ctx.reply(ctx._("What should the students do? Send the task."))
+
+
+@scheduling.step("detail")
+async def lesson_detail(ctx: Context) -> None:
+    assert ctx.person is not None
+    mode = LessonMode(ctx.data["mode"])
+    try:
+        link = lessons.clean_link(ctx.incoming.text) if mode == LessonMode.online else None
+        lesson = await lessons.schedule(
+            ctx.session,
+            ctx.person.id,
+            ctx.data["course_id"],
+            unstamp(ctx.data["starts"]),
+            mode,
+            link=link,
+            task=ctx.incoming.text if mode == LessonMode.offline else None,
+        )
+    except LessonError as exc:
+        ctx.reply(
+            ctx._("Send a link that starts with https://.")
+            if exc.reason == "bad_link"
+            else ctx._("What should the students do? Send the task.")
+        )
+        return
+    except DeadlineError:
+        await ctx.goto("when")
+        ctx.reply(ctx._("This moment has already passed. Choose a later one."))
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "Scheduled for {when}; the students and their parents have been told.",
+            when=ctx.t.datetime(lesson.starts_at),
+        ),
+        buttons=[menu_row(ctx)],
+    )
+
+
+# -- attendance ------------------------------------------------------------------------------------
+
+
+@router.button("tatt", roles=TEACHER)
+async def attendance(ctx: Context) -> None:
+    assert ctx.person is not None
+    try:
+        if len(ctx.args) == 2:  # tatt:<lesson>:<student> toggles one student
+            await lessons.toggle(ctx.session, ctx.person.id, int(ctx.args[0]), int(ctx.args[1]))
+        if ctx.args:
+            await show_roll(ctx, int(ctx.args[0]))
+            return
+    except (NotYours, ValueError):
+        not_yours(ctx)
+        return
+    recent = await lessons.recent_online(ctx.session, ctx.person.id)
+    if not recent:
+        ctx.reply(ctx._("You had no online lessons in the last week."), buttons=[menu_row(ctx)])
+        return
+    ctx.reply(
+        ctx._("Attendance: choose the lesson:"),
+        buttons=[
+            [Button(f"{name} · {ctx.t.datetime(lesson.starts_at, 'd.MM HH:mm')}", f"tatt:{lesson.id}")]
+            for lesson, name in recent[:15]
+        ]
+        + [menu_row(ctx)],
+    )
+
+
+async def show_roll(ctx: Context, lesson_id: int) -> None:
+    assert ctx.person is not None
+    lesson, course = await lessons.own_lesson(ctx.session, ctx.person.id, lesson_id)
+    roll = await lessons.roll(ctx.session, ctx.person.id, lesson_id)
+    absent = sum(1 for *_, present in roll if not present)
+    ctx.reply(
+        ctx._(
+            "{course}, {when}. Everyone is present unless you tap them. Absent: {n}.",
+            course=course.discipline,
+            when=ctx.t.datetime(lesson.starts_at),
+            n=absent,
+        ),
+        buttons=[
+            [Button(("✅ " if present else "❌ ") + name, f"tatt:{lesson_id}:{student_id}")]
+            for student_id, name, present in roll
+        ]
+        + [[Button(ctx._("Save"), f"tattok:{lesson_id}")]],
+        edit=ctx.incoming.button is not None and len(ctx.args) == 2,
+    )
+
+
+@router.button("tattok", roles=TEACHER)
+async def save_attendance(ctx: Context) -> None:
+    assert ctx.person is not None
+    try:
+        absent = await lessons.save(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
+    except (NotYours, ValueError):
+        not_yours(ctx)
+        return
+    if absent:
+        text = ctx._(
+            "Attendance is saved. Absent: {names}. Their parents have been told.", names=", ".join(absent)
+        )
+    else:
+        text = ctx._("Attendance is saved: everyone was present.")
+    ctx.reply(text, buttons=[menu_row(ctx)])

@@ -1,0 +1,240 @@
+"""Tests, the teacher's side: building one in chat or from a file, and checking the identity photos."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog, dialog_button
+from bot.i18n import N_
+from bot.labels import CONTROL_TYPE_NAMES
+from bot.services.coursework import quizzes
+from bot.services.coursework.deadlines import DeadlineError
+from bot.services.coursework.quizzes import QuestionDraft, QuizError, TestSettings
+from db.models import ControlType, Role
+from handlers.teacher import router
+from handlers.ui import (
+    choice,
+    confirmed,
+    deadline_buttons,
+    go_on_with_course,
+    menu_row,
+    not_yours,
+    pick_course,
+    publish_buttons,
+    read_deadline,
+    stamp,
+    unstamp,
+)
+
+TEACHER = [Role.teacher]
+building = router.add_dialog(Dialog("quizbuild", roles=TEACHER))
+
+menus.add(Role.teacher, N_("New test"), "tquiz", order=40)
+menus.add(Role.teacher, N_("Identity checks"), "tid", order=45)
+
+QUIZ_ERRORS = {
+    "no_questions": N_(
+        "I found no questions. Separate questions with an empty line; mark the right options with *."
+    ),
+    "no_options": N_("Question {n} needs from 2 to 10 options, one per line."),
+    "no_correct": N_("Question {n} has no right option: mark it with * at the start of the line."),
+}
+FORMAT_HELP = N_(
+    "Send the questions as text or as a file (TXT, CSV, XLSX). In text: the question on the first line, "
+    "the options below it, one per line, the right ones marked with *; an empty line between questions. "
+    "In CSV/XLSX: a row per question — question, options, and the numbers of the right options "
+    "in the last column."
+)
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+@router.button("tquiz", roles=TEACHER)
+async def begin(ctx: Context) -> None:
+    await pick_course(ctx, "quizbuild", "course", ctx._("New test. Choose the course and group:"))
+
+
+@building.step("course")
+async def course_step(ctx: Context) -> None:
+    if not await go_on_with_course(ctx, "title"):
+        return
+    ctx.reply(ctx._("The title of the test?"))
+
+
+@building.step("title")
+async def title_step(ctx: Context) -> None:
+    title = " ".join((ctx.incoming.text or "").split())
+    if not title:
+        ctx.reply(ctx._("The title is empty. Send the test's title."))
+        return
+    await ctx.goto("questions", title=title[:300])
+    ctx.reply(ctx._(FORMAT_HELP))
+
+
+@building.step("questions")
+async def questions_step(ctx: Context) -> None:
+    try:
+        if ctx.incoming.attachments:
+            stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
+            questions = quizzes.parse_file(stored.data, stored.name)
+        else:
+            questions = quizzes.parse_text(ctx.incoming.text or "")
+    except QuizError as exc:
+        ctx.reply(ctx._(QUIZ_ERRORS[exc.reason], n=exc.number))
+        return
+    except Exception:  # a damaged spreadsheet: say so rather than fail the whole message
+        ctx.reply(ctx._("I could not read this file. Send TXT, CSV or XLSX."))
+        return
+    await ctx.goto("limit", questions=[[q.text, q.options, q.correct] for q in questions])
+    ctx.reply(
+        ctx.n_("Read {n} question.", "Read {n} questions.", len(questions))
+        + " "
+        + ctx._("The time limit in minutes? Type a number or press a button."),
+        buttons=[
+            [Button(str(n), dialog_button(n)) for n in (10, 20, 30, 45)],
+            [Button(ctx._("No limit"), dialog_button(0))],
+        ],
+    )
+
+
+def _whole(ctx: Context, low: int, high: int) -> int | None:
+    raw = (choice(ctx) or ctx.incoming.text or "").strip()
+    if raw.isdigit() and low <= int(raw) <= high:
+        return int(raw)
+    ctx.reply(ctx._("Type a whole number from {low} to {high}.", low=low, high=high))
+    return None
+
+
+@building.step("limit")
+async def limit_step(ctx: Context) -> None:
+    minutes = _whole(ctx, 0, 600)
+    if minutes is None:
+        return
+    await ctx.goto("attempts", limit=minutes or None)
+    ctx.reply(ctx._("How many attempts?"), buttons=[[Button(str(n), dialog_button(n)) for n in (1, 2, 3)]])
+
+
+@building.step("attempts")
+async def attempts_step(ctx: Context) -> None:
+    attempts = _whole(ctx, 1, 10)
+    if attempts is None:
+        return
+    await ctx.goto("shuffle", attempts=attempts)
+    ctx.reply(
+        ctx._("Shuffle the questions and their options for each student?"),
+        buttons=[[Button(ctx._("yes"), dialog_button("yes")), Button(ctx._("no"), dialog_button("no"))]],
+    )
+
+
+@building.step("shuffle")
+async def shuffle_step(ctx: Context) -> None:
+    if choice(ctx) not in ("yes", "no"):
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("control", shuffle=choice(ctx) == "yes")
+    ctx.reply(
+        ctx._("The form of control?"),
+        buttons=[[Button(ctx._(CONTROL_TYPE_NAMES[c]), dialog_button(c.value))] for c in ControlType],
+    )
+
+
+@building.step("control")
+async def control_step(ctx: Context) -> None:
+    if choice(ctx) not in {c.value for c in ControlType}:
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("deadline", control=choice(ctx))
+    ctx.reply(ctx._("Open until? Write the deadline or press a button."), buttons=deadline_buttons(ctx))
+
+
+@building.step("deadline")
+async def deadline_step(ctx: Context) -> None:
+    deadline = read_deadline(ctx)
+    if deadline is None:
+        return
+    await ctx.goto("preview", deadline=stamp(deadline))
+    data = ctx.data
+    control = ControlType(data["control"])
+    lines = [
+        ctx._("Test «{title}»", title=data["title"]),
+        ctx.n_("{n} question", "{n} questions", len(data["questions"])),
+        ctx._("Time limit: {n} min", n=data["limit"]) if data["limit"] else ctx._("No time limit"),
+        ctx._("Attempts: {n}", n=data["attempts"]),
+        ctx._("Deadline: {deadline}", deadline=ctx.t.datetime(deadline)),
+        ctx._("Control: {control}", control=ctx._(CONTROL_TYPE_NAMES[control])),
+    ]
+    if control in quizzes.ATTESTATION:
+        lines.append(
+            ctx._(
+                "Attestation: students send a photo with their ID first, and only those who have done "
+                "every control measure of the discipline are admitted."
+            )
+        )
+    ctx.reply(
+        "\n".join(lines),
+        buttons=publish_buttons(ctx),
+    )
+
+
+@building.step("preview")
+async def preview_step(ctx: Context) -> None:
+    assert ctx.person is not None
+    if not await confirmed(ctx):
+        return
+    data = ctx.data
+    questions = [QuestionDraft(text, options, correct) for text, options, correct in data["questions"]]
+    settings = TestSettings(
+        title=data["title"],
+        deadline=unstamp(data["deadline"]),
+        time_limit_minutes=data["limit"],
+        attempts=data["attempts"],
+        shuffle=data["shuffle"],
+        control_type=ControlType(data["control"]),
+    )
+    try:
+        assignment = await quizzes.create(ctx.session, ctx.person.id, data["course_id"], questions, settings)
+    except DeadlineError:
+        await ctx.goto("deadline")
+        ctx.reply(
+            ctx._("The deadline has passed while we talked. Choose a later one."),
+            buttons=deadline_buttons(ctx),
+        )
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._(
+            "The test «{title}» is published; the students and their parents have been told.",
+            title=assignment.title,
+        ),
+        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+    )
+
+
+# -- identity photos for the teacher to check ------------------------------------------------
+
+
+@router.button("tid", roles=TEACHER)
+async def identity_checks(ctx: Context) -> None:
+    assert ctx.person is not None
+    if ctx.args and ctx.args[0].isdigit():
+        confirmed = await quizzes.confirm_identity(ctx.session, ctx.person.id, int(ctx.args[0]))
+        if confirmed is None:
+            not_yours(ctx)
+            return
+    queue = await quizzes.identity_queue(ctx.session, ctx.person.id)
+    if not queue:
+        ctx.reply(ctx._("No identity photos wait for a check."), buttons=[menu_row(ctx)])
+        return
+    attempt, student, title = queue[0]
+    ctx.reply(
+        ctx._(
+            "Identity check: {student}, test «{title}», started {when}.",
+            student=student,
+            title=title,
+            when=ctx.t.datetime(attempt.started_at),
+        ),
+        files=[OutFile(attempt.identity_file_name_id or 0)],
+        buttons=[[Button(ctx._("The identity is confirmed"), f"tid:{attempt.id}")], menu_row(ctx)],
+    )

@@ -1,0 +1,169 @@
+"""Announcements to a group, its parents or both (and who acknowledged), and answering questions."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.menus import menus
+from bot.core.messages import Button, OutFile, shorten
+from bot.core.router import Dialog, dialog_button
+from bot.i18n import N_
+from bot.services.messaging import announcing
+from bot.services.people.teacher_scope import NotYours, courses_of
+from db.models import Role
+from handlers.teacher import router
+from handlers.ui import choice, menu_row, not_yours
+
+TEACHER = [Role.teacher]
+announcing_dialog = router.add_dialog(Dialog("announce", roles=TEACHER))
+answering = router.add_dialog(Dialog("answer", roles=TEACHER))
+
+menus.add(Role.teacher, N_("Announcement"), "tann", order=85)
+menus.add(Role.teacher, N_("Students' questions"), "tqs", order=50)
+
+AUDIENCE_NAMES = {
+    "students": N_("Students"),
+    "parents": N_("Parents"),
+    "both": N_("Students and parents"),
+}
+
+
+@router.button("tann", roles=TEACHER)
+async def begin(ctx: Context) -> None:
+    assert ctx.person is not None
+    groups = {c.group_id: c.group for c in await courses_of(ctx.session, ctx.person.id)}
+    if not groups:
+        ctx.reply(
+            ctx._("You have no courses yet. Ask your organization to assign them."), buttons=[menu_row(ctx)]
+        )
+        return
+    await ctx.start_dialog("announce", "group")
+    ctx.reply(
+        ctx._("Announcement: to which group?"),
+        buttons=[
+            [Button(name, dialog_button(gid))] for gid, name in sorted(groups.items(), key=lambda g: g[1])
+        ]
+        + [[Button(ctx._("Acknowledgements of my announcements"), "tacks")]],
+    )
+
+
+@announcing_dialog.step("group")
+async def group_step(ctx: Context) -> None:
+    if not (choice(ctx) or "").isdigit():
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("audience", group_id=int(choice(ctx) or 0))
+    ctx.reply(
+        ctx._("To whom?"),
+        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in AUDIENCE_NAMES.items()],
+    )
+
+
+@announcing_dialog.step("audience")
+async def audience_step(ctx: Context) -> None:
+    if choice(ctx) not in AUDIENCE_NAMES:
+        ctx.reply(ctx._("Choose with a button."))
+        return
+    await ctx.goto("text", audience=choice(ctx))
+    ctx.reply(ctx._("The text of the announcement?"))
+
+
+@announcing_dialog.step("text")
+async def text_step(ctx: Context) -> None:
+    assert ctx.person is not None
+    text = (ctx.incoming.text or "").strip()
+    if not text:
+        ctx.reply(ctx._("The announcement is empty. Send its text."))
+        return
+    try:
+        ann = await announcing.post(
+            ctx.session, ctx.person.id, ctx.data["group_id"], ctx.data["audience"], text
+        )
+    except NotYours:
+        await ctx.end_dialog()
+        not_yours(ctx)
+        return
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._("The announcement is sent."),
+        buttons=[[Button(ctx._("Who acknowledged"), f"tacks:{ann.id}")], menu_row(ctx)],
+    )
+
+
+@router.button("tacks", roles=TEACHER)
+async def acknowledgements(ctx: Context) -> None:
+    assert ctx.person is not None
+    if not ctx.args:
+        mine = await announcing.mine(ctx.session, ctx.person.id)
+        if not mine:
+            ctx.reply(ctx._("You have not sent announcements yet."), buttons=[menu_row(ctx)])
+            return
+        ctx.reply(
+            ctx._("Your announcements:"),
+            buttons=[
+                [Button(f"{ctx.t.datetime(a.created_at, 'd.MM')} · {shorten(a.text, 40)}", f"tacks:{a.id}")]
+                for a in mine
+            ]
+            + [menu_row(ctx)],
+        )
+        return
+    try:
+        acks = await announcing.acknowledgements(ctx.session, ctx.person.id, int(ctx.args[0]))
+    except (NotYours, ValueError):
+        not_yours(ctx)
+        return
+    lines = [
+        ctx._("Acknowledged: {n}", n=len(acks.acknowledged)),
+        *[f"✅ {name}" for name in acks.acknowledged],
+        "",
+        ctx._("Not yet: {n}", n=len(acks.waiting)),
+        *[f"… {name}" for name in acks.waiting],
+    ]
+    ctx.reply("\n".join(lines), buttons=[menu_row(ctx)])
+
+
+@router.button("tqs", roles=TEACHER)
+async def questions(ctx: Context) -> None:
+    assert ctx.person is not None
+    waiting = await announcing.open_questions(ctx.session, ctx.person.id)
+    if ctx.args:
+        found = next((w for w in waiting if str(w[0].id) == ctx.args[0]), None)
+        if found is None:
+            not_yours(ctx)
+            return
+        question, student, discipline = found
+        await ctx.start_dialog("answer", "text", question_id=question.id)
+        ctx.reply(
+            ctx._("Question from {student} ({course}):", student=student, course=discipline)
+            + "\n\n"
+            + (question.text or "")
+            + "\n\n"
+            + ctx._("Write your answer."),
+            files=[OutFile(question.file_name_id)] if question.file_name_id else [],
+        )
+        return
+    if not waiting:
+        ctx.reply(ctx._("No questions are waiting for an answer."), buttons=[menu_row(ctx)])
+        return
+    ctx.reply(
+        ctx._("Questions waiting for an answer, the oldest first:"),
+        buttons=[
+            [Button(f"{student} · {shorten(q.text or '', 40) or '📎'}", f"tqs:{q.id}")]  # a file only: a clip
+            for q, student, _ in waiting[:20]
+        ]
+        + [menu_row(ctx)],
+    )
+
+
+@answering.step("text")
+async def answer_step(ctx: Context) -> None:
+    assert ctx.person is not None
+    text = (ctx.incoming.text or "").strip()
+    if not text:
+        ctx.reply(ctx._("Write your answer."))
+        return
+    await announcing.answer(ctx.session, ctx.person.id, ctx.data["question_id"], text)
+    await ctx.end_dialog()
+    ctx.reply(
+        ctx._("The answer is sent to the student."),
+        buttons=[[Button(ctx._("Students' questions"), "tqs")], menu_row(ctx)],
+    )

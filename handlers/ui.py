@@ -1,0 +1,153 @@
+"""Small pieces the teacher's conversations share: choices, course pickers, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.context import Context
+from bot.core.messages import Button
+from bot.core.router import dialog_button
+from bot.i18n import N_
+from bot.services.coursework.deadlines import DeadlineError, at_local, parse_future
+from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
+from db.base import utcnow
+from db.models import AssignmentKind, Course
+
+T = TypeVar("T")
+
+KIND_NAMES = {
+    AssignmentKind.written: N_("written work"),
+    AssignmentKind.test: N_("test"),
+    AssignmentKind.creative: N_("creative work (audio, video, photo)"),
+}
+
+DEADLINE_PICKS = ((1, N_("Tomorrow 18:00")), (3, N_("In 3 days, 18:00")), (7, N_("In a week, 18:00")))
+
+
+def choice(ctx: Context) -> str | None:
+    """The value of a pressed dialog button, or None for typed text and files."""
+    return ctx.args[0] if ctx.incoming.button and ctx.args else None
+
+
+def menu_row(ctx: Context) -> list[Button]:
+    return [Button(ctx._("Main menu"), "menu")]
+
+
+def not_yours(ctx: Context) -> None:
+    ctx.reply(ctx._("This is not one of your courses."), buttons=[menu_row(ctx)])
+
+
+async def pick_course(
+    ctx: Context,
+    dialog: str,
+    step: str,
+    question: str,
+    extra_rows: list[list[Button]] | None = None,
+    **data: object,
+) -> bool:
+    """Starts `dialog` at `step` with the teacher's courses as buttons (then `extra_rows`); False if
+    they have none."""
+    assert ctx.person is not None
+    courses = await courses_of(ctx.session, ctx.person.id)
+    if not courses:
+        ctx.reply(
+            ctx._("You have no courses yet. Ask your organization to assign them."), buttons=[menu_row(ctx)]
+        )
+        return False
+    await ctx.start_dialog(dialog, step, **data)
+    ctx.reply(question, buttons=course_buttons(courses) + (extra_rows or []))
+    return True
+
+
+def course_buttons(courses: list[CourseLine]) -> list[list[Button]]:
+    return [[Button(c.label, dialog_button(c.id))] for c in courses]
+
+
+def deadline_buttons(ctx: Context) -> list[list[Button]]:
+    return [[Button(ctx._(label), dialog_button(f"d{days}"))] for days, label in DEADLINE_PICKS]
+
+
+def read_deadline(ctx: Context) -> dt.datetime | None:
+    """A deadline from a quick-pick button or typed text; explains the problem and returns None."""
+    assert ctx.org is not None
+    now = utcnow()
+    picked = choice(ctx)
+    if picked and picked.startswith("d") and picked[1:].isdigit():
+        return at_local(int(picked[1:]), 18, now, ctx.org.timezone)
+    try:
+        return parse_future(ctx.incoming.text or "", now, ctx.org.timezone)
+    except DeadlineError as exc:
+        if exc.reason == "past":
+            ctx.reply(
+                ctx._("This moment has already passed. Choose a later deadline."),
+                buttons=deadline_buttons(ctx),
+            )
+        else:
+            ctx.reply(
+                ctx._(
+                    "I could not read the date. Write it like «25.11 18:00», «tomorrow 18:00» "
+                    "or «Friday 18:00», or press a button."
+                ),
+                buttons=deadline_buttons(ctx),
+            )
+        return None
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def unstamp(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def publish_buttons(ctx: Context) -> list[list[Button]]:
+    return [
+        [Button(ctx._("Publish"), dialog_button("publish"))],
+        [Button(ctx._("Cancel"), dialog_button("cancel"))],
+    ]
+
+
+async def confirmed(ctx: Context) -> bool:
+    """The preview step's answer: True to publish; a cancel ends the dialog, anything else asks again."""
+    if choice(ctx) == "cancel":
+        await ctx.end_dialog()
+        ctx.reply(ctx._("Cancelled. Nothing was published."), buttons=[menu_row(ctx)])
+        return False
+    if choice(ctx) != "publish":
+        ctx.reply(ctx._("Choose with a button."))
+        return False
+    return True
+
+
+async def chosen_course(ctx: Context) -> Course | None:
+    """The teacher's own course picked with a button, or None after asking again."""
+    assert ctx.person is not None
+    try:
+        return await own_course(ctx.session, ctx.person.id, choice(ctx) or "0")
+    except (NotYours, ValueError):
+        ctx.reply(ctx._("Choose the course with a button."))
+        return None
+
+
+async def go_on_with_course(ctx: Context, step: str) -> bool:
+    """The course step of a teacher's dialog: remembers the picked course and moves on to `step`."""
+    course = await chosen_course(ctx)
+    if course is None:
+        return False
+    await ctx.goto(step, course_id=course.id)
+    return True
+
+
+async def owned(ctx: Context, lookup: Callable[[AsyncSession, int, str], Awaitable[T]]) -> T | None:
+    """`lookup(session, teacher, the button's first argument)`, or None after a polite refusal."""
+    assert ctx.person is not None
+    try:
+        return await lookup(ctx.session, ctx.person.id, ctx.args[0] if ctx.args else "0")
+    except (NotYours, ValueError):
+        not_yours(ctx)
+        return None
