@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from bot.i18n import N_
@@ -28,21 +28,21 @@ KIND_NAMES = {
 DEADLINE_PICKS = ((1, N_("Tomorrow 18:00")), (3, N_("In 3 days, 18:00")), (7, N_("In a week, 18:00")))
 
 
-def choice(ctx: Context) -> str | None:
+def choice(ctx: Joined) -> str | None:
     """The value of a pressed dialog button, or None for typed text and files."""
     return ctx.args[0] if ctx.incoming.button and ctx.args else None
 
 
-def menu_row(ctx: Context) -> list[Button]:
+def menu_row(ctx: Joined) -> list[Button]:
     return [Button(ctx._("Main menu"), "menu")]
 
 
-def not_yours(ctx: Context) -> None:
+def not_yours(ctx: Joined) -> None:
     ctx.reply(ctx._("This is not one of your courses."), buttons=[menu_row(ctx)])
 
 
 async def pick_course(
-    ctx: Context,
+    ctx: Joined,
     dialog: str,
     step: str,
     question: str,
@@ -51,7 +51,6 @@ async def pick_course(
 ) -> bool:
     """Starts `dialog` at `step` with the teacher's courses as buttons (then `extra_rows`); False if
     they have none."""
-    assert ctx.person is not None
     courses = await courses_of(ctx.session, ctx.person.id)
     if not courses:
         ctx.reply(
@@ -67,13 +66,12 @@ def course_buttons(courses: list[CourseLine]) -> list[list[Button]]:
     return [[Button(c.label, dialog_button(c.id))] for c in courses]
 
 
-def deadline_buttons(ctx: Context) -> list[list[Button]]:
+def deadline_buttons(ctx: Joined) -> list[list[Button]]:
     return [[Button(ctx._(label), dialog_button(f"d{days}"))] for days, label in DEADLINE_PICKS]
 
 
-def read_deadline(ctx: Context) -> dt.datetime | None:
+def read_deadline(ctx: Joined) -> dt.datetime | None:
     """A deadline from a quick-pick button or typed text; explains the problem and returns None."""
-    assert ctx.org is not None
     now = utcnow()
     picked = choice(ctx)
     if picked and picked.startswith("d") and picked[1:].isdigit():
@@ -105,14 +103,14 @@ def unstamp(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
-def publish_buttons(ctx: Context) -> list[list[Button]]:
+def publish_buttons(ctx: Joined) -> list[list[Button]]:
     return [
         [Button(ctx._("Publish"), dialog_button("publish"))],
         [Button(ctx._("Cancel"), dialog_button("cancel"))],
     ]
 
 
-async def confirmed(ctx: Context) -> bool:
+async def confirmed(ctx: Joined) -> bool:
     """The preview step's answer: True to publish; a cancel ends the dialog, anything else asks again."""
     if choice(ctx) == "cancel":
         await ctx.end_dialog()
@@ -124,9 +122,8 @@ async def confirmed(ctx: Context) -> bool:
     return True
 
 
-async def chosen_course(ctx: Context) -> Course | None:
+async def chosen_course(ctx: Joined) -> Course | None:
     """The teacher's own course picked with a button, or None after asking again."""
-    assert ctx.person is not None
     try:
         return await own_course(ctx.session, ctx.person.id, choice(ctx) or "0")
     except (NotYours, ValueError):
@@ -134,7 +131,7 @@ async def chosen_course(ctx: Context) -> Course | None:
         return None
 
 
-async def go_on_with_course(ctx: Context, step: str) -> bool:
+async def go_on_with_course(ctx: Joined, step: str) -> bool:
     """The course step of a teacher's dialog: remembers the picked course and moves on to `step`."""
     course = await chosen_course(ctx)
     if course is None:
@@ -143,9 +140,8 @@ async def go_on_with_course(ctx: Context, step: str) -> bool:
     return True
 
 
-async def owned(ctx: Context, lookup: Callable[[AsyncSession, int, str], Awaitable[T]]) -> T | None:
+async def owned(ctx: Joined, lookup: Callable[[AsyncSession, int, str], Awaitable[T]]) -> T | None:
     """`lookup(session, teacher, the button's first argument)`, or None after a polite refusal."""
-    assert ctx.person is not None
     try:
         return await lookup(ctx.session, ctx.person.id, ctx.args[0] if ctx.args else "0")
     except (NotYours, ValueError):

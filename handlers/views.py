@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
 from bot.services.coursework.assignments import AssignmentView, State
@@ -14,7 +14,7 @@ from bot.services.schedule.timetable import LessonView, TopicView
 from db.models import LessonMode
 
 
-def menu_row(ctx: Context) -> list[Button]:
+def menu_row(ctx: Joined) -> list[Button]:
     """The row that leads back to the main menu, under every screen."""
     return [Button(ctx._("Main menu"), "menu")]
 

@@ -88,3 +88,12 @@ class Context:
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+
+@dataclass
+class Joined(Context):
+    """The context of someone who has joined: the router hands it to every route and dialog step,
+    so a handler never checks for a missing person or organization."""
+
+    person: Person
+    org: Organization

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from bot.core.context import Context
+from bot.core.context import Context, Joined
 from bot.core.messages import Attachment, Incoming, Reply
 from bot.core.router import Router
 from bot.files.store import FileRejected
@@ -198,18 +198,10 @@ class Conversation:
         default = (org.default_locale if org else None) or self.runtime.settings.default_locale
         locale = (person.locale if person else None) or pick_locale(account.language_code, default)
         zone = org.timezone if org else self.runtime.settings.timezone
-        return Context(
-            runtime=self.runtime,
-            session=session,
-            incoming=incoming,
-            account=account,
-            person=person,
-            org=org,
-            roles=roles,
-            role=role,
-            t=Translator(locale, zone),
-            dialog=dialog,
-        )
+        t = Translator(locale, zone)
+        if person is not None and org is not None:
+            return Joined(self.runtime, session, incoming, account, person, org, roles, role, t, dialog)
+        return Context(self.runtime, session, incoming, account, person, org, roles, role, t, dialog)
 
     async def _take_files(self, ctx: Context) -> Incoming:
         """Brings every attachment into the file store; a refused one stops the message."""

@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.context import Context
+from bot.core.context import Context, Joined
 from bot.core.messages import Button
 from db.models import Role
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Context], Awaitable[None]]
+Handler = Callable[[Joined], Awaitable[None]]  # a route or dialog step: only joined people reach it
+Hook = Callable[[Context], Awaitable[None]]  # anyone, joined or not (unknown commands, refusals...)
 DIALOG_BUTTON = "dlg"
 KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands and buttons that do not end the dialog in progress
 
@@ -43,7 +44,7 @@ class Dialog:
         self,
         name: str,
         roles: Iterable[Role] | None = None,
-        buttons_again: Callable[[Context], list[list[Button]]] | None = None,
+        buttons_again: Callable[[Joined], list[list[Button]]] | None = None,
     ) -> None:
         self.name = name
         self.roles = _roles(roles)
@@ -86,7 +87,7 @@ class Router:
         self.buttons: dict[str, Route] = {}
         self.dialogs: dict[str, Dialog] = {}
         self.quiz_handler: Handler | None = None
-        self.unjoined: Handler | None = None  # someone who has not joined yet
+        self.unjoined: Hook | None = None  # someone who has not joined yet
         self.fallback: Handler | None = None  # free text or a file outside any dialog
         self.unknown_command: Handler | None = None
         self.refused: Handler | None = None  # tells a person a button or command is not theirs
@@ -135,8 +136,9 @@ class Router:
     # -- dispatch -----------------------------------------------------------------
     async def dispatch(self, ctx: Context) -> None:
         msg = ctx.incoming
-        if ctx.person is None:
-            await self._call(self.unjoined, ctx)
+        if not isinstance(ctx, Joined):
+            if self.unjoined is not None:
+                await self.unjoined(ctx)
             return
 
         if msg.command:
@@ -173,7 +175,7 @@ class Router:
             return
         await self._call(self.fallback, ctx)
 
-    async def _run(self, route: Route, ctx: Context, leaves_dialog: bool) -> None:
+    async def _run(self, route: Route, ctx: Joined, leaves_dialog: bool) -> None:
         if not self.allowed(route.roles, ctx):
             await self._call(self.refused, ctx)
             return
@@ -183,10 +185,12 @@ class Router:
 
     def buttons_again(self, ctx: Context) -> list[list[Button]]:
         """What the dialog in progress shows again after an error reply; nothing outside a dialog."""
-        dialog = self.dialogs.get(ctx.dialog.dialog) if ctx.dialog is not None else None
+        if not isinstance(ctx, Joined) or ctx.dialog is None:
+            return []
+        dialog = self.dialogs.get(ctx.dialog.dialog)
         return dialog.buttons_again(ctx) if dialog is not None and dialog.buttons_again else []
 
-    async def _step(self, ctx: Context) -> None:
+    async def _step(self, ctx: Joined) -> None:
         assert ctx.dialog is not None
         dialog = self.dialogs.get(ctx.dialog.dialog)
         step = dialog.steps.get(ctx.dialog.step) if dialog else None
@@ -207,6 +211,6 @@ class Router:
         return roles is None or bool(roles & ctx.roles)
 
     @staticmethod
-    async def _call(handler: Handler | None, ctx: Context) -> None:
+    async def _call(handler: Handler | None, ctx: Joined) -> None:
         if handler is not None:
             await handler(ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.i18n import N_
 from bot.services.messaging import digest, notices, reminders
@@ -30,8 +30,8 @@ KINDS = {
 }
 
 
-async def notification_settings(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.role is not None
+async def notification_settings(ctx: Joined) -> None:
+    assert ctx.role is not None
     kinds = KINDS.get(ctx.role, [])
     if ctx.args and ctx.args[0] in {k for k, _ in kinds}:
         kind = ctx.args[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Context, Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.files.store import MB, FileRejected
@@ -43,7 +43,7 @@ COMMANDS_HELP = N_(
 )
 
 
-def cancel_row(ctx: Context) -> list[Button]:
+def cancel_row(ctx: Joined) -> list[Button]:
     """A «Cancel» button for any dialog: the same as typing /cancel."""
     return [Button(ctx._("Cancel"), "cancel")]
 
@@ -53,7 +53,7 @@ def language_buttons() -> list[list[Button]]:
 
 
 async def show_menu(ctx: Context, greeting: str | None = None) -> None:
-    if ctx.person is None:
+    if not isinstance(ctx, Joined):
         await welcome(ctx)
         return
     if ctx.role is None:
@@ -78,17 +78,15 @@ async def welcome(ctx: Context) -> None:
     )
 
 
-def no_access(ctx: Context) -> None:
+def no_access(ctx: Joined) -> None:
     """A person who joined but holds no role any more (expelled, a role taken away)."""
-    assert ctx.person is not None
-    org = ctx.org.name if ctx.org else ""
     ctx.reply(
         ctx._(
             "{name}, you have no access to Ustaz any more: you hold no role in {org} now (for example, "
             "after an expulsion order). If this is a mistake, contact the organization. With a new "
             "invite code from it, send the code here.",
             name=ctx.person.full_name,
-            org=org,
+            org=ctx.org.name,
         )
     )
 
@@ -101,7 +99,7 @@ async def _redeem(ctx: Context, code: str) -> None:
     match result.outcome:
         case RedeemOutcome.joined | RedeemOutcome.already if joined_before and result.child_id:
             # A joined person linked a child (or had them already): named, the active role kept.
-            assert ctx.person is not None and result.child_id is not None
+            assert isinstance(ctx, Joined) and result.child_id is not None
             # Only a staff code made for this very parent switches them to parent, as it always did.
             if ctx.person.active_role in ctx.roles | {Role.parent}:
                 ctx.role = ctx.person.active_role
@@ -164,7 +162,7 @@ router.unjoined = unjoined
 
 
 @router.command("start")
-async def start(ctx: Context) -> None:
+async def start(ctx: Joined) -> None:
     if ctx.incoming.command_args:
         # A joined person opening another invite (a parent's second child, a new role).
         await _redeem(ctx, ctx.incoming.command_args)
@@ -174,13 +172,13 @@ async def start(ctx: Context) -> None:
 
 @router.command("menu")
 @router.button("menu")
-async def menu(ctx: Context) -> None:
+async def menu(ctx: Joined) -> None:
     await show_menu(ctx)
 
 
 @router.command("help")
 @router.button("help")
-async def help_(ctx: Context) -> None:
+async def help_(ctx: Joined) -> None:
     if ctx.role is None:
         no_access(ctx)
         return
@@ -194,7 +192,7 @@ async def help_(ctx: Context) -> None:
 
 @router.command("cancel")
 @router.button("cancel")  # the «Cancel» button a dialog can show (cancel_row)
-async def cancel(ctx: Context) -> None:
+async def cancel(ctx: Joined) -> None:
     had_dialog = ctx.dialog is not None
     await ctx.end_dialog()
     await show_menu(ctx, ctx._("Cancelled.") if had_dialog else None)
@@ -202,9 +200,8 @@ async def cancel(ctx: Context) -> None:
 
 @router.command("lang")
 @router.button("lang")
-async def language(ctx: Context) -> None:
+async def language(ctx: Joined) -> None:
     if ctx.args and ctx.args[0] in LOCALES:
-        assert ctx.person is not None
         ctx.person.locale = ctx.args[0]
         fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
         fresh.replies = ctx.replies
@@ -215,8 +212,7 @@ async def language(ctx: Context) -> None:
 
 @router.command("role")
 @router.button("role")
-async def switch_role(ctx: Context) -> None:
-    assert ctx.person is not None
+async def switch_role(ctx: Joined) -> None:
     if ctx.args:
         wanted = ctx.args[0]
         if wanted not in {r.value for r in ctx.roles}:
@@ -233,16 +229,16 @@ async def switch_role(ctx: Context) -> None:
     ctx.reply(ctx._("Choose the role to act in:"), buttons=rows)
 
 
-async def unknown_command(ctx: Context) -> None:
+async def unknown_command(ctx: Joined) -> None:
     ctx.reply(
         ctx._("I do not know this command.") + "\n" + ctx._(COMMANDS_HELP),
         buttons=[[Button(ctx._("Main menu"), "menu")]],
     )
 
 
-async def fallback(ctx: Context) -> None:
+async def fallback(ctx: Joined) -> None:
     """Free text or a file with no dialog waiting for it."""
-    if ctx.person is not None and ctx.role is None:
+    if ctx.role is None:
         # Someone left without a role: a new invite code brings them back, anything else is explained.
         if ctx.incoming.text and not ctx.incoming.attachments and invites.looks_like_code(ctx.incoming.text):
             await _redeem(ctx, ctx.incoming.text)
@@ -258,7 +254,7 @@ async def fallback(ctx: Context) -> None:
     ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
 
 
-async def _child_code(ctx: Context) -> bool:
+async def _child_code(ctx: Joined) -> bool:
     """A parent pasting a link code outside «Link a child» (the student's message says they can).
 
     A student who is not a parent is told why a classmate's code does not work for them;
@@ -268,8 +264,7 @@ async def _child_code(ctx: Context) -> bool:
 
     text = ctx.incoming.text
     if (
-        ctx.person is None
-        or ctx.incoming.attachments
+        ctx.incoming.attachments
         or not text
         or not invites.looks_like_code(text)
         or not ctx.has_role(Role.parent, Role.student)
@@ -291,8 +286,8 @@ async def _child_code(ctx: Context) -> bool:
     return answer
 
 
-async def refused(ctx: Context) -> None:
-    if ctx.person is not None and ctx.role is None:
+async def refused(ctx: Joined) -> None:
+    if ctx.role is None:
         no_access(ctx)
         return
     ctx.reply(
@@ -300,7 +295,7 @@ async def refused(ctx: Context) -> None:
     )
 
 
-async def stale_button(ctx: Context) -> None:
+async def stale_button(ctx: Joined) -> None:
     ctx.reply(ctx._("This button is no longer active."), buttons=[[Button(ctx._("Main menu"), "menu")]])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -46,7 +46,7 @@ NOT_A_PARENT = N_(
 OWN_CODE = N_("This is your own code for a parent: give it to your parent, and they send it to Ustaz.")
 
 
-def _child_buttons(ctx: Context, child: Child) -> list[list[Button]]:
+def _child_buttons(ctx: Joined, child: Child) -> list[list[Button]]:
     return [
         [Button(ctx._("Timetable"), f"ktt:{child.id}:week")],
         [Button(ctx._("Assignments"), f"kasg:{child.id}"), Button(ctx._("Grades"), f"kgrd:{child.id}")],
@@ -54,8 +54,7 @@ def _child_buttons(ctx: Context, child: Child) -> list[list[Button]]:
     ]
 
 
-async def _child(ctx: Context) -> Child | None:
-    assert ctx.person is not None
+async def _child(ctx: Joined) -> Child | None:
     arg = ctx.args[0] if ctx.args else ""
     child = await parents.child_of(ctx.session, ctx.person.id, int(arg)) if arg.isdigit() else None
     if child is None:
@@ -64,8 +63,7 @@ async def _child(ctx: Context) -> Child | None:
 
 
 @router.button("kids", roles=PARENT)
-async def my_children(ctx: Context) -> None:
-    assert ctx.person is not None
+async def my_children(ctx: Joined) -> None:
     kids = await parents.children(ctx.session, ctx.person.id)
     if not kids:
         ctx.reply(
@@ -82,7 +80,7 @@ async def my_children(ctx: Context) -> None:
 
 
 @router.button("kid", roles=PARENT)
-async def child_card(ctx: Context) -> None:
+async def child_card(ctx: Joined) -> None:
     child = await _child(ctx)
     if child is None:
         return
@@ -91,7 +89,7 @@ async def child_card(ctx: Context) -> None:
 
 
 @router.button("ktt", roles=PARENT)
-async def child_timetable(ctx: Context) -> None:
+async def child_timetable(ctx: Joined) -> None:
     child = await _child(ctx)
     if child is None:
         return
@@ -101,7 +99,7 @@ async def child_timetable(ctx: Context) -> None:
 
 
 @router.button("kasg", roles=PARENT)
-async def child_assignments(ctx: Context) -> None:
+async def child_assignments(ctx: Joined) -> None:
     child = await _child(ctx)
     if child is None:
         return
@@ -111,18 +109,17 @@ async def child_assignments(ctx: Context) -> None:
 
 
 @router.button("kgrd", roles=PARENT)
-async def child_grades(ctx: Context) -> None:
+async def child_grades(ctx: Joined) -> None:
     child = await _child(ctx)
     if child is None:
         return
-    assert ctx.org is not None
     courses = await grades_view.course_grades(ctx.session, child.id, ctx.org.grading_scheme)
     title = ctx._("Grades of {child}", child=child.name)
     ctx.reply(grades_text(ctx.t, courses, title, detailed=True), buttons=_child_buttons(ctx, child))
 
 
 @router.button("klink", roles=PARENT)
-async def link_child(ctx: Context) -> None:
+async def link_child(ctx: Joined) -> None:
     await ctx.start_dialog("link_child", "code")
     ctx.reply(
         ctx._("Send the link code you got from your child or from the organization (8 letters and digits)."),
@@ -131,8 +128,7 @@ async def link_child(ctx: Context) -> None:
 
 
 @link_dialog.step("code")
-async def link_code(ctx: Context) -> None:
-    assert ctx.person is not None
+async def link_code(ctx: Joined) -> None:
     if ctx.incoming.button:
         await ctx.end_dialog()
         ctx.reply(ctx._("Cancelled."), buttons=[menu_row(ctx)])
@@ -151,7 +147,7 @@ async def link_code(ctx: Context) -> None:
     ctx.reply(code_problem(ctx, result.outcome, result.from_child))
 
 
-def code_problem(ctx: Context, outcome: LinkOutcome, from_child: bool) -> str:
+def code_problem(ctx: Joined, outcome: LinkOutcome, from_child: bool) -> str:
     """Why a code linked no child, and what to do."""
     match outcome:
         case LinkOutcome.used:
@@ -166,7 +162,7 @@ def code_problem(ctx: Context, outcome: LinkOutcome, from_child: bool) -> str:
             return ctx._(CODE_UNKNOWN)
 
 
-async def answer_linked(ctx: Context, result: LinkResult, *, menu: bool = False) -> None:
+async def answer_linked(ctx: Joined, result: LinkResult, *, menu: bool = False) -> None:
     """The child is (or already was) linked: named, with their card, or the menu if asked.
 
     The active role is never switched here: someone acting in another role is told about /role.
@@ -187,8 +183,7 @@ async def answer_linked(ctx: Context, result: LinkResult, *, menu: bool = False)
 
 
 @router.button("ack", roles=[Role.parent, Role.student])
-async def acknowledge(ctx: Context) -> None:
-    assert ctx.person is not None
+async def acknowledge(ctx: Joined) -> None:
     arg = ctx.args[0] if ctx.args else ""
     if not arg.isdigit() or not await parents.acknowledge(ctx.session, int(arg), ctx.person.id):
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])

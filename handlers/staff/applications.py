@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -37,15 +37,14 @@ refuse_dialog = router.add_dialog(Dialog("refuse_application", roles=DECIDE))
 menus.add(tuple(REVIEW), N_("Applications"), "sapq", order=10)
 
 
-def _back(ctx: Context, app_id: int | None = None) -> list[list[Button]]:
+def _back(ctx: Joined, app_id: int | None = None) -> list[list[Button]]:
     rows = [[Button(ctx._("Applications"), "sapq"), Button(ctx._("Main menu"), "menu")]]
     if app_id is not None:
         rows.insert(0, [Button(ctx._("Back to the application"), f"sap:{app_id}")])
     return rows
 
 
-async def _load(ctx: Context, arg: object) -> DistanceApplication | None:
-    assert ctx.org is not None
+async def _load(ctx: Joined, arg: object) -> DistanceApplication | None:
     value = str(arg)
     app = await applications.load(ctx.session, int(value), ctx.org.id) if value.isdigit() else None
     if app is None:
@@ -54,8 +53,7 @@ async def _load(ctx: Context, arg: object) -> DistanceApplication | None:
 
 
 @router.button("sapq", roles=REVIEW)
-async def queue(ctx: Context) -> None:
-    assert ctx.org is not None
+async def queue(ctx: Joined) -> None:
     items = await applications.queue(ctx.session, ctx.org.id)
     if not items:
         ctx.reply(ctx._("No applications are waiting."), buttons=[[Button(ctx._("Main menu"), "menu")]])
@@ -81,7 +79,7 @@ async def queue(ctx: Context) -> None:
 
 
 @router.button("sap", roles=REVIEW)
-async def card(ctx: Context) -> None:
+async def card(ctx: Joined) -> None:
     app = await _load(ctx, ctx.args[0] if ctx.args else "")
     if app is None:
         return
@@ -137,7 +135,7 @@ async def card(ctx: Context) -> None:
 
 
 @router.button("splan", roles=PLANS)
-async def plan_start(ctx: Context) -> None:
+async def plan_start(ctx: Joined) -> None:
     app = await _load(ctx, ctx.args[0] if ctx.args else "")
     if app is None:
         return
@@ -155,7 +153,7 @@ async def plan_start(ctx: Context) -> None:
 
 
 @plan_dialog.step("lines")
-async def plan_lines(ctx: Context) -> None:
+async def plan_lines(ctx: Joined) -> None:
     if ctx.args == ["group"]:
         lines = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
         bad: list[str] = []
@@ -178,8 +176,7 @@ async def plan_lines(ctx: Context) -> None:
 
 
 @plan_dialog.step("basis")
-async def plan_basis(ctx: Context) -> None:
-    assert ctx.person is not None
+async def plan_basis(ctx: Joined) -> None:
     if not ctx.args or ctx.args[0] not in Basis.__members__:
         ctx.reply(ctx._("Choose the basis with a button."))
         return
@@ -210,7 +207,7 @@ async def plan_basis(ctx: Context) -> None:
     )
 
 
-def cap_refusal(ctx: Context, exc: CapExceeded) -> str:
+def cap_refusal(ctx: Joined, exc: CapExceeded) -> str:
     v = exc.verdict
     assert v.broken is not None
     text = ctx.n_(
@@ -234,7 +231,7 @@ def cap_refusal(ctx: Context, exc: CapExceeded) -> str:
 # -- asking, refusing, approving ----------------------------------------------------
 
 
-async def _ask_for_text(ctx: Context, dialog: str, step: str, prompt: str) -> None:
+async def _ask_for_text(ctx: Joined, dialog: str, step: str, prompt: str) -> None:
     app = await _load(ctx, ctx.args[0] if ctx.args else "")
     if app is None:
         return
@@ -245,9 +242,8 @@ async def _ask_for_text(ctx: Context, dialog: str, step: str, prompt: str) -> No
 Decision = Callable[[AsyncSession, DistanceApplication, int, str], Awaitable[None]]
 
 
-async def _decide_with_text(ctx: Context, decide: Decision) -> DistanceApplication | None:
+async def _decide_with_text(ctx: Joined, decide: Decision) -> DistanceApplication | None:
     """Applies a decision that needs a text (a comment, a reason); the application on success."""
-    assert ctx.person is not None
     text = (ctx.incoming.text or "").strip()
     if not text:
         ctx.reply(ctx._("Write it as text, please."))
@@ -265,21 +261,21 @@ async def _decide_with_text(ctx: Context, decide: Decision) -> DistanceApplicati
 
 
 @router.button("sask", roles=REVIEW)
-async def ask_start(ctx: Context) -> None:
+async def ask_start(ctx: Joined) -> None:
     await _ask_for_text(
         ctx, "ask_documents", "comment", ctx._("Which documents are missing? Write it for the applicant.")
     )
 
 
 @ask_dialog.step("comment")
-async def ask_comment(ctx: Context) -> None:
+async def ask_comment(ctx: Joined) -> None:
     app = await _decide_with_text(ctx, applications.ask_documents)
     if app is not None:
         ctx.reply(ctx._("The applicant was asked for more documents."), buttons=_back(ctx, app.id))
 
 
 @router.button("sref", roles=DECIDE)
-async def refuse_start(ctx: Context) -> None:
+async def refuse_start(ctx: Joined) -> None:
     await _ask_for_text(
         ctx,
         "refuse_application",
@@ -289,7 +285,7 @@ async def refuse_start(ctx: Context) -> None:
 
 
 @refuse_dialog.step("reason")
-async def refuse_reason(ctx: Context) -> None:
+async def refuse_reason(ctx: Joined) -> None:
     app = await _decide_with_text(ctx, applications.refuse)
     if app is not None:
         ctx.reply(
@@ -299,8 +295,7 @@ async def refuse_reason(ctx: Context) -> None:
 
 
 @router.button("sok", roles=SIGN)
-async def approve(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def approve(ctx: Joined) -> None:
     app = await _load(ctx, ctx.args[0] if ctx.args else "")
     if app is None:
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -32,15 +32,13 @@ event_dialog = router.add_dialog(Dialog("setup_event", roles=EVENTS))
 
 
 @router.button("cal")
-async def show_calendar(ctx: Context) -> None:
-    assert ctx.org is not None
+async def show_calendar(ctx: Joined) -> None:
     views = await calendar.upcoming(ctx.session, ctx.org.id, ctx.t.local(utcnow()).date())
     ctx.reply(calendar.render(ctx.t, views), buttons=[menu_row(ctx)])
 
 
-def read_period(ctx: Context) -> tuple[dt.date, dt.date] | None:
+def read_period(ctx: Joined) -> tuple[dt.date, dt.date] | None:
     """Two dates from typed text; explains the problem and returns None."""
-    assert ctx.org is not None
     try:
         return calendar.parse_period(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
     except CalendarError as exc:
@@ -55,13 +53,13 @@ def read_period(ctx: Context) -> tuple[dt.date, dt.date] | None:
 
 
 @router.button("sterm", roles=TERMS)
-async def term_start(ctx: Context) -> None:
+async def term_start(ctx: Joined) -> None:
     await ctx.start_dialog("setup_term", "name")
     ctx.reply(ctx._("The name of the academic period (for example «1st semester 2026-2027»)?"))
 
 
 @term_dialog.step("name")
-async def term_name(ctx: Context) -> None:
+async def term_name(ctx: Joined) -> None:
     name = typed_text(ctx, 100)
     if name is None:
         return
@@ -70,8 +68,7 @@ async def term_name(ctx: Context) -> None:
 
 
 @term_dialog.step("dates")
-async def term_dates(ctx: Context) -> None:
-    assert ctx.org is not None
+async def term_dates(ctx: Joined) -> None:
     period = read_period(ctx)
     if period is None:
         return
@@ -93,7 +90,7 @@ async def term_dates(ctx: Context) -> None:
 
 
 @router.button("sevt", roles=EVENTS)
-async def event_start(ctx: Context) -> None:
+async def event_start(ctx: Joined) -> None:
     await ctx.start_dialog("setup_event", "kind")
     ctx.reply(
         ctx._("What goes into the academic calendar?"),
@@ -102,7 +99,7 @@ async def event_start(ctx: Context) -> None:
 
 
 @event_dialog.step("kind")
-async def event_kind(ctx: Context) -> None:
+async def event_kind(ctx: Joined) -> None:
     kind = choice(ctx)
     if kind not in EVENT_KINDS:
         ctx.reply(ctx._("Choose with a button."))
@@ -112,7 +109,7 @@ async def event_kind(ctx: Context) -> None:
 
 
 @event_dialog.step("title")
-async def event_title(ctx: Context) -> None:
+async def event_title(ctx: Joined) -> None:
     title = typed_text(ctx, 300)
     if title is None:
         return
@@ -121,8 +118,7 @@ async def event_title(ctx: Context) -> None:
 
 
 @event_dialog.step("dates")
-async def event_dates(ctx: Context) -> None:
-    assert ctx.org is not None
+async def event_dates(ctx: Joined) -> None:
     period = read_period(ctx)
     if period is None:
         return

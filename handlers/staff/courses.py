@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.services.admin import course_changes
@@ -20,19 +20,19 @@ course_edit = router.add_dialog(Dialog("edit_course", roles=SETUP))
 
 
 @router.button(CHANGE_COURSE, roles=SETUP)
-async def course_edit_start(ctx: Context) -> None:
+async def course_edit_start(ctx: Joined) -> None:
     await start_with_group(ctx, "edit_course", ctx._("Change a course: which group?"))
 
 
 @course_edit.step("group")
-async def course_edit_group(ctx: Context) -> None:
+async def course_edit_group(ctx: Joined) -> None:
     group = await chosen_group(ctx)
     if group is not None:
         await ask_course_of(ctx, group)
 
 
 @course_edit.step("course")
-async def course_edit_course(ctx: Context) -> None:
+async def course_edit_course(ctx: Joined) -> None:
     course = await picked_course(ctx)
     if course is None:
         return
@@ -54,7 +54,7 @@ async def course_edit_course(ctx: Context) -> None:
 
 
 @course_edit.step("what")
-async def course_edit_what(ctx: Context) -> None:
+async def course_edit_what(ctx: Joined) -> None:
     what = choice(ctx)
     if what == "teacher":
         await ctx.goto("teacher")
@@ -67,8 +67,7 @@ async def course_edit_what(ctx: Context) -> None:
 
 
 @course_edit.step("teacher")
-async def course_edit_teacher(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def course_edit_teacher(ctx: Joined) -> None:
     person = await pick_person(ctx, "teacher", Role.teacher)
     if person is None:
         return
@@ -96,8 +95,7 @@ async def course_edit_teacher(ctx: Context) -> None:
 
 
 @course_edit.step("credits")
-async def course_edit_credits(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def course_edit_credits(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     try:
         if not text.isdigit():

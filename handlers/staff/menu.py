@@ -7,7 +7,7 @@ rest (a student, a teacher) before any handler runs.
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog
@@ -98,7 +98,7 @@ TABLE_MIMES = frozenset({XLSX_MIME, "text/csv", "text/plain"})
 
 
 @router.button("simp", roles=IMPORTERS)
-async def import_start(ctx: Context) -> None:
+async def import_start(ctx: Joined) -> None:
     rows = [
         [Button(ctx._(label), f"simpk:{kind}")]
         for kind, (label, action, _hint) in IMPORT_KINDS.items()
@@ -110,7 +110,7 @@ async def import_start(ctx: Context) -> None:
 
 
 @router.button("simpk", roles=IMPORTERS)
-async def import_kind(ctx: Context) -> None:
+async def import_kind(ctx: Joined) -> None:
     kind = ctx.args[0] if ctx.args else ""
     if kind not in IMPORT_KINDS or not may(ctx.roles, IMPORT_KINDS[kind][1]):
         ctx.reply(ctx._("This action is not available in your role."), buttons=[_menu(ctx)])
@@ -120,8 +120,7 @@ async def import_kind(ctx: Context) -> None:
 
 
 @import_dialog.step("file")
-async def import_file(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def import_file(ctx: Joined) -> None:
     if not ctx.incoming.attachments:
         ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
         return
@@ -161,7 +160,7 @@ async def import_file(ctx: Context) -> None:
     await _roster_done(ctx, result)
 
 
-def import_errors(ctx: Context, result: ImportResult, limit: int = 20) -> str:
+def import_errors(ctx: Joined, result: ImportResult, limit: int = 20) -> str:
     lines = [
         ctx.n_("Nothing was imported: {n} error.", "Nothing was imported: {n} errors.", len(result.errors))
     ]
@@ -172,8 +171,7 @@ def import_errors(ctx: Context, result: ImportResult, limit: int = 20) -> str:
     return "\n".join(lines)
 
 
-async def _roster_done(ctx: Context, result: ImportResult) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def _roster_done(ctx: Joined, result: ImportResult) -> None:
     username = ctx.runtime.facts.get("telegram_username") or ctx.runtime.settings.telegram_bot_username
     header = [ctx._("Full name"), ctx._("Role"), ctx._("Group"), ctx._("Invite code"), ctx._("Telegram link")]
     rows = [
@@ -231,8 +229,7 @@ async def _roster_done(ctx: Context, result: ImportResult) -> None:
 # -- reports ------------------------------------------------------------------------------
 
 
-async def _send_report(ctx: Context, teacher_id: int | None, title: str = reports.REPORT_TITLE) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports.REPORT_TITLE) -> None:
     report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id)
     data = reports.as_xlsx(ctx.t, report)
     name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
@@ -246,20 +243,19 @@ async def _send_report(ctx: Context, teacher_id: int | None, title: str = report
 
 
 @router.button("srep", roles=REPORTS)
-async def report(ctx: Context) -> None:
+async def report(ctx: Joined) -> None:
     await _send_report(ctx, None)
 
 
 @router.button("srepw", roles=REPORTS)
-async def weekly_report(ctx: Context) -> None:
+async def weekly_report(ctx: Joined) -> None:
     """The summary the head gets each Monday, on demand."""
     await _send_report(ctx, None, reports.WEEKLY_TITLE)
 
 
 @router.button("trep", roles=[Role.teacher])
-async def teacher_report(ctx: Context) -> None:
+async def teacher_report(ctx: Joined) -> None:
     """A teacher sees only their own courses."""
-    assert ctx.person is not None
     await _send_report(ctx, ctx.person.id)
 
 
@@ -267,8 +263,7 @@ async def teacher_report(ctx: Context) -> None:
 
 
 @router.button("saud", roles=AUDIT)
-async def audit_trail(ctx: Context) -> None:
-    assert ctx.org is not None
+async def audit_trail(ctx: Joined) -> None:
     verdict = await audit.verify(ctx.session)
     if verdict.ok:
         head = ctx.n_(
@@ -290,7 +285,7 @@ async def audit_trail(ctx: Context) -> None:
 
 
 @router.button("scert", roles=CERTS)
-async def certificate_start(ctx: Context) -> None:
+async def certificate_start(ctx: Joined) -> None:
     await ctx.start_dialog("certificate", "person")
     ctx.reply(
         ctx._(
@@ -301,7 +296,7 @@ async def certificate_start(ctx: Context) -> None:
 
 
 @cert_dialog.step("person")
-async def certificate_person(ctx: Context) -> None:
+async def certificate_person(ctx: Joined) -> None:
     person = await _pick_person(ctx, "person", None)
     if person is None:
         return
@@ -310,7 +305,7 @@ async def certificate_person(ctx: Context) -> None:
 
 
 @cert_dialog.step("course")
-async def certificate_course(ctx: Context) -> None:
+async def certificate_course(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text:
         ctx.reply(ctx._("Write it as text, please."))
@@ -320,8 +315,7 @@ async def certificate_course(ctx: Context) -> None:
 
 
 @cert_dialog.step("credits")
-async def certificate_credits(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def certificate_credits(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text.isdigit() or not 0 < int(text) <= 300:
         ctx.reply(ctx._("Write the credits as a whole number, e.g. 5."))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -29,8 +29,7 @@ order_dialog = router.add_dialog(Dialog("enrolment_order", roles=SIGN))
 
 
 @router.button("sreg", roles=REGISTER)
-async def register(ctx: Context) -> None:
-    assert ctx.org is not None
+async def register(ctx: Joined) -> None:
     items = await orders.register(ctx.session, ctx.org.id, limit=15)
     lines = [ctx._("Register of orders (latest first):")]
     lines += [
@@ -45,8 +44,7 @@ async def register(ctx: Context) -> None:
 
 
 @router.button("sregx", roles=REGISTER)
-async def register_export(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def register_export(ctx: Joined) -> None:
     data = await orders.register_xlsx(ctx.session, ctx.t, ctx.org.id)
     saved = await ctx.runtime.files.save(
         ctx.session,
@@ -63,7 +61,7 @@ ENROLMENT_KINDS = orders.ENROLMENT_KINDS
 
 
 @router.button("sord", roles=SIGN)
-async def order_start(ctx: Context) -> None:
+async def order_start(ctx: Joined) -> None:
     await ctx.start_dialog("enrolment_order", "kind")
     ctx.reply(
         ctx._("Which order?"),
@@ -72,7 +70,7 @@ async def order_start(ctx: Context) -> None:
 
 
 @order_dialog.step("kind")
-async def order_kind(ctx: Context) -> None:
+async def order_kind(ctx: Joined) -> None:
     if not ctx.args or ctx.args[0] not in {k.value for k in ENROLMENT_KINDS}:
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -80,7 +78,7 @@ async def order_kind(ctx: Context) -> None:
     ctx.reply(ctx._("Write the student's full name (or a part of it)."))
 
 
-def _refusal(ctx: Context, kind: OrderKind, refused: orders.NotAStudent) -> str:
+def _refusal(ctx: Joined, kind: OrderKind, refused: orders.NotAStudent) -> str:
     """Why the order may not name this person."""
     name, what = refused.person.full_name, ctx._(orders.KIND_NAMES[kind])
     if refused.roles:
@@ -99,12 +97,12 @@ def _refusal(ctx: Context, kind: OrderKind, refused: orders.NotAStudent) -> str:
     return text
 
 
-def _not_sensible(ctx: Context, refused: orders.EnrolmentRefused) -> str:
+def _not_sensible(ctx: Joined, refused: orders.EnrolmentRefused) -> str:
     return ctx._(orders.REFUSALS[refused.reason], name=refused.person.full_name, group=refused.group or "—")
 
 
 @order_dialog.step("student")
-async def order_student(ctx: Context) -> None:
+async def order_student(ctx: Joined) -> None:
     kind = OrderKind(ctx.data["kind"])
     # Admission and readmission may name a person who holds no role yet; the check below refuses staff.
     role = None if kind in (OrderKind.admission, OrderKind.readmission) else Role.student
@@ -123,12 +121,10 @@ async def order_student(ctx: Context) -> None:
     if kind is OrderKind.expulsion:
         ctx.reply(ctx._("Write the grounds of the order."))
         return
-    assert ctx.org is not None
     ctx.reply(ctx._("Which group?"), buttons=await _group_buttons(ctx))
 
 
-async def _group_buttons(ctx: Context) -> list[list[Button]]:
-    assert ctx.org is not None
+async def _group_buttons(ctx: Joined) -> list[list[Button]]:
     groups = await ctx.session.scalars(
         select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
     )
@@ -136,8 +132,7 @@ async def _group_buttons(ctx: Context) -> list[list[Button]]:
 
 
 @order_dialog.step("group")
-async def order_group(ctx: Context) -> None:
-    assert ctx.org is not None
+async def order_group(ctx: Joined) -> None:
     group = await ctx.session.get(Group, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
     if group is None or group.organization_id != ctx.org.id:
         ctx.reply(ctx._("Choose with a button."))
@@ -165,9 +160,8 @@ SIGN_BUTTON, CANCEL_BUTTON = "sign", "cancel"
 
 
 @order_dialog.step("grounds")
-async def order_grounds(ctx: Context) -> None:
+async def order_grounds(ctx: Joined) -> None:
     """The grounds typed; the order is shown as it will be signed, and nothing is signed yet."""
-    assert ctx.org is not None
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.button:
         ctx.reply(ctx._("Write it as text, please."))
@@ -203,8 +197,7 @@ async def order_grounds(ctx: Context) -> None:
 
 
 @order_dialog.step("confirm")
-async def order_confirm(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def order_confirm(ctx: Joined) -> None:
     choice = ctx.args[0] if ctx.incoming.button and ctx.args else None
     if choice == CANCEL_BUTTON:
         await ctx.end_dialog()

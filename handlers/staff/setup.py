@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -90,14 +90,14 @@ lesson_dialog = router.add_dialog(Dialog("setup_lesson", roles=TIMETABLE))
 
 
 @router.button("sset", roles=SETTERS)
-async def setup_menu(ctx: Context) -> None:
+async def setup_menu(ctx: Joined) -> None:
     rows = [
         [Button(ctx._(label), payload)] for label, payload, action in SETUP_ITEMS if may(ctx.roles, action)
     ]
     ctx.reply(ctx._("What do you want to set up?"), buttons=rows + [menu_row(ctx)])
 
 
-def exists(ctx: Context, name: str) -> None:
+def exists(ctx: Joined, name: str) -> None:
     ctx.reply(ctx._("«{name}» already exists. Write another name.", name=name))
 
 
@@ -105,13 +105,13 @@ def exists(ctx: Context, name: str) -> None:
 
 
 @router.button("sprog", roles=SETUP)
-async def program_start(ctx: Context) -> None:
+async def program_start(ctx: Joined) -> None:
     await ctx.start_dialog("setup_program", "name")
     ctx.reply(ctx._("The name of the program (for example «Nursing» or «6B06101 Information systems»)?"))
 
 
 @program_dialog.step("name")
-async def program_name(ctx: Context) -> None:
+async def program_name(ctx: Joined) -> None:
     name = typed_text(ctx, 300)
     if name is None:
         return
@@ -125,7 +125,7 @@ async def program_name(ctx: Context) -> None:
 
 
 @program_dialog.step("level")
-async def program_level(ctx: Context) -> None:
+async def program_level(ctx: Joined) -> None:
     level = choice(ctx)
     if level not in {lv.value for lv in ProgramLevel}:
         ctx.reply(ctx._("Choose with a button."))
@@ -143,7 +143,7 @@ async def program_level(ctx: Context) -> None:
 
 
 @program_dialog.step("field")
-async def program_field(ctx: Context) -> None:
+async def program_field(ctx: Joined) -> None:
     field = choice(ctx)
     if field not in {*FIELD_NAMES, "other"}:
         ctx.reply(ctx._("Choose with a button."))
@@ -156,7 +156,7 @@ async def program_field(ctx: Context) -> None:
 
 
 @program_dialog.step("basis")
-async def program_basis(ctx: Context) -> None:
+async def program_basis(ctx: Joined) -> None:
     basis = choice(ctx)
     if basis not in BASIS_NAMES:
         ctx.reply(ctx._("Choose with a button."))
@@ -164,8 +164,7 @@ async def program_basis(ctx: Context) -> None:
     await _program_done(ctx, level=ctx.data["level"], field=ctx.data["field"], basis=basis)
 
 
-async def _program_done(ctx: Context, *, level: str, field: str, basis: str) -> None:
-    assert ctx.org is not None
+async def _program_done(ctx: Joined, *, level: str, field: str, basis: str) -> None:
     name = ctx.data["name"]
     try:
         program = await setup.create_program(
@@ -191,14 +190,13 @@ async def _program_done(ctx: Context, *, level: str, field: str, basis: str) -> 
 
 
 @router.button("sgrp", roles=SETUP)
-async def group_start(ctx: Context) -> None:
+async def group_start(ctx: Joined) -> None:
     await ctx.start_dialog("setup_group", "name")
     ctx.reply(ctx._("The name of the group (for example «ПО-23»)?"))
 
 
 @group_dialog.step("name")
-async def group_name(ctx: Context) -> None:
-    assert ctx.org is not None
+async def group_name(ctx: Joined) -> None:
     name = typed_text(ctx, 64)
     if name is None:
         return
@@ -221,8 +219,7 @@ async def group_name(ctx: Context) -> None:
 
 
 @group_dialog.step("program")
-async def group_program(ctx: Context) -> None:
-    assert ctx.org is not None
+async def group_program(ctx: Joined) -> None:
     ok, chosen_id = optional_id(ctx)
     if not ok:
         return
@@ -254,7 +251,7 @@ async def group_program(ctx: Context) -> None:
 
 
 @router.button("scrs", roles=SETUP)
-async def course_start(ctx: Context) -> None:
+async def course_start(ctx: Joined) -> None:
     buttons = await group_buttons(ctx)
     if not buttons:
         ctx.reply(ctx._("There are no groups yet. Create a group first."), buttons=[menu_row(ctx)])
@@ -264,7 +261,7 @@ async def course_start(ctx: Context) -> None:
 
 
 @course_dialog.step("group")
-async def course_group(ctx: Context) -> None:
+async def course_group(ctx: Joined) -> None:
     group = await chosen_group(ctx)
     if group is None:
         return
@@ -273,7 +270,7 @@ async def course_group(ctx: Context) -> None:
 
 
 @course_dialog.step("discipline")
-async def course_discipline(ctx: Context) -> None:
+async def course_discipline(ctx: Joined) -> None:
     name = typed_text(ctx, 300)
     if name is None:
         return
@@ -288,7 +285,7 @@ async def course_discipline(ctx: Context) -> None:
 
 
 @course_dialog.step("credits")
-async def course_credits(ctx: Context) -> None:
+async def course_credits(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text.isdigit() or int(text) > 300:
         ctx.reply(ctx._("Write the credits as a whole number, e.g. 5."))
@@ -298,8 +295,7 @@ async def course_credits(ctx: Context) -> None:
 
 
 @course_dialog.step("teacher")
-async def course_teacher(ctx: Context) -> None:
-    assert ctx.org is not None
+async def course_teacher(ctx: Joined) -> None:
     person = await pick_person(ctx, "teacher", Role.teacher)
     if person is None:
         return
@@ -324,8 +320,7 @@ async def course_teacher(ctx: Context) -> None:
 
 
 @course_dialog.step("term")
-async def course_term(ctx: Context) -> None:
-    assert ctx.org is not None
+async def course_term(ctx: Joined) -> None:
     ok, chosen_id = optional_id(ctx)
     if not ok:
         return
@@ -363,19 +358,19 @@ async def course_term(ctx: Context) -> None:
 
 
 @router.button("slsn", roles=TIMETABLE)
-async def lesson_start(ctx: Context) -> None:
+async def lesson_start(ctx: Joined) -> None:
     await start_with_group(ctx, "setup_lesson", ctx._("A lesson for the timetable: which group?"))
 
 
 @lesson_dialog.step("group")
-async def lesson_group(ctx: Context) -> None:
+async def lesson_group(ctx: Joined) -> None:
     group = await chosen_group(ctx)
     if group is not None:
         await ask_course_of(ctx, group)
 
 
 @lesson_dialog.step("course")
-async def lesson_course(ctx: Context) -> None:
+async def lesson_course(ctx: Joined) -> None:
     course = await picked_course(ctx)
     if course is None:
         return
@@ -384,8 +379,7 @@ async def lesson_course(ctx: Context) -> None:
 
 
 @lesson_dialog.step("when")
-async def lesson_when(ctx: Context) -> None:
-    assert ctx.org is not None
+async def lesson_when(ctx: Joined) -> None:
     try:
         starts, ends = setup.lesson_time(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
     except SetupError as exc:
@@ -402,7 +396,7 @@ async def lesson_when(ctx: Context) -> None:
 
 
 @lesson_dialog.step("mode")
-async def lesson_mode(ctx: Context) -> None:
+async def lesson_mode(ctx: Joined) -> None:
     mode = choice(ctx)
     if mode not in ("online", "offline"):
         ctx.reply(ctx._("Choose with a button."))
@@ -412,8 +406,7 @@ async def lesson_mode(ctx: Context) -> None:
 
 
 @lesson_dialog.step("place")
-async def lesson_place(ctx: Context) -> None:
-    assert ctx.org is not None
+async def lesson_place(ctx: Joined) -> None:
     mode = LessonMode(ctx.data["mode"])
     link = room = None
     if mode is LessonMode.online:
@@ -455,9 +448,8 @@ async def lesson_place(ctx: Context) -> None:
 
 
 @router.button("sinv", roles=INVITES)
-async def send_invites(ctx: Context) -> None:
+async def send_invites(ctx: Joined) -> None:
     """Every pending invite of the organization to its person's phone; pressing twice sends nothing twice."""
-    assert ctx.org is not None
     if not ctx.runtime.settings.whatsapp_enabled:
         ctx.reply(
             ctx._(

@@ -4,7 +4,7 @@ a teacher changes the lessons of their own courses, starting from "Schedule a le
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.services.admin import setup
@@ -25,20 +25,19 @@ TEACHER_CHANGE = "tlchg"  # offered to a teacher beside "Schedule a lesson"
 edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE | {Role.teacher}))
 
 
-def own_only(ctx: Context) -> int | None:
+def own_only(ctx: Joined) -> int | None:
     """None for whoever keeps the timetable; a teacher's id, to keep them to their own courses."""
-    assert ctx.person is not None
     return None if may(ctx.roles, Action.edit_timetable) else ctx.person.id
 
 
-def again_row(ctx: Context) -> list[Button]:
+def again_row(ctx: Joined) -> list[Button]:
     if own_only(ctx) is not None:
         return [Button(ctx._("Change a scheduled lesson"), TEACHER_CHANGE)]
     return [Button(ctx._("Change the timetable"), CHANGE)]
 
 
 def lesson_buttons(
-    ctx: Context, coming: list[timetable_changes.UpcomingLesson], with_group: bool
+    ctx: Joined, coming: list[timetable_changes.UpcomingLesson], with_group: bool
 ) -> list[list[Button]]:
     def label(item: timetable_changes.UpcomingLesson) -> str:
         text = f"{ctx.t.datetime(item.starts_at, 'EEE d MMM, HH:mm')} · {item.discipline}"
@@ -49,8 +48,7 @@ def lesson_buttons(
 
 
 @router.button(TEACHER_CHANGE, roles=[Role.teacher])
-async def teacher_change_start(ctx: Context) -> None:
-    assert ctx.org is not None and ctx.person is not None
+async def teacher_change_start(ctx: Joined) -> None:
     coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), teacher_id=ctx.person.id)
     if not coming:
         ctx.reply(
@@ -63,13 +61,12 @@ async def teacher_change_start(ctx: Context) -> None:
 
 
 @router.button(CHANGE, roles=TIMETABLE)
-async def change_start(ctx: Context) -> None:
+async def change_start(ctx: Joined) -> None:
     await start_with_group(ctx, "edit_lesson", ctx._("Change the timetable: which group?"))
 
 
 @edit_dialog.step("group")
-async def change_group(ctx: Context) -> None:
-    assert ctx.org is not None
+async def change_group(ctx: Joined) -> None:
     group = await chosen_group(ctx)
     if group is None:
         return
@@ -89,7 +86,7 @@ async def change_group(ctx: Context) -> None:
 
 
 @edit_dialog.step("lesson")
-async def change_lesson(ctx: Context) -> None:
+async def change_lesson(ctx: Joined) -> None:
     lesson = await _picked_lesson(ctx, choice(ctx))
     if lesson is None:
         return
@@ -106,7 +103,7 @@ async def change_lesson(ctx: Context) -> None:
 
 
 @edit_dialog.step("what")
-async def change_what(ctx: Context) -> None:
+async def change_what(ctx: Joined) -> None:
     what = choice(ctx)
     if what == "move":
         await ctx.goto("when")
@@ -130,8 +127,7 @@ async def change_what(ctx: Context) -> None:
 
 
 @edit_dialog.step("when")
-async def change_when(ctx: Context) -> None:
-    assert ctx.org is not None
+async def change_when(ctx: Joined) -> None:
     now = utcnow()
     try:
         starts, ends = setup.lesson_time(ctx.incoming.text or "", now, ctx.org.timezone)
@@ -158,8 +154,7 @@ async def change_when(ctx: Context) -> None:
 
 
 @edit_dialog.step("place")
-async def change_place(ctx: Context) -> None:
-    assert ctx.org is not None
+async def change_place(ctx: Joined) -> None:
     if ctx.data["online"]:
         try:
             place = clean_link(ctx.incoming.text)
@@ -190,8 +185,7 @@ async def change_place(ctx: Context) -> None:
 
 
 @edit_dialog.step("confirm")
-async def change_confirm(ctx: Context) -> None:
-    assert ctx.org is not None
+async def change_confirm(ctx: Joined) -> None:
     answer = choice(ctx)
     if answer not in ("yes", "no"):
         ctx.reply(ctx._("Choose with a button."))
@@ -218,9 +212,8 @@ async def change_confirm(ctx: Context) -> None:
     )
 
 
-async def _picked_lesson(ctx: Context, picked: str | None) -> Lesson | None:
+async def _picked_lesson(ctx: Joined, picked: str | None) -> Lesson | None:
     """The lesson of a pressed button, if it can still be changed; says why not otherwise."""
-    assert ctx.org is not None
     if not (picked and picked.isdigit()):
         ctx.reply(ctx._("Choose with a button."))
         return None
@@ -234,7 +227,7 @@ async def _picked_lesson(ctx: Context, picked: str | None) -> Lesson | None:
     return lesson
 
 
-async def _gone(ctx: Context) -> None:
+async def _gone(ctx: Joined) -> None:
     """Someone else cancelled it, or it began meanwhile: nothing to change any more."""
     await ctx.end_dialog()
     ctx.reply(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from db.models import Course, Group, Person, PersonRole, Role
 from handlers.ui import choice, menu_row
 
 
-async def find_people(ctx: Context, text: str, role: Role | None = Role.student) -> list[Person]:
-    assert ctx.org is not None
+async def find_people(ctx: Joined, text: str, role: Role | None = Role.student) -> list[Person]:
     query = select(Person).where(Person.organization_id == ctx.org.id)
     for word in text.split()[:3]:
         query = query.where(Person.full_name.ilike(f"%{word}%"))
@@ -21,9 +20,8 @@ async def find_people(ctx: Context, text: str, role: Role | None = Role.student)
     return list(await ctx.session.scalars(query.order_by(Person.full_name).limit(10)))
 
 
-async def pick_person(ctx: Context, next_step: str, role: Role | None = Role.student) -> Person | None:
+async def pick_person(ctx: Joined, next_step: str, role: Role | None = Role.student) -> Person | None:
     """A person chosen by typed name or by a button; asks again when unclear."""
-    assert ctx.org is not None
     if ctx.args and ctx.args[0].isdigit():
         person = await ctx.session.get(Person, int(ctx.args[0]))
         if person is not None and person.organization_id == ctx.org.id:
@@ -44,7 +42,7 @@ async def pick_person(ctx: Context, next_step: str, role: Role | None = Role.stu
     return None
 
 
-def typed_text(ctx: Context, limit: int) -> str | None:
+def typed_text(ctx: Joined, limit: int) -> str | None:
     """Typed text with its spaces tidied, cut to what the column holds; else asks for text, None."""
     text = " ".join((ctx.incoming.text or "").split())
     if not text or ctx.incoming.button:
@@ -56,7 +54,7 @@ def typed_text(ctx: Context, limit: int) -> str | None:
 NONE = "none"
 
 
-def optional_id(ctx: Context) -> tuple[bool, int | None]:
+def optional_id(ctx: Joined) -> tuple[bool, int | None]:
     """A pressed id or the "none" button: (True, id or None); anything else asks again: (False, None)."""
     picked = ctx.args[0] if ctx.incoming.button and ctx.args else None
     if picked == NONE:
@@ -74,17 +72,15 @@ def optional_buttons(items: list[tuple[int, str]], none_label: str) -> list[list
     ]
 
 
-async def group_buttons(ctx: Context, with_courses: bool = False) -> list[list[Button]]:
-    assert ctx.org is not None
+async def group_buttons(ctx: Joined, with_courses: bool = False) -> list[list[Button]]:
     query = select(Group).where(Group.organization_id == ctx.org.id).order_by(Group.name)
     if with_courses:
         query = query.where(Group.id.in_(select(Course.group_id)))
     return [[Button(g.name, dialog_button(g.id))] for g in (await ctx.session.scalars(query)).all()[:40]]
 
 
-async def chosen_group(ctx: Context) -> Group | None:
+async def chosen_group(ctx: Joined) -> Group | None:
     """The group of a pressed button or a typed name; asks again otherwise."""
-    assert ctx.org is not None
     picked = choice(ctx)
     query = select(Group).where(Group.organization_id == ctx.org.id)
     if picked and picked.isdigit():
@@ -97,14 +93,14 @@ async def chosen_group(ctx: Context) -> Group | None:
     return group
 
 
-def ask_when(ctx: Context) -> str:
+def ask_when(ctx: Joined) -> str:
     return ctx._(
         "When? For example «Friday 10:00-11:30» or «27.11 14:30» (a lesson lasts 90 minutes unless you give "
         "the end)."
     )
 
 
-def refuse_lesson_time(ctx: Context, reason: str) -> None:
+def refuse_lesson_time(ctx: Joined, reason: str) -> None:
     """Why a typed lesson time was not taken (bot/services/setup.lesson_time's SetupError reasons)."""
     if reason == "past":
         ctx.reply(ctx._("This moment has already passed. Choose a later one."))
@@ -114,7 +110,7 @@ def refuse_lesson_time(ctx: Context, reason: str) -> None:
         ctx.reply(ctx._("I could not read the day and time.") + "\n" + ask_when(ctx))
 
 
-async def start_with_group(ctx: Context, dialog: str, question: str) -> None:
+async def start_with_group(ctx: Joined, dialog: str, question: str) -> None:
     """Starts `dialog` at its "group" step with the groups that have courses; says so if none has."""
     buttons = await group_buttons(ctx, with_courses=True)
     if not buttons:
@@ -124,7 +120,7 @@ async def start_with_group(ctx: Context, dialog: str, question: str) -> None:
     ctx.reply(question, buttons=buttons)
 
 
-async def ask_course_of(ctx: Context, group: Group) -> None:
+async def ask_course_of(ctx: Joined, group: Group) -> None:
     """Moves the dialog to its "course" step, offering the group's courses."""
     courses = (
         await ctx.session.scalars(
@@ -137,7 +133,7 @@ async def ask_course_of(ctx: Context, group: Group) -> None:
     )
 
 
-async def picked_course(ctx: Context) -> Course | None:
+async def picked_course(ctx: Joined) -> Course | None:
     """The course pressed at the "course" step, of the group chosen before; asks again otherwise."""
     picked = choice(ctx)
     course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None

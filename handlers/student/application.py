@@ -7,7 +7,7 @@ app_my: my applications, their state and the order issued on them
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -27,13 +27,12 @@ menus.add(APPLICANTS, N_("Apply to study by distance"), "app_new", order=70)
 menus.add(APPLICANTS, N_("My applications"), "app_my", order=71)
 
 
-def _menu_button(ctx: Context) -> list[Button]:
+def _menu_button(ctx: Joined) -> list[Button]:
     return [Button(ctx._("Main menu"), "menu")]
 
 
 @router.button("app_new", roles=APPLICANTS)
-async def new_application(ctx: Context) -> None:
-    assert ctx.person is not None
+async def new_application(ctx: Joined) -> None:
     if ctx.role is Role.parent:
         children = await applications.children_of(ctx.session, ctx.person.id)
         if not children:
@@ -51,7 +50,7 @@ async def new_application(ctx: Context) -> None:
     await _ask_category(ctx, ctx.person.id)
 
 
-async def _ask_category(ctx: Context, student_id: int) -> None:
+async def _ask_category(ctx: Joined, student_id: int) -> None:
     await ctx.start_dialog("apply", "category", student_id=student_id, files=[])
     ctx.reply(
         ctx._(
@@ -65,8 +64,7 @@ async def _ask_category(ctx: Context, student_id: int) -> None:
 
 
 @apply.step("child")
-async def child(ctx: Context) -> None:
-    assert ctx.person is not None
+async def child(ctx: Joined) -> None:
     children = {c.id for c in await applications.children_of(ctx.session, ctx.person.id)}
     if not ctx.args or not ctx.args[0].isdigit() or int(ctx.args[0]) not in children:
         ctx.reply(ctx._("Choose the child with a button."))
@@ -75,7 +73,7 @@ async def child(ctx: Context) -> None:
 
 
 @apply.step("category")
-async def category(ctx: Context) -> None:
+async def category(ctx: Joined) -> None:
     if not ctx.args or ctx.args[0] not in CATEGORIES:
         ctx.reply(ctx._("Choose the category with a button."))
         return
@@ -87,7 +85,7 @@ async def category(ctx: Context) -> None:
 
 
 @apply.step("reason")
-async def reason(ctx: Context) -> None:
+async def reason(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if len(text) < 5:
         ctx.reply(ctx._("Write the reason as text, please (at least a few words)."))
@@ -103,7 +101,7 @@ async def reason(ctx: Context) -> None:
     )
 
 
-async def _take_files(ctx: Context) -> bool:
+async def _take_files(ctx: Joined) -> bool:
     """Adds the message's files to the dialog; True if there were any."""
     new = [a.file_name_id for a in ctx.incoming.attachments if a.file_name_id]
     if not new:
@@ -121,8 +119,7 @@ async def _take_files(ctx: Context) -> bool:
 
 
 @apply.step("docs")
-async def documents(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def documents(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
     if ctx.args != ["send"]:
@@ -160,8 +157,7 @@ async def documents(ctx: Context) -> None:
 
 
 @router.button("app_more", roles=APPLICANTS)
-async def more_documents(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def more_documents(ctx: Joined) -> None:
     app = (
         await applications.load(ctx.session, int(ctx.args[0]), ctx.org.id)
         if ctx.args and ctx.args[0].isdigit()
@@ -185,8 +181,7 @@ async def more_documents(ctx: Context) -> None:
 
 
 @more.step("docs")
-async def more_docs(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def more_docs(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
     files = ctx.data.get("files", [])
@@ -206,8 +201,7 @@ async def more_docs(ctx: Context) -> None:
 
 
 @router.button("app_my", roles=APPLICANTS)
-async def my_applications(ctx: Context) -> None:
-    assert ctx.person is not None
+async def my_applications(ctx: Joined) -> None:
     apps = await applications.of_person(ctx.session, ctx.person.id)
     if not apps:
         ctx.reply(

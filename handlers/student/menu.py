@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.i18n import N_
@@ -28,7 +28,7 @@ menus.add(Role.student, N_("Notifications"), "ntf", order=60)
 menus.add(Role.student, N_("Code for a parent"), "pcode", order=70)
 
 
-def timetable_buttons(ctx: Context, prefix: str) -> list[list[Button]]:
+def timetable_buttons(ctx: Joined, prefix: str) -> list[list[Button]]:
     return [
         [
             Button(ctx._("Today"), f"{prefix}:today"),
@@ -39,7 +39,7 @@ def timetable_buttons(ctx: Context, prefix: str) -> list[list[Button]]:
     ]
 
 
-async def timetable_text(ctx: Context, person_id: int, which: str, who: str | None = None) -> str:
+async def timetable_text(ctx: Joined, person_id: int, which: str, who: str | None = None) -> str:
     today = ctx.t.local(utcnow()).date()
     if which == "week":
         first, days = today - dt.timedelta(days=today.weekday()), 7
@@ -58,17 +58,15 @@ async def timetable_text(ctx: Context, person_id: int, which: str, who: str | No
 
 
 @router.button("tt", roles=STUDENT)
-async def show_timetable(ctx: Context) -> None:
-    assert ctx.person is not None
+async def show_timetable(ctx: Joined) -> None:
     which = ctx.args[0] if ctx.args else "today"
     text = await timetable_text(ctx, ctx.person.id, which)
     ctx.reply(text, buttons=timetable_buttons(ctx, "tt") + [menu_row(ctx)])
 
 
 @router.button("top", roles=[Role.student, Role.parent])
-async def show_topics(ctx: Context) -> None:
+async def show_topics(ctx: Joined) -> None:
     """Thematic schedules: `top` (own courses), `top:<child>` (a parent's child), `top:<child>:<course>`."""
-    assert ctx.person is not None
     student_id = await _student_for(ctx, ctx.args[0] if ctx.args else "")
     if student_id is None:
         return
@@ -89,9 +87,8 @@ async def show_topics(ctx: Context) -> None:
     ctx.reply(topics_text(ctx.t, course.discipline, topics), buttons=[menu_row(ctx)])
 
 
-async def _student_for(ctx: Context, child_arg: str) -> int | None:
+async def _student_for(ctx: Joined, child_arg: str) -> int | None:
     """The student whose data is shown: oneself, or a parent's linked child (checked)."""
-    assert ctx.person is not None
     if not child_arg:
         if Role.student not in ctx.roles:
             ctx.reply(ctx._("This action is not available in your role."), buttons=[menu_row(ctx)])
@@ -107,8 +104,7 @@ async def _student_for(ctx: Context, child_arg: str) -> int | None:
 
 
 @router.button("asg", roles=STUDENT)
-async def show_assignments(ctx: Context) -> None:
-    assert ctx.person is not None
+async def show_assignments(ctx: Joined) -> None:
     now = utcnow()
     if ctx.args and ctx.args[0].isdigit():
         await student_submit.show_assignment(ctx, int(ctx.args[0]))
@@ -125,8 +121,7 @@ async def show_assignments(ctx: Context) -> None:
 
 
 @router.button("grd", roles=STUDENT)
-async def show_grades(ctx: Context) -> None:
-    assert ctx.person is not None and ctx.org is not None
+async def show_grades(ctx: Joined) -> None:
     course_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
     courses = await grades_view.course_grades(ctx.session, ctx.person.id, ctx.org.grading_scheme, course_id)
     if course_id is not None and not courses:  # an old or forged button: not one of the student's courses
@@ -142,8 +137,7 @@ async def show_grades(ctx: Context) -> None:
 
 
 @router.button("pcode", roles=STUDENT)
-async def parent_code(ctx: Context) -> None:
-    assert ctx.person is not None
+async def parent_code(ctx: Joined) -> None:
     invite = await parents.create_child_code(ctx.session, ctx.person)
     ctx.reply(
         ctx._(
@@ -157,5 +151,5 @@ async def parent_code(ctx: Context) -> None:
 
 
 @router.button("ntf", roles=[Role.student, Role.parent])
-async def notifications(ctx: Context) -> None:
+async def notifications(ctx: Joined) -> None:
     await notification_settings(ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, Quiz
 from bot.core.router import Dialog
@@ -47,13 +47,12 @@ OVER = {
 }
 
 
-def _ended_lines(ctx: Context, ended: list[quizzes.Ended]) -> list[str]:
+def _ended_lines(ctx: Joined, ended: list[quizzes.Ended]) -> list[str]:
     return [quizzes.ended_text(ctx.t, e) for e in ended]
 
 
 @router.button("quizzes", roles=STUDENT)
-async def student_tests(ctx: Context) -> None:
-    assert ctx.person is not None
+async def student_tests(ctx: Joined) -> None:
     notes = _ended_lines(ctx, await quizzes.end_overdue(ctx.session, ctx.person.id))
     tests = await quizzes.open_tests(ctx.session, ctx.person.id)
     if not tests:
@@ -70,7 +69,7 @@ async def student_tests(ctx: Context) -> None:
     ctx.reply("\n\n".join(notes + [ctx._("Open tests:")]), buttons=rows + [menu_row(ctx)])
 
 
-def start_refused(ctx: Context, exc: QuizError, notes: list[str] | None = None) -> None:
+def start_refused(ctx: Joined, exc: QuizError, notes: list[str] | None = None) -> None:
     if exc.reason == "not_admitted":
         text = ctx._(
             "You are not admitted to this attestation yet: first do every control measure of the discipline. "
@@ -83,8 +82,7 @@ def start_refused(ctx: Context, exc: QuizError, notes: list[str] | None = None) 
 
 
 @router.button("quiz", roles=STUDENT)
-async def start_test(ctx: Context) -> None:
-    assert ctx.person is not None
+async def start_test(ctx: Joined) -> None:
     arg = ctx.args[0] if ctx.args else ""
     if not arg.isdigit():
         start_refused(ctx, QuizError("unknown"))
@@ -117,7 +115,7 @@ async def start_test(ctx: Context) -> None:
     await _begin_attempt(ctx, assignment.id, None)
 
 
-async def _resume(ctx: Context, attempt: TestAttempt) -> None:
+async def _resume(ctx: Joined, attempt: TestAttempt) -> None:
     """Back to an unfinished attempt (the student left the dialog): on at the next unanswered question."""
     await ctx.start_dialog("quiz", "answer", attempt_id=attempt.id)
     text = ctx._(
@@ -132,7 +130,7 @@ async def _resume(ctx: Context, attempt: TestAttempt) -> None:
 
 
 @taking.step("identity")
-async def identity_step(ctx: Context) -> None:
+async def identity_step(ctx: Joined) -> None:
     photos = [a for a in ctx.incoming.attachments if a.kind == "photo" and a.file_name_id]
     if not photos:
         ctx.reply(ctx._("Send a photo of yourself holding your ID first."))
@@ -140,8 +138,7 @@ async def identity_step(ctx: Context) -> None:
     await _begin_attempt(ctx, ctx.data["assignment_id"], photos[0].file_name_id)
 
 
-async def _begin_attempt(ctx: Context, assignment_id: int, identity: int | None) -> None:
-    assert ctx.person is not None
+async def _begin_attempt(ctx: Joined, assignment_id: int, identity: int | None) -> None:
     try:
         attempt = await quizzes.start(ctx.session, ctx.person.id, assignment_id, identity)
     except QuizError as exc:
@@ -156,7 +153,7 @@ async def _begin_attempt(ctx: Context, assignment_id: int, identity: int | None)
     await _ask(ctx, attempt)
 
 
-async def _ask(ctx: Context, attempt: TestAttempt) -> None:
+async def _ask(ctx: Joined, attempt: TestAttempt) -> None:
     reason = await quizzes.over(ctx.session, attempt)
     step = await quizzes.next_question(ctx.session, attempt)
     if step is None or reason is not None:
@@ -205,7 +202,7 @@ def _chosen(text: str, count: int) -> list[int] | None:
     return sorted({int(p) - 1 for p in parts})
 
 
-async def _current(ctx: Context, attempt: TestAttempt | None) -> quizzes.Step | None:
+async def _current(ctx: Joined, attempt: TestAttempt | None) -> quizzes.Step | None:
     """The question the attempt waits for; None (with the student told why) if it waits for none."""
     if attempt is None:
         await ctx.end_dialog()
@@ -223,7 +220,7 @@ async def _current(ctx: Context, attempt: TestAttempt | None) -> quizzes.Step | 
     return step
 
 
-async def _take(ctx: Context, attempt: TestAttempt, step: quizzes.Step, raw: str) -> None:
+async def _take(ctx: Joined, attempt: TestAttempt, step: quizzes.Step, raw: str) -> None:
     chosen = _chosen(raw, len(step.question.options))
     if chosen is None:
         ctx.reply(ctx._("Answer with the option's number, from 1 to {n}.", n=len(step.question.options)))
@@ -233,8 +230,7 @@ async def _take(ctx: Context, attempt: TestAttempt, step: quizzes.Step, raw: str
 
 
 @taking.step("answer")
-async def answer_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def answer_step(ctx: Joined) -> None:
     attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, ctx.data["attempt_id"])
     step = await _current(ctx, attempt)
     if attempt is None or step is None:
@@ -247,10 +243,9 @@ async def answer_step(ctx: Context) -> None:
 
 
 @router.button("qa", roles=STUDENT)
-async def answer_button(ctx: Context) -> None:
+async def answer_button(ctx: Joined) -> None:
     """qa:<attempt>:<question>:<option number>. Counts only for the question the attempt waits for;
     it also brings the student back into the test if they had left it."""
-    assert ctx.person is not None
     args = ctx.args
     if len(args) != 3 or not all(a.isdigit() for a in args):
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
@@ -267,17 +262,12 @@ async def answer_button(ctx: Context) -> None:
     await _take(ctx, attempt, step, args[2])
 
 
-async def quiz_answer(ctx: Context) -> None:
+async def quiz_answer(ctx: Joined) -> None:
     """A Telegram quiz poll's answer: the ref says which attempt and question."""
     answer = ctx.incoming.quiz_answer
     assert answer is not None
     parts = answer.quiz_id.split(":")
-    if (
-        ctx.person is None
-        or len(parts) != 3
-        or parts[0] != "qz"
-        or not (parts[1].isdigit() and parts[2].isdigit())
-    ):
+    if len(parts) != 3 or parts[0] != "qz" or not (parts[1].isdigit() and parts[2].isdigit()):
         return  # a poll that is not one of our tests' questions
     attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, int(parts[1]))
     if attempt is None or attempt.finished_at is not None:
@@ -293,7 +283,7 @@ async def quiz_answer(ctx: Context) -> None:
 router.quiz_handler = quiz_answer
 
 
-async def _finish(ctx: Context, attempt: TestAttempt, reason: str | None = None) -> None:
+async def _finish(ctx: Joined, attempt: TestAttempt, reason: str | None = None) -> None:
     grade = await quizzes.finish(ctx.session, attempt)
     if ctx.dialog is not None:
         await ctx.end_dialog()
@@ -308,7 +298,7 @@ async def _finish(ctx: Context, attempt: TestAttempt, reason: str | None = None)
     ctx.reply(text, buttons=[menu_row(ctx)])
 
 
-async def _max(ctx: Context, attempt: TestAttempt) -> int:
+async def _max(ctx: Joined, attempt: TestAttempt) -> int:
     return (
         await ctx.session.scalar(select(Assignment.max_score).where(Assignment.test_id == attempt.test_id))
     ) or 0

@@ -7,7 +7,7 @@ ask:     choose the course → send the question (text or a file) → the teache
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
@@ -33,16 +33,15 @@ REFUSALS = {
 }
 
 
-def _collect_buttons(ctx: Context) -> list[list[Button]]:
+def _collect_buttons(ctx: Joined) -> list[list[Button]]:
     return [
         [Button(ctx._("Confirm and hand in"), dialog_button("confirm"))],
         [Button(ctx._("Cancel"), dialog_button("cancel"))],
     ]
 
 
-async def show_assignment(ctx: Context, assignment_id: int) -> None:
+async def show_assignment(ctx: Joined, assignment_id: int) -> None:
     """An assignment's card with where it stands and the button to hand in work."""
-    assert ctx.person is not None
     v = await assignments.view(ctx.session, ctx.person.id, assignment_id, utcnow())
     if v is None:
         ctx.reply(ctx._("This assignment is not yours or no longer exists."), buttons=[menu_row(ctx)])
@@ -88,8 +87,7 @@ async def show_assignment(ctx: Context, assignment_id: int) -> None:
 
 
 @router.button("sub", roles=STUDENT)
-async def open_submit(ctx: Context) -> None:
-    assert ctx.person is not None
+async def open_submit(ctx: Joined) -> None:
     now = utcnow()
     assignment_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
     v = await assignments.view(ctx.session, ctx.person.id, assignment_id, now) if assignment_id else None
@@ -132,7 +130,7 @@ async def open_submit(ctx: Context) -> None:
     ctx.reply("\n".join(lines), buttons=_collect_buttons(ctx))
 
 
-def _draft_line(ctx: Context, files: list[str], text: str | None) -> str:
+def _draft_line(ctx: Joined, files: list[str], text: str | None) -> str:
     parts = []
     if files:
         parts.append(files_phrase(ctx.t, len(files)) + ": " + ", ".join(files))
@@ -142,8 +140,7 @@ def _draft_line(ctx: Context, files: list[str], text: str | None) -> str:
 
 
 @submit.step("collect")
-async def collect(ctx: Context) -> None:
-    assert ctx.person is not None
+async def collect(ctx: Joined) -> None:
     assignment_id = int(ctx.data["a"])
     if ctx.incoming.button:
         action = ctx.args[0] if ctx.args else ""
@@ -191,15 +188,13 @@ async def collect(ctx: Context) -> None:
     )
 
 
-async def _discard(ctx: Context, assignment_id: int) -> None:
-    assert ctx.person is not None
+async def _discard(ctx: Joined, assignment_id: int) -> None:
     await submissions.discard_draft(ctx.session, assignment_id, ctx.person.id)
     await ctx.end_dialog()
     ctx.reply(ctx._("Cancelled. Nothing was handed in."), buttons=[menu_row(ctx)])
 
 
-async def _confirm(ctx: Context, assignment_id: int) -> None:
-    assert ctx.person is not None
+async def _confirm(ctx: Joined, assignment_id: int) -> None:
     assignment = await ctx.session.get(Assignment, assignment_id)
     if assignment is None:
         await ctx.end_dialog()
@@ -217,7 +212,7 @@ async def _confirm(ctx: Context, assignment_id: int) -> None:
     ctx.reply(receipt_text(ctx, assignment, result), buttons=[menu_row(ctx)])
 
 
-def receipt_text(ctx: Context, assignment: Assignment, receipt: Receipt) -> str:
+def receipt_text(ctx: Joined, assignment: Assignment, receipt: Receipt) -> str:
     lines = [
         ctx._("Your work is handed in. Receipt № {number}", number=receipt.number),
         ctx._("Assignment: {title}", title=assignment.title),
@@ -236,8 +231,7 @@ def receipt_text(ctx: Context, assignment: Assignment, receipt: Receipt) -> str:
 
 # -- questions to the teacher ------------------------------------------------------------------
 @router.button("ask", roles=STUDENT)
-async def ask(ctx: Context) -> None:
-    assert ctx.person is not None
+async def ask(ctx: Joined) -> None:
     courses = [c for c in await student_scope.courses(ctx.session, ctx.person.id) if c.teacher_id]
     if ctx.args and ctx.args[0].isdigit():
         course = next((c for c in courses if c.id == int(ctx.args[0])), None)
@@ -259,8 +253,7 @@ async def ask(ctx: Context) -> None:
 
 
 @ask_dialog.step("text")
-async def ask_text(ctx: Context) -> None:
-    assert ctx.person is not None
+async def ask_text(ctx: Joined) -> None:
     if ctx.incoming.button:
         await ctx.end_dialog()
         ctx.reply(ctx._("Cancelled."), buttons=[menu_row(ctx)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog
@@ -20,7 +20,7 @@ menus.add(Role.teacher, N_("Gradebook"), "tbook", order=60)
 
 
 @router.button("tbook", roles=TEACHER)
-async def begin(ctx: Context) -> None:
+async def begin(ctx: Joined) -> None:
     if ctx.args:
         await show(ctx, ctx.args[0])
         return
@@ -28,14 +28,13 @@ async def begin(ctx: Context) -> None:
 
 
 @picking.step("course")
-async def course_step(ctx: Context) -> None:
+async def course_step(ctx: Joined) -> None:
     picked = choice(ctx)
     await ctx.end_dialog()
     await show(ctx, picked or "0")
 
 
-async def _book(ctx: Context, course_id: str) -> gradebook.Book | None:
-    assert ctx.person is not None
+async def _book(ctx: Joined, course_id: str) -> gradebook.Book | None:
     try:
         return await gradebook.build(ctx.session, ctx.person.id, int(course_id))
     except (NotYours, ValueError):
@@ -43,7 +42,7 @@ async def _book(ctx: Context, course_id: str) -> gradebook.Book | None:
         return None
 
 
-async def show(ctx: Context, course_id: str) -> None:
+async def show(ctx: Joined, course_id: str) -> None:
     book = await _book(ctx, course_id)
     if book is None:
         return
@@ -70,8 +69,7 @@ async def show(ctx: Context, course_id: str) -> None:
 
 
 @router.button("tbx", roles=TEACHER)
-async def export(ctx: Context) -> None:
-    assert ctx.person is not None
+async def export(ctx: Joined) -> None:
     if len(ctx.args) != 2 or ctx.args[1] not in ("xlsx", "csv"):
         not_yours(ctx)
         return

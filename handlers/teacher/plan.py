@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -44,12 +44,12 @@ PLAN_ERRORS = {
 
 
 @router.button("tplan", roles=TEACHER)
-async def begin_plan(ctx: Context) -> None:
+async def begin_plan(ctx: Joined) -> None:
     await pick_course(ctx, "plan", "course", ctx._("Thematic schedule: choose the course and group:"))
 
 
 @planning.step("course")
-async def plan_course(ctx: Context) -> None:
+async def plan_course(ctx: Joined) -> None:
     if not await go_on_with_course(ctx, "lines"):
         return
     ctx.reply(
@@ -61,8 +61,7 @@ async def plan_course(ctx: Context) -> None:
 
 
 @planning.step("lines")
-async def plan_lines(ctx: Context) -> None:
-    assert ctx.org is not None
+async def plan_lines(ctx: Joined) -> None:
     try:
         if ctx.incoming.attachments:
             stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
@@ -88,8 +87,7 @@ async def plan_lines(ctx: Context) -> None:
 
 
 @planning.step("confirm")
-async def plan_confirm(ctx: Context) -> None:
-    assert ctx.person is not None
+async def plan_confirm(ctx: Joined) -> None:
     if not await confirmed(ctx):
         return
     lines = [
@@ -109,7 +107,7 @@ async def plan_confirm(ctx: Context) -> None:
 
 
 @router.button("tlesson", roles=TEACHER)
-async def begin_lesson(ctx: Context) -> None:
+async def begin_lesson(ctx: Joined) -> None:
     change = [[Button(ctx._("Change a scheduled lesson"), timetable_edit.TEACHER_CHANGE)]]
     await pick_course(
         ctx, "lesson", "course", ctx._("Schedule a lesson: choose the course and group:"), change
@@ -117,7 +115,7 @@ async def begin_lesson(ctx: Context) -> None:
 
 
 @scheduling.step("course")
-async def lesson_course(ctx: Context) -> None:
+async def lesson_course(ctx: Joined) -> None:
     if not await go_on_with_course(ctx, "mode"):
         return
     ctx.reply(
@@ -130,7 +128,7 @@ async def lesson_course(ctx: Context) -> None:
 
 
 @scheduling.step("mode")
-async def lesson_mode(ctx: Context) -> None:
+async def lesson_mode(ctx: Joined) -> None:
     if choice(ctx) not in ("online", "offline"):
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -139,8 +137,7 @@ async def lesson_mode(ctx: Context) -> None:
 
 
 @scheduling.step("when")
-async def lesson_when(ctx: Context) -> None:
-    assert ctx.org is not None
+async def lesson_when(ctx: Joined) -> None:
     try:
         starts = parse_future(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
     except DeadlineError as exc:
@@ -158,8 +155,7 @@ async def lesson_when(ctx: Context) -> None:
 
 
 @scheduling.step("detail")
-async def lesson_detail(ctx: Context) -> None:
-    assert ctx.person is not None
+async def lesson_detail(ctx: Joined) -> None:
     mode = LessonMode(ctx.data["mode"])
     try:
         link = lessons.clean_link(ctx.incoming.text) if mode == LessonMode.online else None
@@ -197,8 +193,7 @@ async def lesson_detail(ctx: Context) -> None:
 
 
 @router.button("tatt", roles=TEACHER)
-async def attendance(ctx: Context) -> None:
-    assert ctx.person is not None
+async def attendance(ctx: Joined) -> None:
     try:
         if len(ctx.args) == 2:  # tatt:<lesson>:<student> toggles one student
             await lessons.toggle(ctx.session, ctx.person.id, int(ctx.args[0]), int(ctx.args[1]))
@@ -222,8 +217,7 @@ async def attendance(ctx: Context) -> None:
     )
 
 
-async def show_roll(ctx: Context, lesson_id: int) -> None:
-    assert ctx.person is not None
+async def show_roll(ctx: Joined, lesson_id: int) -> None:
     lesson, course = await lessons.own_lesson(ctx.session, ctx.person.id, lesson_id)
     roll = await lessons.roll(ctx.session, ctx.person.id, lesson_id)
     absent = sum(1 for *_, present in roll if not present)
@@ -244,8 +238,7 @@ async def show_roll(ctx: Context, lesson_id: int) -> None:
 
 
 @router.button("tattok", roles=TEACHER)
-async def save_attendance(ctx: Context) -> None:
-    assert ctx.person is not None
+async def save_attendance(ctx: Joined) -> None:
     try:
         absent = await lessons.save(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
     except (NotYours, ValueError):

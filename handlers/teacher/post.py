@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -64,11 +64,11 @@ DRAFT_ERRORS = {
 }
 
 
-def draft_error(ctx: Context, exc: DraftError) -> None:
+def draft_error(ctx: Joined, exc: DraftError) -> None:
     ctx.reply(ctx._(DRAFT_ERRORS[exc.reason]))
 
 
-def closed_already(ctx: Context, assignment: Assignment) -> None:
+def closed_already(ctx: Joined, assignment: Assignment) -> None:
     ctx.reply(
         ctx._("«{title}» is already closed.", title=assignment.title),
         buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
@@ -76,19 +76,19 @@ def closed_already(ctx: Context, assignment: Assignment) -> None:
 
 
 @router.button("tpost", roles=TEACHER)
-async def begin(ctx: Context) -> None:
+async def begin(ctx: Joined) -> None:
     await pick_course(ctx, "post", "course", ctx._("New assignment. Choose the course and group:"))
 
 
 @post.step("course")
-async def course_step(ctx: Context) -> None:
+async def course_step(ctx: Joined) -> None:
     if not await go_on_with_course(ctx, "title"):
         return
     ctx.reply(ctx._("Send the title of the assignment."))
 
 
 @post.step("title")
-async def title_step(ctx: Context) -> None:
+async def title_step(ctx: Joined) -> None:
     try:
         title = posting.clean_title(ctx.incoming.text)
     except DraftError as exc:
@@ -105,7 +105,7 @@ async def title_step(ctx: Context) -> None:
 
 
 @post.step("body")
-async def body_step(ctx: Context) -> None:
+async def body_step(ctx: Joined) -> None:
     if choice(ctx) == "done":
         await ctx.goto("deadline")
         ctx.reply(
@@ -127,7 +127,7 @@ async def body_step(ctx: Context) -> None:
 
 
 @post.step("deadline")
-async def deadline_step(ctx: Context) -> None:
+async def deadline_step(ctx: Joined) -> None:
     deadline = read_deadline(ctx)
     if deadline is None:
         return
@@ -139,7 +139,7 @@ async def deadline_step(ctx: Context) -> None:
 
 
 @post.step("score")
-async def score_step(ctx: Context) -> None:
+async def score_step(ctx: Joined) -> None:
     try:
         score = posting.parse_score(choice(ctx) or ctx.incoming.text)
     except DraftError as exc:
@@ -153,7 +153,7 @@ async def score_step(ctx: Context) -> None:
 
 
 @post.step("control")
-async def control_step(ctx: Context) -> None:
+async def control_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in {c.value for c in ControlType}:
         ctx.reply(ctx._("Choose with a button."))
@@ -180,7 +180,7 @@ def draft_of(data: dict[str, Any]) -> Draft:
 
 
 @post.step("kind")
-async def kind_step(ctx: Context) -> None:
+async def kind_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in {k.value for k in AssignmentKind}:
         ctx.reply(ctx._("Choose with a button."))
@@ -206,8 +206,7 @@ async def kind_step(ctx: Context) -> None:
 
 
 @post.step("preview")
-async def preview_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def preview_step(ctx: Joined) -> None:
     if not await confirmed(ctx):
         return
     draft = draft_of(ctx.data)
@@ -243,8 +242,7 @@ async def preview_step(ctx: Context) -> None:
 
 
 @router.button("tasg", roles=TEACHER)
-async def assignments(ctx: Context) -> None:
-    assert ctx.person is not None
+async def assignments(ctx: Joined) -> None:
     if ctx.args:
         await show_assignment(ctx, ctx.args[0])
         return
@@ -266,8 +264,7 @@ async def assignments(ctx: Context) -> None:
     ctx.reply(text, buttons=buttons + [menu_row(ctx)])
 
 
-async def show_assignment(ctx: Context, assignment_id: str) -> None:
-    assert ctx.person is not None
+async def show_assignment(ctx: Joined, assignment_id: str) -> None:
     try:
         assignment = await own_assignment(ctx.session, ctx.person.id, assignment_id)
     except (NotYours, ValueError):
@@ -322,8 +319,7 @@ async def show_assignment(ctx: Context, assignment_id: str) -> None:
 
 
 @router.button("tdl", roles=TEACHER)
-async def change_deadline(ctx: Context) -> None:
-    assert ctx.person is not None
+async def change_deadline(ctx: Joined) -> None:
     assignment = await owned(ctx, own_assignment)
     if assignment is None:
         return
@@ -341,8 +337,7 @@ async def change_deadline(ctx: Context) -> None:
 
 
 @new_deadline.step("new")
-async def new_deadline_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def new_deadline_step(ctx: Joined) -> None:
     deadline = read_deadline(ctx)
     if deadline is None:
         return
@@ -371,8 +366,7 @@ async def new_deadline_step(ctx: Context) -> None:
 
 
 @router.button("tclose", roles=TEACHER)
-async def close(ctx: Context) -> None:
-    assert ctx.person is not None
+async def close(ctx: Joined) -> None:
     try:
         assignment = await own_assignment(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
     except (NotYours, ValueError):

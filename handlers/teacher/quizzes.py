@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -52,19 +52,19 @@ FORMAT_HELP = N_(
 
 
 @router.button("tquiz", roles=TEACHER)
-async def begin(ctx: Context) -> None:
+async def begin(ctx: Joined) -> None:
     await pick_course(ctx, "quizbuild", "course", ctx._("New test. Choose the course and group:"))
 
 
 @building.step("course")
-async def course_step(ctx: Context) -> None:
+async def course_step(ctx: Joined) -> None:
     if not await go_on_with_course(ctx, "title"):
         return
     ctx.reply(ctx._("The title of the test?"))
 
 
 @building.step("title")
-async def title_step(ctx: Context) -> None:
+async def title_step(ctx: Joined) -> None:
     title = " ".join((ctx.incoming.text or "").split())
     if not title:
         ctx.reply(ctx._("The title is empty. Send the test's title."))
@@ -74,7 +74,7 @@ async def title_step(ctx: Context) -> None:
 
 
 @building.step("questions")
-async def questions_step(ctx: Context) -> None:
+async def questions_step(ctx: Joined) -> None:
     try:
         if ctx.incoming.attachments:
             stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
@@ -99,7 +99,7 @@ async def questions_step(ctx: Context) -> None:
     )
 
 
-def _whole(ctx: Context, low: int, high: int) -> int | None:
+def _whole(ctx: Joined, low: int, high: int) -> int | None:
     raw = (choice(ctx) or ctx.incoming.text or "").strip()
     if raw.isdigit() and low <= int(raw) <= high:
         return int(raw)
@@ -108,7 +108,7 @@ def _whole(ctx: Context, low: int, high: int) -> int | None:
 
 
 @building.step("limit")
-async def limit_step(ctx: Context) -> None:
+async def limit_step(ctx: Joined) -> None:
     minutes = _whole(ctx, 0, 600)
     if minutes is None:
         return
@@ -117,7 +117,7 @@ async def limit_step(ctx: Context) -> None:
 
 
 @building.step("attempts")
-async def attempts_step(ctx: Context) -> None:
+async def attempts_step(ctx: Joined) -> None:
     attempts = _whole(ctx, 1, 10)
     if attempts is None:
         return
@@ -129,7 +129,7 @@ async def attempts_step(ctx: Context) -> None:
 
 
 @building.step("shuffle")
-async def shuffle_step(ctx: Context) -> None:
+async def shuffle_step(ctx: Joined) -> None:
     if choice(ctx) not in ("yes", "no"):
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -141,7 +141,7 @@ async def shuffle_step(ctx: Context) -> None:
 
 
 @building.step("control")
-async def control_step(ctx: Context) -> None:
+async def control_step(ctx: Joined) -> None:
     if choice(ctx) not in {c.value for c in ControlType}:
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -150,7 +150,7 @@ async def control_step(ctx: Context) -> None:
 
 
 @building.step("deadline")
-async def deadline_step(ctx: Context) -> None:
+async def deadline_step(ctx: Joined) -> None:
     deadline = read_deadline(ctx)
     if deadline is None:
         return
@@ -179,8 +179,7 @@ async def deadline_step(ctx: Context) -> None:
 
 
 @building.step("preview")
-async def preview_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def preview_step(ctx: Joined) -> None:
     if not await confirmed(ctx):
         return
     data = ctx.data
@@ -216,8 +215,7 @@ async def preview_step(ctx: Context) -> None:
 
 
 @router.button("tid", roles=TEACHER)
-async def identity_checks(ctx: Context) -> None:
-    assert ctx.person is not None
+async def identity_checks(ctx: Joined) -> None:
     if ctx.args and ctx.args[0].isdigit():
         confirmed = await quizzes.confirm_identity(ctx.session, ctx.person.id, int(ctx.args[0]))
         if confirmed is None:

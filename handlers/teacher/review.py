@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
@@ -35,7 +35,7 @@ REVIEW_ERRORS = {
 }
 
 
-def review_error(ctx: Context, exc: ReviewError, max_score: int = 0) -> None:
+def review_error(ctx: Joined, exc: ReviewError, max_score: int = 0) -> None:
     ctx.reply(
         ctx._(REVIEW_ERRORS[exc.reason], max=max_score)
         if exc.reason == "score_range"
@@ -44,8 +44,7 @@ def review_error(ctx: Context, exc: ReviewError, max_score: int = 0) -> None:
 
 
 @router.button("trq", roles=TEACHER)
-async def review_queue(ctx: Context) -> None:
-    assert ctx.person is not None
+async def review_queue(ctx: Joined) -> None:
     assignment_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
     if assignment_id is not None:
         try:
@@ -71,8 +70,7 @@ async def review_queue(ctx: Context) -> None:
 
 
 @router.button("tsub", roles=TEACHER)
-async def open_submission(ctx: Context) -> None:
-    assert ctx.person is not None
+async def open_submission(ctx: Joined) -> None:
     opened = await owned(ctx, review.open_submission)
     if opened is None:
         return
@@ -113,8 +111,7 @@ async def open_submission(ctx: Context) -> None:
 
 
 @router.button("tgr", roles=TEACHER)
-async def begin_grading(ctx: Context) -> None:
-    assert ctx.person is not None
+async def begin_grading(ctx: Joined) -> None:
     opened = await owned(ctx, review.open_submission)
     if opened is None:
         return
@@ -135,7 +132,7 @@ async def begin_grading(ctx: Context) -> None:
 
 
 @grading.step("score")
-async def score_step(ctx: Context) -> None:
+async def score_step(ctx: Joined) -> None:
     try:
         score = review.parse_score(ctx.incoming.text, ctx.data["max"])
     except ReviewError as exc:
@@ -155,8 +152,7 @@ async def score_step(ctx: Context) -> None:
 
 
 @grading.step("reason")
-async def reason_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def reason_step(ctx: Joined) -> None:
     try:
         grade = await review.grade(
             ctx.session,
@@ -177,7 +173,7 @@ async def reason_step(ctx: Context) -> None:
 
 
 @grading.step("comment")
-async def comment_step(ctx: Context) -> None:
+async def comment_step(ctx: Joined) -> None:
     comment = "" if choice(ctx) == "none" else (ctx.incoming.text or "")
     await ctx.goto("release", comment=comment)
     ctx.reply(
@@ -190,8 +186,7 @@ async def comment_step(ctx: Context) -> None:
 
 
 @grading.step("release")
-async def release_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def release_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in ("now", "draft"):
         ctx.reply(ctx._("Choose with a button."))
@@ -226,8 +221,7 @@ async def release_step(ctx: Context) -> None:
 
 
 @router.button("tret", roles=TEACHER)
-async def begin_return(ctx: Context) -> None:
-    assert ctx.person is not None
+async def begin_return(ctx: Joined) -> None:
     submission = await owned(ctx, own_submission)
     if submission is None:
         return
@@ -236,8 +230,7 @@ async def begin_return(ctx: Context) -> None:
 
 
 @returning.step("comment")
-async def return_comment(ctx: Context) -> None:
-    assert ctx.person is not None
+async def return_comment(ctx: Joined) -> None:
     try:
         await review.return_for_revision(
             ctx.session, ctx.person.id, ctx.data["submission_id"], ctx.incoming.text or ""
@@ -253,8 +246,7 @@ async def return_comment(ctx: Context) -> None:
 
 
 @router.button("trel", roles=TEACHER)
-async def release_drafts(ctx: Context) -> None:
-    assert ctx.person is not None
+async def release_drafts(ctx: Joined) -> None:
     count = await owned(ctx, review.release_drafts)
     if count is None:
         return
@@ -267,8 +259,7 @@ async def release_drafts(ctx: Context) -> None:
 
 
 @router.button("tzip", roles=TEACHER)
-async def all_files(ctx: Context) -> None:
-    assert ctx.person is not None
+async def all_files(ctx: Joined) -> None:
     try:
         archive = await review.zip_submissions(
             ctx.session, ctx.runtime.files, ctx.person.id, ctx.args[0] if ctx.args else "0"
@@ -287,8 +278,7 @@ async def all_files(ctx: Context) -> None:
 
 
 @router.button("text", roles=TEACHER)
-async def begin_extension(ctx: Context) -> None:
-    assert ctx.person is not None
+async def begin_extension(ctx: Joined) -> None:
     assignment = await owned(ctx, own_assignment)
     if assignment is None:
         return
@@ -307,7 +297,7 @@ async def begin_extension(ctx: Context) -> None:
 
 
 @extending.step("student")
-async def extension_student(ctx: Context) -> None:
+async def extension_student(ctx: Joined) -> None:
     picked = choice(ctx)
     if not picked or not picked.isdigit() or int(picked) not in ctx.data["students"]:
         ctx.reply(ctx._("Choose the student with a button."))
@@ -317,8 +307,7 @@ async def extension_student(ctx: Context) -> None:
 
 
 @extending.step("deadline")
-async def extension_deadline(ctx: Context) -> None:
-    assert ctx.person is not None
+async def extension_deadline(ctx: Joined) -> None:
     deadline = read_deadline(ctx)
     if deadline is None:
         return
@@ -353,6 +342,6 @@ async def extension_deadline(ctx: Context) -> None:
     )
 
 
-def _closed(ctx: Context, assignment: Assignment) -> None:
+def _closed(ctx: Joined, assignment: Assignment) -> None:
     """A closed assignment takes no extension."""
     ctx.reply(ctx._("«{title}» is already closed.", title=assignment.title), buttons=[menu_row(ctx)])

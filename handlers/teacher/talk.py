@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile, shorten
 from bot.core.router import Dialog, dialog_button
@@ -28,8 +28,7 @@ AUDIENCE_NAMES = {
 
 
 @router.button("tann", roles=TEACHER)
-async def begin(ctx: Context) -> None:
-    assert ctx.person is not None
+async def begin(ctx: Joined) -> None:
     groups = {c.group_id: c.group for c in await courses_of(ctx.session, ctx.person.id)}
     if not groups:
         ctx.reply(
@@ -47,7 +46,7 @@ async def begin(ctx: Context) -> None:
 
 
 @announcing_dialog.step("group")
-async def group_step(ctx: Context) -> None:
+async def group_step(ctx: Joined) -> None:
     if not (choice(ctx) or "").isdigit():
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -59,7 +58,7 @@ async def group_step(ctx: Context) -> None:
 
 
 @announcing_dialog.step("audience")
-async def audience_step(ctx: Context) -> None:
+async def audience_step(ctx: Joined) -> None:
     if choice(ctx) not in AUDIENCE_NAMES:
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -68,8 +67,7 @@ async def audience_step(ctx: Context) -> None:
 
 
 @announcing_dialog.step("text")
-async def text_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def text_step(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text:
         ctx.reply(ctx._("The announcement is empty. Send its text."))
@@ -90,8 +88,7 @@ async def text_step(ctx: Context) -> None:
 
 
 @router.button("tacks", roles=TEACHER)
-async def acknowledgements(ctx: Context) -> None:
-    assert ctx.person is not None
+async def acknowledgements(ctx: Joined) -> None:
     if not ctx.args:
         mine = await announcing.mine(ctx.session, ctx.person.id)
         if not mine:
@@ -122,8 +119,7 @@ async def acknowledgements(ctx: Context) -> None:
 
 
 @router.button("tqs", roles=TEACHER)
-async def questions(ctx: Context) -> None:
-    assert ctx.person is not None
+async def questions(ctx: Joined) -> None:
     waiting = await announcing.open_questions(ctx.session, ctx.person.id)
     if ctx.args:
         found = next((w for w in waiting if str(w[0].id) == ctx.args[0]), None)
@@ -155,8 +151,7 @@ async def questions(ctx: Context) -> None:
 
 
 @answering.step("text")
-async def answer_step(ctx: Context) -> None:
-    assert ctx.person is not None
+async def answer_step(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text:
         ctx.reply(ctx._("Write your answer."))
