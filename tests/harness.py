@@ -107,6 +107,19 @@ class Harness:
         shown = [b.label for row in reply.buttons for b in row]
         raise AssertionError(f"no button {label!r}; the reply shows {shown}")
 
+    async def tap(self, seat: Seat, *labels: str, on: list[Reply] | Reply | None = None) -> list[Reply]:
+        """Presses buttons by their visible labels, one after another, as a person finds them:
+        from the main menu (or from `on`), each label on the latest message that shows it."""
+        shown = on if on is not None else await self.say(seat, "/menu")
+        replies = [shown] if isinstance(shown, Reply) else shown
+        for label in labels:
+            reply = next((r for r in reversed(replies) if _shows(r, label)), None)
+            if reply is None:
+                seen = [b.label for r in replies for row in r.buttons for b in row]
+                raise AssertionError(f"no button {label!r}; the messages show {seen}")
+            replies = await self.press(seat, reply, label)
+        return replies
+
     async def settle(self) -> None:
         """Handles everything in the inbox and delivers everything due in the outbox."""
         assert self.runtime.inbox_worker is not None and self.runtime.sender is not None
@@ -133,6 +146,10 @@ class Harness:
         if rows:
             seat.last_seen = rows[-1].id
         return [Reply.from_json(r.payload) for r in rows]
+
+
+def _shows(reply: Reply, label: str) -> bool:
+    return any(label == b.label or label in b.label for row in reply.buttons for b in row)
 
 
 def settings_for(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
