@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql, sqlite
 
-import db.base
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -46,9 +44,9 @@ def upgrade() -> None:
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_until", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("received_at", db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -85,7 +83,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organization")),
     )
     op.create_table(
@@ -96,7 +94,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stored_file")),
         sa.UniqueConstraint("sha256", name=op.f("uq_stored_file_sha256")),
     )
@@ -109,7 +107,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -135,7 +133,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["stored_file_id"],
             ["stored_file.id"],
@@ -172,11 +170,11 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
-        sa.Column("consent_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -231,7 +229,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -246,7 +244,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_record",
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=False),
@@ -298,7 +296,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -339,14 +337,14 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("submitted_at", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("staff_comment", sa.Text(), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["applicant_id"],
             ["person.id"],
@@ -388,7 +386,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["stored_file_id"],
             ["stored_file.id"],
@@ -419,12 +417,12 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=300), nullable=True),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("language_code", sa.String(length=16), nullable=True),
-        sa.Column("last_inbound_at", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("unreachable_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("unreachable_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["person.id"],
@@ -461,7 +459,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["child_id"], ["person.id"], name=op.f("fk_parent_link_child_id_person"), ondelete="CASCADE"
         ),
@@ -485,7 +483,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -515,7 +513,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["person.id"], name=op.f("fk_announcement_author_id_person"), ondelete="SET NULL"
         ),
@@ -545,7 +543,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["distance_application.id"],
@@ -577,7 +575,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["file_name_id"],
             ["file_name.id"],
@@ -611,7 +609,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["group_id"], ["study_group.id"], name=op.f("fk_course_group_id_study_group"), ondelete="CASCADE"
         ),
@@ -649,7 +647,7 @@ def upgrade() -> None:
             .with_variant(sqlite.JSON(), "sqlite"),
             nullable=False,
         ),
-        sa.Column("updated_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
@@ -685,14 +683,14 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("child_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("expires_at", db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("used_by_account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["child_id"], ["person.id"], name=op.f("fk_invite_child_id_person"), ondelete="CASCADE"
         ),
@@ -763,20 +761,20 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("not_before", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_until", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("external_message_id", sa.String(length=96), nullable=True),
-        sa.Column("status_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error_code", sa.String(length=32), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("dedupe_key", sa.String(length=160), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["messenger_account.id"],
@@ -821,7 +819,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["group_id"],
             ["study_group.id"],
@@ -875,7 +873,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["distance_application.id"],
@@ -914,7 +912,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["distance_application.id"],
@@ -946,7 +944,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["messenger_account.id"],
@@ -965,7 +963,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["announcement_id"],
             ["announcement.id"],
@@ -983,8 +981,8 @@ def upgrade() -> None:
     op.create_table(
         "lesson",
         sa.Column("course_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("starts_at", db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "mode",
             sa.Enum("online", "offline", name="lessonmode", native_enum=False, length=32),
@@ -998,7 +996,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["course.id"], name=op.f("fk_lesson_course_id_course"), ondelete="CASCADE"
         ),
@@ -1044,11 +1042,11 @@ def upgrade() -> None:
         sa.Column("file_name_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("answered_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("answered_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["answered_by_id"],
             ["person.id"],
@@ -1085,7 +1083,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["course.id"], name=op.f("fk_quiz_test_course_id_course"), ondelete="CASCADE"
         ),
@@ -1133,11 +1131,11 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("hours", sa.Integer(), nullable=False),
-        sa.Column("deadline", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["course.id"], name=op.f("fk_topic_course_id_course"), ondelete="CASCADE"
         ),
@@ -1153,7 +1151,7 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("deadline", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("max_score", sa.Integer(), nullable=False),
         sa.Column(
             "control_type",
@@ -1178,13 +1176,13 @@ def upgrade() -> None:
             sa.Enum("draft", "published", "closed", name="assignmentstatus", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("published_at", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("test_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["course.id"], name=op.f("fk_assignment_course_id_course"), ondelete="CASCADE"
         ),
@@ -1214,7 +1212,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["lesson_id"], ["lesson.id"], name=op.f("fk_attendance_lesson_id_lesson"), ondelete="CASCADE"
         ),
@@ -1245,9 +1243,9 @@ def upgrade() -> None:
             .with_variant(sqlite.JSON(), "sqlite"),
             nullable=False,
         ),
-        sa.Column("started_at", db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deadline_at", db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("score", sa.Numeric(precision=6, scale=2), nullable=True),
         sa.Column(
             "identity_file_name_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
@@ -1258,7 +1256,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["identity_checked_by_id"],
             ["person.id"],
@@ -1344,12 +1342,12 @@ def upgrade() -> None:
         "extension",
         sa.Column("assignment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("student_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("deadline", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("granted_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
             ["assignment.id"],
@@ -1380,8 +1378,8 @@ def upgrade() -> None:
         ),
         sa.Column("assignment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("lesson_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("due_at", db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("offset_minutes", sa.Integer(), nullable=False),
         sa.Column(
             "status",
@@ -1436,12 +1434,12 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("submitted_at", db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
             ["assignment.id"],
@@ -1478,7 +1476,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["attempt_id"],
             ["test_attempt.id"],
@@ -1506,11 +1504,11 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("released", sa.Boolean(), nullable=False),
         sa.Column("graded_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("graded_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("graded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
             ["assignment.id"],
@@ -1540,12 +1538,12 @@ def upgrade() -> None:
         sa.Column("submission_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
-        sa.Column("submitted_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["submission_id"],
             ["submission.id"],
@@ -1567,7 +1565,7 @@ def upgrade() -> None:
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
-        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["changed_by_id"],
             ["person.id"],

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# The file is named by its place in the chain; the id is the one released databases hold.
 revision: str = "perf_reminders2_no_fk"
 down_revision: str | None = "perf_reminders_due_index"
 branch_labels: str | Sequence[str] | None = None

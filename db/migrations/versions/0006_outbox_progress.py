@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# The file is named by its place in the chain; the id is the one released databases hold.
 revision: str = "0002_outbox_progress"
 down_revision: str | None = "orders_grounds_key"
 branch_labels: str | Sequence[str] | None = None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# The file is named by its place in the chain; the id is the one released databases hold.
 revision: str = "perf_reminders_due_index"
 down_revision: str | None = "issue4_whatsapp"
 branch_labels: str | Sequence[str] | None = None

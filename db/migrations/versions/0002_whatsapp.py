@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql, sqlite
 
-import db.base
-
+# The file is named by its place in the chain; the id is the one released databases hold.
 revision: str = "issue4_whatsapp"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -32,7 +31,7 @@ def upgrade() -> None:
             .with_variant(sqlite.JSON(), "sqlite"),
             nullable=False,
         ),
-        sa.Column("offered_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("offered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
@@ -49,7 +48,7 @@ def upgrade() -> None:
         "whatsapp_business_start",
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("outbox_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("started_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
@@ -80,7 +79,7 @@ def upgrade() -> None:
         sa.Column("sid", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("error_code", sa.String(length=16), nullable=True),
-        sa.Column("updated_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
