@@ -31,7 +31,7 @@ term_dialog = router.add_dialog(Dialog("setup_term", roles=TERMS))
 event_dialog = router.add_dialog(Dialog("setup_event", roles=EVENTS))
 
 
-@router.button("cal")
+@router.button("cal", roles=tuple(Role))  # everyone, not only the staff guarding this package
 async def show_calendar(ctx: Joined) -> None:
     views = await calendar.upcoming(ctx.session, ctx.org.id, ctx.t.local(utcnow()).date())
     ctx.reply(calendar.render(ctx.t, views), buttons=[menu_row(ctx)])
