@@ -82,11 +82,9 @@ async def card(harness: Harness, seat: Seat, title: str) -> list:  # type: ignor
 
 
 async def graded_card(harness: Harness, seat: Seat, assignment_id: int) -> list:  # type: ignore[type-arg]
-    """The card of graded work.
-
-    no screen shows this button: the assignments list gives no button to graded work, so its card is
-    reached only by a button sent before the grade.
-    """
+    """The card of graded work."""
+    # no screen shows this button: the assignments list gives no button to graded work, so its card is
+    # reached only by a button sent before the grade.
     return await harness.say(seat, button=f"asg:{assignment_id}")
 
 
