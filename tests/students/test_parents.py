@@ -33,7 +33,7 @@ KK_CHILD, RU_GROUP_CHILD = "Әлихан Қанатұлы Ахметов", "Ал
 
 async def test_a_parent_follows_two_children_in_different_groups(demo: Runtime, harness: Harness) -> None:
     parent = await harness.seat_for(GULNARA)
-    kids = await harness.say(parent, button="kids")
+    kids = await harness.tap(parent, "Балаларым")
     assert labels(kids[-1])[:2] == [f"{RU_GROUP_CHILD} (ИС-22)", f"{KK_CHILD} (ПО-21)"]
     card = await harness.press(parent, kids[-1], KK_CHILD)
     week = texts(await harness.press(parent, card[-1], "Сабақ кестесі"))
@@ -43,7 +43,7 @@ async def test_a_parent_follows_two_children_in_different_groups(demo: Runtime, 
     card = await harness.press(parent, kids[-1], RU_GROUP_CHILD)
     tasks = texts(await harness.press(parent, card[-1], "Тапсырмалар"))
     assert "Рубежный контроль 1" in tasks and "Циклдер" not in tasks
-    # Another family's child is not reachable by a crafted button.
+    # Another family's child is not reachable by a crafted button (the raw payload is the point).
     async with demo.sessions() as session:
         stranger = await session.scalar(select(Person.id).where(Person.full_name == "Анна Сергеевна Петрова"))
     assert "Бұл батырма енді белсенді емес" in texts(await harness.say(parent, button=f"kgrd:{stranger}"))
@@ -51,21 +51,21 @@ async def test_a_parent_follows_two_children_in_different_groups(demo: Runtime, 
 
 async def test_a_child_code_links_a_parent_and_notices_follow(demo: Runtime, harness: Harness) -> None:
     child = await harness.seat_for("Дмитрий Олегович Ли")
-    code_reply = texts(await harness.say(child, button="pcode"))
+    code_reply = texts(await harness.tap(child, "Код для родителя"))
     code = code_reply.split(": ", 1)[1].split("\n", 1)[0]
     parent = await harness.seat_for("Ольга Викторовна Петрова")  # joined, Anna's mother
-    await harness.say(parent, button="klink")
+    await harness.tap(parent, "Привязать ребёнка")
     linked = texts(await harness.say(parent, code))
     assert "Дмитрий Олегович Ли привязан(а) к вам" in linked
     # The same code again: the child is already hers, said so (not «used»).
-    await harness.say(parent, button="klink")
+    await harness.tap(parent, "Привязать ребёнка")
     assert "Дмитрий Олегович Ли уже привязан(а) к вам" in texts(await harness.say(parent, code))
     # Someone else with that used code is told to ask the child, not the organization.
     other = await harness.seat_for("Игорь Николаевич Ткаченко")
-    await harness.say(other, button="klink")
+    await harness.tap(other, "Привязать ребёнка")
     assert "Попросите у ребёнка новый" in texts(await harness.say(other, code))
     # A newcomer with a fresh code joins as a parent.
-    code2 = texts(await harness.say(child, button="pcode")).split(": ", 1)[1].split("\n", 1)[0]
+    code2 = texts(await harness.tap(child, "Код для родителя")).split(": ", 1)[1].split("\n", 1)[0]
     newcomer = await harness.seat(None)
     joined = await harness.say(newcomer, code2)
     assert "Балаларым" in labels(joined[-1])  # the organization's language, not the child's
@@ -142,7 +142,7 @@ async def test_a_bad_stored_digest_setting_falls_back_and_breaks_no_other_organi
 
 async def test_announcement_acknowledged_and_notices_switch_off(demo: Runtime, harness: Harness) -> None:
     parent = await harness.seat_for(GULNARA)
-    off = await harness.say(parent, button="ntf")
+    off = await harness.tap(parent, "Хабарламалар")
     await harness.press(parent, off[-1], "Бағалар")
     async with demo.sessions() as session, session.begin():
         org = await session.scalar(select(Organization))
@@ -168,7 +168,7 @@ async def test_announcement_acknowledged_and_notices_switch_off(demo: Runtime, h
         assert [name for name, _ in await parents.acknowledged_by(session, ann_id)] == [GULNARA]
         a = await session.scalar(select(Assignment).where(Assignment.title == "Рубежный контроль 1"))
         assert a is not None
-    assert "🔕 Бағалар" in labels((await harness.say(parent, button="ntf"))[-1])
+    assert "🔕 Бағалар" in labels((await harness.tap(parent, "Хабарламалар"))[-1])
 
 
 # -- linking with a child's code: QA's findings -------------------------------------------------
@@ -178,9 +178,11 @@ OLGA, ANNA, DMITRY = "Ольга Викторовна Петрова", "Анна
 
 
 async def child_code(harness: Harness, name: str) -> str:
-    """The code the student shows under «Code for a parent»."""
+    """The code the student shows under «Code for a parent» (in the student's own language)."""
     child = await harness.seat_for(name)
-    return texts(await harness.say(child, button="pcode")).split(": ", 1)[1].split("\n", 1)[0]
+    menu = await harness.say(child, "/menu")
+    label = next(x for x in ("Ата-анаға арналған код", "Код для родителя") if x in labels(menu[-1]))
+    return texts(await harness.tap(child, label, on=menu)).split(": ", 1)[1].split("\n", 1)[0]
 
 
 async def person_named(runtime: Runtime, name: str) -> Person:
@@ -238,7 +240,7 @@ async def test_a_new_parent_keeps_the_language_they_chose_and_gets_a_sensible_na
 ) -> None:
     code = await child_code(harness, DMITRY)  # a Russian-speaking child
     newcomer = await harness.seat(None, lang="ru")
-    await harness.say(newcomer, button="lang:kk")
+    await harness.tap(newcomer, "Қазақша")  # on the welcome a newcomer gets
     joined = texts(await harness.say(newcomer, code))
     assert f"{DMITRY} сізге байланыстырылды" in joined
     assert f"Басты мәзір — Ата-ана ({DMITRY}), ата-ана." in joined
@@ -338,7 +340,7 @@ async def test_link_dialog_waits_through_a_photo_and_child_codes_send_to_the_chi
     demo: Runtime, harness: Harness
 ) -> None:
     parent = await harness.seat_for(SERIK)
-    await harness.say(parent, button="klink")
+    await harness.tap(parent, "Баланы байланыстыру")
     got = await harness.say(parent, files=[("code.jpg", b"\xff\xd8\xff photo")])
     assert "Кодты мәтінмен жіберіңіз" in texts(got) and "Бас тарту" in labels(got[-1])
     code = await child_code(harness, ALIKHAN)
@@ -346,7 +348,7 @@ async def test_link_dialog_waits_through_a_photo_and_child_codes_send_to_the_chi
 
     # A used child's code, then an expired one: ask the child.
     ru_parent = await harness.seat_for("Игорь Николаевич Ткаченко")
-    await harness.say(ru_parent, button="klink")
+    await harness.tap(ru_parent, "Привязать ребёнка")
     assert "Попросите у ребёнка новый" in texts(await harness.say(ru_parent, code))
     stale = await child_code(harness, DMITRY)
     async with demo.sessions() as session, session.begin():
@@ -370,13 +372,17 @@ async def test_only_the_audience_acknowledges_an_announcement(demo: Runtime, har
         )
         session.add(ann)
         await session.flush()
+        await notices.announcement_posted(session, ann.id)
         ann_id = ann.id
+    mother = await harness.seat_for(OLGA)
+    await harness.settle()
+    posted = await harness.received(mother)
+    # Those outside the audience never got the announcement: their presses are forged payloads.
     outsider = await harness.seat_for(SERIK)  # his daughter is in ПО-21
     assert "Бұл батырма енді белсенді емес" in texts(await harness.say(outsider, button=f"ack:{ann_id}"))
     student = await harness.seat_for(ANNA)  # in ИС-22, but the announcement is for parents
     assert "Эта кнопка больше не действует" in texts(await harness.say(student, button=f"ack:{ann_id}"))
-    mother = await harness.seat_for(OLGA)
-    assert "педагог увидит" in texts(await harness.say(mother, button=f"ack:{ann_id}"))
+    assert "педагог увидит" in texts(await harness.tap(mother, "Ознакомлен(а)", on=posted))
     async with demo.sessions() as session:
         names = [name for name, _ in await parents.acknowledged_by(session, ann_id)]
     assert names == [OLGA]

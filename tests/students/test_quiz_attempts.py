@@ -74,8 +74,17 @@ async def grade_score(runtime: Runtime, assignment_id: int) -> Decimal | None:
         return await session.scalar(select(Grade.score).where(Grade.assignment_id == assignment_id))
 
 
-async def card(harness: Harness, seat: Seat, assignment_id: int) -> list:  # type: ignore[type-arg]
+async def card(harness: Harness, seat: Seat, title: str) -> list:  # type: ignore[type-arg]
     """The assignment's card, as the student opens it from the assignments list."""
+    menu = await harness.say(seat, "/menu")
+    assignments = next(x for x in ("Тапсырмалар", "Задания") if x in labels(menu[-1]))
+    return await harness.tap(seat, assignments, title, on=menu)
+
+
+async def graded_card(harness: Harness, seat: Seat, assignment_id: int) -> list:  # type: ignore[type-arg]
+    """The card of graded work."""
+    # no screen shows this button: the assignments list gives no button to graded work, so its card is
+    # reached only by a button sent before the grade.
     return await harness.say(seat, button=f"asg:{assignment_id}")
 
 
@@ -119,12 +128,12 @@ async def test_kazakh_student_leaves_resumes_double_taps_and_the_time_limit_scor
 
     # Left again; the card offers to continue, not to start.
     await harness.say(student, "/menu")
-    replies = await card(harness, student, test_id)
+    replies = await card(harness, student, "Үзілген тест")
     assert "Тестті жалғастыру" in labels(replies[-1]) and "Тестті бастау" not in labels(replies[-1])
 
     # The time limit passes while the student is away: the tests list finishes and scores the attempt.
     clock.shift(11 * 60)
-    replies = await harness.say(student, button="quizzes")
+    replies = await harness.tap(student, "Тесттер")
     shown = texts(replies)
     assert "«Үзілген тест» тестіндегі әрекетіңіз аяқталды: уақыт бітті" in shown
     assert "100 балдан 66,67" in shown
@@ -133,7 +142,7 @@ async def test_kazakh_student_leaves_resumes_double_taps_and_the_time_limit_scor
     assert await grade_score(demo, test_id) == Decimal("66.67")
 
     # No attempt left: the card has no start button, the old notice's button says why.
-    replies = await card(harness, student, test_id)
+    replies = await graded_card(harness, student, test_id)
     assert not {"Тестті бастау", "Тестті жалғастыру"} & set(labels(replies[-1]))
     replies = await harness.press(student, notice[-1], "Тестті бастау")
     assert "барлық әрекетіңізді пайдаландыңыз" in texts(replies)
@@ -189,7 +198,7 @@ async def test_russian_attempt_left_until_the_deadline_is_scored_by_the_tick_onc
     assert "Вопрос 2 из 2" in texts(replies)
     second = replies[-1]
     await harness.say(anna, "/menu")
-    replies = await card(harness, anna, test_id)
+    replies = await card(harness, anna, "Брошенный тест")
     assert "Продолжить тест" in labels(replies[-1]) and "Начать тест" not in labels(replies[-1])
 
     # The deadline passes; the student never comes back. The tick scores the attempt, once.
@@ -220,7 +229,7 @@ async def test_russian_attempt_left_until_the_deadline_is_scored_by_the_tick_onc
     assert "оценена" not in told  # one message about one event: no separate grade notice
     replies = await harness.press(anna, second, "2")
     assert "Эта попытка теста уже завершена" in texts(replies)
-    replies = await card(harness, anna, test_id)
+    replies = await graded_card(harness, anna, test_id)
     assert not {"Начать тест", "Продолжить тест"} & set(labels(replies[-1]))
 
 

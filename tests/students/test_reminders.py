@@ -103,13 +103,13 @@ async def test_reminders_fire_at_72_24_and_2_hours_once_each(demo: Runtime, harn
 
 async def test_no_reminder_after_the_work_is_handed_in(demo: Runtime, harness: Harness) -> None:
     deadline = local(10, 15)
-    a_id = await new_assignment(demo, "Лабораторная 7", deadline)
+    await new_assignment(demo, "Лабораторная 7", deadline)
     ru, other = await harness.seat_for(RU_STUDENT), await harness.seat_for("Дмитрий Олегович Ли")
     await plan(demo)
     # She hands in after the reminders were planned: checked again at sending.
-    await harness.say(ru, button=f"sub:{a_id}")
-    await harness.say(ru, "готово")
-    assert "Квитанция" in texts(await harness.say(ru, button="dlg:confirm"))
+    await harness.tap(ru, "Задания", "Лабораторная 7", "Сдать работу")
+    draft = await harness.say(ru, "готово")
+    assert "Квитанция" in texts(await harness.press(ru, draft[-1], "Подтвердить и сдать"))
     await tick_at(demo, harness, deadline - dt.timedelta(hours=24) + dt.timedelta(minutes=1))
     assert await reminder_texts(harness, ru) == []
     assert len(await reminder_texts(harness, other)) == 1
@@ -154,9 +154,9 @@ async def test_reminders_due_together_merge_and_a_switched_off_student_gets_none
     await new_assignment(demo, "Отчёт А", deadline)
     await new_assignment(demo, "Отчёт Б", deadline)
     ru, off = await harness.seat_for(RU_STUDENT), await harness.seat_for("Дмитрий Олегович Ли")
-    switched = await harness.say(off, button="ntf")
+    switched = await harness.tap(off, "Уведомления")
     assert "🔔 Напоминания о сроках сдачи" in labels(switched[-1])
-    await harness.say(off, button=f"ntf:{reminders.DEADLINE_REMINDERS}")
+    await harness.press(off, switched[-1], "Напоминания о сроках сдачи")
     await plan(demo)
     await tick_at(demo, harness, deadline - dt.timedelta(hours=24) + dt.timedelta(minutes=1))
     got = await harness.received(ru)

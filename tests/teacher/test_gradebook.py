@@ -76,14 +76,14 @@ async def test_russian_gradebook_with_boundary_exam_formula_and_csv(
         await session.flush()
         await review.put_grade(session, course.teacher_id, boundary, anna.id, Decimal(80), None)
         await review.put_grade(session, course.teacher_id, exam, anna.id, Decimal(45), None)
-    replies = await harness.say(teacher, button=f"tbook:{course.id}")
+    replies = await harness.tap(teacher, "Журнал оценок", "Веб-программирование — ИС-22")
     # admission 80 (the boundary control), exam 90 %, final 0.6 × 80 + 0.4 × 90 = 84
     assert "Анна Сергеевна Петрова — 84% B (3, хорошо)" in texts(replies)
     # The boundary control is not due yet: Дмитрий's rating so far is his current work (86), not an F.
     assert "Дмитрий Олегович Ли — 86% B+" in texts(replies)
     assert "Тимур Маратович Нургалиев — —\n" in texts(replies)  # nothing graded: no rating, no «%»
     clock.move_to(boundary.deadline + dt.timedelta(hours=1))
-    replies = await harness.say(teacher, button=f"tbook:{course.id}")
+    replies = await harness.tap(teacher, "Журнал оценок", "Веб-программирование — ИС-22")
     assert "Дмитрий Олегович Ли — 0% F" in texts(replies)  # missed once it is due: it counts 0
 
     replies = await harness.press(teacher, replies[-1], "CSV")
@@ -98,7 +98,7 @@ async def test_russian_gradebook_with_boundary_exam_formula_and_csv(
         org = await session.scalar(select(Organization))
         assert org is not None
         org.grading_scheme = GradingScheme.school5
-    replies = await harness.say(teacher, button=f"tbook:{course.id}")
+    replies = await harness.tap(teacher, "Журнал оценок", "Веб-программирование — ИС-22")
     assert "Анна Сергеевна Петрова — 84% 4 (хорошо)" in texts(replies)
 
 
@@ -108,4 +108,5 @@ async def test_another_teachers_gradebook_is_refused(
     kim = await harness.seat_for("Сергей Викторович Ким")
     async with demo.sessions() as session:
         theirs = await session.scalar(select(Course.id).where(Course.discipline == "Python негіздері"))
+    # A forged payload: his gradebook picker never shows another teacher's course.
     assert "Это не ваш курс" in texts(await harness.say(kim, button=f"tbx:{theirs}:xlsx"))

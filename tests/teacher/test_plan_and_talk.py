@@ -77,8 +77,7 @@ async def test_thematic_schedule_in_chat_and_from_xlsx(
     book.active.append(["Fetch API", 2, None])
     data = io.BytesIO()
     book.save(data)
-    replies = await harness.say(kim, button="tplan")
-    await harness.press(kim, replies[-1], "Веб-программирование — ИС-22")
+    await harness.tap(kim, "Тематический график", "Веб-программирование — ИС-22")
     replies = await harness.say(kim, files=[("plan.xlsx", data.getvalue())])
     assert "1. Формы — 4 часа, до 1 декабря, 18:00" in texts(replies)
     await harness.press(kim, replies[-1], "Опубликовать")
@@ -90,9 +89,7 @@ async def test_online_lesson_and_attendance(
 ) -> None:
     kim = await harness.seat_for("Сергей Викторович Ким")
     anna = await harness.seat_for("Анна Сергеевна Петрова")
-    replies = await harness.say(kim, button="tlesson")
-    await harness.press(kim, replies[-1], "Веб-программирование — ИС-22")
-    await harness.say(kim, button="dlg:online")
+    await harness.tap(kim, "Запланировать занятие", "Веб-программирование — ИС-22", "Онлайн-занятие")
     assert "уже прошло" in texts(await harness.say(kim, "20.11 10:00"))
     assert "уже прошло" in texts(await harness.say(kim, "вчера 10:00"))  # not today 10:00
     assert "Не удалось прочитать" in texts(await harness.say(kim, "завтра-то 10:00"))
@@ -163,10 +160,10 @@ async def test_announcement_acknowledgements_and_a_question(
                 text="while циклі қашан тоқтайды?",
             )
         )
-    replies = await harness.say(teacher, button="tqs")
+    replies = await harness.tap(teacher, "Білім алушылардың сұрақтары")
     replies = await harness.press(teacher, replies[-1], "Айдана Серікқызы Бекова")
     assert "while циклі қашан тоқтайды?" in texts(replies)
     replies = await harness.say(teacher, "Шарт жалған болғанда.")
     assert "Жауап білім алушыға жіберілді" in texts(replies)
     assert "Шарт жалған болғанда." in texts(await harness.received(student))
-    assert "күтіп тұрған сұрақ жоқ" in texts(await harness.say(teacher, button="tqs"))
+    assert "күтіп тұрған сұрақ жоқ" in texts(await harness.tap(teacher, "Білім алушылардың сұрақтары"))

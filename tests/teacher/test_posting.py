@@ -82,18 +82,22 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
     teacher = await harness.seat_for("Сергей Викторович Ким")
     student = await harness.seat_for("Анна Сергеевна Петрова")
     parent = await harness.seat_for("Ольга Викторовна Петрова")
-    replies = await harness.say(teacher, button="tpost")
+    replies = await harness.tap(teacher, "Новое задание")
     assert labels(replies[-1]) == ["Веб-программирование — ИС-22", "Деректер қоры — ПО-21"]
     await harness.press(teacher, replies[-1], "Веб-программирование — ИС-22")
-    await harness.say(teacher, "Формы и валидация")
-    await harness.say(teacher, button="dlg:done")
+    replies = await harness.say(teacher, "Формы и валидация")
+    await harness.press(teacher, replies[-1], "Готово")
     assert "Не удалось прочитать дату" in texts(await harness.say(teacher, "когда-нибудь"))
-    await harness.say(teacher, "завтра 18:00")
-    assert "должен быть числом" in texts(await harness.say(teacher, "сто"))
-    assert "целым числом от 1 до 1000" in texts(await harness.say(teacher, "0"))
-    await harness.say(teacher, button="dlg:100")
-    await harness.say(teacher, button="dlg:current")
-    replies = await harness.say(teacher, button="dlg:creative")
+    replies = await harness.say(teacher, "завтра 18:00")
+    refused = await harness.say(teacher, "сто")
+    assert "должен быть числом" in texts(refused)
+    replies += refused
+    refused = await harness.say(teacher, "0")
+    assert "целым числом от 1 до 1000" in texts(refused)
+    replies += refused
+    replies = await harness.tap(
+        teacher, "100", "текущий контроль успеваемости", "творческая работа", on=replies
+    )
     assert "Вид работы: творческая работа" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Опубликовать")
     assert "Задание отправлено 10 обучающимся и их родителям" in texts(replies)
@@ -113,7 +117,7 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
     assert assignment.deadline == dt.datetime(2026, 11, 27, 18, 0, tzinfo=ALMATY)
     assert "27 ноября, 18:00" in texts(await harness.received(student))
 
-    replies = await harness.say(teacher, button=f"tclose:{assignment.id}")
+    replies = await harness.tap(teacher, "Открыть задание", "Закрыть задание", on=replies)
     assert "закрыто" in texts(replies)
     assert (await the_assignment(demo, "Формы и валидация")).status == AssignmentStatus.closed
 
@@ -124,6 +128,7 @@ async def test_a_teacher_cannot_touch_another_teachers_assignment(
     kim = await harness.seat_for("Сергей Викторович Ким")
     student = await harness.seat_for("Айдана Серікқызы Бекова")
     theirs = await the_assignment(demo, "Функциялар: зертханалық жұмыс")  # Нұрланова's course
+    # Forged payloads: no screen shows them another teacher's assignment, nor a student a teacher's button.
     assert "Это не ваш курс" in texts(await harness.say(kim, button=f"tclose:{theirs.id}"))
     assert "Это не ваш курс" in texts(await harness.say(kim, button=f"tasg:{theirs.id}"))
     assert "рөліңізге қолжетімді емес" in texts(await harness.say(student, button=f"tclose:{theirs.id}"))
@@ -185,7 +190,7 @@ async def test_many_open_assignments_nearest_deadline_first_and_the_rest_counted
                     status=AssignmentStatus.published,
                 )
             )
-    replies = await harness.say(teacher, button="tasg")
+    replies = await harness.tap(teacher, "Мои задания")
     shown = labels(replies[-1])
     assert shown[0].startswith("ER-диаграмма") and shown[1].startswith("Рубежный контроль 1")  # the nearest
     assert "Лабораторная №1 · " in " ".join(shown) and "Лабораторная №30" not in " ".join(shown)

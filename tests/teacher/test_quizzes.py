@@ -11,10 +11,10 @@ from decimal import Decimal
 import time_machine
 from sqlalchemy import select
 
-from bot.core.messages import Incoming, QuizAnswer
+from bot.core.messages import Incoming, QuizAnswer, Reply
 from bot.queues import inbox
 from bot.runtime import Runtime
-from bot.services.coursework import quizzes
+from bot.services.coursework import posting, quizzes
 from db.base import utcnow
 from db.models import (
     Assignment,
@@ -65,6 +65,36 @@ async def grade_of(runtime: Runtime, title: str, student: str) -> Grade | None:
         )
 
 
+async def telegram_tap(runtime: Runtime, harness: Harness, chat: str, *shown: str) -> None:
+    """A Telegram student presses buttons by their labels, from the main menu, as Ustaz sent them."""
+    async with runtime.sessions() as session:
+        account_id = await session.scalar(
+            select(MessengerAccount.id).where(
+                MessengerAccount.channel == Channel.telegram, MessengerAccount.external_id == chat
+            )
+        )
+
+    async def send(**fields: object) -> list[Reply]:
+        incoming = Incoming(channel=Channel.telegram, external_user_id=chat, chat_id=chat, **fields)  # type: ignore[arg-type]
+        await inbox.accept(runtime, incoming, str(uuid.uuid4()))
+        await harness.settle()
+        async with runtime.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage.payload)
+                    .where(OutboxMessage.kind == "reply", OutboxMessage.account_id == account_id)
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        return [Reply.from_json(r) for r in rows]
+
+    replies = await send(text="/menu", command="menu")
+    for label in shown:
+        found = [b for r in reversed(replies) for row in r.buttons for b in row if label in b.label]
+        assert found, f"no button {label!r} on Telegram"
+        replies = await send(button=found[0].payload)
+
+
 async def test_kazakh_test_built_in_chat_taken_and_graded(
     clock: time_machine.Coordinates, demo: Runtime, harness: Harness
 ) -> None:
@@ -72,16 +102,12 @@ async def test_kazakh_test_built_in_chat_taken_and_graded(
     student = await harness.seat_for("Айдана Серікқызы Бекова")
     parent = await harness.seat_for("Серік Бекұлы Беков")
 
-    replies = await harness.say(teacher, button="tquiz")
-    await harness.press(teacher, replies[-1], "Python негіздері — ПО-21")
+    await harness.tap(teacher, "Жаңа тест", "Python негіздері — ПО-21")
     await harness.say(teacher, "Python: қысқа тест")
     assert "дұрыс нұсқа жоқ" in texts(await harness.say(teacher, "Сұрақ?\nа\nб"))
     replies = await harness.say(teacher, QUESTIONS_KK)
     assert "3 сұрақ оқылды" in texts(replies)
-    await harness.say(teacher, button="dlg:0")
-    await harness.say(teacher, button="dlg:1")
-    await harness.say(teacher, button="dlg:no")
-    await harness.say(teacher, button="dlg:current")
+    await harness.tap(teacher, "Шектеусіз", "1", "жоқ", "үлгерімді ағымдағы бақылау", on=replies)
     replies = await harness.say(teacher, "ертең 18:00")
     assert "«Python: қысқа тест» тесті" in texts(replies) and "3 сұрақ" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Жариялау")
@@ -106,8 +132,13 @@ async def test_kazakh_test_built_in_chat_taken_and_graded(
     replies = await harness.press(student, replies[-1], "Тесттер")
     replies = await harness.press(student, replies[-1], "Python: қысқа тест")
     assert "барлық әрекетіңізді пайдаландыңыз" in texts(replies)
-    # The assignment list's «Submit work» button of a test leads to the test, not to handing in files.
-    replies = await harness.say(student, button=f"sub:{grade.assignment_id}")
+    # A «Submit work» button of a test (here on the notice of a later deadline) leads to the test,
+    # not to handing in files.
+    async with demo.sessions() as session, session.begin():
+        later = utcnow() + dt.timedelta(days=3)
+        await posting.change_deadline(session, teacher.person_id or 0, grade.assignment_id, later)
+    await harness.settle()
+    replies = await harness.tap(student, "Жұмысты тапсыру", on=await harness.received(student))
     assert "барлық әрекетіңізді пайдаландыңыз" in texts(replies)
 
 
@@ -117,17 +148,14 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
     teacher = await harness.seat_for("Сергей Викторович Ким")
     anna = await harness.seat_for("Анна Сергеевна Петрова")
 
-    replies = await harness.say(teacher, button="tquiz")
-    await harness.press(teacher, replies[-1], "Веб-программирование — ИС-22")
+    await harness.tap(teacher, "Новый тест", "Веб-программирование — ИС-22")
     await harness.say(teacher, "Итоговая аттестация")
     csv_file = "Вопрос;1;2;3;Ответ\nЧто такое HTML?;язык разметки;база данных;ОС;1\n"
     csv_file += "HTTP 404 — это?;OK;не найдено;;2\n"
     replies = await harness.say(teacher, files=[("test.csv", csv_file.encode())])
     assert "Прочитано 2 вопроса" in texts(replies)
-    await harness.say(teacher, "20")
-    await harness.say(teacher, button="dlg:2")
-    await harness.say(teacher, button="dlg:yes")
-    await harness.say(teacher, button="dlg:final")
+    replies = await harness.say(teacher, "20")
+    await harness.tap(teacher, "2", "да", "итоговая аттестация", on=replies)
     replies = await harness.say(teacher, "через 3 дня")
     assert "фото с удостоверением личности" in texts(replies)
     await harness.press(teacher, replies[-1], "Опубликовать")
@@ -154,7 +182,7 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
         replies = await harness.press(anna, replies[-1], number_of(shown, pick[question]))
     assert "Тест завершён: 50 из 100" in texts(replies)
 
-    replies = await harness.say(teacher, button="tid")
+    replies = await harness.tap(teacher, "Проверка личности")
     assert "Проверка личности: Анна Сергеевна Петрова, тест «Итоговая аттестация»" in texts(replies)
     assert len(replies[-1].files) == 1
     replies = await harness.press(teacher, replies[-1], "Личность подтверждена")
@@ -170,16 +198,13 @@ async def test_time_limit_ends_the_attempt(
 ) -> None:
     teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
     student = await harness.seat_for("Айдана Серікқызы Бекова")
-    replies = await harness.say(teacher, button="tquiz")
-    await harness.press(teacher, replies[-1], "Python негіздері — ПО-21")
+    await harness.tap(teacher, "Жаңа тест", "Python негіздері — ПО-21")
     await harness.say(teacher, "Жылдам тест")
     await harness.say(teacher, QUESTIONS_KK)
-    await harness.say(teacher, "10")
-    await harness.say(teacher, button="dlg:1")
-    await harness.say(teacher, button="dlg:no")
-    await harness.say(teacher, button="dlg:current")
-    await harness.say(teacher, "ертең 18:00")
-    await harness.say(teacher, button="dlg:publish")
+    replies = await harness.say(teacher, "10")
+    await harness.tap(teacher, "1", "жоқ", "үлгерімді ағымдағы бақылау", on=replies)
+    replies = await harness.say(teacher, "ертең 18:00")
+    await harness.press(teacher, replies[-1], "Жариялау")
     notice = await harness.received(student)
     await harness.press(student, notice[-1], "Тестті бастау")
     await harness.say(student, "2")
@@ -192,23 +217,16 @@ async def test_telegram_takes_the_test_as_quiz_polls(
     clock: time_machine.Coordinates, demo: Runtime, harness: Harness
 ) -> None:
     teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
-    await harness.say(teacher, button="tquiz")
-    async with demo.sessions() as session:
-        course_id = await session.scalar(
-            select(Assignment.course_id).where(Assignment.title == "Циклдер: 5 есеп")
-        )
-    await harness.say(teacher, button=f"dlg:{course_id}")
+    await harness.tap(teacher, "Жаңа тест", "Python негіздері — ПО-21")
     await harness.say(teacher, "Telegram тест")
-    await harness.say(teacher, QUESTIONS_KK)
-    for payload in ("dlg:0", "dlg:1", "dlg:yes", "dlg:current"):  # shuffled
-        await harness.say(teacher, button=payload)
-    await harness.say(teacher, "ертең 18:00")
-    await harness.say(teacher, button="dlg:publish")
+    replies = await harness.say(teacher, QUESTIONS_KK)
+    await harness.tap(teacher, "Шектеусіз", "1", "иә", "үлгерімді ағымдағы бақылау", on=replies)  # shuffled
+    replies = await harness.say(teacher, "ертең 18:00")
+    await harness.press(teacher, replies[-1], "Жариялау")
     async with demo.sessions() as session, session.begin():
         student_id = await session.scalar(
             select(Person.id).where(Person.full_name == "Айдана Серікқызы Бекова")
         )
-        assignment_id = await session.scalar(select(Assignment.id).where(Assignment.title == "Telegram тест"))
         session.add(
             MessengerAccount(channel=Channel.telegram, external_id="777", chat_id="777", person_id=student_id)
         )
@@ -217,6 +235,9 @@ async def test_telegram_takes_the_test_as_quiz_polls(
         incoming = Incoming(channel=Channel.telegram, external_user_id="777", chat_id="777", **fields)  # type: ignore[arg-type]
         await inbox.accept(demo, incoming, str(uuid.uuid4()))
         await harness.settle()
+        return await sent_polls()
+
+    async def sent_polls() -> list[dict]:  # type: ignore[type-arg]
         async with demo.sessions() as session:
             rows = (
                 await session.scalars(
@@ -227,7 +248,8 @@ async def test_telegram_takes_the_test_as_quiz_polls(
             ).all()
         return [r for r in rows if r.get("quiz")]
 
-    polls = await telegram(button=f"quiz:{assignment_id}")
+    await telegram_tap(demo, harness, "777", "Тесттер", "Telegram тест")
+    polls = await sent_polls()
     assert len(polls) == 1 and polls[0]["quiz"]["question"].startswith("3 сұрақтың 1-сі")
     right = {
         "len([1, 2]) нені қайтарады?": "2",
@@ -298,15 +320,11 @@ async def test_a_question_too_long_for_a_telegram_poll_is_asked_as_text(
         assert teacher is not None and course_id is not None and student_id is not None
         question = quizzes.QuestionDraft(long_question, ["285", "45"], [0])
         settings = quizzes.TestSettings("Ұзын сұрақ", utcnow() + dt.timedelta(days=1), shuffle=False)
-        assignment = await quizzes.create(session, teacher, course_id, [question], settings)
+        await quizzes.create(session, teacher, course_id, [question], settings)
         session.add(
             MessengerAccount(channel=Channel.telegram, external_id="778", chat_id="778", person_id=student_id)
         )
-    incoming = Incoming(
-        channel=Channel.telegram, external_user_id="778", chat_id="778", button=f"quiz:{assignment.id}"
-    )
-    await inbox.accept(demo, incoming, str(uuid.uuid4()))
-    await harness.settle()
+    await telegram_tap(demo, harness, "778", "Тесттер", "Ұзын сұрақ")
     async with demo.sessions() as session:
         payloads = (
             await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == "reply"))
