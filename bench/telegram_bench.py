@@ -1,15 +1,19 @@
 """Telegram benchmarks: the webhook path to a reply, the outbox's delivery rate, the process's memory.
 
-    .venv/bin/python bench/telegram_bench.py [--seconds 20] [--people 50] [--students 100000]
+    .venv/bin/python bench/telegram_bench.py [--rounds 3] [--seconds 15] [--people 50] [--students 100000]
 
-Everything runs on loopback against the Bot API stand-in (tests/stand_ins/telegram_api.py):
+Everything runs on loopback against the Bot API stand-in (tests/stand_ins/telegram_api.py), in
+databases the benchmark creates and drops (never the database `test`):
 
-1. updates a second and p50/p99 latency from POSTing an update to the webhook until its reply reaches
-   the stand-in, for joined students using their menus (/menu, Help, Language, back to the menu),
-   side by side: a bare aiogram echo bot behind its own webhook (no database), Ustaz on SQLite,
-   Ustaz on PostgreSQL; flood limits lifted on both sides so that the pipeline is what is measured;
-2. the outbox's delivery rate within Telegram's limits (30/s, no 429 allowed) and with the limits lifted;
-3. the RSS of each bot process after its run, with --students students in Ustaz's database.
+1. the update path, like for like: a bare aiogram echo bot (no database; it acknowledges a button in
+   the webhook's response and sends one message, as Ustaz does), Ustaz on SQLite and Ustaz on
+   PostgreSQL all run at once, and are loaded one at a time, in turn, for several rounds (the order
+   rotating), by joined students walking their menus (/menu, Help, Language, back to the menu) in a
+   closed loop, flood limits lifted. Per target: updates/s and p99 to the reply's arrival as
+   min/median/max over the rounds, the ratio to the echo, the bot process's CPU per update (the
+   steadiest figure on a shared machine), Bot API calls per update (the same on every side, or the
+   comparison is not fair), RSS at the end and the event loop's longest stall;
+2. the outbox's delivery rate within Telegram's limits (30/s, no 429 allowed) and with the limits lifted.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import asyncio
 import contextlib
 import os
 import socket
+import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import insert, select, text  # noqa: E402
-from telegram_load import HEADER, Figures, closed_loop, process, rss_mb, stand_in  # noqa: E402
+from telegram_load import closed_loop, process, rss_mb, stand_in  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from db.models import Channel, Group, MessengerAccount, Organization, OutboxMessage, Person, PersonRole, Role  # noqa: E402
@@ -163,18 +169,54 @@ def bot_command(kind: str) -> list[str]:
     return [spy, *record, "--", *cmd]
 
 
-async def update_path(kind: str, args: argparse.Namespace, workdir: Path) -> Figures:
-    people = [TgUser(FIRST_USER + i, f"Оқушы{i}", language_code="kk") for i in range(args.people)]
+@dataclass
+class Target:
+    """One bot under test with its own stand-in, running for the whole interleaved run."""
+
+    name: str
+    api: BotAPIStandIn
+    pid: int
+    stats_url: str  # where its event loop's longest stall is read
+    rounds: list[Round] = field(default_factory=list)
+    rss: float = 0.0
+    stall_ms: int = 0
+
+
+@dataclass
+class Round:
+    rate: float
+    p50: float
+    p99: float
+    cpu_ms: float  # CPU time of the bot process per update handled
+    calls: float  # Bot API calls per update
+
+
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def longest_stall(target: Target) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(target.stats_url) as resp:
+        body = await resp.json()
+    stats = body["counters"]["event loop"] if "counters" in body else body
+    return int(stats["longest_stall_ms"])
+
+
+@contextlib.asynccontextmanager
+async def running_target(kind: str, args: argparse.Namespace, workdir: Path) -> AsyncIterator[Target]:
     async with stand_in() as api:
         if kind == "echo":
             cmd = [sys.executable, "bench/telegram_echo.py", "--api", api.base_url, "--token", TOKEN]
-            async with process(cmd, {}, "listening") as (proc, _):
+            async with process(cmd, {}, "listening") as (proc, line):
                 api.webhook["secret_token"] = "echo-secret"
-                fig = await closed_loop(
-                    api, people, menu_walk(Updates(), api), args.seconds, "aiogram echo (no DB)"
-                )
-                fig.rss_mb = rss_mb(proc.pid)
-                return fig
+                port = int(line.split()[-1])
+                yield Target("aiogram echo (no DB)", api, proc.pid, f"http://127.0.0.1:{port}/stats")
+            return
         async with database(kind, workdir) as url:
             await prepare(url, workdir, args.students, args.people)
             port = free_port()
@@ -182,11 +224,69 @@ async def update_path(kind: str, args: argparse.Namespace, workdir: Path) -> Fig
             async with process(bot_command(kind), env, "Ustaz is running") as (proc, _):
                 # Ustaz registers its webhook in the background once it runs: wait for it.
                 await api.wait_for(lambda: bool(api.webhook.get("url")), timeout=60)
-                fig = await closed_loop(
-                    api, people, menu_walk(Updates(), api), args.seconds, f"Ustaz, {kind}"
-                )
-                fig.rss_mb = rss_mb(proc.pid)
-                return fig
+                yield Target(f"Ustaz, {kind}", api, proc.pid, f"http://127.0.0.1:{port}/healthz")
+
+
+async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
+    calls, cpu = len(target.api.calls), cpu_seconds(target.pid)
+    fig = await closed_loop(target.api, people, menu_walk(Updates(), target.api), seconds, target.name)
+    handled = max(fig.handled, 1)
+    target.rounds.append(
+        Round(
+            rate=fig.rate,
+            p50=fig.pct(50),
+            p99=fig.pct(99),
+            cpu_ms=(cpu_seconds(target.pid) - cpu) * 1000 / handled,
+            calls=(len(target.api.calls) - calls) / handled,
+        )
+    )
+
+
+def spread(values: list[float], digits: int = 0) -> str:
+    return "/".join(f"{v:,.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+def report(targets: list[Target]) -> None:
+    echo = targets[0] if targets[0].name.startswith("aiogram") else None
+    base_rate = statistics.median(r.rate for r in echo.rounds) if echo else None
+    base_cpu = statistics.median(r.cpu_ms for r in echo.rounds) if echo else None
+    print(
+        f"{'target':<22} {'updates/s min/med/max':>22} {'x echo':>6} {'p50 ms':>7} "
+        f"{'p99 ms min/med/max':>20} {'CPU ms/update':>17} {'x echo':>6} {'calls/upd':>9} "
+        + f"{'RSS MB':>7} {'stall ms':>8}"
+    )
+    for t in targets:
+        rates = [r.rate for r in t.rounds]
+        cpus = [r.cpu_ms for r in t.rounds]
+        x_rate = f"{statistics.median(rates) / base_rate:.2f}" if base_rate else "-"
+        x_cpu = f"{statistics.median(cpus) / base_cpu:.2f}" if base_cpu else "-"
+        print(
+            f"{t.name:<22} {spread(rates):>22} {x_rate:>6} {statistics.median(r.p50 for r in t.rounds):7.0f} "
+            f"{spread([r.p99 for r in t.rounds]):>20} {spread(cpus, 2):>17} {x_cpu:>6} "
+            f"{statistics.median(r.calls for r in t.rounds):9.2f} {t.rss:7.0f} {t.stall_ms:8d}"
+        )
+
+
+async def update_path(args: argparse.Namespace, tmp: str) -> None:
+    """Every target runs at once but only one is loaded at a time, in turn, round after round (the order
+    rotating), so a slower minute of the shared machine falls on all of them alike."""
+    people = [TgUser(FIRST_USER + i, f"Оқушы{i}", language_code="kk") for i in range(args.people)]
+    kinds = os.environ.get("USTAZ_BENCH_TARGETS", "echo sqlite postgresql").split()
+    async with contextlib.AsyncExitStack() as stack:
+        targets = []
+        for kind in kinds:
+            workdir = Path(tmp) / kind
+            workdir.mkdir()
+            targets.append(await stack.enter_async_context(running_target(kind, args, workdir)))
+        for target in targets:  # caches, connections and JIT-free Python's first paths: not measured
+            await closed_loop(target.api, people, menu_walk(Updates(), target.api), args.warmup, target.name)
+        for n in range(args.rounds):
+            for target in targets[n % len(targets) :] + targets[: n % len(targets)]:
+                await measure(target, people, args.seconds)
+        for target in targets:
+            target.rss = rss_mb(target.pid)
+            target.stall_ms = await longest_stall(target)
+    report(targets)
 
 
 async def outbox_rate(kind: str, count: int, rate: int, workdir: Path, students: int) -> str:
@@ -243,7 +343,9 @@ async def outbox_rate(kind: str, count: int, rate: int, workdir: Path, students:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load per target first")
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--students", type=int, default=100_000)
     parser.add_argument("--notices", type=int, default=1500)
@@ -253,14 +355,11 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "path"):
             print(
-                f"\nWebhook path to a reply: {args.people} students in closed loop for {args.seconds:.0f} s, "
-                f"{args.students} students in the database, limits lifted"
+                f"\nWebhook path to a reply: {args.people} students in closed loop, "
+                f"{args.rounds} interleaved rounds of {args.seconds:.0f} s per target, "
+                + f"{args.students} students in the database, limits lifted"
             )
-            print(HEADER)
-            for kind in os.environ.get("USTAZ_BENCH_TARGETS", "echo sqlite postgresql").split():
-                workdir = Path(tmp) / kind
-                workdir.mkdir()
-                print((await update_path(kind, args, workdir)).row(), flush=True)
+            await update_path(args, tmp)
         if args.only in (None, "outbox"):
             print("\nOutbox delivery rate (first to last send at the stand-in)")
             print(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ class Figures:
     seconds: float = 0.0
     errors: int = 0
     rss_mb: float | None = None
+    handled: int = 0  # every update answered, the warm-up's included (for per-update CPU and API calls)
 
     @property
     def rate(self) -> float:
@@ -37,18 +37,6 @@ class Figures:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-    def row(self) -> str:
-        rss = f"{self.rss_mb:7.1f}" if self.rss_mb is not None else "      -"
-        return (
-            f"{self.name:<24} {self.rate:9.1f} {self.pct(50):9.1f} {self.pct(99):9.1f} "
-            f"{statistics.fmean(self.latencies) * 1000 if self.latencies else 0:9.1f} {self.errors:6d} {rss}"
-        )
-
-
-HEADER = (
-    f"{'target':<24} {'updates/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9} {'errors':>6} {'RSS MB':>7}"
-)
 
 
 @contextlib.asynccontextmanager
@@ -146,6 +134,7 @@ async def closed_loop(
                 figures.errors += 1
                 continue
             n += 1
+            figures.handled += 1
             if t0 >= measure_from and done <= stop_at:
                 figures.latencies.append(done - t0)
 

@@ -20,8 +20,8 @@ from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
-from bot.supervisor import Loop, Supervisor
-from bot.web import BACKGROUND_KEY, SUPERVISOR_KEY, make_web_app
+from bot.supervisor import Loop, StallWatch, Supervisor
+from bot.web import BACKGROUND_KEY, COUNTERS_KEY, SUPERVISOR_KEY, make_web_app
 from db.session import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ def supervise(runtime: Runtime, app: web.Application) -> Supervisor:
     for loop in app[BACKGROUND_KEY]:
         supervisor.add(loop)
     supervisor.add(scheduler_loop(runtime, runtime.settings.health_stuck_seconds))
+    stalls = StallWatch()
+    app[COUNTERS_KEY]["event loop"] = stalls.stats
+    supervisor.add(Loop("event loop watch", stalls.run, stalls.heartbeat))
     return supervisor
 
 

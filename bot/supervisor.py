@@ -104,6 +104,31 @@ class FailureStreak:
         self.last_error = ""
 
 
+class StallWatch:
+    """How late the event loop wakes a task that asked to sleep a little: the longest stall since
+    start. A stall delays every update and send in the process at once (a blocking call, a schema
+    built on the loop, a long garbage collection); /healthz shows the figure and benchmarks read it.
+    """
+
+    PERIOD = 0.05
+    NOTABLE_MS = 100  # stalls longer than this are counted
+
+    def __init__(self) -> None:
+        self.stats: dict[str, int] = {"longest_stall_ms": 0, "stalls_over_100ms": 0}
+        self.heartbeat = Heartbeat()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            asked = time.monotonic()
+            await sleep_or_stop(stop, self.PERIOD)
+            late_ms = round((time.monotonic() - asked - self.PERIOD) * 1000)
+            self.heartbeat.beat()
+            if late_ms > self.stats["longest_stall_ms"]:
+                self.stats["longest_stall_ms"] = late_ms
+            if late_ms > self.NOTABLE_MS:
+                self.stats["stalls_over_100ms"] += 1
+
+
 Run = Callable[[asyncio.Event], Awaitable[None]]
 Waiting = Callable[[], Awaitable[int]]
 

@@ -5,19 +5,45 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from pathlib import Path
 
+from bot.config import SettingsError
+
+KEY_BYTES = 32
+
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The signing key: kept in a file so links survive a restart."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    path.write_bytes(key)
-    path.chmod(0o600)
+    """The signing key: kept in a file so links survive a restart.
+
+    A short key would let anyone sign file links (file ids are sequential), so one under 32 bytes is
+    refused. A new key is written whole to a private temporary file and then linked into place: no
+    other process ever reads it half-written or readable by others, and two starting at once keep one key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink()
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise SettingsError(
+            f"The file-link key {path} holds {len(key)} bytes; it needs at least {KEY_BYTES} random "
+            "bytes. Delete the file to have a new key made (links already sent stop working) or put a "
+            "longer key in it."
+        )
     return key
 
 

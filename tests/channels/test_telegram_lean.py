@@ -53,3 +53,33 @@ def test_lazy_schemas_work_and_save_memory() -> None:
     assert out.returncode == 0, out.stderr
     rss = int(out.stdout.split("RSS")[-1])
     assert rss < 120, f"{rss} MB: aiogram's schemas were all built at import again"
+
+
+KEPT_SCRIPT = r"""
+import asyncio, gc, weakref
+from bot.channels.telegram import make_bot
+from bot.config import Settings
+from aiogram.methods.base import Response
+from aiogram.types import Message
+from tests.stand_ins.telegram_api import TOKEN, BotAPIStandIn
+
+async def main():
+    async with BotAPIStandIn() as api:
+        bot = make_bot(Settings(telegram_token=TOKEN, telegram_api_url=api.base_url))
+        await bot.send_message(1, "x")
+        built = weakref.ref(Response[Message])
+        gc.collect()
+        print("KEPT", built() is not None)
+        await bot.session.close()
+
+asyncio.run(main())
+"""
+
+
+def test_the_bots_response_types_outlive_a_garbage_collection() -> None:
+    """pydantic caches Response[Message] weakly; rebuilt after each collection, it froze the loop."""
+    out = subprocess.run(
+        [sys.executable, "-c", KEPT_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "KEPT True" in out.stdout

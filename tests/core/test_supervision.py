@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.core.messages import Incoming
 from bot.queues import inbox
 from bot.runtime import Runtime
 from bot.services.admin.demo import ensure_demo
-from bot.supervisor import Loop, Supervisor
+from bot.supervisor import Loop, StallWatch, Supervisor
 from db.base import utcnow
 from db.models import Channel, InboxStatus, InboxUpdate
 from tests.channels.telegram_app import until
@@ -153,7 +154,9 @@ async def test_a_worker_that_cannot_start_is_restarted_and_health_says_so_meanwh
         assert body["loops"]["inbox"].startswith("crashed, restarting: ConnectionRefusedError")
         assert body["loops"]["outbox"] == "ok"
         body = await health_becomes(live, 200)
-        assert set(body["loops"]) == {"inbox", "outbox", "scheduler"} and body["ok"] is True
+        assert (
+            set(body["loops"]) == {"inbox", "outbox", "scheduler", "event loop watch"} and body["ok"] is True
+        )
         harness = Harness(live.runtime)
         seat = await harness.seat_for("Анна Сергеевна Петрова")
         await inbox.accept(live.runtime, message(seat, "/menu"), "m-1")
@@ -265,3 +268,22 @@ def _true_or_none(value: bool) -> Any:
         return True if value else None
 
     return probe()
+
+
+async def test_a_stalled_event_loop_is_measured_and_shown_by_health(
+    database_url: str, tmp_path: Path, engine: object
+) -> None:
+    """A blocking call holds every update of the process: the longest stall is on /healthz."""
+    watch = StallWatch()
+    stop = asyncio.Event()
+    task = asyncio.create_task(watch.run(stop))
+    await asyncio.sleep(0)  # the watch is now asleep, waiting for its period
+    time.sleep(0.3)  # the stall under test: the loop itself blocked, not a wait for something
+    stop.set()
+    await task
+    assert watch.stats["longest_stall_ms"] >= 250 and watch.stats["stalls_over_100ms"] == 1
+
+    async with live_ustaz(database_url, tmp_path) as live:
+        status, body = await health(live)
+    assert status == 200 and body["loops"]["event loop watch"] == "ok"
+    assert set(body["counters"]["event loop"]) == {"longest_stall_ms", "stalls_over_100ms"}

@@ -18,7 +18,6 @@ from bot.channels.telegram import lean
 lean.install()  # before anything imports aiogram: saves about 100 MB of RSS
 
 from aiogram import Bot  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer  # noqa: E402
 from aiohttp import web  # noqa: E402
 
@@ -27,6 +26,7 @@ from bot.channels.telegram.bridge import StoreFiles, TelegramFiles, TelegramSend
 from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler  # noqa: E402
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
 from bot.channels.telegram.outgoing import TelegramOut  # noqa: E402
+from bot.channels.telegram.session import KeptTypesSession  # noqa: E402
 from bot.channels.telegram.unconfirmed import Unconfirmed  # noqa: E402
 from bot.config import SettingsError, TelegramMode  # noqa: E402
 from bot.supervisor import FailureStreak, Loop, sleep_or_stop  # noqa: E402
@@ -69,7 +69,7 @@ def webhook_secret(settings: Settings) -> str:
 
 def make_bot(settings: Settings) -> Bot:
     assert settings.telegram_token is not None
-    return Bot(settings.telegram_token.get_secret_value(), session=AiohttpSession(api=api_server(settings)))
+    return Bot(settings.telegram_token.get_secret_value(), session=KeptTypesSession(api=api_server(settings)))
 
 
 def make_limiter(runtime: Runtime, limits: TelegramLimits) -> Limiter:

@@ -35,6 +35,7 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.channels.bodies import TELEGRAM_LIMIT, read_within
 from bot.channels.telegram import lenient
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
@@ -182,8 +183,8 @@ class WebhookHandler:
             if not hmac.compare_digest(given.encode(), self.secret.encode()):
                 return web.Response(status=401, text="wrong secret token")
         try:
-            data = json.loads(await request.read())
-        except ValueError:
+            data = json.loads(await read_within(request, TELEGRAM_LIMIT))
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
             return web.Response(status=400, text="not an update")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             # Telegram never sends this; 400 tells a broken caller it is wrong, not that we failed.
