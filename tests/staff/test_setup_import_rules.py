@@ -138,7 +138,7 @@ async def test_methodist_creates_a_nursing_program_on_general_secondary_in_chat(
 ) -> None:
     await as_locale(demo, METHODIST, "ru")
     methodist = await harness.seat_for(METHODIST)
-    replies = await harness.say(methodist, button="sprog")
+    replies = await harness.tap(methodist, "Настройка организации", "Новая программа")
     replies = await harness.say(methodist, "Сестринское дело")
     replies = await harness.press(methodist, replies[-1], "бакалавриат")
     replies = await harness.press(methodist, replies[-1], "здравоохранение")
