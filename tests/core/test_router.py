@@ -46,6 +46,10 @@ def feedback_routes() -> Router:
     return router
 
 
+# «fb» and «wipe» are this test's own routes, in no menu: no screen shows them, so their codes are sent.
+# What the routes answer with is pressed by its label.
+
+
 def install(runtime: Runtime) -> None:
     runtime.conversation.router.include(feedback_routes())
 
@@ -53,9 +57,10 @@ def install(runtime: Runtime) -> None:
 async def test_dialog_goes_step_by_step(demo: Runtime, harness: Harness) -> None:
     install(demo)
     student = await harness.seat_for("Анна Сергеевна Петрова")
-    assert texts(await harness.say(student, button="fb")) == "topic?"
+    topics = await harness.say(student, button="fb")
+    assert texts(topics) == "topic?"
     assert texts(await harness.say(student, "hello")) == "press a topic"
-    assert texts(await harness.say(student, button="dlg:sql")) == "your words?"
+    assert texts(await harness.press(student, topics[-1], "SQL")) == "your words?"
     assert texts(await harness.say(student, "great course")) == "thanks: sql / great course"
     async with demo.sessions() as session:
         assert (
@@ -69,8 +74,8 @@ async def test_dialog_continues_after_a_restart(
 ) -> None:
     install(demo)
     student = await harness.seat_for("Анна Сергеевна Петрова")
-    await harness.say(student, button="fb")
-    await harness.say(student, button="dlg:py")
+    topics = await harness.say(student, button="fb")
+    await harness.press(student, topics[-1], "Python")
     await demo.engine.dispose()  # the process ends mid-dialog
 
     restarted = make_runtime(settings_for(database_url, tmp_path))
@@ -95,7 +100,7 @@ async def test_a_command_leaves_the_dialog(demo: Runtime, harness: Harness) -> N
 async def test_student_pressing_a_teachers_button_is_refused(demo: Runtime, harness: Harness) -> None:
     install(demo)
     student = await harness.seat_for("Анна Сергеевна Петрова")
-    replies = await harness.say(student, button="wipe:all")
+    replies = await harness.say(student, button="wipe:all")  # a teacher's payload, forged by a student
     assert "WIPED" not in texts(replies)
     assert "Это действие недоступно в вашей роли." in texts(replies)
 
@@ -113,6 +118,7 @@ async def test_unknown_command_and_free_text_get_short_help(demo: Runtime, harne
 
 async def test_stale_dialog_button_is_explained(demo: Runtime, harness: Harness) -> None:
     student = await harness.seat_for("Айдана Серікқызы Бекова")
+    # Stale payloads: a step of a dialog that is over, a button of a feature that is gone.
     assert "енді белсенді емес" in texts(await harness.say(student, button="dlg:7"))
     assert "енді белсенді емес" in texts(await harness.say(student, button="nosuch:1"))
 

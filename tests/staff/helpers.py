@@ -1,4 +1,4 @@
-"""Shared steps of the staff tests: reading PDFs and XLSX files that reached a chat."""
+"""Shared steps of the staff tests: reading PDFs and XLSX files that reached a chat, opening an import."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import io
 
 import pypdf
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.core.messages import Reply
 from bot.files.pdf import Document, render
 from bot.runtime import Runtime
+from db.models import Person
+from tests.harness import Harness, Seat
 
 
 def scan(text: str = "Анықтама / Справка") -> bytes:
@@ -43,3 +46,39 @@ def button_payload(reply: Reply, prefix: str) -> str:
             if b.payload.startswith(prefix):
                 return b.payload
     raise AssertionError(f"no button {prefix!r} in {[b.payload for row in reply.buttons for b in row]}")
+
+
+# What the import menu shows, per language: the menu entry, then each kind of file.
+IMPORTING = {
+    "kk": {
+        "menu": "Файлдан импорттау",
+        "roster": "Тізім: білім алушылар, ата-аналар, педагогтер",
+        "programs": "Бағдарламалар",
+        "courses": "Курстар",
+        "timetable": "Сабақ кестесі",
+        "calendar": "Академиялық күнтізбе",
+        "invites": "Шақыруларды жіберу",
+    },
+    "ru": {
+        "menu": "Импорт из файла",
+        "roster": "Список: обучающиеся, родители, педагоги",
+        "programs": "Программы",
+        "courses": "Курсы",
+        "timetable": "Расписание занятий",
+        "calendar": "Академический календарь",
+        "invites": "Разослать приглашения",
+    },
+}
+
+
+async def language_of(harness: Harness, seat: Seat) -> str:
+    """The language the seat's person reads Ustaz in (the organization's Kazakh when none is set)."""
+    async with harness.runtime.sessions() as session:
+        locale = await session.scalar(select(Person.locale).where(Person.id == seat.person_id))
+    return locale or "kk"
+
+
+async def start_import(harness: Harness, seat: Seat, kind: str) -> list[Reply]:
+    """Opens the import menu from the main menu and presses the kind of file, as the person reads them."""
+    words = IMPORTING[await language_of(harness, seat)]
+    return await harness.tap(seat, words["menu"], words[kind])

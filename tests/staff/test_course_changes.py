@@ -28,7 +28,7 @@ async def test_methodist_gives_a_course_to_another_teacher_and_changes_its_credi
     old, new = await harness.seat_for(NURLANOVA), await harness.seat_for(KIM)
     student = await harness.seat_for("Айдана Серікқызы Бекова")
 
-    menu = await harness.say(methodist, button="sset")
+    menu = await harness.tap(methodist, "Ұйымды баптау")
     assert "Курсты өзгерту" in labels(menu[-1])
     replies = await harness.press(methodist, menu[-1], "Курсты өзгерту")
     replies = await harness.press(methodist, replies[-1], "ПО-21")
@@ -46,7 +46,7 @@ async def test_methodist_gives_a_course_to_another_teacher_and_changes_its_credi
     )
     assert f"«Python негіздері» курсының педагогы енді — {KIM}." in texts(await harness.received(student))
     # The course is his now: it is in his list, not in hers.
-    assert "Python негіздері — ПО-21" in labels((await harness.say(new, button="tpost"))[-1])
+    assert "Python негіздері — ПО-21" in labels((await harness.tap(new, "Новое задание"))[-1])
 
     replies = await harness.press(methodist, replies[-1], "Курсты өзгерту")
     replies = await harness.press(methodist, replies[-1], "ПО-21")

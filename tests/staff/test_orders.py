@@ -14,8 +14,8 @@ from bot.runtime import Runtime
 from bot.services.admin import orders
 from db.models import AuditRecord, Group, Order, OrderKind, Organization, Person, PersonRole, Role
 from tests.harness import Harness, Seat, labels, texts
-from tests.staff.helpers import button_payload, files_of, pdf_text, xlsx_rows
-from tests.staff.test_applications import apply
+from tests.staff.helpers import files_of, pdf_text, xlsx_rows
+from tests.staff.test_applications import apply, approve_from_notice
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 KIM = "Екатерина Павловна Ким"  # the only student matching «Ким»; a teacher Сергей Викторович Ким too
@@ -44,6 +44,10 @@ SEEN = {
         "readmission": "қайта қабылдау",
         "no_access": "сізде Ustaz-ға енді қолжетімділік жоқ",
         "contact": "ұйымға хабарласыңыз",
+        "register": "Бұйрықтар тізілімі",
+        "new_order": "Жаңа бұйрық",
+        "export": "XLSX-ке экспорттау",
+        "audit": "Аудит журналы",
     },
     "ru": {
         "expulsion": "отчисление",
@@ -66,6 +70,10 @@ SEEN = {
         "readmission": "восстановление",
         "no_access": "у вас больше нет доступа к Ustaz",
         "contact": "обратитесь в организацию",
+        "register": "Реестр приказов",
+        "new_order": "Новый приказ",
+        "export": "Выгрузить в XLSX",
+        "audit": "Журнал аудита",
     },
 }
 
@@ -94,7 +102,7 @@ async def kim_is_student(demo: Runtime) -> bool:
 
 
 async def expel_kim_preview(harness: Harness, head: Seat, seen: dict[str, str]) -> list:
-    replies = await harness.say(head, button="sord")
+    replies = await harness.tap(head, seen["register"], seen["new_order"])
     await harness.press(head, replies[-1], seen["expulsion"])
     await harness.say(head, "Ким")
     return await harness.say(head, "Оқу ақысын төлемеген")
@@ -119,7 +127,7 @@ async def test_an_expulsion_is_previewed_and_signed_only_on_sign(
     assert seen["cancelled"] in texts(cancelled) and not any(r.files for r in cancelled)
     assert await count_orders(demo) == 0 and await kim_is_student(demo)
     # The dialog is over: a late «Sign» on the old preview signs nothing.
-    await harness.say(head, button=button_payload(preview[-1], "dlg:sign"))
+    await harness.press(head, preview[-1], seen["sign"])
     assert await count_orders(demo) == 0
 
     preview = await expel_kim_preview(harness, head, seen)
@@ -136,7 +144,7 @@ async def test_an_expulsion_is_previewed_and_signed_only_on_sign(
 async def test_a_teacher_is_refused_for_admission(demo: Runtime, harness: Harness, lang: str) -> None:
     seen = SEEN[lang]
     head = await head_in(demo, harness, lang)
-    replies = await harness.say(head, button="sord")
+    replies = await harness.tap(head, seen["register"], seen["new_order"])
     await harness.press(head, replies[-1], seen["admission"])
     choices = await harness.say(head, "Ким")
     assert "Сергей Викторович Ким" in labels(choices[-1])
@@ -176,9 +184,8 @@ async def test_grounds_of_an_approved_application_are_in_each_language(
 ) -> None:
     head = await harness.seat_for(HEAD)
     student = await harness.seat_for("Анна Сергеевна Петрова")  # writes in Russian
-    await apply(harness, student)
-    payload = button_payload((await harness.received(head))[-1], "sap:")
-    signed = await harness.say(head, button=payload.replace("sap:", "sok:"))
+    await apply(harness, student, "ru")
+    signed = await approve_from_notice(harness, head)
 
     ((_, kk_pdf),) = await files_of(demo, signed)
     kk_text = " ".join(pdf_text(kk_pdf).split())
@@ -191,14 +198,14 @@ async def test_grounds_of_an_approved_application_are_in_each_language(
     assert "2. Основание: временное ограничение по здоровью, не позволяющее посещать занятия" in ru_text
     assert "денсаулық" not in ru_text
 
-    exported = await harness.say(head, button="sregx")
+    exported = await harness.tap(head, SEEN["kk"]["register"], SEEN["kk"]["export"])
     rows = xlsx_rows((await files_of(demo, exported))[0][1])
     assert rows[1][5].startswith("денсаулық мүмкіндіктерінің уақытша шектелуі")
     async with demo.sessions() as session, session.begin():
         head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
         assert head_person is not None
         head_person.locale = "ru"
-    exported = await harness.say(head, button="sregx")
+    exported = await harness.tap(head, SEEN["ru"]["register"], SEEN["ru"]["export"])
     rows = xlsx_rows((await files_of(demo, exported))[0][1])
     assert rows[0][5] == "Основание" and rows[1][5].startswith("временное ограничение по здоровью")
 
@@ -229,16 +236,15 @@ async def test_the_audit_trail_speaks_the_viewers_language(
     seen = SEEN[lang]
     head = await head_in(demo, harness, lang)
     student = await harness.seat_for("Анна Сергеевна Петрова")
-    await apply(harness, student)
-    payload = button_payload((await harness.received(head))[-1], "sap:")
-    await harness.say(head, button=payload.replace("sap:", "sok:"))
+    await apply(harness, student, "ru")
+    await approve_from_notice(harness, head, lang)
     preview = await expel_kim_preview(harness, head, seen)
     await harness.press(head, preview[-1], seen["sign"])
     async with demo.sessions() as session:
         actions = set(await session.scalars(select(AuditRecord.action)))
     assert {"submit", "approve", "sign", "expulsion"} <= actions  # the codes are in the data...
 
-    trail = texts(await harness.say(head, button="saud"))
+    trail = texts(await harness.tap(head, seen["audit"]))
     for code in RAW_CODES:  # ...and not in what the head reads
         assert code not in trail, code
     words = {
@@ -269,7 +275,7 @@ async def test_orders_that_make_no_sense_are_refused_before_the_grounds(
     head = await head_in(demo, harness, lang)
 
     # A transfer to the group she is in: refused at the group step, the groups offered again.
-    replies = await harness.say(head, button="sord")
+    replies = await harness.tap(head, seen["register"], seen["new_order"])
     await harness.press(head, replies[-1], seen["transfer"])
     groups = await harness.say(head, "Ким")
     refused = await harness.press(head, groups[-1], "ИС-22")
@@ -282,7 +288,7 @@ async def test_orders_that_make_no_sense_are_refused_before_the_grounds(
     assert await count_orders(demo) == 0 and await kim_group(demo) == "ИС-22"
 
     # A readmission of a student enrolled now: refused at once, no group asked.
-    replies = await harness.say(head, button="sord")
+    replies = await harness.tap(head, seen["register"], seen["new_order"])
     await harness.press(head, replies[-1], seen["readmission"])
     refused = await harness.say(head, "Екатерина Павловна")
     assert seen["enrolled_readmission"] in texts(refused) and KIM in texts(refused)
@@ -299,12 +305,13 @@ async def test_orders_that_make_no_sense_are_refused_before_the_grounds(
         assert kim is not None
         kim.locale = lang
     student = await harness.seat_for(KIM)
+    # {"button": "asg"}: her old menu's «Assignments», pressed after she was expelled (no menu shows it now).
     for said in ({"text": "/menu"}, {"text": "/help"}, {"text": "сәлем"}, {"button": "asg"}):
         shown = texts(await harness.say(student, **said))
         assert seen["no_access"] in shown and seen["contact"] in shown, said
 
     # ...and now a readmission names her: the order is signed and she is back in a group.
-    replies = await harness.say(head, button="sord")
+    replies = await harness.tap(head, seen["register"], seen["new_order"])
     await harness.press(head, replies[-1], seen["readmission"])
     groups = await harness.say(head, "Екатерина Павловна")
     await harness.press(head, groups[-1], "ПО-21")

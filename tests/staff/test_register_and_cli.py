@@ -15,15 +15,15 @@ from tests.harness import Harness, texts
 from tests.staff.helpers import files_of, pdf_text, xlsx_rows
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
+REGISTER, NEW_ORDER, SIGN = "Бұйрықтар тізілімі", "Жаңа бұйрық", "Қол қою"  # the head reads Kazakh
 
 
 async def transfer(harness: Harness, head) -> list:  # type: ignore[no-untyped-def]
-    await harness.say(head, button="sord")
-    await harness.say(head, button="dlg:transfer")
+    await harness.tap(head, REGISTER, NEW_ORDER, "ауыстыру")
     replies = await harness.say(head, "Дәулет")
     replies = await harness.press(head, replies[-1], "ИС-22")
-    await harness.say(head, "Өз өтініші бойынша")
-    return await harness.say(head, button="dlg:sign")
+    preview = await harness.say(head, "Өз өтініші бойынша")
+    return await harness.press(head, preview[-1], SIGN)
 
 
 async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, harness: Harness) -> None:
@@ -43,16 +43,15 @@ async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, h
         )
     assert group_name == "ИС-22"
 
-    await harness.say(head, button="sord")
-    await harness.say(head, button="dlg:expulsion")
+    await harness.tap(head, REGISTER, NEW_ORDER, "оқудан шығару")
     await harness.say(head, "Тоқтаров")
-    await harness.say(head, "Оқу ақысын төлемеген")
-    replies = await harness.say(head, button="dlg:sign")
+    preview = await harness.say(head, "Оқу ақысын төлемеген")
+    replies = await harness.press(head, preview[-1], SIGN)
     assert "002/" in texts(replies)
 
-    listing = await harness.say(head, button="sreg")
+    listing = await harness.tap(head, REGISTER)
     assert "001/" in texts(listing) and "ауыстыру" in texts(listing) and "оқудан шығару" in texts(listing)
-    exported = await harness.say(head, button="sregx")
+    exported = await harness.press(head, listing[-1], "XLSX-ке экспорттау")
     rows = xlsx_rows((await files_of(demo, exported))[0][1])
     assert rows[0] == ["Нөмірі", "Күні", "Түрі", "Білім алушы", "Топ", "Негіздеме", "Қол қойған"]
     assert [r[2] for r in rows[1:]] == ["ауыстыру", "оқудан шығару"]

@@ -20,7 +20,7 @@ HEAD = "Ерлан Маратұлы Жұмабаев"
 
 async def test_head_reads_the_report_and_gets_the_xlsx(demo: Runtime, harness: Harness) -> None:
     head = await harness.seat_for(HEAD)
-    replies = await harness.say(head, button="srep")
+    replies = await harness.tap(head, "Есептер")
     text = texts(replies)
     assert "ҚБТ бойынша оқу туралы есеп" in text
     # Two passed deadlines in the demo: 6 of 10 handed in, one of them late.
@@ -82,7 +82,7 @@ async def test_weekly_summary_reaches_the_head_once_a_week(demo: Runtime, harnes
 
 async def test_certificate_is_issued_and_checked_on_the_web(demo: Runtime, harness: Harness) -> None:
     head = await harness.seat_for(HEAD)
-    await harness.say(head, button="scert")
+    await harness.tap(head, "Сертификаттар")
     replies = await harness.say(head, "Жақыпова")
     await harness.say(head, "Python негіздері (МООК)")
     replies = await harness.say(head, "сегіз")
@@ -125,8 +125,8 @@ async def test_messages_waiting_for_a_whatsapp_template_show_in_the_report(
                 )
             )
     head = await harness.seat_for(HEAD)
-    await harness.say(head, button="lang:ru")
-    text = texts(await harness.say(head, button="srep"))
+    menu = await harness.tap(head, "Тіл", "Русский")
+    text = texts(await harness.tap(head, "Отчёты", on=menu))
     assert (
         "2 сообщения WhatsApp ждут утверждённого шаблона" in text
         and "• напоминания: 2" in text

@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.services.people import permissions
 from db.models import AuditRecord, Group, Invite, ParentLink, Person, PersonRole, Role
 from tests.harness import Harness, texts
-from tests.staff.helpers import files_of, pdf_text, xlsx_rows
+from tests.staff.helpers import files_of, pdf_text, start_import, xlsx_rows
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 HEADER = ["Роль", "ФИО", "Группа", "Язык", "Телефон", "ИИН", "Дата рождения", "Ребёнок"]
@@ -41,8 +41,7 @@ async def count(runtime: Runtime, model: type) -> int:
 
 
 async def send_roster(harness: Harness, seat, data: bytes, name: str = "roster.xlsx"):  # type: ignore[no-untyped-def]
-    await harness.say(seat, button="simp")
-    await harness.say(seat, button="simpk:roster")
+    await start_import(harness, seat, "roster")
     return await harness.say(seat, files=[(name, data)])
 
 

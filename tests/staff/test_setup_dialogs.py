@@ -95,7 +95,7 @@ async def test_methodist_sets_up_a_program_group_course_and_lesson_in_kazakh(
     assert course is not None and course.credits == 6 and course.teacher_id == teacher and term == term_label
 
     # The timetable: a lesson for ПО-21 typed naturally, online with a link.
-    replies = await harness.say(methodist, button="slsn")
+    replies = await harness.tap(methodist, "Ұйымды баптау", "Сабақ кестесіне сабақ қосу")
     replies = await harness.press(methodist, replies[-1], "ПО-21")
     replies = await harness.press(methodist, replies[-1], "Python негіздері")
     replies = await harness.say(methodist, "бір кезде")
@@ -129,7 +129,7 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
     student = await harness.seat_for("Анна Сергеевна Петрова")
     parent = await harness.seat_for("Ольга Викторовна Петрова")
 
-    await harness.say(deputy, button="sprog")
+    await harness.tap(deputy, "Настройка организации", "Новая программа")
     replies = await harness.say(deputy, "Деловое администрирование")
     replies = await harness.press(deputy, replies[-1], "MBA")
     assert "Программа «Деловое администрирование» создана: MBA" in texts(replies)
@@ -140,14 +140,14 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
         )
     assert cap is CreditCapCategory.mba
 
-    replies = await harness.say(deputy, button="sgrp")
+    replies = await harness.tap(deputy, "Настройка организации", "Новая группа")
     replies = await harness.say(deputy, "МВА-26")
     replies = await harness.press(deputy, replies[-1], "Программы пока нет")
     assert "Группа МВА-26 создана" in texts(replies)
     async with demo.sessions() as session:
         assert await session.scalar(select(Group.program_id).where(Group.name == "МВА-26")) is None
 
-    await harness.say(deputy, button="scrs")
+    await harness.tap(deputy, "Настройка организации", "Новый курс")
     await harness.say(deputy, "ИС-22")
     await harness.say(deputy, "Физика")
     await harness.say(deputy, "3")
@@ -157,7 +157,7 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
         replies
     )
 
-    replies = await harness.say(deputy, button="slsn")
+    replies = await harness.tap(deputy, "Настройка организации", "Добавить занятие в расписание")
     replies = await harness.say(deputy, "ИС-22")  # the group typed instead of pressed
     replies = await harness.press(deputy, replies[-1], "Веб-программирование")
     replies = await harness.say(deputy, "01.01.2026 10:00")

@@ -12,13 +12,13 @@ from bot.files.tables import xlsx
 from bot.runtime import Runtime
 from db.models import Course, CreditCapCategory, Lesson, LessonMode, Program
 from tests.harness import Harness, texts
+from tests.staff.helpers import start_import
 
 METHODIST = "Салтанат Әбенқызы Исмаилова"
 
 
 async def upload(harness: Harness, seat, kind: str, data: bytes):  # type: ignore[no-untyped-def]
-    await harness.say(seat, button="simp")
-    await harness.say(seat, button=f"simpk:{kind}")
+    await start_import(harness, seat, kind)
     return await harness.say(seat, files=[(f"{kind}.xlsx", data)])
 
 

@@ -29,6 +29,7 @@ from db.models import (
     Role,
 )
 from tests.harness import Harness, Seat, texts
+from tests.staff.helpers import start_import
 
 METHODIST = "Салтанат Әбенқызы Исмаилова"
 STUDENT_RU = "Анна Сергеевна Петрова"  # ИС-22
@@ -123,8 +124,7 @@ async def as_locale(runtime: Runtime, full_name: str, locale: str) -> None:
 
 
 async def upload(harness: Harness, seat: Seat, kind: str, name: str, data: bytes) -> str:
-    await harness.say(seat, button="simp")
-    await harness.say(seat, button=f"simpk:{kind}")
+    await start_import(harness, seat, kind)
     return texts(await harness.say(seat, files=[(name, data)]))
 
 
@@ -138,7 +138,7 @@ async def test_methodist_creates_a_nursing_program_on_general_secondary_in_chat(
 ) -> None:
     await as_locale(demo, METHODIST, "ru")
     methodist = await harness.seat_for(METHODIST)
-    replies = await harness.say(methodist, button="sprog")
+    replies = await harness.tap(methodist, "Настройка организации", "Новая программа")
     replies = await harness.say(methodist, "Сестринское дело")
     replies = await harness.press(methodist, replies[-1], "бакалавриат")
     replies = await harness.press(methodist, replies[-1], "здравоохранение")

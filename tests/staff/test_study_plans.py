@@ -11,7 +11,8 @@ from bot.services.admin import study_plans
 from bot.services.admin.study_plans import Basis, CapExceeded, PlanLine
 from db.models import CreditCapCategory, Group, Organization, Person, PersonRole, Program, ProgramLevel, Role
 from tests.harness import Harness, texts
-from tests.staff.helpers import button_payload, scan
+from tests.staff.helpers import scan
+from tests.staff.test_applications import APPLYING, DECIDING
 
 # (level, category, higher-education basis, field, plan basis, the cap, the item)
 CASES = [
@@ -113,6 +114,9 @@ def test_plan_lines_are_read_from_text() -> None:
     assert bad == ["без кредитов"]
 
 
+MOBILITY = {"kk": "академиялық ұтқырлық", "ru": "академическая мобильность"}  # the plan's basis
+
+
 @pytest.mark.parametrize(
     ("locale", "refusal", "cited"),
     [
@@ -139,21 +143,21 @@ async def test_head_refuses_a_plan_over_a_cap_in_chat(
         head_person.locale = locale
     head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
     student = await harness.seat_for("Дмитрий Олегович Ли")
-    await harness.say(student, button="app_new")
-    await harness.say(student, button="dlg:academic_mobility")
+    words = APPLYING["ru"]
+    await harness.tap(student, words["apply"], words["academic_mobility"])
     await harness.say(student, "Семестр по академической мобильности в Польше")
-    await harness.say(student, files=[("invitation.pdf", scan())])
-    await harness.say(student, button="dlg:send")
-    app_id = button_payload((await harness.received(head))[-1], "sap:").split(":")[1]
+    sent = await harness.say(student, files=[("invitation.pdf", scan())])
+    await harness.tap(student, words["send"], on=sent)
 
-    await harness.say(head, button=f"splan:{app_id}")
+    deciding = DECIDING[locale]
+    await harness.tap(head, deciding["open"], deciding["plan"], on=await harness.received(head))
     replies = await harness.say(head, "Python; 40\nSQL; 25")
-    replies = await harness.say(head, button="dlg:academic_mobility")
+    replies = await harness.press(head, replies[-1], MOBILITY[locale])
     assert refusal in texts(replies) and cited in texts(replies) and "27" in texts(replies)
     replies = await harness.say(head, "Python; 40\nSQL; 20")
-    replies = await harness.say(head, button="dlg:academic_mobility")
+    replies = await harness.press(head, replies[-1], MOBILITY[locale])
     assert "60" in texts(replies)
-    card = await harness.say(head, button=f"sap:{app_id}")
+    card = await harness.tap(head, deciding["back"], on=replies)
     assert "SQL — 20" in texts(card)
-    signed = await harness.say(head, button=f"sok:{app_id}")
+    signed = await harness.press(head, card[-1], deciding["approve"])
     assert len(signed[-1].files) == 1

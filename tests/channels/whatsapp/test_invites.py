@@ -15,6 +15,7 @@ from bot.services.admin.demo import ORG_NAME, ensure_demo
 from db.models import Invite, MessengerAccount, OutboxMessage, OutboxStatus, Person
 from tests.channels.whatsapp.conftest import TEMPLATES, WhatsApp, text_of
 from tests.harness import Harness, settings_for, texts
+from tests.staff.helpers import start_import
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 INVITE_TEMPLATES = {**TEMPLATES, "invite": {"kk": "HX" + "d" * 32, "ru": "HX" + "e" * 32}}
@@ -46,9 +47,8 @@ async def test_invites_wait_for_a_template_then_go_as_one_and_the_code_joins(wa:
     await ensure_demo(wa.runtime)
     harness = Harness(wa.runtime)
     head = await harness.seat_for(HEAD)
-    await harness.say(head, button="simp")
-    await harness.say(head, button="simpk:roster")
-    replies = await harness.say(
+    await start_import(harness, head, "roster")
+    imported = await harness.say(
         head,
         files=[
             (
@@ -63,7 +63,7 @@ async def test_invites_wait_for_a_template_then_go_as_one_and_the_code_joins(wa:
             )
         ],
     )
-    replies = await harness.press(head, replies[-1], "Шақыруларды жіберу")
+    replies = await harness.press(head, imported[-1], "Шақыруларды жіберу")
     shown = texts(replies)
     assert "2 шақыру WhatsApp-қа жіберілді." in shown and "адамның телефон нөмірі жоқ" in shown
     assert "«invite» үлгісі бапталмаған" in shown
@@ -83,7 +83,7 @@ async def test_invites_wait_for_a_template_then_go_as_one_and_the_code_joins(wa:
     ]
 
     # Pressed again: nothing is sent twice.
-    replies = await harness.say(head, button="sinv")
+    replies = await harness.press(head, imported[-1], "Шақыруларды жіберу")
     assert "0 шақыру WhatsApp-қа жіберілді." in texts(replies) and "2 шақыру бұрын жіберілген" in texts(
         replies
     )

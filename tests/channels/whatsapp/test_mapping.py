@@ -57,6 +57,7 @@ def test_quiz_option_by_number() -> None:
 
 
 def test_template_quick_reply_button() -> None:
+    # The wire mapping of a template's quick reply is the point: Twilio posts its payload as ButtonPayload.
     form = twilio.inbound_form("+77011234567", "Ашу", button=("menu:main", "Ашу"))
     assert to_incoming(form, KK_CHOICES).button == "menu:main"
 

@@ -20,13 +20,19 @@ def number_of(text: str, label: str) -> str:
     return found[label]
 
 
+def number_starting(text: str, start: str) -> str:
+    """The number of the offered line that begins with `start` (an assignment shows its deadline after it)."""
+    found = [n for n, lbl in re.findall(r"^(\d+)\. (.+)$", text, flags=re.M) if lbl.startswith(start)]
+    assert len(found) == 1, f"{start!r} not offered once in:\n{text}"
+    return found[0]
+
+
 async def open_work(wa: WhatsApp, phone, title: str) -> str:  # type: ignore[no-untyped-def]
-    async with wa.runtime.sessions() as session:
-        assignment_id = await session.scalar(select(Assignment.id).where(Assignment.title == title))
-    form = wa.twilio.inbound_form(phone.number, "", button=(f"sub:{assignment_id}", "Жұмысты тапсыру"))
-    await wa.post("/whatsapp/inbound", form)
-    await wa.settle()
-    return text_of(phone.received())
+    """From the menu to the assignment's «Submit work», by the numbers the phone is shown."""
+    menu = text_of(await phone.send("/menu"))
+    listing = text_of(await phone.send(number_of(menu, "Тапсырмалар")))
+    card = text_of(await phone.send(number_starting(listing, title)))
+    return text_of(await phone.send(number_of(card, "Жұмысты тапсыру")))
 
 
 async def test_a_notice_mid_dialog_does_not_take_over_the_numbers(wa: WhatsApp) -> None:
