@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -22,9 +23,15 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app[RUNTIME_KEY] = runtime
     app[BACKGROUND_KEY] = []
     app[COUNTERS_KEY] = {}
+    app.on_response_prepare.append(_no_server_version)
     app.router.add_get("/healthz", health)
     app.router.add_get("/files/{token}", signed_file)
     return app
+
+
+async def _no_server_version(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp names its exact version in `Server`: an attacker's shortcut to its known bugs."""
+    response.headers["Server"] = "Ustaz"
 
 
 async def health(request: web.Request) -> web.Response:
@@ -38,24 +45,23 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if report.ok else 503)
 
 
-async def signed_file(request: web.Request) -> web.Response:
-    """A file behind an unguessable, expiring link (web chat, WhatsApp's MediaUrl)."""
+async def signed_file(request: web.Request) -> web.StreamResponse:
+    """A file behind an unguessable, expiring link (web chat, WhatsApp's MediaUrl), streamed from disk."""
     runtime = request.app[RUNTIME_KEY]
     file_name_id = runtime.links.verify_file_token(request.match_info["token"])
     if file_name_id is None:
         raise web.HTTPNotFound()
     async with runtime.sessions() as session:
-        try:
-            data = await runtime.files.load(session, file_name_id)
-        except Exception as exc:
-            raise web.HTTPNotFound() from exc
-    disposition = (
-        "inline" if data.mime.startswith(("image/", "audio/", "video/", "application/pdf")) else "attachment"
-    )
-    from urllib.parse import quote
-
-    return web.Response(
-        body=data.data,
-        content_type=data.mime,
-        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(data.name)}"},
-    )
+        found = await runtime.files.locate(session, file_name_id)
+    if found is None or not found.path.is_file():
+        raise web.HTTPNotFound()
+    inline = found.mime.startswith(("image/", "audio/", "video/", "application/pdf"))
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Type": found.mime,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
+        # People's work behind a link: never kept by a shared cache or the browser's disk.
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return web.FileResponse(found.path, headers=headers)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from bot.cli import logs
 from bot.config import Settings, SettingsError, load_settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -152,15 +153,16 @@ def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The scheduler's ticks run every few seconds: their "running job" lines would bury everything else.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logs.setup()
+    # Everything Ustaz creates (the SQLite database with IINs and phones, stored files, the link key)
+    # is readable by its own user only.
+    os.umask(0o077)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    logs.hide_secrets(settings)
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))
     except SettingsError as exc:  # found at start, e.g. a Redis that cannot be reached

@@ -69,7 +69,8 @@ class LinkSigner:
         try:
             file_id, expires, mac = token.split(".")
             message = f"{file_id}.{expires}"
-            if not hmac.compare_digest(mac, self._mac(message)):
+            # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+            if not hmac.compare_digest(mac.encode(), self._mac(message).encode()):
                 return None
             if int(expires) < (now or time.time()):
                 return None

@@ -138,6 +138,15 @@ class FileData:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class FileOnDisk:
+    """Where a stored file's bytes are, to stream them rather than hold them in memory."""
+
+    name: str
+    mime: str
+    path: Path
+
+
 class FileStore:
     def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.root = Path(root)
@@ -191,25 +200,30 @@ class FileStore:
         path = self.path_for(sha)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # people's work: private
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())  # a file a person sent survives a crash right after the commit
         os.replace(tmp, path)
 
-    async def load(self, session: AsyncSession, file_name_id: int) -> FileData:
+    async def locate(self, session: AsyncSession, file_name_id: int) -> FileOnDisk | None:
         row = (
             await session.execute(
-                select(FileName, StoredFile)
+                select(FileName.name, StoredFile.mime, StoredFile.sha256)
                 .join(StoredFile, StoredFile.id == FileName.stored_file_id)
                 .where(FileName.id == file_name_id)
             )
-        ).one()
-        file_name, stored = row
-        data = await asyncio.to_thread(self.path_for(stored.sha256).read_bytes)
-        return FileData(name=file_name.name, mime=stored.mime, data=data)
+        ).one_or_none()
+        return FileOnDisk(row.name, row.mime, self.path_for(row.sha256)) if row is not None else None
+
+    async def load(self, session: AsyncSession, file_name_id: int) -> FileData:
+        found = await self.locate(session, file_name_id)
+        if found is None:
+            raise LookupError(f"no file {file_name_id}")
+        data = await asyncio.to_thread(found.path.read_bytes)
+        return FileData(name=found.name, mime=found.mime, data=data)
 
 
 MAX_NAME = 255  # FileName.name

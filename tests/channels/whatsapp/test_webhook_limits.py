@@ -24,3 +24,22 @@ async def test_an_unsigned_or_oversized_twilio_post_is_refused_unread(wa: WhatsA
 
         async with http.post(wa.url + "/whatsapp/inbound", data=chunks(), headers=signed) as resp:
             assert resp.status == 413
+
+
+async def test_a_file_link_is_private_and_a_bad_token_is_a_plain_not_found(wa: WhatsApp) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    async with wa.runtime.sessions() as session, session.begin():
+        saved = await wa.runtime.files.save(session, pdf, "Тапсырма 3.pdf", "document")
+    url = wa.url + "/files/" + wa.runtime.links.file_token(saved.id)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 200 and await resp.read() == pdf
+            assert resp.headers["Content-Type"] == "application/pdf"
+            assert resp.headers["Cache-Control"] == "private, no-store"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            assert resp.headers["Server"] == "Ustaz"  # no aiohttp version for an attacker to look up
+        async with http.head(url) as resp:
+            assert resp.status == 200 and resp.headers["Content-Length"] == str(len(pdf))
+        for bad in ("1.99999999999.мак", "нет", "1.2", "x.y.z"):
+            async with http.get(wa.url + "/files/" + bad) as resp:
+                assert resp.status == 404, bad
