@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.ops import metrics
 from bot.runtime import Runtime
 from bot.supervisor import Loop, Supervisor
 
@@ -25,6 +26,7 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app[COUNTERS_KEY] = {}
     app.on_response_prepare.append(_no_server_version)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/files/{token}", signed_file)
     return app
 
@@ -43,6 +45,16 @@ async def health(request: web.Request) -> web.Response:
     counters = {name: dict(counts) for name, counts in request.app[COUNTERS_KEY].items()}
     body = {"ok": report.ok, "loops": report.loops, "counters": counters}
     return web.json_response(body, status=200 if report.ok else 503)
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus's scrape: the queues read now from the database, the loops' health, the counters."""
+    async with request.app[RUNTIME_KEY].sessions() as session:
+        await metrics.read_queues(session)
+    supervisor = request.app.get(SUPERVISOR_KEY)
+    loops = (await supervisor.report()).loops if supervisor is not None else {}
+    metrics.read_health(loops, request.app[COUNTERS_KEY])
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 async def signed_file(request: web.Request) -> web.StreamResponse:

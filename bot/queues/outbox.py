@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
 from bot.i18n import pick_locale
+from bot.ops.metrics import OUTBOX_RESULTS
 from bot.queues import worker
 from bot.queues.claims import Claims, claim_until
 from bot.queues.group_commit import GroupCommit
@@ -605,6 +606,7 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
 def _values(outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
     """What recording this outcome changes in its row; the claim ends whatever it was."""
     attempts = outcome.job.attempts
+    OUTBOX_RESULTS.labels(type(outcome.result).__name__, outcome.job.kind).inc()
     values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "status_at": now}
     match outcome.result:
         case Sent(external_id):

@@ -46,6 +46,7 @@ from bot.channels.telegram.render import (
     utf16_len,
 )
 from bot.core.messages import OutFile, Quiz, Reply
+from bot.ops.metrics import TELEGRAM_429
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class TelegramOut:
                 async with self.limiter.slot(chat_id):
                     return await self.bot(method)
             except TelegramRetryAfter as err:
+                TELEGRAM_429.inc()
                 # Not a failure: Telegram says when. The limiter's slot saw the 429 and paused the bucket
                 # it blames (this chat, or the whole bot); the next try waits for that slot.
                 if not limited:

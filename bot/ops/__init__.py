@@ -1,0 +1,1 @@
+"""What an operator uses to watch and keep a running Ustaz: metrics (and, later, backups)."""
