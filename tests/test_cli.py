@@ -186,3 +186,43 @@ async def test_without_a_known_bot_the_invite_has_no_link_to_another_bot(
     )
     assert code == 0 and "t.me" not in out and "UstazBot" not in out, out
     assert "Invite code: " in out and "no bot is configured" in out and "send the code" in out
+
+
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+
+
+async def test_a_postgresql_database_not_there_yet_is_created_on_first_run(tmp_path: Path) -> None:
+    import uuid
+
+    from sqlalchemy import text
+
+    from db.session import make_engine
+
+    name = f"ustaz_first_{uuid.uuid4().hex[:8]}"
+    code, out = await ustaz("migrate", env=env_for(f"{PG}/{name}", tmp_path), cwd=tmp_path)
+    admin = make_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        assert code == 0 and "The database is up to date." in out, out
+        assert "Traceback" not in out and "alembic" not in out  # the operator's log, not Alembic's chatter
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def test_a_database_server_away_or_a_refused_login_is_said_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    away = env_for(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x", tmp_path)
+    code, out = await ustaz("migrate", env=away, cwd=tmp_path)
+    assert code == 2 and out.strip() == (
+        f"PostgreSQL at 127.0.0.1:{port} does not answer: start it, or correct the host and port in "
+        "USTAZ_DATABASE_URL."
+    )
+    stranger = env_for("postgresql+asyncpg://nobody_here@127.0.0.1:5432/test", tmp_path)
+    code, out = await ustaz("migrate", env=stranger, cwd=tmp_path)
+    assert code == 2 and out.strip() == (
+        "PostgreSQL at 127.0.0.1:5432 refused the login of user 'nobody_here': check the user and password "
+        "in USTAZ_DATABASE_URL."
+    )

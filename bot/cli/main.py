@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cli import logs
 from bot.config import Settings, SettingsError, load_settings
+from db.reach import DatabaseUnreachable, reach
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {}
@@ -164,7 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.hide_secrets(settings)
     try:
-        return asyncio.run(COMMANDS[args.command](settings, args))
-    except SettingsError as exc:  # found at start, e.g. a Redis that cannot be reached
+        return asyncio.run(_reached_then(COMMANDS[args.command], settings, args))
+    except (SettingsError, DatabaseUnreachable) as exc:  # found at start: a Redis or a database away
         print(exc, file=sys.stderr)
         return 2
+
+
+async def _reached_then(run: Command, settings: Settings, args: argparse.Namespace) -> int:
+    await reach(settings.database_url)
+    return await run(settings, args)

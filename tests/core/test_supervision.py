@@ -290,9 +290,12 @@ async def test_a_stalled_event_loop_is_measured_and_shown_by_health(
 
 
 async def test_metrics_tell_which_loops_are_up(database_url: str, tmp_path: Path, engine: object) -> None:
-    async with live_ustaz(database_url, tmp_path) as live:
-        async with aiohttp.ClientSession() as http, http.get(live.url + "/metrics") as resp:
-            page = await resp.text()
+    async with (
+        live_ustaz(database_url, tmp_path) as live,
+        aiohttp.ClientSession() as http,
+        http.get(live.url + "/metrics") as resp,
+    ):
+        page = await resp.text()
     for loop in ("inbox", "outbox", "scheduler", "event loop watch"):
         assert f'ustaz_loop_up{{loop="{loop}"}} 1.0' in page
     assert 'ustaz_counter{group="event loop",name="longest_stall_ms"}' in page
