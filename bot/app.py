@@ -14,7 +14,7 @@ from aiohttp import web
 from bot import redis_state
 from bot.config import Settings
 from bot.core.conversation import Conversation
-from bot.files.links import LinkSigner, load_or_create_secret
+from bot.files.links import LinkSigner, key_path, load_or_create_secret
 from bot.files.store import FileStore
 from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
@@ -32,7 +32,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from handlers.common.welcome import file_rejected
 
     engine = make_engine(settings.database_url)
-    key = load_or_create_secret(settings.files_dir.parent / "secret.key")
+    key = load_or_create_secret(key_path(settings.files_dir))
     runtime = Runtime(
         settings=settings,
         engine=engine,

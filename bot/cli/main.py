@@ -6,14 +6,12 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
-from bot.cli import logs
+from bot.cli import Command, logs
 from bot.config import Settings, SettingsError, load_settings
 from db.reach import DatabaseUnreachable, reach
 
-Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {}
 
 
@@ -145,11 +143,13 @@ def parser() -> argparse.ArgumentParser:
 
 def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Staff tasks of later features add their subcommands here."""
+    from bot.cli import backup as backup_cli
     from bot.cli import org as org_cli
     from bot.cli import staff as staff_cli
 
     staff_cli.extend(sub, command)
     org_cli.extend(sub, command)
+    backup_cli.extend(sub, command)
 
 
 def main(argv: list[str] | None = None) -> int:

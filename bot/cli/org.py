@@ -18,15 +18,14 @@ import argparse
 import json
 import sys
 import zoneinfo
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.cli import Register
 from bot.config import Settings
 from db.models import GradingScheme, Organization, OrgKind
-
-Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _zone(value: str) -> str:
@@ -74,7 +73,7 @@ SECTIONS = ("reminders", "grading", "digest", "order_prefix")
 
 def extend(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    command: Callable[[str], Callable[[Command], Command]],
+    command: Register,
 ) -> None:
     org = sub.add_parser("org", help="the organization's settings: show, set")
     org.add_argument("--org", type=int, help="the organization's id (default: the first)")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from bot.cli import Register
 from bot.config import Settings
 
 if TYPE_CHECKING:  # the commands import what they use when they run, to start quickly
@@ -25,12 +26,10 @@ if TYPE_CHECKING:  # the commands import what they use when they run, to start q
     from bot.services.people.invite_sending import SendResult
     from bot.services.people.roster import ImportResult
 
-Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
-
 
 def extend(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    command: Callable[[str], Callable[[Command], Command]],
+    command: Register,
 ) -> None:
     """Adds the staff subcommands to the parser and registers their coroutines."""
     aud = sub.add_parser("audit", help="the audit trail of grades, orders, enrolments and roles")

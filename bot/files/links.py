@@ -15,6 +15,11 @@ from bot.config import SettingsError
 KEY_BYTES = 32
 
 
+def key_path(files_dir: Path) -> Path:
+    """Where the link key is kept: beside the files store, not inside it."""
+    return files_dir.parent / "secret.key"
+
+
 def load_or_create_secret(path: Path) -> bytes:
     """The signing key: kept in a file so links survive a restart.
 
