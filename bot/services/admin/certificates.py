@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.files.names import surname_initials
+from bot.language.names import surname_initials
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
 from bot.i18n import LOCALES, Translator

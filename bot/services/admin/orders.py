@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import OutFile, Reply
-from bot.files.names import initials_surname
+from bot.language.names import initials_surname
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
 from bot.files.tables import xlsx

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+SURNAME_ENDINGS = ("ов", "ова", "ев", "ева", "ёв", "ёва", "ин", "ина", "ын", "ына",
+                   "ский", "ская", "цкий", "цкая", "енко", "ук", "юк")  # fmt: skip
 PATRONYMIC_ENDINGS = ("ұлы", "улы", "қызы", "кызы", "ович", "евич", "ич", "овна", "евна", "ична", "инична")
 
 
@@ -12,7 +14,13 @@ def split_name(full_name: str) -> tuple[str, list[str]]:
         return full_name, []
     if len(parts) >= 3 and parts[1].lower().endswith(PATRONYMIC_ENDINGS):
         return parts[-1], parts[:-1]  # Name Patronymic Surname
+    if len(parts) == 2 and _surname_like(parts[1]) and not _surname_like(parts[0]):
+        return parts[1], parts[:1]  # Name Surname: «Жанар Ахметова»
     return parts[0], parts[1:]  # Surname Name [Patronymic]
+
+
+def _surname_like(word: str) -> bool:
+    return word.lower().endswith(SURNAME_ENDINGS)
 
 
 def surname_initials(full_name: str) -> str:
