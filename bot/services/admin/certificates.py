@@ -15,10 +15,10 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.language.names import surname_initials
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
 from bot.i18n import LOCALES, Translator
+from bot.language.names import surname_initials
 from bot.services.admin import audit
 from bot.services.people import permissions
 from bot.services.people.invites import ALPHABET

@@ -18,12 +18,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import OutFile, Reply
-from bot.language.names import initials_surname
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
 from bot.files.tables import xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import CATEGORIES, ORDER_KIND_NAMES, ROLE_NAMES
+from bot.language.names import initials_surname
 from bot.services.admin import audit, study_plans
 from bot.services.admin.applications import WrongState
 from bot.services.messaging.notify import notify
