@@ -116,6 +116,27 @@ async def test_missed_deadline_and_weekly_digest_reach_the_parent_once(
             assert digest.digest_due(utcnow(), org.timezone, org.settings) is None
 
 
+async def test_a_digest_missed_while_no_process_ran_is_sent_once_when_it_is_back(
+    demo: Runtime, harness: Harness
+) -> None:
+    parent = await harness.seat_for("Ержан Сапарович Калиев")
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    today = dt.datetime.now(zone).date()
+    sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7)
+    back = dt.datetime.combine(sunday + dt.timedelta(days=1), dt.time(0, 30), zone)  # down Sunday 18:00-0:30
+    with time_machine.travel(back, tick=False):
+        async with demo.sessions() as session, session.begin():
+            assert await digest.weekly_digest(session) >= 1
+        await harness.settle()
+    assert "Еженедельная сводка: Диана Ержановна Калиева" in texts(await harness.received(parent))
+    with time_machine.travel(back + dt.timedelta(hours=5), tick=False):
+        async with demo.sessions() as session, session.begin():
+            assert await digest.weekly_digest(session) == 0  # that week's digest went already
+    with time_machine.travel(back + dt.timedelta(days=4), tick=False):
+        async with demo.sessions() as session, session.begin():
+            assert await digest.weekly_digest(session) == 0  # too late to be news: next Sunday's comes
+
+
 async def test_a_bad_stored_digest_setting_falls_back_and_breaks_no_other_organization(
     demo: Runtime, harness: Harness, caplog
 ) -> None:  # type: ignore[no-untyped-def]

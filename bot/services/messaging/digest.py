@@ -35,6 +35,8 @@ PARENT_MISSED = "parent_missed"
 PARENT_DIGEST = "parent_digest"
 MISSED_LOOKBACK = dt.timedelta(days=2)  # after downtime, older misses are not news any more
 DIGEST_WEEKDAY, DIGEST_HOUR = 6, 18  # Sunday 18:00 in the organization's zone (settings override)
+# A digest whose moment passed while no process ran is still sent this long after it, once.
+DIGEST_CATCH_UP = dt.timedelta(days=3)
 
 
 async def missed_deadlines(session: AsyncSession, now: dt.datetime | None = None) -> int:
@@ -116,7 +118,9 @@ def _setting(own: dict[str, Any], key: str, default: int, high: int) -> int:
 
 
 def digest_due(now: dt.datetime, zone: str, settings: dict[str, Any] | None) -> str | None:
-    """The week's tag (e.g. 2025-W07) once the digest moment of this week has come, else None.
+    """The tag (e.g. 2025-W07) of the week of the latest digest moment, from that moment until
+    DIGEST_CATCH_UP after it, else None. A process that was down at the moment (Sunday 18:00 to
+    midnight) sends it when it is back; the tag keeps it to once a week whenever it is sent.
 
     A bad stored setting falls back to the default (Sunday 18:00), so no organization is left without
     its digest and none breaks the tick for the others.
@@ -131,9 +135,13 @@ def digest_due(now: dt.datetime, zone: str, settings: dict[str, Any] | None) -> 
         log.warning("time zone %r is not known: Asia/Almaty is used for the digest", zone)
         tz = zoneinfo.ZoneInfo("Asia/Almaty")
     local = now.astimezone(tz)
-    if local.weekday() != weekday or local.hour < hour:
+    day = local.date() - dt.timedelta(days=(local.weekday() - weekday) % 7)
+    moment = dt.datetime.combine(day, dt.time(hour), tz)
+    if moment > local:
+        moment -= dt.timedelta(days=7)
+    if local - moment > DIGEST_CATCH_UP:
         return None
-    year, week, _ = local.isocalendar()
+    year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
 
 
