@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +40,11 @@ from telegram_load import closed_loop, process, rss_mb, stand_in  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from db.models import Channel, Group, MessengerAccount, Organization, OutboxMessage, Person, PersonRole, Role  # noqa: E402
+from db.scratch import SERVER, scratch_postgres  # noqa: E402
 from db.session import make_engine, make_sessionmaker  # noqa: E402
 from tests.stand_ins.telegram_api import TOKEN, BotAPIStandIn, Limits, TgUser, Updates  # noqa: E402
 
-PG_ADMIN = os.environ.get("USTAZ_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("USTAZ_BENCH_PG_URL", SERVER)  # its databases are made through `postgres`
 FIRST_USER = 5_000_000
 SECRET = "bench-secret"
 
@@ -60,16 +60,8 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{workdir}/bench.sqlite3"
         return
-    name = f"ustaz_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_postgres("ustaz_bench", PG_SERVER) as url:
+        yield url
 
 
 async def prepare(url: str, workdir: Path, students: int, people: int) -> None:

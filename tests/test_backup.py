@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import tarfile
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.files.store import FileStore
 from bot.ops.backup import Places, backup, restore
 from bot.runtime import Runtime
 from db.models import Person
+from db.scratch import scratch_postgres
 from db.session import make_engine, make_sessionmaker
 from tests.conftest import PG_ADMIN_URL
 from tests.test_cli import env_for, ustaz
@@ -25,16 +25,8 @@ async def empty_database(db_kind: str, tmp_path: Path) -> AsyncIterator[str]:
     if db_kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'ustaz.sqlite3'}"
         return
-    name = f"ustaz_restore_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_postgres("ustaz_restore", PG_ADMIN_URL) as url:
+        yield url
 
 
 async def people_in(database_url: str) -> int:
