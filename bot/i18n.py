@@ -41,6 +41,26 @@ def _translations(locale: str) -> NullTranslations:
     return Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
 
 
+# Each language's own order of a date's parts, in one place; Babel (CLDR) gives the words. Kazakh puts
+# the year first, as a genitive: «2026 жылғы 2 желтоқсан»; Russian «2 декабря 2026».
+PATTERNS: dict[str, dict[str, str]] = {
+    "kk": {
+        "date": "y 'жылғы' d MMMM",
+        "day_month": "d MMMM",
+        "datetime": "d MMMM, HH:mm",
+        "datetime_year": "y 'жылғы' d MMMM, HH:mm",
+        "weekday_date": "EEEE, d MMMM",
+    },
+    "ru": {
+        "date": "d MMMM y",
+        "day_month": "d MMMM",
+        "datetime": "d MMMM, HH:mm",
+        "datetime_year": "d MMMM y, HH:mm",
+        "weekday_date": "EEEE, d MMMM",
+    },
+}
+
+
 class Translator:
     """Everything locale-bound a handler needs: gettext, plurals, dates in the organization's zone."""
 
@@ -49,6 +69,7 @@ class Translator:
         self.tz = zoneinfo.ZoneInfo(timezone)
         self._t = _translations(locale)
         self._babel_locale = Locale.parse(locale)
+        self.patterns = PATTERNS.get(locale, PATTERNS["ru"])
 
     def gettext(self, message: str) -> str:
         return self._t.gettext(message)
@@ -59,16 +80,34 @@ class Translator:
     def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.tz)
 
-    def datetime(self, moment: dt.datetime, fmt: str = "d MMMM, HH:mm") -> str:
-        return format_datetime(self.local(moment), fmt, tzinfo=self.tz, locale=self._babel_locale)
+    def datetime(self, moment: dt.datetime, fmt: str | None = None, *, year: bool = False) -> str:
+        """In the language's order («2 желтоқсан, 21:18»; with the year «2026 жылғы 2 желтоқсан, 21:18»);
+        `fmt` only for numeric forms that read the same in both languages."""
+        pattern = fmt or self.patterns["datetime_year" if year else "datetime"]
+        return format_datetime(self.local(moment), pattern, tzinfo=self.tz, locale=self._babel_locale)
 
-    def date(self, day: dt.date | dt.datetime, fmt: str = "d MMMM y") -> str:
+    def date(self, day: dt.date | dt.datetime, fmt: str | None = None) -> str:
         if isinstance(day, dt.datetime):
             day = self.local(day).date()
-        return format_date(day, fmt, locale=self._babel_locale)
+        return format_date(day, fmt or self.patterns["date"], locale=self._babel_locale)
+
+    def period(self, start: dt.date, end: dt.date) -> str:
+        """«1 сентября – 25 декабря 2027», «2027 жылғы 1 қыркүйек – 25 желтоқсан»: the year (and the
+        month) once when both days share it."""
+        if start == end:
+            return self.date(start)
+        if start.year != end.year:
+            return f"{self.date(start)} – {self.date(end)}"
+        if start.month == end.month:  # «14–19 декабря 2027», «2027 жылғы 14–19 желтоқсан»
+            both_days = self.patterns["date"].replace("d MMMM", f"'{start.day}–'d MMMM")
+            return format_date(end, both_days, locale=self._babel_locale)
+        day_month = self.patterns["day_month"]
+        if self.patterns["date"].startswith("y"):  # the year leads: it goes with the first day
+            return f"{self.date(start)} – {format_date(end, day_month, locale=self._babel_locale)}"
+        return f"{format_date(start, day_month, locale=self._babel_locale)} – {self.date(end)}"
 
     def weekday_date(self, day: dt.date) -> str:
-        return format_date(day, "EEEE, d MMMM", locale=self._babel_locale)
+        return format_date(day, self.patterns["weekday_date"], locale=self._babel_locale)
 
     def time(self, moment: dt.datetime) -> str:
         return format_time(self.local(moment), "HH:mm", tzinfo=self.tz, locale=self._babel_locale)

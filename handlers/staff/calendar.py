@@ -78,7 +78,7 @@ async def term_dates(ctx: Joined) -> None:
     text = ctx._(
         "The academic period «{name}» is saved: {dates}.",
         name=term.name,
-        dates=calendar.period_text(ctx.t, start, end),
+        dates=ctx.t.period(start, end),
     )
     buttons = [menu_row(ctx)]
     if ctx.roles & EVENTS:
@@ -132,7 +132,7 @@ async def event_dates(ctx: Joined) -> None:
             "Added to the academic calendar: {kind} «{title}», {dates}.",
             kind=ctx._(EVENT_KINDS[event.kind]),
             title=event.title,
-            dates=calendar.period_text(ctx.t, start, end),
+            dates=ctx.t.period(start, end),
         ),
         buttons=[[Button(ctx._("Academic calendar"), "cal")], menu_row(ctx)],
     )

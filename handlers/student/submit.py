@@ -216,7 +216,7 @@ def receipt_text(ctx: Joined, assignment: Assignment, receipt: Receipt) -> str:
     lines = [
         ctx._("Your work is handed in. Receipt № {number}", number=receipt.number),
         ctx._("Assignment: {title}", title=assignment.title),
-        ctx._("Time: {time}", time=ctx.t.datetime(receipt.submitted_at, "d MMMM y, HH:mm")),
+        ctx._("Time: {time}", time=ctx.t.datetime(receipt.submitted_at, year=True)),
     ]
     if receipt.files:
         lines.append(ctx._("Files: {names}", names=", ".join(receipt.files)))

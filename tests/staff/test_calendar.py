@@ -36,7 +36,10 @@ async def test_periods_and_dates_entered_in_chat_are_read_by_everyone(
     replies = await harness.say(methodist, f"25.12.{YEAR} – 01.09.{YEAR}")
     assert "басталмай тұрып аяқталады" in texts(replies)
     replies = await harness.say(methodist, f"01.09.{YEAR} – 25.12.{YEAR}")
-    assert f"«{YEAR}-{YEAR + 1}, 1-семестр» академиялық кезеңі сақталды: 1 қыркүйек {YEAR}" in texts(replies)
+    assert (
+        f"«{YEAR}-{YEAR + 1}, 1-семестр» академиялық кезеңі сақталды: {YEAR} жылғы 1 қыркүйек – 25 желтоқсан"
+        in texts(replies)
+    )
 
     replies = await harness.press(methodist, replies[-1], "Академиялық күнтізбеге қосу")
     replies = await harness.press(methodist, replies[-1], "Аттестаттау аптасы")
@@ -46,7 +49,7 @@ async def test_periods_and_dates_entered_in_chat_are_read_by_everyone(
     await harness.tap(methodist, "Ұйымды баптау", "Академиялық күнтізбеге қосу", "Демалыс және мерекелер")
     await harness.say(methodist, "Тәуелсіздік күні")
     replies = await harness.say(methodist, f"16.12.{YEAR}")  # one day
-    assert f"16 желтоқсан {YEAR}." in texts(replies)
+    assert f"{YEAR} жылғы 16 желтоқсан." in texts(replies)
     async with demo.sessions() as session:
         term = await session.scalar(select(AcademicTerm).where(AcademicTerm.starts_on == dt.date(YEAR, 9, 1)))
         events = (await session.scalars(select(CalendarEvent).order_by(CalendarEvent.starts_on))).all()
@@ -56,14 +59,14 @@ async def test_periods_and_dates_entered_in_chat_are_read_by_everyone(
     student = await harness.seat_for("Айдана Серікқызы Бекова")
     menu = await harness.say(student, "/menu")
     shown = texts(await harness.press(student, menu[-1], "Академиялық күнтізбе"))
-    assert f"{YEAR}-{YEAR + 1}, 1-семестр: 1 қыркүйек {YEAR} – 25 желтоқсан {YEAR}" in shown
-    assert f"• Аттестаттау аптасы: Аралық аттестаттау — 14 желтоқсан {YEAR} – 19 желтоқсан {YEAR}" in shown
-    assert f"• Демалыс және мерекелер: Тәуелсіздік күні — 16 желтоқсан {YEAR}" in shown
+    assert f"{YEAR}-{YEAR + 1}, 1-семестр: {YEAR} жылғы 1 қыркүйек – 25 желтоқсан" in shown
+    assert f"• Аттестаттау аптасы: Аралық аттестаттау — {YEAR} жылғы 14–19 желтоқсан" in shown
+    assert f"• Демалыс және мерекелер: Тәуелсіздік күні — {YEAR} жылғы 16 желтоқсан" in shown
 
     parent = await harness.seat_for("Ольга Викторовна Петрова")
     shown = texts(await harness.tap(parent, "Академический календарь"))
     assert "Академический календарь" in shown
-    assert f"• Неделя аттестации: Аралық аттестаттау — 14 декабря {YEAR} – 19 декабря {YEAR}" in shown
+    assert f"• Неделя аттестации: Аралық аттестаттау — 14–19 декабря {YEAR}" in shown
     teacher = await harness.seat_for("Сергей Викторович Ким")
     assert f"• Каникулы и праздники: Тәуелсіздік күні — 16 декабря {YEAR}" in texts(
         await harness.tap(teacher, "Академический календарь")
@@ -91,9 +94,8 @@ async def test_calendar_import_bad_rows_change_nothing_good_rows_all_land(
     await harness.tap(deputy, "Настройка организации", "Новый академический период")
     await harness.say(deputy, f"Летний семестр {YEAR}")
     replies = await harness.say(deputy, f"1 июня {YEAR} по 31 августа {YEAR}")
-    assert (
-        f"Академический период «Летний семестр {YEAR}» сохранён: 1 июня {YEAR} – 31 августа {YEAR}."
-        in texts(replies)
+    assert f"Академический период «Летний семестр {YEAR}» сохранён: 1 июня – 31 августа {YEAR}." in texts(
+        replies
     )
     await harness.tap(deputy, "Настройка организации", "Добавить в академический календарь", "Мероприятие")
     await harness.say(deputy, "День открытых дверей")

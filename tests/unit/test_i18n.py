@@ -101,3 +101,17 @@ def test_locale_from_the_messenger() -> None:
     assert pick_locale("kk", "ru") == "kk"
     assert pick_locale("en", "kk") == "kk"
     assert pick_locale(None, "ru") == "ru"
+
+
+def test_each_language_orders_a_dates_parts_its_own_way() -> None:
+    import datetime as dt
+
+    kk, ru = Translator("kk"), Translator("ru")
+    moment = dt.datetime(2026, 12, 2, 16, 18, tzinfo=dt.UTC)  # 21:18 in Almaty
+    assert kk.datetime(moment, year=True) == "2026 жылғы 2 желтоқсан, 21:18"
+    assert ru.datetime(moment, year=True) == "2 декабря 2026, 21:18"
+    assert kk.date(dt.date(2019, 12, 19)) == "2019 жылғы 19 желтоқсан"
+    assert kk.period(dt.date(2019, 12, 14), dt.date(2019, 12, 19)) == "2019 жылғы 14–19 желтоқсан"
+    assert ru.period(dt.date(2019, 12, 14), dt.date(2019, 12, 19)) == "14–19 декабря 2019"
+    assert kk.period(dt.date(2027, 9, 1), dt.date(2027, 12, 25)) == "2027 жылғы 1 қыркүйек – 25 желтоқсан"
+    assert ru.period(dt.date(2027, 9, 1), dt.date(2028, 1, 10)) == "1 сентября 2027 – 10 января 2028"

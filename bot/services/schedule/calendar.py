@@ -321,12 +321,6 @@ async def upcoming(session: AsyncSession, organization_id: int, today: dt.date) 
     return views
 
 
-def period_text(t: Translator, start: dt.date, end: dt.date) -> str:
-    if start == end:
-        return t.date(start)
-    return f"{t.date(start)} – {t.date(end)}"
-
-
 def render(t: Translator, views: list[TermView]) -> str:
     if not views:
         return t.gettext("The academic calendar has no dates yet.")
@@ -334,13 +328,13 @@ def render(t: Translator, views: list[TermView]) -> str:
     for view in views:
         lines.append("")
         if view.name is not None and view.starts_on and view.ends_on:
-            lines.append(f"{view.name}: {period_text(t, view.starts_on, view.ends_on)}")
+            lines.append(f"{view.name}: {t.period(view.starts_on, view.ends_on)}")
         else:
             lines.append(t.gettext("Other dates:"))
         for kind, title, start, end in view.events:
             lines.append(
                 f"• {t.gettext(EVENT_KINDS.get(kind, EVENT_KINDS['event']))}: {title} — "
-                f"{period_text(t, start, end)}"
+                f"{t.period(start, end)}"
             )
         if not view.events:
             lines.append("• " + t.gettext("no holidays, sessions or attestation weeks yet"))
