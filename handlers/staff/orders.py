@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.actions.staff import ExportRegister, NewOrder, OrderRegister
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -21,15 +22,15 @@ from handlers.ui import menu_row as _menu
 
 REGISTER = roles_for(Action.read_register)
 SIGN = roles_for(Action.sign_orders)
-menus.add(tuple(REGISTER), N_("Register of orders"), "sreg", order=30)
+menus.add(tuple(REGISTER), N_("Register of orders"), OrderRegister(), order=30)
 order_dialog = router.add_dialog(Dialog("enrolment_order", roles=SIGN))
 
 
 # -- the register of orders and enrolment orders ----------------------------------------
 
 
-@router.button("sreg", roles=REGISTER)
-async def register(ctx: Joined) -> None:
+@router.action(OrderRegister, roles=REGISTER)
+async def register(ctx: Joined, _: OrderRegister) -> None:
     items = await orders.register(ctx.session, ctx.org.id, limit=15)
     lines = [ctx._("Register of orders (latest first):")]
     lines += [
@@ -37,14 +38,14 @@ async def register(ctx: Joined) -> None:
         f"{s or '—'}"
         for o, s, _g in items
     ] or [ctx._("No orders yet.")]
-    buttons = [[Button(ctx._("Export to XLSX"), "sregx")]]
+    buttons = [[ExportRegister().button(ctx._("Export to XLSX"))]]
     if may(ctx.roles, Action.sign_orders):
-        buttons.append([Button(ctx._("New order"), "sord")])
+        buttons.append([NewOrder().button(ctx._("New order"))])
     ctx.reply("\n".join(lines), buttons=buttons + [_menu(ctx)])
 
 
-@router.button("sregx", roles=REGISTER)
-async def register_export(ctx: Joined) -> None:
+@router.action(ExportRegister, roles=REGISTER)
+async def register_export(ctx: Joined, _: ExportRegister) -> None:
     data = await orders.register_xlsx(ctx.session, ctx.t, ctx.org.id)
     saved = await ctx.runtime.files.save(
         ctx.session,
@@ -60,8 +61,8 @@ async def register_export(ctx: Joined) -> None:
 ENROLMENT_KINDS = orders.ENROLMENT_KINDS
 
 
-@router.button("sord", roles=SIGN)
-async def order_start(ctx: Joined) -> None:
+@router.action(NewOrder, roles=SIGN)
+async def order_start(ctx: Joined, _: NewOrder) -> None:
     await ctx.start_dialog("enrolment_order", "kind")
     ctx.reply(
         ctx._("Which order?"),

@@ -7,6 +7,8 @@ app_my: my applications, their state and the order issued on them
 
 from __future__ import annotations
 
+from bot.actions.common import Menu
+from bot.actions.student import AddDocuments, Apply, MyApplications
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -23,16 +25,16 @@ APPLICANTS = (Role.student, Role.parent)
 apply = router.add_dialog(Dialog("apply", roles=APPLICANTS))
 more = router.add_dialog(Dialog("apply_more", roles=APPLICANTS))
 
-menus.add(APPLICANTS, N_("Apply to study by distance"), "app_new", order=70)
-menus.add(APPLICANTS, N_("My applications"), "app_my", order=71)
+menus.add(APPLICANTS, N_("Apply to study by distance"), Apply(), order=70)
+menus.add(APPLICANTS, N_("My applications"), MyApplications(), order=71)
 
 
 def _menu_button(ctx: Joined) -> list[Button]:
-    return [Button(ctx._("Main menu"), "menu")]
+    return [Menu().button(ctx._("Main menu"))]
 
 
-@router.button("app_new", roles=APPLICANTS)
-async def new_application(ctx: Joined) -> None:
+@router.action(Apply, roles=APPLICANTS)
+async def new_application(ctx: Joined, _: Apply) -> None:
     if ctx.role is Role.parent:
         children = await applications.children_of(ctx.session, ctx.person.id)
         if not children:
@@ -156,11 +158,11 @@ async def documents(ctx: Joined) -> None:
     )
 
 
-@router.button("app_more", roles=APPLICANTS)
-async def more_documents(ctx: Joined) -> None:
+@router.action(AddDocuments, roles=APPLICANTS)
+async def more_documents(ctx: Joined, action: AddDocuments) -> None:
     app = (
-        await applications.load(ctx.session, int(ctx.args[0]), ctx.org.id)
-        if ctx.args and ctx.args[0].isdigit()
+        await applications.load(ctx.session, action.application_id, ctx.org.id)
+        if action.application_id is not None
         else None
     )
     if app is None or ctx.person.id not in (app.student_id, app.applicant_id):
@@ -200,13 +202,13 @@ async def more_docs(ctx: Joined) -> None:
     )
 
 
-@router.button("app_my", roles=APPLICANTS)
-async def my_applications(ctx: Joined) -> None:
+@router.action(MyApplications, roles=APPLICANTS)
+async def my_applications(ctx: Joined, _: MyApplications) -> None:
     apps = await applications.of_person(ctx.session, ctx.person.id)
     if not apps:
         ctx.reply(
             ctx._("You have no applications yet."),
-            buttons=[[Button(ctx._("Apply to study by distance"), "app_new")], _menu_button(ctx)],
+            buttons=[[Apply().button(ctx._("Apply to study by distance"))], _menu_button(ctx)],
         )
         return
     lines, files = [], []

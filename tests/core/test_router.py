@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.actions import Action
+from bot.core.context import Context, Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.runtime import Runtime
@@ -14,13 +15,21 @@ from db.models import DialogState, Role
 from tests.harness import Harness, make_runtime, settings_for, texts
 
 
+class Feedback(Action, prefix="fb"):
+    pass
+
+
+class Wipe(Action, prefix="wipe"):
+    what: str | None = None
+
+
 def feedback_routes() -> Router:
     """A two-step dialog and a teacher-only button, as a feature module would declare them."""
     router = Router()
     dialog = router.add_dialog(Dialog("feedback", roles=[Role.student]))
 
-    @router.button("fb", roles=[Role.student])
-    async def begin(ctx: Context) -> None:
+    @router.action(Feedback, roles=[Role.student])
+    async def begin(ctx: Joined, _: Feedback) -> None:
         await ctx.start_dialog("feedback", "topic")
         ctx.reply(
             "topic?", buttons=[[Button("Python", dialog_button("py")), Button("SQL", dialog_button("sql"))]]
@@ -39,8 +48,8 @@ def feedback_routes() -> Router:
         ctx.reply(f"thanks: {ctx.data['topic']} / {ctx.incoming.text}")
         await ctx.end_dialog()
 
-    @router.button("wipe", roles=[Role.teacher])
-    async def wipe(ctx: Context) -> None:
+    @router.action(Wipe, roles=[Role.teacher])
+    async def wipe(ctx: Joined, _: Wipe) -> None:
         ctx.reply("WIPED")
 
     return router
