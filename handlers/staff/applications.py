@@ -33,6 +33,7 @@ from bot.services.admin.study_plans import BASIS_NAMES, Basis, CapExceeded, Plan
 from bot.services.people.permissions import Action, may, roles_for
 from db.models import DistanceApplication, Person
 from handlers.staff import router
+from handlers.ui import choice
 
 REVIEW = roles_for(Action.review_applications)
 PLANS = roles_for(Action.study_plans)
@@ -161,7 +162,7 @@ async def plan_start(ctx: Joined, action: StudyPlan) -> None:
 
 @plan_dialog.step("lines")
 async def plan_lines(ctx: Joined) -> None:
-    if ctx.args == ["group"]:
+    if choice(ctx) == "group":
         lines = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
         bad: list[str] = []
     else:
@@ -184,7 +185,8 @@ async def plan_lines(ctx: Joined) -> None:
 
 @plan_dialog.step("basis")
 async def plan_basis(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in Basis.__members__:
+    picked = choice(ctx)
+    if picked is None or picked not in Basis.__members__:
         ctx.reply(ctx._("Choose the basis with a button."))
         return
     lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
@@ -193,7 +195,7 @@ async def plan_basis(ctx: Joined) -> None:
         await study_plans.save_plan(
             ctx.session,
             ctx.data["student_id"],
-            Basis(ctx.args[0]),
+            Basis(picked),
             lines,
             actor_id=ctx.person.id,
             application_id=app_id,

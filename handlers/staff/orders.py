@@ -18,6 +18,7 @@ from bot.services.people.permissions import Action, may, roles_for
 from db.models import Group, OrderKind, Person, Role
 from handlers.staff import router
 from handlers.staff.widgets import pick_person as _pick_person
+from handlers.ui import choice
 from handlers.ui import menu_row as _menu
 
 REGISTER = roles_for(Action.read_register)
@@ -72,10 +73,11 @@ async def order_start(ctx: Joined, _: NewOrder) -> None:
 
 @order_dialog.step("kind")
 async def order_kind(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in {k.value for k in ENROLMENT_KINDS}:
+    kind = choice(ctx)
+    if kind not in {k.value for k in ENROLMENT_KINDS}:
         ctx.reply(ctx._("Choose with a button."))
         return
-    await ctx.goto("student", kind=ctx.args[0])
+    await ctx.goto("student", kind=kind)
     ctx.reply(ctx._("Write the student's full name (or a part of it)."))
 
 
@@ -134,7 +136,8 @@ async def _group_buttons(ctx: Joined) -> list[list[Button]]:
 
 @order_dialog.step("group")
 async def order_group(ctx: Joined) -> None:
-    group = await ctx.session.get(Group, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
+    picked = choice(ctx)
+    group = await ctx.session.get(Group, int(picked)) if picked is not None and picked.isdigit() else None
     if group is None or group.organization_id != ctx.org.id:
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -199,14 +202,14 @@ async def order_grounds(ctx: Joined) -> None:
 
 @order_dialog.step("confirm")
 async def order_confirm(ctx: Joined) -> None:
-    choice = ctx.args[0] if ctx.incoming.button and ctx.args else None
-    if choice == CANCEL_BUTTON:
+    picked = choice(ctx)
+    if picked == CANCEL_BUTTON:
         await ctx.end_dialog()
         ctx.reply(
             ctx._("The order is not signed: nothing was entered in the register."), buttons=[_menu(ctx)]
         )
         return
-    if choice != SIGN_BUTTON:
+    if picked != SIGN_BUTTON:
         ctx.reply(ctx._("Press «Sign» or «Cancel»."))
         return
     data = ctx.data

@@ -20,6 +20,7 @@ from bot.services.admin.applications import CATEGORIES, STATUS_NAMES
 from db.models import Order, Role
 from handlers.common.welcome import cancel_row
 from handlers.student import router
+from handlers.ui import choice
 
 APPLICANTS = (Role.student, Role.parent)
 apply = router.add_dialog(Dialog("apply", roles=APPLICANTS))
@@ -68,18 +69,20 @@ async def _ask_category(ctx: Joined, student_id: int) -> None:
 @apply.step("child")
 async def child(ctx: Joined) -> None:
     children = {c.id for c in await applications.children_of(ctx.session, ctx.person.id)}
-    if not ctx.args or not ctx.args[0].isdigit() or int(ctx.args[0]) not in children:
+    picked = choice(ctx)
+    if picked is None or not picked.isdigit() or int(picked) not in children:
         ctx.reply(ctx._("Choose the child with a button."))
         return
-    await _ask_category(ctx, int(ctx.args[0]))
+    await _ask_category(ctx, int(picked))
 
 
 @apply.step("category")
 async def category(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in CATEGORIES:
+    picked = choice(ctx)
+    if picked is None or picked not in CATEGORIES:
         ctx.reply(ctx._("Choose the category with a button."))
         return
-    await ctx.goto("reason", category=ctx.args[0])
+    await ctx.goto("reason", category=picked)
     ctx.reply(
         ctx._("Write the reason in a few sentences: why you need to study by distance and for how long."),
         buttons=[cancel_row(ctx)],
@@ -124,7 +127,7 @@ async def _take_files(ctx: Joined) -> bool:
 async def documents(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
-    if ctx.args != ["send"]:
+    if choice(ctx) != "send":
         ctx.reply(
             ctx._("Send the documents as files or photos, then press «Send the application»."),
             buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
@@ -187,7 +190,7 @@ async def more_docs(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
     files = ctx.data.get("files", [])
-    if ctx.args != ["send"] or not files:
+    if choice(ctx) != "send" or not files:
         ctx.reply(ctx._("Send the documents as files or photos, then press «Send the application»."))
         return
     app = await applications.load(ctx.session, ctx.data["application_id"], ctx.org.id)

@@ -20,6 +20,7 @@ from bot.services.people import student_scope
 from db.base import utcnow
 from db.models import Assignment, Role
 from handlers.student import router
+from handlers.ui import choice
 from handlers.views import STATE_NAMES, menu_row
 
 STUDENT = [Role.student]
@@ -143,7 +144,7 @@ def _draft_line(ctx: Joined, files: list[str], text: str | None) -> str:
 async def collect(ctx: Joined) -> None:
     assignment_id = int(ctx.data["a"])
     if ctx.incoming.button:
-        action = ctx.args[0] if ctx.args else ""
+        action = choice(ctx) or ""
         if action == "confirm":
             await _confirm(ctx, assignment_id)
         elif action == "cancel":
