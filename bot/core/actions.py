@@ -4,8 +4,8 @@ In the spirit of aiogram's CallbackData: `GradeQueue(assignment_id=12).pack()` i
 `GradeQueue.parse("trq:12")` gives the instance again. The wire format is `prefix` or
 `prefix:arg:arg`, fields in declaration order; trailing optional fields left at None are not
 written, so `GradeQueue()` packs to `"trq"`; one left at None before a set field is written empty
-(`top::5`). Payloads already sent to people keep working as long as
-a class keeps its prefix and field order.
+(`top::5`). Payloads already sent to people keep working as long as a class keeps its prefix and
+its fields' order.
 
 A field is an int, a str (without ':'), a str-valued Enum, or one of these or None. Anything that
 does not fit (a tampered payload, an older format, a wrong count of arguments) raises ActionError,
@@ -141,12 +141,10 @@ class Registry:
 
     def add(self, cls: type[Action]) -> None:
         known = self._by_prefix.get(cls.prefix)
-        if known is not None and known.__qualname__ + known.__module__ != cls.__qualname__ + cls.__module__:
+        # The same class defined again (a module imported twice) replaces itself; another is refused.
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise TypeError(f"prefix {cls.prefix!r} of {cls.__name__} is taken by {known.__name__}")
         self._by_prefix[cls.prefix] = cls
-
-    def get(self, prefix: str) -> type[Action] | None:
-        return self._by_prefix.get(prefix)
 
     def parse(self, payload: str) -> Action:
         cls = self._by_prefix.get(payload.partition(SEPARATOR)[0])

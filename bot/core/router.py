@@ -163,12 +163,8 @@ class Router:
                 await self._call(self.unknown_command, ctx)
                 return
             # /cancel ends a dialog itself; /help is read in passing, and the dialog goes on after it.
-            if not self.allowed(route.roles, ctx):
-                await self._call(self.refused, ctx)
-                return
-            if msg.command not in KEEPS_DIALOG:
-                await ctx.end_dialog()
-            await route.handler(ctx)
+            if await self._admit(route.roles, ctx, leaves_dialog=msg.command not in KEEPS_DIALOG):
+                await route.handler(ctx)
             return
 
         if msg.button:
@@ -209,6 +205,15 @@ class Router:
         if not action.keeps_dialog:
             await ctx.end_dialog()
         await route.handler(ctx, action)
+
+    async def _admit(self, roles: frozenset[Role] | None, ctx: Joined, leaves_dialog: bool) -> bool:
+        """A command's route: refuses someone it does not serve; ends the dialog unless told not to."""
+        if not self.allowed(roles, ctx):
+            await self._call(self.refused, ctx)
+            return False
+        if leaves_dialog:
+            await ctx.end_dialog()
+        return True
 
     def buttons_again(self, ctx: Context) -> list[list[Button]]:
         """What the dialog in progress shows again after an error reply; nothing outside a dialog."""

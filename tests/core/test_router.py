@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.core.actions import Action
@@ -162,3 +163,25 @@ async def test_nothing_a_person_sends_crashes_the_process(demo: Runtime, harness
     replies = await harness.say(student, "/boom")
     assert "Извините, у нас произошла ошибка" in texts(replies)
     assert "Главное меню" in texts(await harness.say(student, "/menu"))
+
+
+def test_an_action_is_routed_once() -> None:
+    router = Router()
+
+    @router.action(Feedback)
+    async def first(ctx: Joined, _: Feedback) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="Feedback has a route already"):
+
+        @router.action(Feedback)
+        async def second(ctx: Joined, _: Feedback) -> None:
+            pass
+
+
+async def test_a_tampered_button_leaves_the_dialog_waiting(demo: Runtime, harness: Harness) -> None:
+    install(demo)
+    student = await harness.seat_for("Анна Сергеевна Петрова")
+    await harness.say(student, button="fb")
+    assert "больше не действует" in texts(await harness.say(student, button="fb:1"))
+    assert texts(await harness.say(student, button="dlg:sql")) == "your words?"
