@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions.common import Menu
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
@@ -34,7 +35,7 @@ def choice(ctx: Joined) -> str | None:
 
 
 def menu_row(ctx: Joined) -> list[Button]:
-    return [Button(ctx._("Main menu"), "menu")]
+    return [Menu().button(ctx._("Main menu"))]
 
 
 def not_yours(ctx: Joined) -> None:
@@ -140,10 +141,12 @@ async def go_on_with_course(ctx: Joined, step: str) -> bool:
     return True
 
 
-async def owned(ctx: Joined, lookup: Callable[[AsyncSession, int, str], Awaitable[T]]) -> T | None:
-    """`lookup(session, teacher, the button's first argument)`, or None after a polite refusal."""
+async def owned(
+    ctx: Joined, lookup: Callable[[AsyncSession, int, int], Awaitable[T]], item_id: int
+) -> T | None:
+    """`lookup(session, teacher, item_id)`, or None after a polite refusal."""
     try:
-        return await lookup(ctx.session, ctx.person.id, ctx.args[0] if ctx.args else "0")
+        return await lookup(ctx.session, ctx.person.id, item_id)
     except (NotYours, ValueError):
         not_yours(ctx)
         return None

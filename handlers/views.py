@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
+from bot.actions.common import Menu
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
@@ -16,7 +17,7 @@ from db.models import LessonMode
 
 def menu_row(ctx: Joined) -> list[Button]:
     """The row that leads back to the main menu, under every screen."""
-    return [Button(ctx._("Main menu"), "menu")]
+    return [Menu().button(ctx._("Main menu"))]
 
 
 STATE_NAMES = {

@@ -1,13 +1,14 @@
 """Each role's main menu, assembled from what the feature modules register.
 
-A feature adds its entry where it is defined (`menus.add(Role.student, N_("Timetable"), "tt")`),
+A feature adds its entry where it is defined (`menus.add(Role.student, N_("Timetable"), Timetable())`),
 so no central file has to know every feature.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.core.actions import Action
 from db.models import Role
 
 
@@ -15,14 +16,14 @@ from db.models import Role
 class MenuEntry:
     order: int
     label: str  # an English msgid marked with N_(), translated when shown
-    action: str  # the button payload
+    action: Action = field(compare=False)  # what the button does
 
 
 class MenuRegistry:
     def __init__(self) -> None:
         self._entries: dict[Role, list[MenuEntry]] = {role: [] for role in Role}
 
-    def add(self, roles: Role | tuple[Role, ...], label: str, action: str, order: int = 50) -> None:
+    def add(self, roles: Role | tuple[Role, ...], label: str, action: Action, order: int = 50) -> None:
         for role in roles if isinstance(roles, tuple) else (roles,):
             if any(e.action == action for e in self._entries[role]):
                 continue  # modules imported twice (tests) must not double the menu

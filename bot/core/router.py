@@ -3,8 +3,10 @@
 Permission checks live here, in one place: a route names the roles it serves and a
 person without one of them is refused before the handler runs.
 
-Button payloads are `action` or `action:arg:arg`. While a dialog is active, text,
-files and `dlg:<value>` buttons go to its current step; a command or another
+A button's payload is a typed action (bot/core/actions.py): a route registers the action's
+class and its handler gets the parsed action; a payload that names no route or does not parse
+(tampered, an older format) gets the stale-button answer. While a dialog is active, text, files
+and `dlg:<value>` buttons go to its current step (the value in ctx.args); a command or another
 button leaves the dialog.
 """
 
@@ -13,8 +15,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from bot.core.actions import Action, ActionError
 from bot.core.context import Context, Joined
 from bot.core.messages import Button
 from db.models import Role
@@ -23,14 +26,23 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Joined], Awaitable[None]]  # a route or dialog step: only joined people reach it
 Hook = Callable[[Context], Awaitable[None]]  # anyone, joined or not (unknown commands, refusals...)
+A = TypeVar("A", bound=Action)
+ActionHandler = Callable[[Joined, A], Awaitable[None]]  # a button's route: gets the parsed action
 DIALOG_BUTTON = "dlg"
-KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands and buttons that do not end the dialog in progress
+KEEPS_DIALOG = frozenset({"cancel", "help"})  # commands that do not end the dialog in progress
 
 
 @dataclass(frozen=True)
 class Route:
     handler: Handler
     roles: frozenset[Role] | None  # None: anyone who has joined
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    action: type[Action]
+    handler: ActionHandler[Any]
+    roles: frozenset[Role] | None
 
 
 def _roles(roles: Iterable[Role] | None) -> frozenset[Role] | None:
@@ -84,7 +96,7 @@ class Router:
     def __init__(self, roles: Iterable[Role] | None = None) -> None:
         self.roles = _roles(roles)
         self.commands: dict[str, Route] = {}
-        self.buttons: dict[str, Route] = {}
+        self.buttons: dict[str, ButtonRoute] = {}  # by the action's prefix
         self.dialogs: dict[str, Dialog] = {}
         self.quiz_handler: Handler | None = None
         self.unjoined: Hook | None = None  # someone who has not joined yet
@@ -104,14 +116,18 @@ class Router:
 
         return register
 
-    def button(self, action: str, roles: Iterable[Role] | None = None) -> Callable[[Handler], Handler]:
-        if action == DIALOG_BUTTON or ":" in action:
-            raise ValueError(f"bad button action {action!r}")
-
+    def action(
+        self, action: type[A], roles: Iterable[Role] | None = None
+    ) -> Callable[[ActionHandler[A]], ActionHandler[A]]:
+        """Routes the buttons of `action`: the handler gets the context and the parsed action."""
+        if action.prefix == DIALOG_BUTTON:
+            raise ValueError(f"{action.__name__} takes the dialog buttons' prefix")
         served = self._served(roles)
 
-        def register(handler: Handler) -> Handler:
-            self.buttons[action] = Route(handler, served)
+        def register(handler: ActionHandler[A]) -> ActionHandler[A]:
+            if action.prefix in self.buttons:
+                raise ValueError(f"{action.__name__} has a route already")
+            self.buttons[action.prefix] = ButtonRoute(action, handler, served)
             return handler
 
         return register
@@ -147,23 +163,12 @@ class Router:
                 await self._call(self.unknown_command, ctx)
                 return
             # /cancel ends a dialog itself; /help is read in passing, and the dialog goes on after it.
-            await self._run(route, ctx, leaves_dialog=msg.command not in KEEPS_DIALOG)
+            if await self._admit(route.roles, ctx, leaves_dialog=msg.command not in KEEPS_DIALOG):
+                await route.handler(ctx)
             return
 
         if msg.button:
-            action, *args = msg.button.split(":")
-            ctx.args = args
-            if action == DIALOG_BUTTON:
-                if ctx.dialog is not None:
-                    await self._step(ctx)
-                else:
-                    await self._call(self.stale_button, ctx)
-                return
-            route = self.buttons.get(action)
-            if route is None:
-                await self._call(self.stale_button, ctx)
-                return
-            await self._run(route, ctx, leaves_dialog=action not in KEEPS_DIALOG)
+            await self._press(ctx, msg.button)
             return
 
         if msg.quiz_answer is not None:
@@ -175,13 +180,40 @@ class Router:
             return
         await self._call(self.fallback, ctx)
 
-    async def _run(self, route: Route, ctx: Joined, leaves_dialog: bool) -> None:
-        if not self.allowed(route.roles, ctx):
+    async def _press(self, ctx: Joined, payload: str) -> None:
+        prefix = payload.partition(":")[0]
+        if prefix == DIALOG_BUTTON:
+            ctx.args = payload.split(":")[1:]
+            if ctx.dialog is not None:
+                await self._step(ctx)
+            else:
+                await self._call(self.stale_button, ctx)
+            return
+        route = self.buttons.get(prefix)
+        if route is None:
+            await self._call(self.stale_button, ctx)
+            return
+        if not self.allowed(route.roles, ctx):  # a button not theirs is refused, well-formed or not
             await self._call(self.refused, ctx)
             return
+        try:
+            action = route.action.parse(payload)
+        except ActionError as exc:
+            log.info("stale button: %s", exc)
+            await self._call(self.stale_button, ctx)
+            return
+        if not action.keeps_dialog:
+            await ctx.end_dialog()
+        await route.handler(ctx, action)
+
+    async def _admit(self, roles: frozenset[Role] | None, ctx: Joined, leaves_dialog: bool) -> bool:
+        """A command's route: refuses someone it does not serve; ends the dialog unless told not to."""
+        if not self.allowed(roles, ctx):
+            await self._call(self.refused, ctx)
+            return False
         if leaves_dialog:
             await ctx.end_dialog()
-        await route.handler(ctx)
+        return True
 
     def buttons_again(self, ctx: Context) -> list[list[Button]]:
         """What the dialog in progress shows again after an error reply; nothing outside a dialog."""

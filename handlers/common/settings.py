@@ -1,11 +1,11 @@
-"""Which notices a person gets: each kind can be switched off and on again (ntf:<kind>)."""
+"""Which notices a person gets: each kind can be switched off and on again (Notifications)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.actions.common import Menu, Notifications
 from bot.core.context import Joined
-from bot.core.messages import Button
 from bot.i18n import N_
 from bot.services.messaging import digest, notices, reminders
 from db.models import NotificationPreference, Role
@@ -30,11 +30,11 @@ KINDS = {
 }
 
 
-async def notification_settings(ctx: Joined) -> None:
+async def notification_settings(ctx: Joined, kind: str | None) -> None:
+    """The person's notice kinds; `kind`, if one of them, is switched off or on first."""
     assert ctx.role is not None
     kinds = KINDS.get(ctx.role, [])
-    if ctx.args and ctx.args[0] in {k for k, _ in kinds}:
-        kind = ctx.args[0]
+    if kind in {k for k, _ in kinds}:
         row = await ctx.session.scalar(
             select(NotificationPreference).where(
                 NotificationPreference.person_id == ctx.person.id, NotificationPreference.kind == kind
@@ -56,10 +56,10 @@ async def notification_settings(ctx: Joined) -> None:
         ).all()
     )
     rows = [
-        [Button(("🔕 " if kind in off_kinds else "🔔 ") + ctx._(label), f"ntf:{kind}")]
+        [Notifications(kind).button(("🔕 " if kind in off_kinds else "🔔 ") + ctx._(label))]
         for kind, label in kinds
     ]
     ctx.reply(
         ctx._("Notifications: press a line to switch it off or on. 🔔 on, 🔕 off."),
-        buttons=rows + [[Button(ctx._("Main menu"), "menu")]],
+        buttons=rows + [[Menu().button(ctx._("Main menu"))]],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions.common import Cancel, Help, Language, Menu, SwitchRole
 from bot.core.context import Context, Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -45,11 +46,11 @@ COMMANDS_HELP = N_(
 
 def cancel_row(ctx: Joined) -> list[Button]:
     """A «Cancel» button for any dialog: the same as typing /cancel."""
-    return [Button(ctx._("Cancel"), "cancel")]
+    return [Cancel().button(ctx._("Cancel"))]
 
 
 def language_buttons() -> list[list[Button]]:
-    return [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LOCALES]]
+    return [[Language(code).button(LANGUAGE_NAMES[code]) for code in LOCALES]]
 
 
 async def show_menu(ctx: Context, greeting: str | None = None) -> None:
@@ -59,10 +60,10 @@ async def show_menu(ctx: Context, greeting: str | None = None) -> None:
     if ctx.role is None:
         no_access(ctx)
         return
-    rows = [[Button(ctx._(entry.label), entry.action)] for entry in menus.entries(ctx.role)]
-    tools = [Button(ctx._("Language"), "lang"), Button(ctx._("Help"), "help")]
+    rows = [[entry.action.button(ctx._(entry.label))] for entry in menus.entries(ctx.role)]
+    tools = [Language().button(ctx._("Language")), Help().button(ctx._("Help"))]
     if len(ctx.roles) > 1:
-        tools.insert(1, Button(ctx._("Switch role"), "role"))
+        tools.insert(1, SwitchRole().button(ctx._("Switch role")))
     rows.append(tools)
     text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(ROLE_NAMES[ctx.role]))
     ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
@@ -133,7 +134,7 @@ async def _redeem(ctx: Context, code: str) -> None:
                 else ctx._("This invite code has expired. Ask your organization for a new one.")
             )
         case RedeemOutcome.not_parent:
-            ctx.reply(ctx._(NOT_A_PARENT), buttons=[[Button(ctx._("Main menu"), "menu")]])
+            ctx.reply(ctx._(NOT_A_PARENT), buttons=[[Menu().button(ctx._("Main menu"))]])
         case RedeemOutcome.other_person:
             ctx.reply(ctx._("This chat is already joined as another person. Ask your organization for help."))
 
@@ -171,13 +172,21 @@ async def start(ctx: Joined) -> None:
 
 
 @router.command("menu")
-@router.button("menu")
 async def menu(ctx: Joined) -> None:
     await show_menu(ctx)
 
 
+@router.action(Menu)
+async def menu_button(ctx: Joined, _: Menu) -> None:
+    await show_menu(ctx)
+
+
+@router.action(Help)
+async def help_button(ctx: Joined, _: Help) -> None:
+    await help_(ctx)
+
+
 @router.command("help")
-@router.button("help")
 async def help_(ctx: Joined) -> None:
     if ctx.role is None:
         no_access(ctx)
@@ -187,11 +196,15 @@ async def help_(ctx: Joined) -> None:
         text += "\n\n" + ctx._(
             "You are still in the middle of a step: go on where you were, or send /cancel."
         )
-    ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
+    ctx.reply(text, buttons=[[Menu().button(ctx._("Main menu"))]])
+
+
+@router.action(Cancel)  # the «Cancel» button a dialog can show (cancel_row)
+async def cancel_button(ctx: Joined, _: Cancel) -> None:
+    await cancel(ctx)
 
 
 @router.command("cancel")
-@router.button("cancel")  # the «Cancel» button a dialog can show (cancel_row)
 async def cancel(ctx: Joined) -> None:
     had_dialog = ctx.dialog is not None
     await ctx.end_dialog()
@@ -199,10 +212,14 @@ async def cancel(ctx: Joined) -> None:
 
 
 @router.command("lang")
-@router.button("lang")
-async def language(ctx: Joined) -> None:
-    if ctx.args and ctx.args[0] in LOCALES:
-        ctx.person.locale = ctx.args[0]
+async def language_command(ctx: Joined) -> None:
+    await language(ctx, Language())
+
+
+@router.action(Language)
+async def language(ctx: Joined, action: Language) -> None:
+    if action.code in LOCALES:
+        ctx.person.locale = action.code
         fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
         fresh.replies = ctx.replies
         await show_menu(fresh, fresh._("The language is now English."))
@@ -211,28 +228,32 @@ async def language(ctx: Joined) -> None:
 
 
 @router.command("role")
-@router.button("role")
-async def switch_role(ctx: Joined) -> None:
-    if ctx.args:
-        wanted = ctx.args[0]
-        if wanted not in {r.value for r in ctx.roles}:
+async def role_command(ctx: Joined) -> None:
+    await switch_role(ctx, SwitchRole())
+
+
+@router.action(SwitchRole)
+async def switch_role(ctx: Joined, action: SwitchRole) -> None:
+    if action.role is not None:
+        wanted = action.role
+        if wanted not in ctx.roles:
             await refused(ctx)
             return
-        ctx.person.active_role = Role(wanted)
-        ctx.role = Role(wanted)
+        ctx.person.active_role = wanted
+        ctx.role = wanted
         await show_menu(ctx)
         return
     if len(ctx.roles) < 2:
-        ctx.reply(ctx._("You have only one role."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+        ctx.reply(ctx._("You have only one role."), buttons=[[Menu().button(ctx._("Main menu"))]])
         return
-    rows = [[Button(ctx._(ROLE_NAMES[r]), f"role:{r.value}")] for r in sorted(ctx.roles)]
+    rows = [[SwitchRole(r).button(ctx._(ROLE_NAMES[r]))] for r in sorted(ctx.roles)]
     ctx.reply(ctx._("Choose the role to act in:"), buttons=rows)
 
 
 async def unknown_command(ctx: Joined) -> None:
     ctx.reply(
         ctx._("I do not know this command.") + "\n" + ctx._(COMMANDS_HELP),
-        buttons=[[Button(ctx._("Main menu"), "menu")]],
+        buttons=[[Menu().button(ctx._("Main menu"))]],
     )
 
 
@@ -251,7 +272,7 @@ async def fallback(ctx: Joined) -> None:
         text = ctx._("To hand in work, open the menu and choose the assignment first; then send the files.")
     else:
         text = ctx._("I did not understand. Choose from the menu, or send /help.")
-    ctx.reply(text, buttons=[[Button(ctx._("Main menu"), "menu")]])
+    ctx.reply(text, buttons=[[Menu().button(ctx._("Main menu"))]])
 
 
 async def _child_code(ctx: Joined) -> bool:
@@ -281,7 +302,7 @@ async def _child_code(ctx: Joined) -> bool:
     if answer:
         ctx.reply(
             code_problem(ctx, result.outcome, result.from_child),
-            buttons=[[Button(ctx._("Main menu"), "menu")]],
+            buttons=[[Menu().button(ctx._("Main menu"))]],
         )
     return answer
 
@@ -291,12 +312,12 @@ async def refused(ctx: Joined) -> None:
         no_access(ctx)
         return
     ctx.reply(
-        ctx._("This action is not available in your role."), buttons=[[Button(ctx._("Main menu"), "menu")]]
+        ctx._("This action is not available in your role."), buttons=[[Menu().button(ctx._("Main menu"))]]
     )
 
 
 async def stale_button(ctx: Joined) -> None:
-    ctx.reply(ctx._("This button is no longer active."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+    ctx.reply(ctx._("This button is no longer active."), buttons=[[Menu().button(ctx._("Main menu"))]])
 
 
 async def file_rejected(ctx: Context, exc: FileRejected) -> None:

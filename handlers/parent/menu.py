@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bot.actions.common import Acknowledge, Notifications
+from bot.actions.parent import ChildAssignments, ChildCard, ChildGrades, Children, ChildTimetable, LinkChild
+from bot.actions.student import Span, Topics
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -20,9 +23,9 @@ from handlers.views import assignments_text, grades_text, menu_row
 PARENT = [Role.parent]
 link_dialog = router.add_dialog(Dialog("link_child", roles=PARENT))
 
-menus.add(Role.parent, N_("My children"), "kids", order=10)
-menus.add(Role.parent, N_("Link a child"), "klink", order=20)
-menus.add(Role.parent, N_("Notifications"), "ntf", order=60)
+menus.add(Role.parent, N_("My children"), Children(), order=10)
+menus.add(Role.parent, N_("Link a child"), LinkChild(), order=20)
+menus.add(Role.parent, N_("Notifications"), Notifications(), order=60)
 
 LINKED = N_("{child} is linked to you. You will get their notices.")
 ALREADY_LINKED = N_("{child} is already linked to you.")
@@ -48,59 +51,60 @@ OWN_CODE = N_("This is your own code for a parent: give it to your parent, and t
 
 def _child_buttons(ctx: Joined, child: Child) -> list[list[Button]]:
     return [
-        [Button(ctx._("Timetable"), f"ktt:{child.id}:week")],
-        [Button(ctx._("Assignments"), f"kasg:{child.id}"), Button(ctx._("Grades"), f"kgrd:{child.id}")],
-        [Button(ctx._("My children"), "kids"), *menu_row(ctx)],
+        [ChildTimetable(child.id, Span.week).button(ctx._("Timetable"))],
+        [
+            ChildAssignments(child.id).button(ctx._("Assignments")),
+            ChildGrades(child.id).button(ctx._("Grades")),
+        ],
+        [Children().button(ctx._("My children")), *menu_row(ctx)],
     ]
 
 
-async def _child(ctx: Joined) -> Child | None:
-    arg = ctx.args[0] if ctx.args else ""
-    child = await parents.child_of(ctx.session, ctx.person.id, int(arg)) if arg.isdigit() else None
+async def _child(ctx: Joined, child_id: int) -> Child | None:
+    child = await parents.child_of(ctx.session, ctx.person.id, child_id)
     if child is None:
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
     return child
 
 
-@router.button("kids", roles=PARENT)
-async def my_children(ctx: Joined) -> None:
+@router.action(Children, roles=PARENT)
+async def my_children(ctx: Joined, _: Children) -> None:
     kids = await parents.children(ctx.session, ctx.person.id)
     if not kids:
         ctx.reply(
             ctx._("No child is linked yet. Ask your child or the organization for a link code."),
-            buttons=[[Button(ctx._("Link a child"), "klink")], menu_row(ctx)],
+            buttons=[[LinkChild().button(ctx._("Link a child"))], menu_row(ctx)],
         )
         return
-    if len(kids) == 1 and not ctx.args:
-        ctx.args = [str(kids[0].id)]
-        await child_card(ctx)
+    if len(kids) == 1:
+        await child_card(ctx, ChildCard(kids[0].id))
         return
-    rows = [[Button(f"{k.name}" + (f" ({k.group})" if k.group else ""), f"kid:{k.id}")] for k in kids]
+    rows = [[ChildCard(k.id).button(f"{k.name}" + (f" ({k.group})" if k.group else ""))] for k in kids]
     ctx.reply(ctx._("Choose the child:"), buttons=rows + [menu_row(ctx)])
 
 
-@router.button("kid", roles=PARENT)
-async def child_card(ctx: Joined) -> None:
-    child = await _child(ctx)
+@router.action(ChildCard, roles=PARENT)
+async def child_card(ctx: Joined, action: ChildCard) -> None:
+    child = await _child(ctx, action.child_id)
     if child is None:
         return
     title = child.name + (f", {child.group}" if child.group else "")
     ctx.reply(title, buttons=_child_buttons(ctx, child))
 
 
-@router.button("ktt", roles=PARENT)
-async def child_timetable(ctx: Joined) -> None:
-    child = await _child(ctx)
+@router.action(ChildTimetable, roles=PARENT)
+async def child_timetable(ctx: Joined, action: ChildTimetable) -> None:
+    child = await _child(ctx, action.child_id)
     if child is None:
         return
-    which = ctx.args[1] if len(ctx.args) > 1 else "week"
-    text = await timetable_text(ctx, child.id, which, who=child.name)
-    ctx.reply(text, buttons=timetable_buttons(ctx, f"ktt:{child.id}") + _child_buttons(ctx, child)[2:])
+    text = await timetable_text(ctx, child.id, action.span or Span.week, who=child.name)
+    buttons = timetable_buttons(ctx, lambda span: ChildTimetable(child.id, span), Topics(child.id))
+    ctx.reply(text, buttons=buttons + _child_buttons(ctx, child)[2:])
 
 
-@router.button("kasg", roles=PARENT)
-async def child_assignments(ctx: Joined) -> None:
-    child = await _child(ctx)
+@router.action(ChildAssignments, roles=PARENT)
+async def child_assignments(ctx: Joined, action: ChildAssignments) -> None:
+    child = await _child(ctx, action.child_id)
     if child is None:
         return
     views = await assignments.open_list(ctx.session, child.id, utcnow())
@@ -108,9 +112,9 @@ async def child_assignments(ctx: Joined) -> None:
     ctx.reply(assignments_text(ctx.t, views, title), buttons=_child_buttons(ctx, child))
 
 
-@router.button("kgrd", roles=PARENT)
-async def child_grades(ctx: Joined) -> None:
-    child = await _child(ctx)
+@router.action(ChildGrades, roles=PARENT)
+async def child_grades(ctx: Joined, action: ChildGrades) -> None:
+    child = await _child(ctx, action.child_id)
     if child is None:
         return
     courses = await grades_view.course_grades(ctx.session, child.id, ctx.org.grading_scheme)
@@ -118,8 +122,8 @@ async def child_grades(ctx: Joined) -> None:
     ctx.reply(grades_text(ctx.t, courses, title, detailed=True), buttons=_child_buttons(ctx, child))
 
 
-@router.button("klink", roles=PARENT)
-async def link_child(ctx: Joined) -> None:
+@router.action(LinkChild, roles=PARENT)
+async def link_child(ctx: Joined, _: LinkChild) -> None:
     await ctx.start_dialog("link_child", "code")
     ctx.reply(
         ctx._("Send the link code you got from your child or from the organization (8 letters and digits)."),
@@ -182,10 +186,9 @@ async def answer_linked(ctx: Joined, result: LinkResult, *, menu: bool = False) 
         ctx.reply(text, buttons=_child_buttons(ctx, child))
 
 
-@router.button("ack", roles=[Role.parent, Role.student])
-async def acknowledge(ctx: Joined) -> None:
-    arg = ctx.args[0] if ctx.args else ""
-    if not arg.isdigit() or not await parents.acknowledge(ctx.session, int(arg), ctx.person.id):
+@router.action(Acknowledge, roles=[Role.parent, Role.student])
+async def acknowledge(ctx: Joined, action: Acknowledge) -> None:
+    if not await parents.acknowledge(ctx.session, action.announcement_id, ctx.person.id):
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
         return
     ctx.reply(ctx._("Thank you: the teacher will see that you have read it."), buttons=[menu_row(ctx)])

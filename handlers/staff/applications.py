@@ -12,6 +12,15 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions.common import Menu
+from bot.actions.staff import (
+    ApplicationQueue,
+    ApproveApplication,
+    AskDocuments,
+    OpenApplication,
+    RefuseApplication,
+    StudyPlan,
+)
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -24,6 +33,7 @@ from bot.services.admin.study_plans import BASIS_NAMES, Basis, CapExceeded, Plan
 from bot.services.people.permissions import Action, may, roles_for
 from db.models import DistanceApplication, Person
 from handlers.staff import router
+from handlers.ui import choice
 
 REVIEW = roles_for(Action.review_applications)
 PLANS = roles_for(Action.study_plans)
@@ -34,53 +44,51 @@ plan_dialog = router.add_dialog(Dialog("study_plan", roles=PLANS))
 ask_dialog = router.add_dialog(Dialog("ask_documents", roles=REVIEW))
 refuse_dialog = router.add_dialog(Dialog("refuse_application", roles=DECIDE))
 
-menus.add(tuple(REVIEW), N_("Applications"), "sapq", order=10)
+menus.add(tuple(REVIEW), N_("Applications"), ApplicationQueue(), order=10)
 
 
 def _back(ctx: Joined, app_id: int | None = None) -> list[list[Button]]:
-    rows = [[Button(ctx._("Applications"), "sapq"), Button(ctx._("Main menu"), "menu")]]
+    rows = [[ApplicationQueue().button(ctx._("Applications")), Menu().button(ctx._("Main menu"))]]
     if app_id is not None:
-        rows.insert(0, [Button(ctx._("Back to the application"), f"sap:{app_id}")])
+        rows.insert(0, [OpenApplication(app_id).button(ctx._("Back to the application"))])
     return rows
 
 
-async def _load(ctx: Joined, arg: object) -> DistanceApplication | None:
-    value = str(arg)
-    app = await applications.load(ctx.session, int(value), ctx.org.id) if value.isdigit() else None
+async def _load(ctx: Joined, app_id: int) -> DistanceApplication | None:
+    app = await applications.load(ctx.session, app_id, ctx.org.id)
     if app is None:
         ctx.reply(ctx._("There is no such application."), buttons=_back(ctx))
     return app
 
 
-@router.button("sapq", roles=REVIEW)
-async def queue(ctx: Joined) -> None:
+@router.action(ApplicationQueue, roles=REVIEW)
+async def queue(ctx: Joined, _: ApplicationQueue) -> None:
     items = await applications.queue(ctx.session, ctx.org.id)
     if not items:
-        ctx.reply(ctx._("No applications are waiting."), buttons=[[Button(ctx._("Main menu"), "menu")]])
+        ctx.reply(ctx._("No applications are waiting."), buttons=[[Menu().button(ctx._("Main menu"))]])
         return
     rows = [
         [
-            Button(
+            OpenApplication(a.id).button(
                 ctx._(
                     "No. {number} — {name} ({status})",
                     number=a.id,
                     name=name,
                     status=ctx._(STATUS_NAMES[a.status]),
-                ),
-                f"sap:{a.id}",
+                )
             )
         ]
         for a, name in items[:30]
     ]
-    rows.append([Button(ctx._("Main menu"), "menu")])
+    rows.append([Menu().button(ctx._("Main menu"))])
     ctx.reply(
         ctx.n_("{n} application is waiting:", "{n} applications are waiting:", len(items)), buttons=rows
     )
 
 
-@router.button("sap", roles=REVIEW)
-async def card(ctx: Joined) -> None:
-    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+@router.action(OpenApplication, roles=REVIEW)
+async def card(ctx: Joined, action: OpenApplication) -> None:
+    app = await _load(ctx, action.application_id)
     if app is None:
         return
     student = await ctx.session.get(Person, app.student_id)
@@ -120,12 +128,12 @@ async def card(ctx: Joined) -> None:
     buttons: list[list[Button]] = []
     if app.status in applications.OPEN:
         if may(ctx.roles, Action.study_plans):
-            buttons.append([Button(ctx._("Individual study plan"), f"splan:{app.id}")])
-        buttons.append([Button(ctx._("Ask for documents"), f"sask:{app.id}")])
+            buttons.append([StudyPlan(app.id).button(ctx._("Individual study plan"))])
+        buttons.append([AskDocuments(app.id).button(ctx._("Ask for documents"))])
         if may(ctx.roles, Action.decide_applications):
-            buttons.append([Button(ctx._("Refuse"), f"sref:{app.id}")])
+            buttons.append([RefuseApplication(app.id).button(ctx._("Refuse"))])
         if may(ctx.roles, Action.sign_orders):
-            buttons.append([Button(ctx._("Approve and sign the order"), f"sok:{app.id}")])
+            buttons.append([ApproveApplication(app.id).button(ctx._("Approve and sign the order"))])
     buttons += _back(ctx)
     files = [OutFile(d.file_name_id) for d in app.documents]
     ctx.reply("\n".join(lines), buttons=buttons, files=files)
@@ -134,9 +142,9 @@ async def card(ctx: Joined) -> None:
 # -- the individual study plan ------------------------------------------------------
 
 
-@router.button("splan", roles=PLANS)
-async def plan_start(ctx: Joined) -> None:
-    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+@router.action(StudyPlan, roles=PLANS)
+async def plan_start(ctx: Joined, action: StudyPlan) -> None:
+    app = await _load(ctx, action.application_id)
     if app is None:
         return
     await ctx.start_dialog("study_plan", "lines", application_id=app.id, student_id=app.student_id)
@@ -154,7 +162,7 @@ async def plan_start(ctx: Joined) -> None:
 
 @plan_dialog.step("lines")
 async def plan_lines(ctx: Joined) -> None:
-    if ctx.args == ["group"]:
+    if choice(ctx) == "group":
         lines = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
         bad: list[str] = []
     else:
@@ -177,7 +185,8 @@ async def plan_lines(ctx: Joined) -> None:
 
 @plan_dialog.step("basis")
 async def plan_basis(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in Basis.__members__:
+    picked = choice(ctx)
+    if picked is None or picked not in Basis.__members__:
         ctx.reply(ctx._("Choose the basis with a button."))
         return
     lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
@@ -186,7 +195,7 @@ async def plan_basis(ctx: Joined) -> None:
         await study_plans.save_plan(
             ctx.session,
             ctx.data["student_id"],
-            Basis(ctx.args[0]),
+            Basis(picked),
             lines,
             actor_id=ctx.person.id,
             application_id=app_id,
@@ -231,8 +240,8 @@ def cap_refusal(ctx: Joined, exc: CapExceeded) -> str:
 # -- asking, refusing, approving ----------------------------------------------------
 
 
-async def _ask_for_text(ctx: Joined, dialog: str, step: str, prompt: str) -> None:
-    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+async def _ask_for_text(ctx: Joined, app_id: int, dialog: str, step: str, prompt: str) -> None:
+    app = await _load(ctx, app_id)
     if app is None:
         return
     await ctx.start_dialog(dialog, step, application_id=app.id)
@@ -260,10 +269,14 @@ async def _decide_with_text(ctx: Joined, decide: Decision) -> DistanceApplicatio
     return app
 
 
-@router.button("sask", roles=REVIEW)
-async def ask_start(ctx: Joined) -> None:
+@router.action(AskDocuments, roles=REVIEW)
+async def ask_start(ctx: Joined, action: AskDocuments) -> None:
     await _ask_for_text(
-        ctx, "ask_documents", "comment", ctx._("Which documents are missing? Write it for the applicant.")
+        ctx,
+        action.application_id,
+        "ask_documents",
+        "comment",
+        ctx._("Which documents are missing? Write it for the applicant."),
     )
 
 
@@ -274,10 +287,11 @@ async def ask_comment(ctx: Joined) -> None:
         ctx.reply(ctx._("The applicant was asked for more documents."), buttons=_back(ctx, app.id))
 
 
-@router.button("sref", roles=DECIDE)
-async def refuse_start(ctx: Joined) -> None:
+@router.action(RefuseApplication, roles=DECIDE)
+async def refuse_start(ctx: Joined, action: RefuseApplication) -> None:
     await _ask_for_text(
         ctx,
+        action.application_id,
         "refuse_application",
         "reason",
         ctx._("Write the reason for the refusal; the applicant will read it."),
@@ -294,9 +308,9 @@ async def refuse_reason(ctx: Joined) -> None:
         )
 
 
-@router.button("sok", roles=SIGN)
-async def approve(ctx: Joined) -> None:
-    app = await _load(ctx, ctx.args[0] if ctx.args else "")
+@router.action(ApproveApplication, roles=SIGN)
+async def approve(ctx: Joined, action: ApproveApplication) -> None:
+    app = await _load(ctx, action.application_id)
     if app is None:
         return
     try:

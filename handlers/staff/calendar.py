@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.actions.staff import Calendar, NewEvent, NewTerm
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -25,14 +26,14 @@ from handlers.ui import choice, menu_row
 TERMS = roles_for(Action.setup)
 EVENTS = roles_for(Action.edit_calendar)
 
-menus.add(tuple(Role), N_("Academic calendar"), "cal", order=90)
+menus.add(tuple(Role), N_("Academic calendar"), Calendar(), order=90)
 
 term_dialog = router.add_dialog(Dialog("setup_term", roles=TERMS))
 event_dialog = router.add_dialog(Dialog("setup_event", roles=EVENTS))
 
 
-@router.button("cal", roles=tuple(Role))  # everyone, not only the staff guarding this package
-async def show_calendar(ctx: Joined) -> None:
+@router.action(Calendar, roles=tuple(Role))  # everyone, not only the staff guarding this package
+async def show_calendar(ctx: Joined, _: Calendar) -> None:
     views = await calendar.upcoming(ctx.session, ctx.org.id, ctx.t.local(utcnow()).date())
     ctx.reply(calendar.render(ctx.t, views), buttons=[menu_row(ctx)])
 
@@ -52,8 +53,8 @@ def read_period(ctx: Joined) -> tuple[dt.date, dt.date] | None:
 # -- academic periods ------------------------------------------------------------------------------
 
 
-@router.button("sterm", roles=TERMS)
-async def term_start(ctx: Joined) -> None:
+@router.action(NewTerm, roles=TERMS)
+async def term_start(ctx: Joined, _: NewTerm) -> None:
     await ctx.start_dialog("setup_term", "name")
     ctx.reply(ctx._("The name of the academic period (for example «1st semester 2026-2027»)?"))
 
@@ -82,15 +83,15 @@ async def term_dates(ctx: Joined) -> None:
     )
     buttons = [menu_row(ctx)]
     if ctx.roles & EVENTS:
-        buttons.insert(0, [Button(ctx._("Add to the academic calendar"), "sevt")])
+        buttons.insert(0, [NewEvent().button(ctx._("Add to the academic calendar"))])
     ctx.reply(text, buttons=buttons)
 
 
 # -- holidays, sessions, attestation weeks -----------------------------------------------------------
 
 
-@router.button("sevt", roles=EVENTS)
-async def event_start(ctx: Joined) -> None:
+@router.action(NewEvent, roles=EVENTS)
+async def event_start(ctx: Joined, _: NewEvent) -> None:
     await ctx.start_dialog("setup_event", "kind")
     ctx.reply(
         ctx._("What goes into the academic calendar?"),
@@ -134,5 +135,5 @@ async def event_dates(ctx: Joined) -> None:
             title=event.title,
             dates=ctx.t.period(start, end),
         ),
-        buttons=[[Button(ctx._("Academic calendar"), "cal")], menu_row(ctx)],
+        buttons=[[Calendar().button(ctx._("Academic calendar"))], menu_row(ctx)],
     )

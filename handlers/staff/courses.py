@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.actions.staff import ChangeCourse
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -15,12 +16,11 @@ from handlers.staff.widgets import ask_course_of, chosen_group, pick_person, pic
 from handlers.ui import choice, menu_row
 
 SETUP = roles_for(Action.setup)
-CHANGE_COURSE = "sced"  # the set-up menu's button
 course_edit = router.add_dialog(Dialog("edit_course", roles=SETUP))
 
 
-@router.button(CHANGE_COURSE, roles=SETUP)
-async def course_edit_start(ctx: Joined) -> None:
+@router.action(ChangeCourse, roles=SETUP)
+async def course_edit_start(ctx: Joined, _: ChangeCourse) -> None:
     await start_with_group(ctx, "edit_course", ctx._("Change a course: which group?"))
 
 
@@ -90,7 +90,7 @@ async def course_edit_teacher(ctx: Joined) -> None:
             course=course.discipline,
             teacher=teacher.full_name,
         ),
-        buttons=[[Button(ctx._("Change a course"), CHANGE_COURSE)], menu_row(ctx)],
+        buttons=[[ChangeCourse().button(ctx._("Change a course"))], menu_row(ctx)],
     )
 
 
@@ -117,5 +117,5 @@ async def course_edit_credits(ctx: Joined) -> None:
             course.credits,
             course=course.discipline,
         ),
-        buttons=[[Button(ctx._("Change a course"), CHANGE_COURSE)], menu_row(ctx)],
+        buttons=[[ChangeCourse().button(ctx._("Change a course"))], menu_row(ctx)],
     )

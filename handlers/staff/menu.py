@@ -7,9 +7,11 @@ rest (a student, a teacher) before any handler runs.
 
 from __future__ import annotations
 
+from bot.actions.staff import Audit, Certificates, Import, ImportKind, Reports, SendInvites, WeeklyReport
+from bot.actions.teacher import MyReport
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import Button, OutFile
+from bot.core.messages import OutFile
 from bot.core.router import Dialog
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.tables import XLSX_MIME, TableUnreadable, xlsx
@@ -35,11 +37,11 @@ REPORTS = roles_for(Action.read_reports)
 AUDIT = roles_for(Action.read_audit)
 CERTS = roles_for(Action.issue_certificates)
 
-menus.add(tuple(IMPORTERS), N_("Import from a file"), "simp", order=20)
-menus.add(tuple(REPORTS), N_("Reports"), "srep", order=40)
-menus.add(Role.teacher, N_("Report on my courses"), "trep", order=80)
-menus.add(tuple(CERTS), N_("Certificates"), "scert", order=50)
-menus.add(tuple(AUDIT), N_("Audit trail"), "saud", order=60)
+menus.add(tuple(IMPORTERS), N_("Import from a file"), Import(), order=20)
+menus.add(tuple(REPORTS), N_("Reports"), Reports(), order=40)
+menus.add(Role.teacher, N_("Report on my courses"), MyReport(), order=80)
+menus.add(tuple(CERTS), N_("Certificates"), Certificates(), order=50)
+menus.add(tuple(AUDIT), N_("Audit trail"), Audit(), order=60)
 
 import_dialog = router.add_dialog(Dialog("staff_import", roles=IMPORTERS))
 cert_dialog = router.add_dialog(Dialog("certificate", roles=CERTS))
@@ -97,21 +99,21 @@ TABLE_MIMES = frozenset({XLSX_MIME, "text/csv", "text/plain"})
 # -- imports ------------------------------------------------------------------------
 
 
-@router.button("simp", roles=IMPORTERS)
-async def import_start(ctx: Joined) -> None:
+@router.action(Import, roles=IMPORTERS)
+async def import_start(ctx: Joined, _: Import) -> None:
     rows = [
-        [Button(ctx._(label), f"simpk:{kind}")]
+        [ImportKind(kind).button(ctx._(label))]
         for kind, (label, action, _hint) in IMPORT_KINDS.items()
         if may(ctx.roles, action)
     ]
     if may(ctx.roles, Action.send_invites):
-        rows.append([Button(ctx._("Send invites"), "sinv")])
+        rows.append([SendInvites().button(ctx._("Send invites"))])
     ctx.reply(ctx._("What do you want to import?"), buttons=rows + [_menu(ctx)])
 
 
-@router.button("simpk", roles=IMPORTERS)
-async def import_kind(ctx: Joined) -> None:
-    kind = ctx.args[0] if ctx.args else ""
+@router.action(ImportKind, roles=IMPORTERS)
+async def import_kind(ctx: Joined, action: ImportKind) -> None:
+    kind = action.kind
     if kind not in IMPORT_KINDS or not may(ctx.roles, IMPORT_KINDS[kind][1]):
         ctx.reply(ctx._("This action is not available in your role."), buttons=[_menu(ctx)])
         return
@@ -222,7 +224,7 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
     )
     buttons = [_menu(ctx)]
     if with_code and may(ctx.roles, Action.send_invites) and ctx.runtime.settings.whatsapp_enabled:
-        buttons.insert(0, [Button(ctx._("Send invites"), "sinv")])
+        buttons.insert(0, [SendInvites().button(ctx._("Send invites"))])
     ctx.reply(text, files=[OutFile(saved.id), OutFile(pdf.id)], buttons=buttons)
 
 
@@ -236,25 +238,25 @@ async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports
     saved = await ctx.runtime.files.save(
         ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
     )
-    buttons = [[Button(ctx._("Weekly summary"), "srepw")]] if teacher_id is None else []
+    buttons = [[WeeklyReport().button(ctx._("Weekly summary"))]] if teacher_id is None else []
     ctx.reply(
         reports.as_text(ctx.t, report, title=title), files=[OutFile(saved.id)], buttons=buttons + [_menu(ctx)]
     )
 
 
-@router.button("srep", roles=REPORTS)
-async def report(ctx: Joined) -> None:
+@router.action(Reports, roles=REPORTS)
+async def report(ctx: Joined, _: Reports) -> None:
     await _send_report(ctx, None)
 
 
-@router.button("srepw", roles=REPORTS)
-async def weekly_report(ctx: Joined) -> None:
+@router.action(WeeklyReport, roles=REPORTS)
+async def weekly_report(ctx: Joined, _: WeeklyReport) -> None:
     """The summary the head gets each Monday, on demand."""
     await _send_report(ctx, None, reports.WEEKLY_TITLE)
 
 
-@router.button("trep", roles=[Role.teacher])
-async def teacher_report(ctx: Joined) -> None:
+@router.action(MyReport, roles=[Role.teacher])
+async def teacher_report(ctx: Joined, _: MyReport) -> None:
     """A teacher sees only their own courses."""
     await _send_report(ctx, ctx.person.id)
 
@@ -262,8 +264,8 @@ async def teacher_report(ctx: Joined) -> None:
 # -- the audit trail ------------------------------------------------------------------------
 
 
-@router.button("saud", roles=AUDIT)
-async def audit_trail(ctx: Joined) -> None:
+@router.action(Audit, roles=AUDIT)
+async def audit_trail(ctx: Joined, _: Audit) -> None:
     verdict = await audit.verify(ctx.session)
     if verdict.ok:
         head = ctx.n_(
@@ -284,8 +286,8 @@ async def audit_trail(ctx: Joined) -> None:
 # -- certificates ---------------------------------------------------------------------------
 
 
-@router.button("scert", roles=CERTS)
-async def certificate_start(ctx: Joined) -> None:
+@router.action(Certificates, roles=CERTS)
+async def certificate_start(ctx: Joined, _: Certificates) -> None:
     await ctx.start_dialog("certificate", "person")
     ctx.reply(
         ctx._(

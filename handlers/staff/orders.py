@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.actions.staff import ExportRegister, NewOrder, OrderRegister
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -17,19 +18,20 @@ from bot.services.people.permissions import Action, may, roles_for
 from db.models import Group, OrderKind, Person, Role
 from handlers.staff import router
 from handlers.staff.widgets import pick_person as _pick_person
+from handlers.ui import choice
 from handlers.ui import menu_row as _menu
 
 REGISTER = roles_for(Action.read_register)
 SIGN = roles_for(Action.sign_orders)
-menus.add(tuple(REGISTER), N_("Register of orders"), "sreg", order=30)
+menus.add(tuple(REGISTER), N_("Register of orders"), OrderRegister(), order=30)
 order_dialog = router.add_dialog(Dialog("enrolment_order", roles=SIGN))
 
 
 # -- the register of orders and enrolment orders ----------------------------------------
 
 
-@router.button("sreg", roles=REGISTER)
-async def register(ctx: Joined) -> None:
+@router.action(OrderRegister, roles=REGISTER)
+async def register(ctx: Joined, _: OrderRegister) -> None:
     items = await orders.register(ctx.session, ctx.org.id, limit=15)
     lines = [ctx._("Register of orders (latest first):")]
     lines += [
@@ -37,14 +39,14 @@ async def register(ctx: Joined) -> None:
         f"{s or '—'}"
         for o, s, _g in items
     ] or [ctx._("No orders yet.")]
-    buttons = [[Button(ctx._("Export to XLSX"), "sregx")]]
+    buttons = [[ExportRegister().button(ctx._("Export to XLSX"))]]
     if may(ctx.roles, Action.sign_orders):
-        buttons.append([Button(ctx._("New order"), "sord")])
+        buttons.append([NewOrder().button(ctx._("New order"))])
     ctx.reply("\n".join(lines), buttons=buttons + [_menu(ctx)])
 
 
-@router.button("sregx", roles=REGISTER)
-async def register_export(ctx: Joined) -> None:
+@router.action(ExportRegister, roles=REGISTER)
+async def register_export(ctx: Joined, _: ExportRegister) -> None:
     data = await orders.register_xlsx(ctx.session, ctx.t, ctx.org.id)
     saved = await ctx.runtime.files.save(
         ctx.session,
@@ -60,8 +62,8 @@ async def register_export(ctx: Joined) -> None:
 ENROLMENT_KINDS = orders.ENROLMENT_KINDS
 
 
-@router.button("sord", roles=SIGN)
-async def order_start(ctx: Joined) -> None:
+@router.action(NewOrder, roles=SIGN)
+async def order_start(ctx: Joined, _: NewOrder) -> None:
     await ctx.start_dialog("enrolment_order", "kind")
     ctx.reply(
         ctx._("Which order?"),
@@ -71,10 +73,11 @@ async def order_start(ctx: Joined) -> None:
 
 @order_dialog.step("kind")
 async def order_kind(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in {k.value for k in ENROLMENT_KINDS}:
+    kind = choice(ctx)
+    if kind not in {k.value for k in ENROLMENT_KINDS}:
         ctx.reply(ctx._("Choose with a button."))
         return
-    await ctx.goto("student", kind=ctx.args[0])
+    await ctx.goto("student", kind=kind)
     ctx.reply(ctx._("Write the student's full name (or a part of it)."))
 
 
@@ -133,7 +136,8 @@ async def _group_buttons(ctx: Joined) -> list[list[Button]]:
 
 @order_dialog.step("group")
 async def order_group(ctx: Joined) -> None:
-    group = await ctx.session.get(Group, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
+    picked = choice(ctx)
+    group = await ctx.session.get(Group, int(picked)) if picked is not None and picked.isdigit() else None
     if group is None or group.organization_id != ctx.org.id:
         ctx.reply(ctx._("Choose with a button."))
         return
@@ -198,14 +202,14 @@ async def order_grounds(ctx: Joined) -> None:
 
 @order_dialog.step("confirm")
 async def order_confirm(ctx: Joined) -> None:
-    choice = ctx.args[0] if ctx.incoming.button and ctx.args else None
-    if choice == CANCEL_BUTTON:
+    picked = choice(ctx)
+    if picked == CANCEL_BUTTON:
         await ctx.end_dialog()
         ctx.reply(
             ctx._("The order is not signed: nothing was entered in the register."), buttons=[_menu(ctx)]
         )
         return
-    if choice != SIGN_BUTTON:
+    if picked != SIGN_BUTTON:
         ctx.reply(ctx._("Press «Sign» or «Cancel»."))
         return
     data = ctx.data

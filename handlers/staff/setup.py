@@ -14,6 +14,18 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.actions.staff import (
+    AddLesson,
+    ChangeCourse,
+    ChangeTimetable,
+    NewCourse,
+    NewEvent,
+    NewGroup,
+    NewProgram,
+    NewTerm,
+    SendInvites,
+    SetUp,
+)
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -38,9 +50,7 @@ from db.models import (
     ProgramLevel,
     Role,
 )
-from handlers.staff import courses as course_edit
 from handlers.staff import router
-from handlers.staff import timetable as timetable_edit
 from handlers.staff.widgets import (
     ask_course_of,
     ask_when,
@@ -61,18 +71,18 @@ TIMETABLE = roles_for(Action.edit_timetable)
 INVITES = roles_for(Action.send_invites)
 SETTERS = SETUP | TIMETABLE | roles_for(Action.edit_calendar)
 
-menus.add(tuple(SETTERS), N_("Set up the organization"), "sset", order=15)
+menus.add(tuple(SETTERS), N_("Set up the organization"), SetUp(), order=15)
 
-# What the set-up menu offers: (label, payload, the permission).
+# What the set-up menu offers: (label, button action, the permission).
 SETUP_ITEMS = (
-    (N_("New program"), "sprog", Action.setup),
-    (N_("New group"), "sgrp", Action.setup),
-    (N_("New course"), "scrs", Action.setup),
-    (N_("Change a course"), course_edit.CHANGE_COURSE, Action.setup),
-    (N_("Add a lesson to the timetable"), "slsn", Action.edit_timetable),
-    (N_("Change the timetable"), timetable_edit.CHANGE, Action.edit_timetable),
-    (N_("New academic period"), "sterm", Action.setup),
-    (N_("Add to the academic calendar"), "sevt", Action.edit_calendar),
+    (N_("New program"), NewProgram(), Action.setup),
+    (N_("New group"), NewGroup(), Action.setup),
+    (N_("New course"), NewCourse(), Action.setup),
+    (N_("Change a course"), ChangeCourse(), Action.setup),
+    (N_("Add a lesson to the timetable"), AddLesson(), Action.edit_timetable),
+    (N_("Change the timetable"), ChangeTimetable(), Action.edit_timetable),
+    (N_("New academic period"), NewTerm(), Action.setup),
+    (N_("Add to the academic calendar"), NewEvent(), Action.edit_calendar),
 )
 HIGHER = (ProgramLevel.bachelor, ProgramLevel.master)
 CAP_NAMES = {
@@ -89,10 +99,10 @@ course_dialog = router.add_dialog(Dialog("setup_course", roles=SETUP))
 lesson_dialog = router.add_dialog(Dialog("setup_lesson", roles=TIMETABLE))
 
 
-@router.button("sset", roles=SETTERS)
-async def setup_menu(ctx: Joined) -> None:
+@router.action(SetUp, roles=SETTERS)
+async def setup_menu(ctx: Joined, _: SetUp) -> None:
     rows = [
-        [Button(ctx._(label), payload)] for label, payload, action in SETUP_ITEMS if may(ctx.roles, action)
+        [button.button(ctx._(label))] for label, button, allowed in SETUP_ITEMS if may(ctx.roles, allowed)
     ]
     ctx.reply(ctx._("What do you want to set up?"), buttons=rows + [menu_row(ctx)])
 
@@ -104,8 +114,8 @@ def exists(ctx: Joined, name: str) -> None:
 # -- programs ----------------------------------------------------------------------------------------
 
 
-@router.button("sprog", roles=SETUP)
-async def program_start(ctx: Joined) -> None:
+@router.action(NewProgram, roles=SETUP)
+async def program_start(ctx: Joined, _: NewProgram) -> None:
     await ctx.start_dialog("setup_program", "name")
     ctx.reply(ctx._("The name of the program (for example «Nursing» or «6B06101 Information systems»)?"))
 
@@ -182,15 +192,15 @@ async def _program_done(ctx: Joined, *, level: str, field: str, basis: str) -> N
             level=ctx._(PROGRAM_LEVEL_NAMES[program.level]),
             cap=ctx._(CAP_NAMES[program.credit_cap_category]),
         ),
-        buttons=[[Button(ctx._("New group"), "sgrp")], menu_row(ctx)],
+        buttons=[[NewGroup().button(ctx._("New group"))], menu_row(ctx)],
     )
 
 
 # -- groups ------------------------------------------------------------------------------------------
 
 
-@router.button("sgrp", roles=SETUP)
-async def group_start(ctx: Joined) -> None:
+@router.action(NewGroup, roles=SETUP)
+async def group_start(ctx: Joined, _: NewGroup) -> None:
     await ctx.start_dialog("setup_group", "name")
     ctx.reply(ctx._("The name of the group (for example «ПО-23»)?"))
 
@@ -243,15 +253,15 @@ async def group_program(ctx: Joined) -> None:
             "The group {group} is created. Import its students with the roster, or add its courses.",
             group=group.name,
         ),
-        buttons=[[Button(ctx._("New course"), "scrs")], menu_row(ctx)],
+        buttons=[[NewCourse().button(ctx._("New course"))], menu_row(ctx)],
     )
 
 
 # -- courses -----------------------------------------------------------------------------------------
 
 
-@router.button("scrs", roles=SETUP)
-async def course_start(ctx: Joined) -> None:
+@router.action(NewCourse, roles=SETUP)
+async def course_start(ctx: Joined, _: NewCourse) -> None:
     buttons = await group_buttons(ctx)
     if not buttons:
         ctx.reply(ctx._("There are no groups yet. Create a group first."), buttons=[menu_row(ctx)])
@@ -348,7 +358,7 @@ async def course_term(ctx: Joined) -> None:
             group=data["group"],
             teacher=data["teacher"],
         ),
-        buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)]
+        buttons=[[AddLesson().button(ctx._("Add a lesson to the timetable"))], menu_row(ctx)]
         if may(ctx.roles, Action.edit_timetable)
         else [menu_row(ctx)],
     )
@@ -357,8 +367,8 @@ async def course_term(ctx: Joined) -> None:
 # -- the timetable -----------------------------------------------------------------------------------
 
 
-@router.button("slsn", roles=TIMETABLE)
-async def lesson_start(ctx: Joined) -> None:
+@router.action(AddLesson, roles=TIMETABLE)
+async def lesson_start(ctx: Joined, _: AddLesson) -> None:
     await start_with_group(ctx, "setup_lesson", ctx._("A lesson for the timetable: which group?"))
 
 
@@ -440,15 +450,15 @@ async def lesson_place(ctx: Joined) -> None:
             when=ctx.t.datetime(lesson.starts_at),
             end=ctx.t.time(lesson.ends_at),
         ),
-        buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)],
+        buttons=[[AddLesson().button(ctx._("Add a lesson to the timetable"))], menu_row(ctx)],
     )
 
 
 # -- invites to WhatsApp -----------------------------------------------------------------------------
 
 
-@router.button("sinv", roles=INVITES)
-async def send_invites(ctx: Joined) -> None:
+@router.action(SendInvites, roles=INVITES)
+async def send_invites(ctx: Joined, _: SendInvites) -> None:
     """Every pending invite of the organization to its person's phone; pressing twice sends nothing twice."""
     if not ctx.runtime.settings.whatsapp_enabled:
         ctx.reply(

@@ -4,6 +4,8 @@ a teacher changes the lessons of their own courses, starting from "Schedule a le
 
 from __future__ import annotations
 
+from bot.actions.staff import AddLesson, ChangeTimetable
+from bot.actions.teacher import ChangeMyLesson, ScheduleLesson
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -20,8 +22,6 @@ from handlers.staff.widgets import ask_when, chosen_group, refuse_lesson_time, s
 from handlers.ui import choice, menu_row
 
 TIMETABLE = roles_for(Action.edit_timetable)
-CHANGE = "schg"  # the set-up menu's button
-TEACHER_CHANGE = "tlchg"  # offered to a teacher beside "Schedule a lesson"
 edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE | {Role.teacher}))
 
 
@@ -32,8 +32,8 @@ def own_only(ctx: Joined) -> int | None:
 
 def again_row(ctx: Joined) -> list[Button]:
     if own_only(ctx) is not None:
-        return [Button(ctx._("Change a scheduled lesson"), TEACHER_CHANGE)]
-    return [Button(ctx._("Change the timetable"), CHANGE)]
+        return [ChangeMyLesson().button(ctx._("Change a scheduled lesson"))]
+    return [ChangeTimetable().button(ctx._("Change the timetable"))]
 
 
 def lesson_buttons(
@@ -47,21 +47,21 @@ def lesson_buttons(
     return [[Button(label(item), dialog_button(item.id))] for item in coming]
 
 
-@router.button(TEACHER_CHANGE, roles=[Role.teacher])
-async def teacher_change_start(ctx: Joined) -> None:
+@router.action(ChangeMyLesson, roles=[Role.teacher])
+async def teacher_change_start(ctx: Joined, _: ChangeMyLesson) -> None:
     coming = await timetable_changes.upcoming(ctx.session, ctx.org.id, utcnow(), teacher_id=ctx.person.id)
     if not coming:
         ctx.reply(
             ctx._("None of your courses has a coming lesson to change."),
-            buttons=[[Button(ctx._("Schedule a lesson"), "tlesson")], menu_row(ctx)],
+            buttons=[[ScheduleLesson().button(ctx._("Schedule a lesson"))], menu_row(ctx)],
         )
         return
     await ctx.start_dialog("edit_lesson", "lesson")
     ctx.reply(ctx._("Which lesson? The nearest ones:"), buttons=lesson_buttons(ctx, coming, with_group=True))
 
 
-@router.button(CHANGE, roles=TIMETABLE)
-async def change_start(ctx: Joined) -> None:
+@router.action(ChangeTimetable, roles=TIMETABLE)
+async def change_start(ctx: Joined, _: ChangeTimetable) -> None:
     await start_with_group(ctx, "edit_lesson", ctx._("Change the timetable: which group?"))
 
 
@@ -75,7 +75,7 @@ async def change_group(ctx: Joined) -> None:
         await ctx.end_dialog()
         ctx.reply(
             ctx._("Group {group} has no coming lessons to change.", group=group.name),
-            buttons=[[Button(ctx._("Add a lesson to the timetable"), "slsn")], menu_row(ctx)],
+            buttons=[[AddLesson().button(ctx._("Add a lesson to the timetable"))], menu_row(ctx)],
         )
         return
     await ctx.goto("lesson")

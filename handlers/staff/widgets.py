@@ -22,8 +22,9 @@ async def find_people(ctx: Joined, text: str, role: Role | None = Role.student) 
 
 async def pick_person(ctx: Joined, next_step: str, role: Role | None = Role.student) -> Person | None:
     """A person chosen by typed name or by a button; asks again when unclear."""
-    if ctx.args and ctx.args[0].isdigit():
-        person = await ctx.session.get(Person, int(ctx.args[0]))
+    picked = choice(ctx)
+    if picked is not None and picked.isdigit():
+        person = await ctx.session.get(Person, int(picked))
         if person is not None and person.organization_id == ctx.org.id:
             return person
     text = (ctx.incoming.text or "").strip()
@@ -56,7 +57,7 @@ NONE = "none"
 
 def optional_id(ctx: Joined) -> tuple[bool, int | None]:
     """A pressed id or the "none" button: (True, id or None); anything else asks again: (False, None)."""
-    picked = ctx.args[0] if ctx.incoming.button and ctx.args else None
+    picked = choice(ctx)
     if picked == NONE:
         return True, None
     if picked is not None and picked.isdigit():

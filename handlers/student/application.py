@@ -7,6 +7,8 @@ app_my: my applications, their state and the order issued on them
 
 from __future__ import annotations
 
+from bot.actions.common import Menu
+from bot.actions.student import AddDocuments, Apply, MyApplications
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -18,21 +20,22 @@ from bot.services.admin.applications import CATEGORIES, STATUS_NAMES
 from db.models import Order, Role
 from handlers.common.welcome import cancel_row
 from handlers.student import router
+from handlers.ui import choice
 
 APPLICANTS = (Role.student, Role.parent)
 apply = router.add_dialog(Dialog("apply", roles=APPLICANTS))
 more = router.add_dialog(Dialog("apply_more", roles=APPLICANTS))
 
-menus.add(APPLICANTS, N_("Apply to study by distance"), "app_new", order=70)
-menus.add(APPLICANTS, N_("My applications"), "app_my", order=71)
+menus.add(APPLICANTS, N_("Apply to study by distance"), Apply(), order=70)
+menus.add(APPLICANTS, N_("My applications"), MyApplications(), order=71)
 
 
 def _menu_button(ctx: Joined) -> list[Button]:
-    return [Button(ctx._("Main menu"), "menu")]
+    return [Menu().button(ctx._("Main menu"))]
 
 
-@router.button("app_new", roles=APPLICANTS)
-async def new_application(ctx: Joined) -> None:
+@router.action(Apply, roles=APPLICANTS)
+async def new_application(ctx: Joined, _: Apply) -> None:
     if ctx.role is Role.parent:
         children = await applications.children_of(ctx.session, ctx.person.id)
         if not children:
@@ -66,18 +69,20 @@ async def _ask_category(ctx: Joined, student_id: int) -> None:
 @apply.step("child")
 async def child(ctx: Joined) -> None:
     children = {c.id for c in await applications.children_of(ctx.session, ctx.person.id)}
-    if not ctx.args or not ctx.args[0].isdigit() or int(ctx.args[0]) not in children:
+    picked = choice(ctx)
+    if picked is None or not picked.isdigit() or int(picked) not in children:
         ctx.reply(ctx._("Choose the child with a button."))
         return
-    await _ask_category(ctx, int(ctx.args[0]))
+    await _ask_category(ctx, int(picked))
 
 
 @apply.step("category")
 async def category(ctx: Joined) -> None:
-    if not ctx.args or ctx.args[0] not in CATEGORIES:
+    picked = choice(ctx)
+    if picked is None or picked not in CATEGORIES:
         ctx.reply(ctx._("Choose the category with a button."))
         return
-    await ctx.goto("reason", category=ctx.args[0])
+    await ctx.goto("reason", category=picked)
     ctx.reply(
         ctx._("Write the reason in a few sentences: why you need to study by distance and for how long."),
         buttons=[cancel_row(ctx)],
@@ -122,7 +127,7 @@ async def _take_files(ctx: Joined) -> bool:
 async def documents(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
-    if ctx.args != ["send"]:
+    if choice(ctx) != "send":
         ctx.reply(
             ctx._("Send the documents as files or photos, then press «Send the application»."),
             buttons=[[Button(ctx._("Send the application"), dialog_button("send"))], cancel_row(ctx)],
@@ -156,11 +161,11 @@ async def documents(ctx: Joined) -> None:
     )
 
 
-@router.button("app_more", roles=APPLICANTS)
-async def more_documents(ctx: Joined) -> None:
+@router.action(AddDocuments, roles=APPLICANTS)
+async def more_documents(ctx: Joined, action: AddDocuments) -> None:
     app = (
-        await applications.load(ctx.session, int(ctx.args[0]), ctx.org.id)
-        if ctx.args and ctx.args[0].isdigit()
+        await applications.load(ctx.session, action.application_id, ctx.org.id)
+        if action.application_id is not None
         else None
     )
     if app is None or ctx.person.id not in (app.student_id, app.applicant_id):
@@ -185,7 +190,7 @@ async def more_docs(ctx: Joined) -> None:
     if await _take_files(ctx):
         return
     files = ctx.data.get("files", [])
-    if ctx.args != ["send"] or not files:
+    if choice(ctx) != "send" or not files:
         ctx.reply(ctx._("Send the documents as files or photos, then press «Send the application»."))
         return
     app = await applications.load(ctx.session, ctx.data["application_id"], ctx.org.id)
@@ -200,13 +205,13 @@ async def more_docs(ctx: Joined) -> None:
     )
 
 
-@router.button("app_my", roles=APPLICANTS)
-async def my_applications(ctx: Joined) -> None:
+@router.action(MyApplications, roles=APPLICANTS)
+async def my_applications(ctx: Joined, _: MyApplications) -> None:
     apps = await applications.of_person(ctx.session, ctx.person.id)
     if not apps:
         ctx.reply(
             ctx._("You have no applications yet."),
-            buttons=[[Button(ctx._("Apply to study by distance"), "app_new")], _menu_button(ctx)],
+            buttons=[[Apply().button(ctx._("Apply to study by distance"))], _menu_button(ctx)],
         )
         return
     lines, files = [], []

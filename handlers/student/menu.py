@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from bot.actions.common import Notifications
+from bot.actions.student import AskTeacher, Assignments, Grades, ParentCode, Span, Timetable, Topics
+from bot.core.actions import Action
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -20,31 +24,32 @@ from handlers.views import assignments_text, days_text, grades_text, menu_row, t
 
 STUDENT = [Role.student]
 
-menus.add(Role.student, N_("Timetable"), "tt", order=10)
-menus.add(Role.student, N_("Assignments"), "asg", order=20)
-menus.add(Role.student, N_("Grades"), "grd", order=30)
-menus.add(Role.student, N_("Ask the teacher"), "ask", order=40)
-menus.add(Role.student, N_("Notifications"), "ntf", order=60)
-menus.add(Role.student, N_("Code for a parent"), "pcode", order=70)
+menus.add(Role.student, N_("Timetable"), Timetable(), order=10)
+menus.add(Role.student, N_("Assignments"), Assignments(), order=20)
+menus.add(Role.student, N_("Grades"), Grades(), order=30)
+menus.add(Role.student, N_("Ask the teacher"), AskTeacher(), order=40)
+menus.add(Role.student, N_("Notifications"), Notifications(), order=60)
+menus.add(Role.student, N_("Code for a parent"), ParentCode(), order=70)
 
 
-def timetable_buttons(ctx: Joined, prefix: str) -> list[list[Button]]:
+def timetable_buttons(ctx: Joined, day: Callable[[Span], Action], topics: Topics) -> list[list[Button]]:
+    """Today, tomorrow, the week (each built by `day`), and the thematic schedule."""
     return [
         [
-            Button(ctx._("Today"), f"{prefix}:today"),
-            Button(ctx._("Tomorrow"), f"{prefix}:tomorrow"),
-            Button(ctx._("Week"), f"{prefix}:week"),
+            day(Span.today).button(ctx._("Today")),
+            day(Span.tomorrow).button(ctx._("Tomorrow")),
+            day(Span.week).button(ctx._("Week")),
         ],
-        [Button(ctx._("Thematic schedule"), f"top:{prefix.partition(':')[2]}".rstrip(":"))],
+        [topics.button(ctx._("Thematic schedule"))],
     ]
 
 
-async def timetable_text(ctx: Joined, person_id: int, which: str, who: str | None = None) -> str:
+async def timetable_text(ctx: Joined, person_id: int, which: Span, who: str | None = None) -> str:
     today = ctx.t.local(utcnow()).date()
-    if which == "week":
+    if which is Span.week:
         first, days = today - dt.timedelta(days=today.weekday()), 7
         title = ctx._("Timetable for the week")
-    elif which == "tomorrow":
+    elif which is Span.tomorrow:
         first, days = today + dt.timedelta(days=1), 1
         title = ctx._("Timetable for tomorrow")
     else:
@@ -57,29 +62,27 @@ async def timetable_text(ctx: Joined, person_id: int, which: str, who: str | Non
     return days_text(ctx.t, first, days, lessons, title)
 
 
-@router.button("tt", roles=STUDENT)
-async def show_timetable(ctx: Joined) -> None:
-    which = ctx.args[0] if ctx.args else "today"
-    text = await timetable_text(ctx, ctx.person.id, which)
-    ctx.reply(text, buttons=timetable_buttons(ctx, "tt") + [menu_row(ctx)])
+@router.action(Timetable, roles=STUDENT)
+async def show_timetable(ctx: Joined, action: Timetable) -> None:
+    text = await timetable_text(ctx, ctx.person.id, action.span or Span.today)
+    ctx.reply(text, buttons=timetable_buttons(ctx, Timetable, Topics()) + [menu_row(ctx)])
 
 
-@router.button("top", roles=[Role.student, Role.parent])
-async def show_topics(ctx: Joined) -> None:
-    """Thematic schedules: `top` (own courses), `top:<child>` (a parent's child), `top:<child>:<course>`."""
-    student_id = await _student_for(ctx, ctx.args[0] if ctx.args else "")
+@router.action(Topics, roles=[Role.student, Role.parent])
+async def show_topics(ctx: Joined, action: Topics) -> None:
+    """Thematic schedules: one's own courses, or a parent's child's; then one course's topics."""
+    student_id = await _student_for(ctx, action.child_id)
     if student_id is None:
         return
     courses = await student_scope.courses(ctx.session, student_id)
-    if len(ctx.args) < 2:
-        prefix = f"top:{ctx.args[0]}" if ctx.args and ctx.args[0] else "top:"
-        rows = [[Button(c.discipline, f"{prefix}:{c.id}")] for c in courses]
+    if action.course_id is None:
+        rows = [[Topics(action.child_id, c.id).button(c.discipline)] for c in courses]
         ctx.reply(
             ctx._("Choose the course:") if courses else ctx._("No courses yet."),
             buttons=rows + [menu_row(ctx)],
         )
         return
-    course = next((c for c in courses if str(c.id) == ctx.args[1]), None)
+    course = next((c for c in courses if c.id == action.course_id), None)
     if course is None:
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
         return
@@ -87,31 +90,29 @@ async def show_topics(ctx: Joined) -> None:
     ctx.reply(topics_text(ctx.t, course.discipline, topics), buttons=[menu_row(ctx)])
 
 
-async def _student_for(ctx: Joined, child_arg: str) -> int | None:
+async def _student_for(ctx: Joined, child_id: int | None) -> int | None:
     """The student whose data is shown: oneself, or a parent's linked child (checked)."""
-    if not child_arg:
+    if child_id is None:
         if Role.student not in ctx.roles:
             ctx.reply(ctx._("This action is not available in your role."), buttons=[menu_row(ctx)])
             return None
         return ctx.person.id
-    child = (
-        await parents.child_of(ctx.session, ctx.person.id, int(child_arg)) if child_arg.isdigit() else None
-    )
+    child = await parents.child_of(ctx.session, ctx.person.id, child_id)
     if child is None:
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
         return None
     return child.id
 
 
-@router.button("asg", roles=STUDENT)
-async def show_assignments(ctx: Joined) -> None:
+@router.action(Assignments, roles=STUDENT)
+async def show_assignments(ctx: Joined, action: Assignments) -> None:
     now = utcnow()
-    if ctx.args and ctx.args[0].isdigit():
-        await student_submit.show_assignment(ctx, int(ctx.args[0]))
+    if action.assignment_id is not None:
+        await student_submit.show_assignment(ctx, action.assignment_id)
         return
     views = await assignments.open_list(ctx.session, ctx.person.id, now)
     rows = [
-        [Button(f"{v.title} — {ctx.t.datetime(v.deadline)}", f"asg:{v.id}")]
+        [Assignments(v.id).button(f"{v.title} — {ctx.t.datetime(v.deadline)}")]
         for v in views
         if v.state != assignments.State.graded
     ][:10]
@@ -120,24 +121,24 @@ async def show_assignments(ctx: Joined) -> None:
     )
 
 
-@router.button("grd", roles=STUDENT)
-async def show_grades(ctx: Joined) -> None:
-    course_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
+@router.action(Grades, roles=STUDENT)
+async def show_grades(ctx: Joined, action: Grades) -> None:
+    course_id = action.course_id
     courses = await grades_view.course_grades(ctx.session, ctx.person.id, ctx.org.grading_scheme, course_id)
     if course_id is not None and not courses:  # an old or forged button: not one of the student's courses
         ctx.reply(
-            ctx._("This course is not yours."), buttons=[[Button(ctx._("Grades"), "grd")], menu_row(ctx)]
+            ctx._("This course is not yours."), buttons=[[Grades().button(ctx._("Grades"))], menu_row(ctx)]
         )
         return
-    rows = [] if course_id else [[Button(c.discipline, f"grd:{c.course_id}")] for c in courses]
+    rows = [] if course_id else [[Grades(c.course_id).button(c.discipline)] for c in courses]
     ctx.reply(
         grades_text(ctx.t, courses, ctx._("Your grades"), detailed=course_id is not None),
         buttons=rows + [menu_row(ctx)],
     )
 
 
-@router.button("pcode", roles=STUDENT)
-async def parent_code(ctx: Joined) -> None:
+@router.action(ParentCode, roles=STUDENT)
+async def parent_code(ctx: Joined, _: ParentCode) -> None:
     invite = await parents.create_child_code(ctx.session, ctx.person)
     ctx.reply(
         ctx._(
@@ -150,6 +151,6 @@ async def parent_code(ctx: Joined) -> None:
     )
 
 
-@router.button("ntf", roles=[Role.student, Role.parent])
-async def notifications(ctx: Joined) -> None:
-    await notification_settings(ctx)
+@router.action(Notifications, roles=[Role.student, Role.parent])
+async def notifications(ctx: Joined, action: Notifications) -> None:
+    await notification_settings(ctx, action.kind)

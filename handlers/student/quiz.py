@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.actions.student import AnswerOption, StartTest, Tests
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import Button, Quiz
+from bot.core.messages import Quiz
 from bot.core.router import Dialog
 from bot.i18n import N_
 from bot.services.coursework import quizzes
@@ -26,7 +27,7 @@ from handlers.ui import (
 STUDENT = [Role.student]
 taking = router.add_dialog(Dialog("quiz", roles=STUDENT))
 
-menus.add(Role.student, N_("Tests"), "quizzes", order=35)
+menus.add(Role.student, N_("Tests"), Tests(), order=35)
 
 START_ERRORS = {
     "unknown": N_("This test is not available to you."),
@@ -51,8 +52,8 @@ def _ended_lines(ctx: Joined, ended: list[quizzes.Ended]) -> list[str]:
     return [quizzes.ended_text(ctx.t, e) for e in ended]
 
 
-@router.button("quizzes", roles=STUDENT)
-async def student_tests(ctx: Joined) -> None:
+@router.action(Tests, roles=STUDENT)
+async def student_tests(ctx: Joined, _: Tests) -> None:
     notes = _ended_lines(ctx, await quizzes.end_overdue(ctx.session, ctx.person.id))
     tests = await quizzes.open_tests(ctx.session, ctx.person.id)
     if not tests:
@@ -65,7 +66,7 @@ async def student_tests(ctx: Joined) -> None:
         label = f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}"
         if await quizzes.start_action(ctx.session, ctx.person.id, a.id) == "continue":
             label = ctx._("Continue: {title}", title=a.title)
-        rows.append([Button(label, f"quiz:{a.id}")])
+        rows.append([StartTest(a.id).button(label)])
     ctx.reply("\n\n".join(notes + [ctx._("Open tests:")]), buttons=rows + [menu_row(ctx)])
 
 
@@ -81,20 +82,16 @@ def start_refused(ctx: Joined, exc: QuizError, notes: list[str] | None = None) -
     ctx.reply("\n\n".join((notes or []) + [text]), buttons=[menu_row(ctx)])
 
 
-@router.button("quiz", roles=STUDENT)
-async def start_test(ctx: Joined) -> None:
-    arg = ctx.args[0] if ctx.args else ""
-    if not arg.isdigit():
-        start_refused(ctx, QuizError("unknown"))
-        return
+@router.action(StartTest, roles=STUDENT)
+async def start_test(ctx: Joined, action: StartTest) -> None:
     # An attempt left over its time or past the deadline is scored now; one still running goes on.
     notes = _ended_lines(ctx, await quizzes.end_overdue(ctx.session, ctx.person.id))
-    running = await quizzes.running_attempt(ctx.session, ctx.person.id, int(arg))
+    running = await quizzes.running_attempt(ctx.session, ctx.person.id, action.assignment_id)
     if running is not None:
         await _resume(ctx, running)
         return
     try:
-        assignment, test = await quizzes.check_start(ctx.session, ctx.person.id, int(arg))
+        assignment, test = await quizzes.check_start(ctx.session, ctx.person.id, action.assignment_id)
     except QuizError as exc:
         if notes and exc.reason in ("no_attempts", "past", "closed"):
             ctx.reply("\n\n".join(notes), buttons=[menu_row(ctx)])  # the result says it all
@@ -178,10 +175,10 @@ async def _ask(ctx: Joined, attempt: TestAttempt) -> None:
             )
         )
         return
-    answer = [f"qa:{attempt.id}:{q.id}:{i}" for i in range(1, len(q.options) + 1)]
+    answer = [AnswerOption(attempt.id, q.id, i) for i in range(1, len(q.options) + 1)]
     if ctx.incoming.channel == Channel.whatsapp and not many:
         # WhatsApp numbers the buttons itself: the options are the buttons, listed once.
-        buttons = [[Button(option, payload)] for option, payload in zip(step.options, answer, strict=True)]
+        buttons = [[action.button(option)] for option, action in zip(step.options, answer, strict=True)]
         ctx.reply(f"{head}.\n{q.text}", buttons=buttons)
         return
     lines = [f"{head}.", q.text, ""] + [f"{i}. {option}" for i, option in enumerate(step.options, start=1)]
@@ -191,7 +188,7 @@ async def _ask(ctx: Joined, attempt: TestAttempt) -> None:
     # cannot answer the question that came after it.
     ctx.reply(
         "\n".join(lines),
-        buttons=[] if many else [[Button(str(i), payload) for i, payload in enumerate(answer, start=1)]],
+        buttons=[] if many else [[action.button(str(action.option)) for action in answer]],
     )
 
 
@@ -242,24 +239,20 @@ async def answer_step(ctx: Joined) -> None:
     await _take(ctx, attempt, step, ctx.incoming.text or "")
 
 
-@router.button("qa", roles=STUDENT)
-async def answer_button(ctx: Joined) -> None:
-    """qa:<attempt>:<question>:<option number>. Counts only for the question the attempt waits for;
-    it also brings the student back into the test if they had left it."""
-    args = ctx.args
-    if len(args) != 3 or not all(a.isdigit() for a in args):
-        ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
-        return
-    attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, int(args[0]))
+@router.action(AnswerOption, roles=STUDENT)
+async def answer_button(ctx: Joined, action: AnswerOption) -> None:
+    """Counts only for the question the attempt waits for; it also brings the student back into the
+    test if they had left it."""
+    attempt = await quizzes.own_attempt(ctx.session, ctx.person.id, action.attempt_id)
     step = await _current(ctx, attempt)
     if attempt is None or step is None:
         return
     await ctx.start_dialog("quiz", "answer", attempt_id=attempt.id)
-    if step.question.id != int(args[1]):
+    if step.question.id != action.question_id:
         ctx.reply(ctx._("This question is already answered. Here is the current one."))
         await _ask(ctx, attempt)
         return
-    await _take(ctx, attempt, step, args[2])
+    await _take(ctx, attempt, step, str(action.option))
 
 
 async def quiz_answer(ctx: Joined) -> None:

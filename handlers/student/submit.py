@@ -7,6 +7,7 @@ ask:     choose the course → send the question (text or a file) → the teache
 
 from __future__ import annotations
 
+from bot.actions.student import AskTeacher, StartTest, Submit
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
@@ -19,6 +20,7 @@ from bot.services.people import student_scope
 from db.base import utcnow
 from db.models import Assignment, Role
 from handlers.student import router
+from handlers.ui import choice
 from handlers.views import STATE_NAMES, menu_row
 
 STUDENT = [Role.student]
@@ -71,7 +73,7 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
         if why is not None:
             ctx.reply("\n".join(lines + ["", ctx._(REFUSALS[why])]), buttons=[menu_row(ctx)])
             return
-        ctx.reply("\n".join(lines), buttons=[[Button(ctx._("Submit work"), f"sub:{v.id}")], menu_row(ctx)])
+        ctx.reply("\n".join(lines), buttons=[[Submit(v.id).button(ctx._("Submit work"))], menu_row(ctx)])
         return
     # A test: the button starts an attempt, continues the running one, or is not there when none can start.
     ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
@@ -80,16 +82,16 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
     action = await quizzes.start_action(ctx.session, ctx.person.id, v.id)
     rows = []
     if action == "continue":
-        rows.append([Button(ctx._("Continue the test"), f"quiz:{v.id}")])
+        rows.append([StartTest(v.id).button(ctx._("Continue the test"))])
     elif action == "start":
-        rows.append([Button(ctx._("Start the test"), f"quiz:{v.id}")])
+        rows.append([StartTest(v.id).button(ctx._("Start the test"))])
     ctx.reply("\n".join(lines), buttons=rows + [menu_row(ctx)])
 
 
-@router.button("sub", roles=STUDENT)
-async def open_submit(ctx: Joined) -> None:
+@router.action(Submit, roles=STUDENT)
+async def open_submit(ctx: Joined, action: Submit) -> None:
     now = utcnow()
-    assignment_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
+    assignment_id = action.assignment_id
     v = await assignments.view(ctx.session, ctx.person.id, assignment_id, now) if assignment_id else None
     assignment = await ctx.session.get(Assignment, assignment_id) if v else None
     if v is None or assignment is None:
@@ -99,8 +101,7 @@ async def open_submit(ctx: Joined) -> None:
         # A test is taken, not handed in: the same button leads to it.
         from handlers.student.quiz import start_test
 
-        ctx.args = [str(assignment.id)]
-        await start_test(ctx)
+        await start_test(ctx, StartTest(assignment.id))
         return
     why = await submissions.refusal(ctx.session, assignment, ctx.person.id, now)
     if why is not None:
@@ -143,7 +144,7 @@ def _draft_line(ctx: Joined, files: list[str], text: str | None) -> str:
 async def collect(ctx: Joined) -> None:
     assignment_id = int(ctx.data["a"])
     if ctx.incoming.button:
-        action = ctx.args[0] if ctx.args else ""
+        action = choice(ctx) or ""
         if action == "confirm":
             await _confirm(ctx, assignment_id)
         elif action == "cancel":
@@ -230,11 +231,11 @@ def receipt_text(ctx: Joined, assignment: Assignment, receipt: Receipt) -> str:
 
 
 # -- questions to the teacher ------------------------------------------------------------------
-@router.button("ask", roles=STUDENT)
-async def ask(ctx: Joined) -> None:
+@router.action(AskTeacher, roles=STUDENT)
+async def ask(ctx: Joined, action: AskTeacher) -> None:
     courses = [c for c in await student_scope.courses(ctx.session, ctx.person.id) if c.teacher_id]
-    if ctx.args and ctx.args[0].isdigit():
-        course = next((c for c in courses if c.id == int(ctx.args[0])), None)
+    if action.course_id is not None:
+        course = next((c for c in courses if c.id == action.course_id), None)
         if course is None:
             ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
             return
@@ -248,7 +249,7 @@ async def ask(ctx: Joined) -> None:
             buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]],
         )
         return
-    rows = [[Button(f"{c.discipline} — {c.teacher_name}", f"ask:{c.id}")] for c in courses]
+    rows = [[AskTeacher(c.id).button(f"{c.discipline} — {c.teacher_name}")] for c in courses]
     ctx.reply(ctx._("Which course is your question about?"), buttons=rows + [menu_row(ctx)])
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.actions.teacher import ExportFormat, Gradebook, GradebookExport
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import Button, OutFile
+from bot.core.messages import OutFile
 from bot.core.router import Dialog
 from bot.i18n import N_
 from bot.services.coursework import exports, gradebook
@@ -16,13 +17,13 @@ from handlers.ui import choice, menu_row, not_yours, pick_course
 TEACHER = [Role.teacher]
 picking = router.add_dialog(Dialog("book", roles=TEACHER))
 
-menus.add(Role.teacher, N_("Gradebook"), "tbook", order=60)
+menus.add(Role.teacher, N_("Gradebook"), Gradebook(), order=60)
 
 
-@router.button("tbook", roles=TEACHER)
-async def begin(ctx: Joined) -> None:
-    if ctx.args:
-        await show(ctx, ctx.args[0])
+@router.action(Gradebook, roles=TEACHER)
+async def begin(ctx: Joined, action: Gradebook) -> None:
+    if action.course_id is not None:
+        await show(ctx, str(action.course_id))
         return
     await pick_course(ctx, "book", "course", ctx._("Gradebook: choose the course and group:"))
 
@@ -62,22 +63,22 @@ async def show(ctx: Joined, course_id: str) -> None:
     ctx.reply(
         "\n".join(lines),
         buttons=[
-            [Button("XLSX", f"tbx:{book.course.id}:xlsx"), Button("CSV", f"tbx:{book.course.id}:csv")],
+            [
+                GradebookExport(book.course.id, ExportFormat.xlsx).button("XLSX"),
+                GradebookExport(book.course.id, ExportFormat.csv).button("CSV"),
+            ],
             menu_row(ctx),
         ],
     )
 
 
-@router.button("tbx", roles=TEACHER)
-async def export(ctx: Joined) -> None:
-    if len(ctx.args) != 2 or ctx.args[1] not in ("xlsx", "csv"):
-        not_yours(ctx)
-        return
-    book = await _book(ctx, ctx.args[0])
+@router.action(GradebookExport, roles=TEACHER)
+async def export(ctx: Joined, action: GradebookExport) -> None:
+    book = await _book(ctx, str(action.course_id))
     if book is None:
         return
     stored = await exports.save_export(
-        ctx.session, ctx.runtime.files, book, ctx.t, ctx.args[1], ctx.person.id
+        ctx.session, ctx.runtime.files, book, ctx.t, action.format.value, ctx.person.id
     )
     ctx.reply(
         ctx._("The gradebook of {course}, group {group}:", course=book.course.discipline, group=book.group),

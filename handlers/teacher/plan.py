@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions.teacher import Attendance, ChangeMyLesson, SaveAttendance, ScheduleLesson, ThematicPlan
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -14,7 +15,6 @@ from bot.services.schedule.lessons import LessonError
 from bot.services.schedule.thematic import PlanError, PlanLine
 from db.base import utcnow
 from db.models import Course, LessonMode, Role
-from handlers.staff import timetable as timetable_edit
 from handlers.teacher import router
 from handlers.ui import (
     choice,
@@ -32,9 +32,9 @@ TEACHER = [Role.teacher]
 planning = router.add_dialog(Dialog("plan", roles=TEACHER))
 scheduling = router.add_dialog(Dialog("lesson", roles=TEACHER))
 
-menus.add(Role.teacher, N_("Thematic schedule"), "tplan", order=70)
-menus.add(Role.teacher, N_("Schedule a lesson"), "tlesson", order=75)
-menus.add(Role.teacher, N_("Attendance"), "tatt", order=80)
+menus.add(Role.teacher, N_("Thematic schedule"), ThematicPlan(), order=70)
+menus.add(Role.teacher, N_("Schedule a lesson"), ScheduleLesson(), order=75)
+menus.add(Role.teacher, N_("Attendance"), Attendance(), order=80)
 
 PLAN_ERRORS = {
     "empty": N_("I found no topics. One topic per line: «Topic; hours; deadline»."),
@@ -43,8 +43,8 @@ PLAN_ERRORS = {
 }
 
 
-@router.button("tplan", roles=TEACHER)
-async def begin_plan(ctx: Joined) -> None:
+@router.action(ThematicPlan, roles=TEACHER)
+async def begin_plan(ctx: Joined, _: ThematicPlan) -> None:
     await pick_course(ctx, "plan", "course", ctx._("Thematic schedule: choose the course and group:"))
 
 
@@ -106,9 +106,9 @@ async def plan_confirm(ctx: Joined) -> None:
 # -- lessons ------------------------------------------------------------------------------------
 
 
-@router.button("tlesson", roles=TEACHER)
-async def begin_lesson(ctx: Joined) -> None:
-    change = [[Button(ctx._("Change a scheduled lesson"), timetable_edit.TEACHER_CHANGE)]]
+@router.action(ScheduleLesson, roles=TEACHER)
+async def begin_lesson(ctx: Joined, _: ScheduleLesson) -> None:
+    change = [[ChangeMyLesson().button(ctx._("Change a scheduled lesson"))]]
     await pick_course(
         ctx, "lesson", "course", ctx._("Schedule a lesson: choose the course and group:"), change
     )
@@ -192,13 +192,13 @@ async def lesson_detail(ctx: Joined) -> None:
 # -- attendance ------------------------------------------------------------------------------------
 
 
-@router.button("tatt", roles=TEACHER)
-async def attendance(ctx: Joined) -> None:
+@router.action(Attendance, roles=TEACHER)
+async def attendance(ctx: Joined, action: Attendance) -> None:
     try:
-        if len(ctx.args) == 2:  # tatt:<lesson>:<student> toggles one student
-            await lessons.toggle(ctx.session, ctx.person.id, int(ctx.args[0]), int(ctx.args[1]))
-        if ctx.args:
-            await show_roll(ctx, int(ctx.args[0]))
+        if action.lesson_id is not None and action.student_id is not None:  # toggles one student
+            await lessons.toggle(ctx.session, ctx.person.id, action.lesson_id, action.student_id)
+        if action.lesson_id is not None:
+            await show_roll(ctx, action.lesson_id, toggled=action.student_id is not None)
             return
     except (NotYours, ValueError):
         not_yours(ctx)
@@ -210,14 +210,15 @@ async def attendance(ctx: Joined) -> None:
     ctx.reply(
         ctx._("Attendance: choose the lesson:"),
         buttons=[
-            [Button(f"{name} · {ctx.t.datetime(lesson.starts_at, 'd.MM HH:mm')}", f"tatt:{lesson.id}")]
+            [Attendance(lesson.id).button(f"{name} · {ctx.t.datetime(lesson.starts_at, 'd.MM HH:mm')}")]
             for lesson, name in recent[:15]
         ]
         + [menu_row(ctx)],
     )
 
 
-async def show_roll(ctx: Joined, lesson_id: int) -> None:
+async def show_roll(ctx: Joined, lesson_id: int, toggled: bool) -> None:
+    """The lesson's roll; after a toggle, it replaces the message that was tapped."""
     lesson, course = await lessons.own_lesson(ctx.session, ctx.person.id, lesson_id)
     roll = await lessons.roll(ctx.session, ctx.person.id, lesson_id)
     absent = sum(1 for *_, present in roll if not present)
@@ -229,18 +230,18 @@ async def show_roll(ctx: Joined, lesson_id: int) -> None:
             n=absent,
         ),
         buttons=[
-            [Button(("✅ " if present else "❌ ") + name, f"tatt:{lesson_id}:{student_id}")]
+            [Attendance(lesson_id, student_id).button(("✅ " if present else "❌ ") + name)]
             for student_id, name, present in roll
         ]
-        + [[Button(ctx._("Save"), f"tattok:{lesson_id}")]],
-        edit=ctx.incoming.button is not None and len(ctx.args) == 2,
+        + [[SaveAttendance(lesson_id).button(ctx._("Save"))]],
+        edit=toggled,
     )
 
 
-@router.button("tattok", roles=TEACHER)
-async def save_attendance(ctx: Joined) -> None:
+@router.action(SaveAttendance, roles=TEACHER)
+async def save_attendance(ctx: Joined, action: SaveAttendance) -> None:
     try:
-        absent = await lessons.save(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
+        absent = await lessons.save(ctx.session, ctx.person.id, action.lesson_id)
     except (NotYours, ValueError):
         not_yours(ctx)
         return

@@ -9,6 +9,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.actions.teacher import (
+    ChangeDeadline,
+    CloseAssignment,
+    Extension,
+    FilesZip,
+    GradeQueue,
+    MyAssignments,
+    NewAssignment,
+    ReleaseGrades,
+)
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -52,8 +62,8 @@ post = router.add_dialog(Dialog("post", roles=[Role.teacher]))
 new_deadline = router.add_dialog(Dialog("deadline", roles=[Role.teacher]))
 TEACHER = [Role.teacher]
 
-menus.add(Role.teacher, N_("New assignment"), "tpost", order=10)
-menus.add(Role.teacher, N_("My assignments"), "tasg", order=20)
+menus.add(Role.teacher, N_("New assignment"), NewAssignment(), order=10)
+menus.add(Role.teacher, N_("My assignments"), MyAssignments(), order=20)
 
 DRAFT_ERRORS = {
     "empty_title": N_("The title is empty. Send the assignment's title."),
@@ -71,12 +81,12 @@ def draft_error(ctx: Joined, exc: DraftError) -> None:
 def closed_already(ctx: Joined, assignment: Assignment) -> None:
     ctx.reply(
         ctx._("«{title}» is already closed.", title=assignment.title),
-        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+        buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
 
-@router.button("tpost", roles=TEACHER)
-async def begin(ctx: Joined) -> None:
+@router.action(NewAssignment, roles=TEACHER)
+async def begin(ctx: Joined, _: NewAssignment) -> None:
     await pick_course(ctx, "post", "course", ctx._("New assignment. Choose the course and group:"))
 
 
@@ -234,24 +244,24 @@ async def preview_step(ctx: Joined) -> None:
             students,
             title=assignment.title,
         ),
-        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+        buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
 
 # -- the teacher's assignments -------------------------------------------------------
 
 
-@router.button("tasg", roles=TEACHER)
-async def assignments(ctx: Joined) -> None:
-    if ctx.args:
-        await show_assignment(ctx, ctx.args[0])
+@router.action(MyAssignments, roles=TEACHER)
+async def assignments(ctx: Joined, action: MyAssignments) -> None:
+    if action.assignment_id is not None:
+        await show_assignment(ctx, str(action.assignment_id))
         return
     rows, total = await posting.open_assignments(ctx.session, ctx.person.id)
     if not rows:
         ctx.reply(ctx._("You have no open assignments."), buttons=[menu_row(ctx)])
         return
     buttons = [
-        [Button(f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}", f"tasg:{a.id}")] for a in rows
+        [MyAssignments(a.id).button(f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}")] for a in rows
     ]
     text = ctx._("Your open assignments, the nearest deadlines first:")
     if total > len(rows):
@@ -300,27 +310,27 @@ async def show_assignment(ctx: Joined, assignment_id: str) -> None:
         lines.append(ctx._("The assignment is closed."))
     buttons = [
         [
-            Button(ctx._("Submissions"), f"trq:{assignment.id}"),
-            Button(ctx._("All files as ZIP"), f"tzip:{assignment.id}"),
+            GradeQueue(assignment.id).button(ctx._("Submissions")),
+            FilesZip(assignment.id).button(ctx._("All files as ZIP")),
         ],
     ]
     if assignment.status != AssignmentStatus.closed:  # a closed one takes no new deadline nor extension
         buttons.append(
             [
-                Button(ctx._("Change the deadline"), f"tdl:{assignment.id}"),
-                Button(ctx._("Extension"), f"text:{assignment.id}"),
+                ChangeDeadline(assignment.id).button(ctx._("Change the deadline")),
+                Extension(assignment.id).button(ctx._("Extension")),
             ]
         )
     if drafts:
-        buttons.append([Button(ctx._("Release the draft grades"), f"trel:{assignment.id}")])
+        buttons.append([ReleaseGrades(assignment.id).button(ctx._("Release the draft grades"))])
     if assignment.status != AssignmentStatus.closed:
-        buttons.append([Button(ctx._("Close the assignment"), f"tclose:{assignment.id}")])
+        buttons.append([CloseAssignment(assignment.id).button(ctx._("Close the assignment"))])
     ctx.reply("\n".join(lines), buttons=buttons + [menu_row(ctx)])
 
 
-@router.button("tdl", roles=TEACHER)
-async def change_deadline(ctx: Joined) -> None:
-    assignment = await owned(ctx, own_assignment)
+@router.action(ChangeDeadline, roles=TEACHER)
+async def change_deadline(ctx: Joined, action: ChangeDeadline) -> None:
+    assignment = await owned(ctx, own_assignment, action.assignment_id)
     if assignment is None:
         return
     if assignment.status == AssignmentStatus.closed:
@@ -350,7 +360,7 @@ async def new_deadline_step(ctx: Joined) -> None:
         ctx.reply(
             ctx._(DRAFT_ERRORS[exc.reason]),
             buttons=[
-                [Button(ctx._("Open the assignment"), f"tasg:{ctx.data['assignment_id']}")],
+                [MyAssignments(ctx.data["assignment_id"]).button(ctx._("Open the assignment"))],
                 menu_row(ctx),
             ],
         )
@@ -361,14 +371,14 @@ async def new_deadline_step(ctx: Joined) -> None:
             "The new deadline is {when}. The students have been told.",
             when=ctx.t.datetime(assignment.deadline),
         ),
-        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+        buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
 
-@router.button("tclose", roles=TEACHER)
-async def close(ctx: Joined) -> None:
+@router.action(CloseAssignment, roles=TEACHER)
+async def close(ctx: Joined, action: CloseAssignment) -> None:
     try:
-        assignment = await own_assignment(ctx.session, ctx.person.id, int(ctx.args[0]) if ctx.args else 0)
+        assignment = await own_assignment(ctx.session, ctx.person.id, action.assignment_id)
     except (NotYours, ValueError):
         not_yours(ctx)
         return

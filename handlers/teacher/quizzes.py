@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions.teacher import IdentityChecks, MyAssignments, NewTest
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -30,8 +31,8 @@ from handlers.ui import (
 TEACHER = [Role.teacher]
 building = router.add_dialog(Dialog("quizbuild", roles=TEACHER))
 
-menus.add(Role.teacher, N_("New test"), "tquiz", order=40)
-menus.add(Role.teacher, N_("Identity checks"), "tid", order=45)
+menus.add(Role.teacher, N_("New test"), NewTest(), order=40)
+menus.add(Role.teacher, N_("Identity checks"), IdentityChecks(), order=45)
 
 QUIZ_ERRORS = {
     "no_questions": N_(
@@ -51,8 +52,8 @@ FORMAT_HELP = N_(
 # -- building ----------------------------------------------------------------------------------
 
 
-@router.button("tquiz", roles=TEACHER)
-async def begin(ctx: Joined) -> None:
+@router.action(NewTest, roles=TEACHER)
+async def begin(ctx: Joined, _: NewTest) -> None:
     await pick_course(ctx, "quizbuild", "course", ctx._("New test. Choose the course and group:"))
 
 
@@ -207,17 +208,17 @@ async def preview_step(ctx: Joined) -> None:
             "The test «{title}» is published; the students and their parents have been told.",
             title=assignment.title,
         ),
-        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{assignment.id}")], menu_row(ctx)],
+        buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
 
 # -- identity photos for the teacher to check ------------------------------------------------
 
 
-@router.button("tid", roles=TEACHER)
-async def identity_checks(ctx: Joined) -> None:
-    if ctx.args and ctx.args[0].isdigit():
-        confirmed = await quizzes.confirm_identity(ctx.session, ctx.person.id, int(ctx.args[0]))
+@router.action(IdentityChecks, roles=TEACHER)
+async def identity_checks(ctx: Joined, action: IdentityChecks) -> None:
+    if action.attempt_id is not None:
+        confirmed = await quizzes.confirm_identity(ctx.session, ctx.person.id, action.attempt_id)
         if confirmed is None:
             not_yours(ctx)
             return
@@ -234,5 +235,5 @@ async def identity_checks(ctx: Joined) -> None:
             when=ctx.t.datetime(attempt.started_at),
         ),
         files=[OutFile(attempt.identity_file_name_id or 0)],
-        buttons=[[Button(ctx._("The identity is confirmed"), f"tid:{attempt.id}")], menu_row(ctx)],
+        buttons=[[IdentityChecks(attempt.id).button(ctx._("The identity is confirmed"))], menu_row(ctx)],
     )

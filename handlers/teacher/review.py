@@ -6,6 +6,16 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from bot.actions.teacher import (
+    Extension,
+    FilesZip,
+    GradeQueue,
+    GradeSubmission,
+    MyAssignments,
+    OpenSubmission,
+    ReleaseGrades,
+    ReturnSubmission,
+)
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
@@ -25,7 +35,7 @@ grading = router.add_dialog(Dialog("grade", roles=TEACHER))
 returning = router.add_dialog(Dialog("return", roles=TEACHER))
 extending = router.add_dialog(Dialog("extend", roles=TEACHER))
 
-menus.add(Role.teacher, N_("Submissions to review"), "trq", order=30)
+menus.add(Role.teacher, N_("Submissions to review"), GradeQueue(), order=30)
 
 REVIEW_ERRORS = {
     "score_not_number": N_("The score must be a number, for example 85 or 7.5."),
@@ -43,9 +53,9 @@ def review_error(ctx: Joined, exc: ReviewError, max_score: int = 0) -> None:
     )
 
 
-@router.button("trq", roles=TEACHER)
-async def review_queue(ctx: Joined) -> None:
-    assignment_id = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else None
+@router.action(GradeQueue, roles=TEACHER)
+async def review_queue(ctx: Joined, action: GradeQueue) -> None:
+    assignment_id = action.assignment_id
     if assignment_id is not None:
         try:
             await own_assignment(ctx.session, ctx.person.id, assignment_id)
@@ -60,7 +70,9 @@ async def review_queue(ctx: Joined) -> None:
     for item in items[:30]:
         when = ctx.t.datetime(item.submitted_at, "d.MM HH:mm")
         late = " · " + ctx._("late") if item.late else ""
-        rows.append([Button(f"{item.student} · {item.title} · {when}{late}", f"tsub:{item.submission_id}")])
+        rows.append(
+            [OpenSubmission(item.submission_id).button(f"{item.student} · {item.title} · {when}{late}")]
+        )
     text = ctx.n_(
         "{n} submission waits for a grade, the oldest first:",
         "{n} submissions wait for a grade, the oldest first:",
@@ -69,9 +81,9 @@ async def review_queue(ctx: Joined) -> None:
     ctx.reply(text, buttons=rows + [menu_row(ctx)])
 
 
-@router.button("tsub", roles=TEACHER)
-async def open_submission(ctx: Joined) -> None:
-    opened = await owned(ctx, review.open_submission)
+@router.action(OpenSubmission, roles=TEACHER)
+async def open_submission(ctx: Joined, action: OpenSubmission) -> None:
+    opened = await owned(ctx, review.open_submission, action.submission_id)
     if opened is None:
         return
     sub, assignment = opened.submission, opened.assignment
@@ -103,16 +115,19 @@ async def open_submission(ctx: Joined) -> None:
         "\n".join(lines),
         files=[OutFile(f) for f in opened.files],
         buttons=[
-            [Button(grade_label, f"tgr:{sub.id}"), Button(ctx._("Return for revision"), f"tret:{sub.id}")],
-            [Button(ctx._("Submissions to review"), "trq")],
+            [
+                GradeSubmission(sub.id).button(grade_label),
+                ReturnSubmission(sub.id).button(ctx._("Return for revision")),
+            ],
+            [GradeQueue().button(ctx._("Submissions to review"))],
             menu_row(ctx),
         ],
     )
 
 
-@router.button("tgr", roles=TEACHER)
-async def begin_grading(ctx: Joined) -> None:
-    opened = await owned(ctx, review.open_submission)
+@router.action(GradeSubmission, roles=TEACHER)
+async def begin_grading(ctx: Joined, action: GradeSubmission) -> None:
+    opened = await owned(ctx, review.open_submission, action.submission_id)
     if opened is None:
         return
     await ctx.start_dialog(
@@ -168,7 +183,7 @@ async def reason_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._("The grade is changed to {score}. The change is recorded.", score=ctx.t.number(grade.score)),
-        buttons=[[Button(ctx._("Submissions to review"), "trq")], menu_row(ctx)],
+        buttons=[[GradeQueue().button(ctx._("Submissions to review"))], menu_row(ctx)],
     )
 
 
@@ -213,16 +228,16 @@ async def release_step(ctx: Joined) -> None:
     ctx.reply(
         text,
         buttons=[
-            [Button(ctx._("Next submission"), "trq")],
-            [Button(ctx._("Open the assignment"), f"tasg:{grade.assignment_id}")],
+            [GradeQueue().button(ctx._("Next submission"))],
+            [MyAssignments(grade.assignment_id).button(ctx._("Open the assignment"))],
             menu_row(ctx),
         ],
     )
 
 
-@router.button("tret", roles=TEACHER)
-async def begin_return(ctx: Joined) -> None:
-    submission = await owned(ctx, own_submission)
+@router.action(ReturnSubmission, roles=TEACHER)
+async def begin_return(ctx: Joined, action: ReturnSubmission) -> None:
+    submission = await owned(ctx, own_submission, action.submission_id)
     if submission is None:
         return
     await ctx.start_dialog("return", "comment", submission_id=submission.id)
@@ -241,13 +256,13 @@ async def return_comment(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._("The work is returned for revision; the student has been told."),
-        buttons=[[Button(ctx._("Next submission"), "trq")], menu_row(ctx)],
+        buttons=[[GradeQueue().button(ctx._("Next submission"))], menu_row(ctx)],
     )
 
 
-@router.button("trel", roles=TEACHER)
-async def release_drafts(ctx: Joined) -> None:
-    count = await owned(ctx, review.release_drafts)
+@router.action(ReleaseGrades, roles=TEACHER)
+async def release_drafts(ctx: Joined, action: ReleaseGrades) -> None:
+    count = await owned(ctx, review.release_drafts, action.assignment_id)
     if count is None:
         return
     ctx.reply(
@@ -258,11 +273,11 @@ async def release_drafts(ctx: Joined) -> None:
     )
 
 
-@router.button("tzip", roles=TEACHER)
-async def all_files(ctx: Joined) -> None:
+@router.action(FilesZip, roles=TEACHER)
+async def all_files(ctx: Joined, action: FilesZip) -> None:
     try:
         archive = await review.zip_submissions(
-            ctx.session, ctx.runtime.files, ctx.person.id, ctx.args[0] if ctx.args else "0"
+            ctx.session, ctx.runtime.files, ctx.person.id, action.assignment_id
         )
     except (NotYours, ValueError):
         not_yours(ctx)
@@ -273,13 +288,13 @@ async def all_files(ctx: Joined) -> None:
     ctx.reply(
         ctx._("All the handed-in work, a folder per student:"),
         files=[OutFile(archive.id)],
-        buttons=[[Button(ctx._("Open the assignment"), f"tasg:{ctx.args[0]}")], menu_row(ctx)],
+        buttons=[[MyAssignments(action.assignment_id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
 
-@router.button("text", roles=TEACHER)
-async def begin_extension(ctx: Joined) -> None:
-    assignment = await owned(ctx, own_assignment)
+@router.action(Extension, roles=TEACHER)
+async def begin_extension(ctx: Joined, action: Extension) -> None:
+    assignment = await owned(ctx, own_assignment, action.assignment_id)
     if assignment is None:
         return
     if assignment.status == AssignmentStatus.closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions.teacher import Acknowledgements, Announce, AnswerQuestionSent, StudentQuestions
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile, shorten
@@ -17,8 +18,8 @@ TEACHER = [Role.teacher]
 announcing_dialog = router.add_dialog(Dialog("announce", roles=TEACHER))
 answering = router.add_dialog(Dialog("answer", roles=TEACHER))
 
-menus.add(Role.teacher, N_("Announcement"), "tann", order=85)
-menus.add(Role.teacher, N_("Students' questions"), "tqs", order=50)
+menus.add(Role.teacher, N_("Announcement"), Announce(), order=85)
+menus.add(Role.teacher, N_("Students' questions"), StudentQuestions(), order=50)
 
 AUDIENCE_NAMES = {
     "students": N_("Students"),
@@ -27,8 +28,8 @@ AUDIENCE_NAMES = {
 }
 
 
-@router.button("tann", roles=TEACHER)
-async def begin(ctx: Joined) -> None:
+@router.action(Announce, roles=TEACHER)
+async def begin(ctx: Joined, _: Announce) -> None:
     groups = {c.group_id: c.group for c in await courses_of(ctx.session, ctx.person.id)}
     if not groups:
         ctx.reply(
@@ -41,7 +42,7 @@ async def begin(ctx: Joined) -> None:
         buttons=[
             [Button(name, dialog_button(gid))] for gid, name in sorted(groups.items(), key=lambda g: g[1])
         ]
-        + [[Button(ctx._("Acknowledgements of my announcements"), "tacks")]],
+        + [[Acknowledgements().button(ctx._("Acknowledgements of my announcements"))]],
     )
 
 
@@ -83,13 +84,13 @@ async def text_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._("The announcement is sent."),
-        buttons=[[Button(ctx._("Who acknowledged"), f"tacks:{ann.id}")], menu_row(ctx)],
+        buttons=[[Acknowledgements(ann.id).button(ctx._("Who acknowledged"))], menu_row(ctx)],
     )
 
 
-@router.button("tacks", roles=TEACHER)
-async def acknowledgements(ctx: Joined) -> None:
-    if not ctx.args:
+@router.action(Acknowledgements, roles=TEACHER)
+async def acknowledgements(ctx: Joined, action: Acknowledgements) -> None:
+    if action.announcement_id is None:
         mine = await announcing.mine(ctx.session, ctx.person.id)
         if not mine:
             ctx.reply(ctx._("You have not sent announcements yet."), buttons=[menu_row(ctx)])
@@ -97,14 +98,18 @@ async def acknowledgements(ctx: Joined) -> None:
         ctx.reply(
             ctx._("Your announcements:"),
             buttons=[
-                [Button(f"{ctx.t.datetime(a.created_at, 'd.MM')} · {shorten(a.text, 40)}", f"tacks:{a.id}")]
+                [
+                    Acknowledgements(a.id).button(
+                        f"{ctx.t.datetime(a.created_at, 'd.MM')} · {shorten(a.text, 40)}"
+                    )
+                ]
                 for a in mine
             ]
             + [menu_row(ctx)],
         )
         return
     try:
-        acks = await announcing.acknowledgements(ctx.session, ctx.person.id, int(ctx.args[0]))
+        acks = await announcing.acknowledgements(ctx.session, ctx.person.id, action.announcement_id)
     except (NotYours, ValueError):
         not_yours(ctx)
         return
@@ -118,11 +123,17 @@ async def acknowledgements(ctx: Joined) -> None:
     ctx.reply("\n".join(lines), buttons=[menu_row(ctx)])
 
 
-@router.button("tqs", roles=TEACHER)
-async def questions(ctx: Joined) -> None:
+@router.action(AnswerQuestionSent, roles=TEACHER)
+async def answer_sent_question(ctx: Joined, action: AnswerQuestionSent) -> None:
+    await questions(ctx, StudentQuestions(action.question_id))
+
+
+@router.action(StudentQuestions, roles=TEACHER)
+async def questions(ctx: Joined, action: StudentQuestions) -> None:
+    """The questions waiting for an answer; one of them (also the «Answer» button of its notice)."""
     waiting = await announcing.open_questions(ctx.session, ctx.person.id)
-    if ctx.args:
-        found = next((w for w in waiting if str(w[0].id) == ctx.args[0]), None)
+    if action.question_id is not None:
+        found = next((w for w in waiting if w[0].id == action.question_id), None)
         if found is None:
             not_yours(ctx)
             return
@@ -143,7 +154,9 @@ async def questions(ctx: Joined) -> None:
     ctx.reply(
         ctx._("Questions waiting for an answer, the oldest first:"),
         buttons=[
-            [Button(f"{student} · {shorten(q.text or '', 40) or '📎'}", f"tqs:{q.id}")]  # a file only: a clip
+            [
+                StudentQuestions(q.id).button(f"{student} · {shorten(q.text or '', 40) or '📎'}")
+            ]  # a file only: a clip
             for q, student, _ in waiting[:20]
         ]
         + [menu_row(ctx)],
@@ -160,5 +173,5 @@ async def answer_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._("The answer is sent to the student."),
-        buttons=[[Button(ctx._("Students' questions"), "tqs")], menu_row(ctx)],
+        buttons=[[StudentQuestions().button(ctx._("Students' questions"))], menu_row(ctx)],
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from bot.core.context import Context
+from bot.core.actions import Action
+from bot.core.context import Context, Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, Router, dialog_button
 from bot.runtime import Runtime
@@ -14,13 +16,21 @@ from db.models import DialogState, Role
 from tests.harness import Harness, make_runtime, settings_for, texts
 
 
+class Feedback(Action, prefix="fb"):
+    pass
+
+
+class Wipe(Action, prefix="wipe"):
+    what: str | None = None
+
+
 def feedback_routes() -> Router:
     """A two-step dialog and a teacher-only button, as a feature module would declare them."""
     router = Router()
     dialog = router.add_dialog(Dialog("feedback", roles=[Role.student]))
 
-    @router.button("fb", roles=[Role.student])
-    async def begin(ctx: Context) -> None:
+    @router.action(Feedback, roles=[Role.student])
+    async def begin(ctx: Joined, _: Feedback) -> None:
         await ctx.start_dialog("feedback", "topic")
         ctx.reply(
             "topic?", buttons=[[Button("Python", dialog_button("py")), Button("SQL", dialog_button("sql"))]]
@@ -39,8 +49,8 @@ def feedback_routes() -> Router:
         ctx.reply(f"thanks: {ctx.data['topic']} / {ctx.incoming.text}")
         await ctx.end_dialog()
 
-    @router.button("wipe", roles=[Role.teacher])
-    async def wipe(ctx: Context) -> None:
+    @router.action(Wipe, roles=[Role.teacher])
+    async def wipe(ctx: Joined, _: Wipe) -> None:
         ctx.reply("WIPED")
 
     return router
@@ -159,3 +169,25 @@ async def test_nothing_a_person_sends_crashes_the_process(demo: Runtime, harness
     replies = await harness.say(student, "/boom")
     assert "Извините, у нас произошла ошибка" in texts(replies)
     assert "Главное меню" in texts(await harness.say(student, "/menu"))
+
+
+def test_an_action_is_routed_once() -> None:
+    router = Router()
+
+    @router.action(Feedback)
+    async def first(ctx: Joined, _: Feedback) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="Feedback has a route already"):
+
+        @router.action(Feedback)
+        async def second(ctx: Joined, _: Feedback) -> None:
+            pass
+
+
+async def test_a_tampered_button_leaves_the_dialog_waiting(demo: Runtime, harness: Harness) -> None:
+    install(demo)
+    student = await harness.seat_for("Анна Сергеевна Петрова")
+    await harness.say(student, button="fb")
+    assert "больше не действует" in texts(await harness.say(student, button="fb:1"))
+    assert texts(await harness.say(student, button="dlg:sql")) == "your words?"

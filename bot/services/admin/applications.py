@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot import labels
-from bot.core.messages import Button, Reply
+from bot.actions.staff import OpenApplication
+from bot.actions.student import AddDocuments
+from bot.core.messages import Reply
 from bot.i18n import N_, Translator
 from bot.services.admin import audit
 from bot.services.messaging.notify import notify
@@ -116,7 +118,7 @@ async def ask_documents(session: AsyncSession, app: DistanceApplication, actor_i
         text = t.gettext(
             "Your application No. {number} needs more documents: {comment}\nSend them with the button below."
         ).format(number=app.id, comment=comment)
-        return Reply(text, buttons=[[Button(t.gettext("Add documents"), f"app_more:{app.id}")]])
+        return Reply(text, buttons=[[AddDocuments(app.id).button(t.gettext("Add documents"))]])
 
     await notify(session, _people(app), build, kind="application")
 
@@ -191,7 +193,7 @@ async def _tell_staff(session: AsyncSession, app: DistanceApplication, message: 
     def build(t: Translator) -> Reply:
         return Reply(
             t.gettext(message).format(number=app.id, name=student.full_name),
-            buttons=[[Button(t.gettext("Open the application"), f"sap:{app.id}")]],
+            buttons=[[OpenApplication(app.id).button(t.gettext("Open the application"))]],
         )
 
     await notify(session, await staff_ids(session, app.organization_id), build, kind="application")

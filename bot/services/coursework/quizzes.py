@@ -28,7 +28,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.core.messages import Button, Reply
+from bot.actions.student import StartTest
+from bot.core.messages import Reply
 from bot.i18n import N_, Translator
 from bot.services.coursework import review, submissions
 from bot.services.coursework.posting import Draft, publish
@@ -219,7 +220,7 @@ async def announce(session: AsyncSession, assignment: Assignment) -> int:
             text += "\n" + t.gettext(
                 "Before the test you will be asked for a photo of yourself with your ID."
             )
-        return Reply(text, buttons=[[Button(t.gettext("Start the test"), f"quiz:{assignment.id}")]])
+        return Reply(text, buttons=[[StartTest(assignment.id).button(t.gettext("Start the test"))]])
 
     count = await notify(
         session,

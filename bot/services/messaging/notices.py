@@ -3,9 +3,8 @@
 Teachers' handlers call these; each person gets the notice in their own language and
 zone, through the outbox. A person who switched a kind of notice off does not get it.
 
-Button payloads used here (handled by the student and parent modules):
-  sub:<assignment_id>   open the assignment to submit work
-  ack:<announcement_id> a parent acknowledges an announcement
+Buttons used here (bot/actions, handled by the student and parent modules): Submit opens the
+assignment to submit work; Acknowledge tells the teacher an announcement was read.
 """
 
 from __future__ import annotations
@@ -17,7 +16,9 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Button, OutFile, Reply
+from bot.actions.common import Acknowledge
+from bot.actions.student import Submit
+from bot.core.messages import OutFile, Reply
 from bot.i18n import Translator
 from bot.labels import CONTROL_TYPE_NAMES
 from bot.services.messaging.notify import ReplyBuilder, notify
@@ -130,7 +131,7 @@ async def assignment_published(session: AsyncSession, assignment_id: int) -> int
         return Reply(
             text=assignment_text(t, assignment, course),
             files=[OutFile(f) for f in files],
-            buttons=[[Button(t.gettext("Submit work"), f"sub:{assignment.id}")]],
+            buttons=[[Submit(assignment.id).button(t.gettext("Submit work"))]],
         )
 
     count = await notify(
@@ -168,7 +169,7 @@ async def deadline_changed(session: AsyncSession, assignment_id: int, old_deadli
                 old=t.datetime(old_deadline),
                 new=t.datetime(assignment.deadline),
             ),
-            buttons=[[Button(t.gettext("Submit work"), f"sub:{assignment.id}")]],
+            buttons=[[Submit(assignment.id).button(t.gettext("Submit work"))]],
         )
 
     told = await notify(session, students, build, kind=DEADLINE_CHANGED)
@@ -254,7 +255,7 @@ async def submission_returned(session: AsyncSession, submission_id: int, comment
             t.gettext("Your work «{title}» was returned for revision. Teacher's comment: {comment}").format(
                 title=assignment.title, comment=comment
             ),
-            buttons=[[Button(t.gettext("Submit work"), f"sub:{assignment.id}")]],
+            buttons=[[Submit(assignment.id).button(t.gettext("Submit work"))]],
         )
 
     return await notify(
@@ -282,7 +283,7 @@ async def announcement_posted(session: AsyncSession, announcement_id: int) -> in
             if author
             else ann.text
         )
-        buttons = [[Button(t.gettext("Acknowledged"), f"ack:{ann.id}")]] if ack else []
+        buttons = [[Acknowledge(ann.id).button(t.gettext("Acknowledged"))]] if ack else []
         return Reply(text, buttons=buttons)
 
     count = 0

@@ -10,7 +10,8 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Button, OutFile, Reply
+from bot.actions.teacher import StudentQuestions
+from bot.core.messages import OutFile, Reply
 from bot.i18n import Translator
 from bot.services.messaging.notify import notify
 from db.models import Course, Person, Question
@@ -38,7 +39,7 @@ async def ask(
                 + "\n\n"
                 + (text or ""),
                 files=[OutFile(file_name_id)] if file_name_id else [],
-                buttons=[[Button(t.gettext("Answer"), f"qans:{question.id}")]],
+                buttons=[[StudentQuestions(question.id).button(t.gettext("Answer"))]],
             )
 
         await notify(session, [course.teacher_id], build, kind=QUESTION, dedupe_prefix=f"q:{question.id}")

@@ -31,6 +31,8 @@ from typing import Any
 from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.actions.student import Submit
+from bot.core.actions import link_button
 from bot.core.messages import Button, Reply, shorten
 from bot.i18n import Translator
 from bot.labels import days_phrase, hours_phrase
@@ -564,7 +566,7 @@ def reminder_reply(
             if len(due) == 1
             else t.gettext("Submit: {title}").format(title=shorten(d.title, 40))
         )
-        buttons.append([Button(label, f"sub:{a_id}")])
+        buttons.append([Submit(a_id).button(label)])
     for lesson in coming:
         if lines:
             lines.append("")
@@ -579,7 +581,7 @@ def reminder_reply(
             lines.append(t.gettext("Topic: {topic}").format(topic=lesson.topic))
         if lesson.link:
             lines.append(t.gettext("Link: {link}").format(link=lesson.link))
-            buttons.append([Button(t.gettext("Join the lesson"), "tt", url=lesson.link)])
+            buttons.append([link_button(t.gettext("Join the lesson"), lesson.link)])
     return Reply("\n".join(lines), buttons=buttons)
 
 

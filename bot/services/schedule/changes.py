@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.actions import link_button
 from bot.core.messages import Button, Reply
 from bot.i18n import Translator
 from bot.services.messaging import notices
@@ -177,7 +178,7 @@ async def cancel(
 
 def _join_button(t: Translator, lesson: Lesson) -> list[list[Button]]:
     if lesson.mode is LessonMode.online and lesson.link:
-        return [[Button(t.gettext("Join the lesson"), "url", url=lesson.link)]]
+        return [[link_button(t.gettext("Join the lesson"), lesson.link)]]
     return []
 
 

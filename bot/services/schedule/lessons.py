@@ -11,7 +11,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.messages import Button, Reply
+from bot.core.actions import link_button
+from bot.core.messages import Reply
 from bot.i18n import Translator
 from bot.services.coursework.deadlines import check_future
 from bot.services.messaging import notices
@@ -75,7 +76,7 @@ async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: 
         when = t.datetime(starts_at)
         if mode == LessonMode.online:
             text = t.gettext("Online lesson: {course}, {when}.").format(course=course.discipline, when=when)
-            return Reply(text, buttons=[[Button(t.gettext("Join the lesson"), "url", url=link)]])
+            return Reply(text, buttons=[[link_button(t.gettext("Join the lesson"), link)]] if link else [])
         if room:
             return Reply(
                 t.gettext("Lesson in class: {course}, {when}, room {room}.").format(

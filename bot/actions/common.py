@@ -1,0 +1,36 @@
+"""What everyone who has joined may press: the menu, help, language, role, notifications."""
+
+from __future__ import annotations
+
+from bot.core.actions import Action
+from db.models import Role
+
+
+class Menu(Action, prefix="menu"):
+    pass
+
+
+class Help(Action, prefix="help"):
+    keeps_dialog = True  # read in passing: the dialog goes on after it
+
+
+class Cancel(Action, prefix="cancel"):
+    keeps_dialog = True  # the «Cancel» button a dialog shows (cancel_row) ends it itself
+
+
+class Language(Action, prefix="lang"):
+    code: str | None = None  # a locale; none: the choice of languages
+
+
+class SwitchRole(Action, prefix="role"):
+    role: Role | None = None  # none: the choice of roles
+
+
+class Notifications(Action, prefix="ntf"):
+    kind: str | None = None  # a notice kind to switch off or on
+
+
+class Acknowledge(Action, prefix="ack"):
+    """A student or parent has read an announcement that asks for it."""
+
+    announcement_id: int
