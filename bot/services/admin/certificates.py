@@ -21,7 +21,7 @@ from bot.files.store import FileStore
 from bot.i18n import LOCALES, Translator
 from bot.services.admin import audit
 from bot.services.people import permissions
-from bot.services.people.invites import ALPHABET
+from bot.services.people.codes import ALPHABET
 from bot.services.people.permissions import Action
 from bot.web import RUNTIME_KEY
 from db.base import utcnow
