@@ -35,7 +35,7 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channels.telegram import lenient
+import bot.channels.telegram.lenient as lenient
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.queues.group_commit import GroupCommit

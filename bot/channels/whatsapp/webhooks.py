@@ -13,7 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy import select
 
-from bot.channels.whatsapp import store
+import bot.channels.whatsapp.store as store
 from bot.channels.whatsapp.inbound import phone_of, to_incoming
 from bot.channels.whatsapp.signature import SIGNATURE_HEADER, is_signed, public_url
 from bot.queues import inbox
