@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from bot.core.context import Context, Joined
-from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.files.store import MB, FileRejected
 from bot.i18n import LOCALES, N_
-from bot.labels import LANGUAGE_NAMES, ROLE_NAMES
+from bot.labels import ROLE_NAMES
 from bot.services.people import invites, parents
 from bot.services.people.invites import RedeemOutcome
 from bot.services.people.parents import LinkOutcome, LinkResult
 from db.models import Role
 from handlers.common import router
+from handlers.common.menu import language_buttons, no_access, show_menu, welcome
+from handlers.parent.menu import (
+    CHILD_CODE_EXPIRED,
+    CHILD_CODE_USED,
+    LINKED,
+    NOT_A_PARENT,
+    answer_linked,
+    code_problem,
+)
 
 HELP_BY_ROLE = {
     Role.student: N_(
@@ -48,52 +56,7 @@ def cancel_row(ctx: Joined) -> list[Button]:
     return [Button(ctx._("Cancel"), "cancel")]
 
 
-def language_buttons() -> list[list[Button]]:
-    return [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LOCALES]]
-
-
-async def show_menu(ctx: Context, greeting: str | None = None) -> None:
-    if not isinstance(ctx, Joined):
-        await welcome(ctx)
-        return
-    if ctx.role is None:
-        no_access(ctx)
-        return
-    rows = [[Button(ctx._(entry.label), entry.action)] for entry in menus.entries(ctx.role)]
-    tools = [Button(ctx._("Language"), "lang"), Button(ctx._("Help"), "help")]
-    if len(ctx.roles) > 1:
-        tools.insert(1, Button(ctx._("Switch role"), "role"))
-    rows.append(tools)
-    text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(ROLE_NAMES[ctx.role]))
-    ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
-
-
-async def welcome(ctx: Context) -> None:
-    ctx.reply(
-        ctx._(
-            "Welcome to Ustaz, the distance-learning assistant of your educational organization. "
-            "To join, send the invite code you received from your organization (8 letters and digits)."
-        ),
-        buttons=language_buttons(),
-    )
-
-
-def no_access(ctx: Joined) -> None:
-    """A person who joined but holds no role any more (expelled, a role taken away)."""
-    ctx.reply(
-        ctx._(
-            "{name}, you have no access to Ustaz any more: you hold no role in {org} now (for example, "
-            "after an expulsion order). If this is a mistake, contact the organization. With a new "
-            "invite code from it, send the code here.",
-            name=ctx.person.full_name,
-            org=ctx.org.name,
-        )
-    )
-
-
 async def _redeem(ctx: Context, code: str) -> None:
-    from handlers.parent.menu import CHILD_CODE_EXPIRED, CHILD_CODE_USED, LINKED, NOT_A_PARENT, answer_linked
-
     joined_before = ctx.person is not None
     result = await invites.redeem(ctx.session, code, ctx.account)
     match result.outcome:
@@ -260,8 +223,6 @@ async def _child_code(ctx: Joined) -> bool:
     A student who is not a parent is told why a classmate's code does not work for them;
     any other text goes on to the usual answer, unless it is exactly a code that is not valid.
     """
-    from handlers.parent.menu import answer_linked, code_problem
-
     text = ctx.incoming.text
     if (
         ctx.incoming.attachments
