@@ -68,9 +68,6 @@ def build_web(runtime: Runtime) -> web.Application:
 
     app = make_web_app(runtime)
     setup_webchat(runtime, app, serve_page=runtime.settings.webchat_enabled)
-    from bot.services.admin.certificates import setup_web as setup_certificates
-
-    setup_certificates(app)  # the public page that checks a certificate's code
     if runtime.settings.telegram_enabled:
         from bot.channels import telegram
 
