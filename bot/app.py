@@ -18,6 +18,7 @@ from bot.files.links import LinkSigner, load_or_create_secret
 from bot.files.store import FileStore
 from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
+from bot.queues.replies import InboxConversation
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.supervisor import Loop, Supervisor
@@ -41,7 +42,8 @@ def build_runtime(settings: Settings) -> Runtime:
         links=LinkSigner(key, settings.base_url),
         redis=redis_state.connect(settings.redis_url) if settings.redis_url else None,
     )
-    runtime.conversation = Conversation(runtime, build_router(), file_rejected)
+    conversation = Conversation(runtime.deps, build_router(), file_rejected, runtime.file_fetchers)
+    runtime.conversation = InboxConversation(runtime, conversation)
     runtime.inbox_worker = InboxWorker(runtime)
     runtime.sender = OutboxSender(runtime)
     register_features(runtime)

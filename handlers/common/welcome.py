@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.context import Context, Joined
+from bot.core.context import Context, Joined, fresh_context
 from bot.core.messages import Button
 from bot.files.store import MB, FileRejected
 from bot.i18n import LOCALES, N_
@@ -71,8 +71,7 @@ async def _redeem(ctx: Context, code: str) -> None:
             outcome = LinkOutcome.linked if result.outcome is RedeemOutcome.joined else LinkOutcome.already
             await answer_linked(ctx, LinkResult(outcome, child, result.from_child), menu=True)
         case RedeemOutcome.joined:
-            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-            fresh.replies = ctx.replies
+            fresh = await fresh_context(ctx)
             if fresh.role is not None and result.role is not None:
                 fresh.role = result.role
             greeting = fresh._("You have joined. Welcome!")
@@ -110,8 +109,7 @@ async def unjoined(ctx: Context) -> None:
         code = msg.button.split(":", 1)[1]
         if code in LOCALES:
             ctx.account.language_code = code
-            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-            fresh.replies = ctx.replies
+            fresh = await fresh_context(ctx)
             await welcome(fresh)
     elif msg.text and not msg.command and invites.looks_like_code(msg.text):
         await _redeem(ctx, msg.text)
@@ -166,8 +164,7 @@ async def cancel(ctx: Joined) -> None:
 async def language(ctx: Joined) -> None:
     if ctx.args and ctx.args[0] in LOCALES:
         ctx.person.locale = ctx.args[0]
-        fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-        fresh.replies = ctx.replies
+        fresh = await fresh_context(ctx)
         await show_menu(fresh, fresh._("The language is now English."))
         return
     ctx.reply(ctx._("Choose the language:"), buttons=language_buttons())
@@ -260,7 +257,7 @@ async def stale_button(ctx: Joined) -> None:
     ctx.reply(ctx._("This button is no longer active."), buttons=[[Button(ctx._("Main menu"), "menu")]])
 
 
-async def file_rejected(ctx: Context, exc: FileRejected) -> None:
+async def file_rejected(ctx: Context, exc: FileRejected, again: list[list[Button]]) -> None:
     if exc.reason == "too_big":
         text = ctx._(
             "The file «{name}» is too big: {size} MB, the limit is {limit} MB. Send a smaller file.",
@@ -277,7 +274,7 @@ async def file_rejected(ctx: Context, exc: FileRejected) -> None:
             name=exc.name,
         )
     # The dialog goes on (the file was not taken): its buttons come again, no need to scroll up.
-    ctx.reply(text, buttons=ctx.runtime.conversation.router.buttons_again(ctx))
+    ctx.reply(text, buttons=again)
 
 
 router.unknown_command = unknown_command

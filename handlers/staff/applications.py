@@ -302,7 +302,7 @@ async def approve(ctx: Joined) -> None:
     try:
         issued = await orders.approve_application(
             ctx.session,
-            ctx.runtime.files,
+            ctx.deps.files,
             org=ctx.org,
             application=app,
             head=ctx.person,

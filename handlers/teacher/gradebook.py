@@ -76,9 +76,7 @@ async def export(ctx: Joined) -> None:
     book = await _book(ctx, ctx.args[0])
     if book is None:
         return
-    stored = await exports.save_export(
-        ctx.session, ctx.runtime.files, book, ctx.t, ctx.args[1], ctx.person.id
-    )
+    stored = await exports.save_export(ctx.session, ctx.deps.files, book, ctx.t, ctx.args[1], ctx.person.id)
     ctx.reply(
         ctx._("The gradebook of {course}, group {group}:", course=book.course.discipline, group=book.group),
         files=[OutFile(stored.id)],

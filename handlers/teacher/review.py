@@ -262,7 +262,7 @@ async def release_drafts(ctx: Joined) -> None:
 async def all_files(ctx: Joined) -> None:
     try:
         archive = await review.zip_submissions(
-            ctx.session, ctx.runtime.files, ctx.person.id, ctx.args[0] if ctx.args else "0"
+            ctx.session, ctx.deps.files, ctx.person.id, ctx.args[0] if ctx.args else "0"
         )
     except (NotYours, ValueError):
         not_yours(ctx)
