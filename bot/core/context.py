@@ -1,4 +1,5 @@
-"""What a handler gets: the incoming message, who sent it, their language, and where to answer."""
+"""What a handler gets: the incoming message, who sent it, their language, where to answer, and what it
+may use besides (`deps`: settings, files, links, the channels' facts)."""
 
 from __future__ import annotations
 

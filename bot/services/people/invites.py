@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_locale
 from bot.services.people import parents
-from bot.services.people.codes import ALPHABET as ALPHABET
 from bot.services.people.codes import create_invite as create_invite
 from bot.services.people.codes import has_code_shape as has_code_shape
 from bot.services.people.codes import looks_like_code as looks_like_code
