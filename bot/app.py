@@ -128,7 +128,7 @@ async def serve(settings: Settings) -> None:
 
     runtime = build_runtime(settings)
     await upgrade(runtime.engine)
-    created = await ensure_demo(runtime)
+    created = await ensure_demo(runtime.deps)
     async with running(runtime) as live:
         channels = ["web chat" if settings.webchat_enabled else None]
         channels += [

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FileFetcher", "PeriodicTick", "Runtime", "Tick"]
 
-Tick = Callable[["Runtime"], Awaitable[object]]
+# A periodic tick sees what handlers see; the scheduler runs it (bot/scheduler.py).
+Tick = Callable[[Deps], Awaitable[object]]
 
 
 @dataclass(frozen=True)

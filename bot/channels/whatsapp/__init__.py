@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.core.deps import Deps
     from bot.runtime import Runtime
 
 
@@ -58,15 +59,15 @@ def setup(runtime: Runtime, app: web.Application) -> None:
 
     app.on_startup.append(start)
 
-    async def release_templated(runtime: Runtime) -> int:
+    async def release_templated(deps: Deps) -> int:
         """Messages that waited for a template go again once their kind has one."""
         kinds = list(settings.twilio_templates)
         if not kinds:
             return 0
-        async with runtime.sessions() as session, session.begin():
+        async with deps.sessions() as session, session.begin():
             released = await store.requeue_waiting(session, kinds=kinds)
         if released:
-            runtime.wake_sender()
+            deps.wake_sender()
         return released
 
     runtime.add_tick("whatsapp-templates", 600, release_templated)
