@@ -121,6 +121,19 @@ def _within(name: str, prefixes: tuple[str, ...]) -> bool:
         ("bot.core", ("bot.queues", "bot.channels", "bot.services", "bot.runtime", "bot.app", "handlers")),
         # Handlers speak neutral messages: no messenger library, no queue, no channel, no machinery.
         ("handlers", ("aiogram", "twilio", "bot.queues", "bot.channels", "bot.runtime", "bot.app")),
+        # Services hold the rules: no web server, no messenger, no channel, no handler, no machinery.
+        (
+            "bot.services",
+            (
+                "aiohttp",
+                "aiogram",
+                "twilio",
+                "bot.channels",
+                "bot.runtime",
+                "bot.web",
+                "handlers",
+            ),
+        ),
     ],
 )
 def test_a_layer_imports_nothing_above_it(layer: str, forbidden: tuple[str, ...]) -> None:
