@@ -18,6 +18,7 @@ from bot.files.links import LinkSigner, key_path, load_or_create_secret
 from bot.files.store import FileStore
 from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
+from bot.queues.replies import InboxConversation
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.supervisor import Loop, StallWatch, Supervisor
@@ -41,7 +42,8 @@ def build_runtime(settings: Settings) -> Runtime:
         links=LinkSigner(key, settings.base_url),
         redis=redis_state.connect(settings.redis_url) if settings.redis_url else None,
     )
-    runtime.conversation = Conversation(runtime, build_router(), file_rejected)
+    conversation = Conversation(runtime.deps, build_router(), file_rejected, runtime.file_fetchers)
+    runtime.conversation = InboxConversation(runtime, conversation)
     runtime.inbox_worker = InboxWorker(runtime)
     runtime.sender = OutboxSender(runtime)
     register_features(runtime)
@@ -68,9 +70,6 @@ def build_web(runtime: Runtime) -> web.Application:
 
     app = make_web_app(runtime)
     setup_webchat(runtime, app, serve_page=runtime.settings.webchat_enabled)
-    from bot.services.admin.certificates import setup_web as setup_certificates
-
-    setup_certificates(app)  # the public page that checks a certificate's code
     if runtime.settings.telegram_enabled:
         from bot.channels import telegram
 
@@ -132,7 +131,7 @@ async def serve(settings: Settings) -> None:
 
     runtime = build_runtime(settings)
     await upgrade(runtime.engine)
-    created = await ensure_demo(runtime)
+    created = await ensure_demo(runtime.deps)
     async with running(runtime) as live:
         channels = ["web chat" if settings.webchat_enabled else None]
         channels += [

@@ -1,6 +1,8 @@
-"""What a running Ustaz holds: settings, the database, the file store and the channels.
+"""The running machinery of one Ustaz process: the database, the queues' workers, the channels'
+senders and file fetchers, the periodic ticks, Redis.
 
-One Runtime per process; handlers reach it as ctx.runtime.
+Only the app's wiring (bot/app.py), the queues, the channels and the ticks know it. Handlers see
+`deps` alone (bot/core/deps.py): settings, sessions, files, links and the channels' facts.
 """
 
 from __future__ import annotations
@@ -9,33 +11,27 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.core.messages import Attachment
+from bot.core.conversation import FileFetcher
+from bot.core.deps import Deps
 from bot.files.links import LinkSigner
 from bot.files.store import FileStore
+from bot.queues.inbox import InboxWorker
+from bot.queues.outbox import ChannelSender, OutboxSender
+from bot.queues.replies import InboxConversation
 from db.models import Channel
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.core.conversation import Conversation
-    from bot.queues.inbox import InboxWorker
-    from bot.queues.outbox import ChannelSender, OutboxSender
+__all__ = ["FileFetcher", "PeriodicTick", "Runtime", "Tick"]
 
-
-class FileFetcher(Protocol):
-    """A channel's way to bring a person's file in: the limit first, then the bytes."""
-
-    def max_bytes(self, att: Attachment) -> int: ...
-
-    async def fetch(self, att: Attachment) -> bytes: ...
-
-
-Tick = Callable[["Runtime"], Awaitable[object]]
+# A periodic tick sees what handlers see; the scheduler runs it (bot/scheduler.py).
+Tick = Callable[[Deps], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     files: FileStore
     links: LinkSigner
-    conversation: Conversation = field(init=False)
+    conversation: InboxConversation = field(init=False)
     inbox_worker: InboxWorker | None = None
     sender: OutboxSender | None = None
     channel_senders: dict[Channel, ChannelSender] = field(default_factory=dict)
@@ -61,7 +57,11 @@ class Runtime:
     # Facts channels share with handlers, e.g. the Telegram bot's username for deep links.
     facts: dict[str, str] = field(default_factory=dict)
     redis: Redis | None = None  # USTAZ_REDIS_URL: state shared by the processes (the rate limits)
+    deps: Deps = field(init=False)  # what handlers see of all this
     _write_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.deps = Deps(self.settings, self.sessions, self.files, self.links, self.facts, self.wake_sender)
 
     @property
     def is_sqlite(self) -> bool:

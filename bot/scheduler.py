@@ -37,7 +37,7 @@ def make_scheduler(runtime: Runtime, states: list[TickState] | None = None) -> A
 
         async def run(state: TickState = state) -> None:  # bind the loop variable
             try:
-                await state.tick.run(runtime)
+                await state.tick.run(runtime.deps)
             except Exception as exc:
                 state.failures.failed(exc)
             else:

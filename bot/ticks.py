@@ -1,4 +1,4 @@
-"""The periodic work, listed in one place: reminders, digests, reports, overdue tests."""
+"""The periodic work, listed in one place: reminders, digests, reports, overdue tests, WhatsApp templates."""
 
 from __future__ import annotations
 
@@ -17,3 +17,7 @@ def register(runtime: Runtime) -> None:
     runtime.add_tick("parents-digest", 900, digest.digest_tick)
     runtime.add_tick("weekly-report", 3600, weekly_tick)
     runtime.add_tick("tests-overdue", 60, quizzes.overdue_tick)
+    if runtime.settings.whatsapp_enabled:
+        from bot.channels.whatsapp.store import release_templated
+
+        runtime.add_tick("whatsapp-templates", 600, release_templated)

@@ -1,14 +1,19 @@
-"""The bot's one aiohttp web server: the web chat, messenger webhooks, signed file links, health."""
+"""The bot's one aiohttp web server: the web chat, messenger webhooks, signed file links, health,
+and the public page that checks a certificate's code."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.i18n import LOCALES, Translator
+from bot.language.names import surname_initials
 from bot.ops import metrics
 from bot.runtime import Runtime
+from bot.services.admin import certificates
 from bot.supervisor import Loop, Supervisor
 
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
@@ -28,6 +33,8 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", health)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/files/{token}", signed_file)
+    app.router.add_get("/verify", verify_page)
+    app.router.add_get("/verify/{code}", verify_page)
     return app
 
 
@@ -77,3 +84,49 @@ async def signed_file(request: web.Request) -> web.StreamResponse:
         "X-Content-Type-Options": "nosniff",
     }
     return web.FileResponse(found.path, headers=headers)
+
+
+# -- the public certificate check ---------------------------------------------------
+
+
+def _page(body: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=(
+            "<!doctype html><html><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<meta name='robots' content='noindex'><title>Ustaz</title>"
+            "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
+            "section{border-top:1px solid #ccc;margin-top:1em}</style></head><body>" + body + "</body></html>"
+        ),
+        content_type="text/html",
+        status=status,
+        headers={"X-Robots-Tag": "noindex"},  # a certificate's check page is not for search engines
+    )
+
+
+async def verify_page(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME_KEY]
+    code = request.match_info.get("code") or request.query.get("code", "")
+    async with runtime.sessions() as session:
+        found = await certificates.find(session, code) if code else None
+    sections = []
+    for locale in LOCALES:
+        t = Translator(locale)
+        _ = t.gettext
+        if found is None:
+            text = _("No certificate has the code {code}.").format(code=html.escape(code or "—"))
+            title = html.escape(_("Certificate check"))
+            sections.append(f"<section lang='{locale}'><h2>{title}</h2><p>{text}</p></section>")
+            continue
+        cert, person, org = found
+        rows = [
+            (_("Organization"), org.name),
+            (_("Issued to"), surname_initials(person.full_name)),
+            (_("Course"), cert.course_name),
+            (_("Credits"), str(cert.credits)),
+            (_("Date of issue"), t.date(cert.issued_on)),
+        ]
+        items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+        title = html.escape(_("The certificate is genuine."))
+        sections.append(f"<section lang='{locale}'><h2>{title}</h2><dl>{items}</dl></section>")
+    return _page("".join(sections), 200 if found else 404)

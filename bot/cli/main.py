@@ -69,7 +69,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime = build_runtime(settings)
     await upgrade(runtime.engine)
-    created = await ensure_demo(runtime)
+    created = await ensure_demo(runtime.deps)
     print("The demo school was created." if created else "The demo school is already there.")
     async with runtime.sessions() as session, session.begin():
         people = await demo_people(session)

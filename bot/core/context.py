@@ -1,23 +1,24 @@
-"""What a handler gets: the incoming message, who sent it, their language, and where to answer."""
+"""What a handler gets: the incoming message, who sent it, their language, where to answer, and what it
+may use besides (`deps`: settings, files, links, the channels' facts)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
+from bot.core.deps import Deps
 from bot.core.messages import Button, Incoming, OutFile, Quiz, Reply
-from bot.i18n import Translator
+from bot.i18n import Translator, pick_locale
 from db.models import DialogState, MessengerAccount, Organization, Person, Role
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 @dataclass
 class Context:
-    runtime: Runtime
+    deps: Deps
     session: AsyncSession
     incoming: Incoming
     account: MessengerAccount
@@ -97,3 +98,57 @@ class Joined(Context):
 
     person: Person
     org: Organization
+
+
+def make_context(
+    deps: Deps,
+    session: AsyncSession,
+    incoming: Incoming,
+    account: MessengerAccount,
+    person: Person | None,
+    org: Organization | None,
+    dialog: DialogState | None,
+) -> Context:
+    """The context of a message from what is known of its sender: their role and language chosen here."""
+    roles = frozenset(r.role for r in person.roles) if person else frozenset()
+    role = person.active_role if person and person.active_role in roles else None
+    if role is None and roles:
+        role = sorted(roles, key=_role_order)[0]
+    default = (org.default_locale if org else None) or deps.settings.default_locale
+    locale = (person.locale if person else None) or pick_locale(account.language_code, default)
+    zone = org.timezone if org else deps.settings.timezone
+    t = Translator(locale, zone)
+    if person is not None and org is not None:
+        return Joined(deps, session, incoming, account, person, org, roles, role, t, dialog)
+    return Context(deps, session, incoming, account, person, org, roles, role, t, dialog)
+
+
+async def load_context(
+    deps: Deps, session: AsyncSession, incoming: Incoming, account: MessengerAccount
+) -> Context:
+    """The context of a message from its account: the person, their organization and dialog read anew."""
+    person = None
+    org = None
+    if account.person_id is not None:
+        person = await session.scalar(
+            select(Person).options(selectinload(Person.roles)).where(Person.id == account.person_id)
+        )
+    if person is not None:
+        org = await session.get(Organization, person.organization_id)
+    dialog = await session.scalar(select(DialogState).where(DialogState.account_id == account.id))
+    return make_context(deps, session, incoming, account, person, org, dialog)
+
+
+async def fresh_context(ctx: Context) -> Context:
+    """The same message's context read again, after joining or a new language: the new person, role and
+    language. What was replied so far stays, and what the new context replies follows it."""
+    fresh = await load_context(ctx.deps, ctx.session, ctx.incoming, ctx.account)
+    fresh.replies = ctx.replies
+    return fresh
+
+
+_ROLE_ORDER = ["head", "deputy", "methodist", "admin", "teacher", "tutor", "parent", "student"]
+
+
+def _role_order(role: object) -> int:
+    return _ROLE_ORDER.index(str(role)) if str(role) in _ROLE_ORDER else 99

@@ -11,23 +11,34 @@ applied twice even if a claim runs out under a stalled worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.supervisor import FailureStreak, sleep_or_stop
 from db.base import utcnow
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 15.0
 HEARTBEAT_SECONDS = 3.0  # five renewals per claim: a few missed beats lose nothing
+
+
+class Database(Protocol):
+    """What the queues need of the running process (bot/runtime.py has it): sessions, and on SQLite,
+    whose turn it is to write."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def is_sqlite(self) -> bool: ...
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 
 
 def claim_until(now: dt.datetime | None = None) -> dt.datetime:
@@ -69,7 +80,7 @@ class Claims:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def release_orphans(self, runtime: Runtime, claimed: Any, free: Any) -> int:
+    async def release_orphans(self, runtime: Database, claimed: Any, free: Any) -> int:
         """On SQLite one process owns the database: rows it left claimed when it died go back at once,
         not after CLAIM_SECONDS. (On PostgreSQL other live processes may hold claims: they run out.)"""
         if not runtime.is_sqlite:
@@ -81,7 +92,7 @@ class Claims:
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def heartbeat(self, runtime: Runtime, stop: asyncio.Event) -> None:
+    async def heartbeat(self, runtime: Database, stop: asyncio.Event) -> None:
         failures = FailureStreak(f"renewing the claims of {self.worker_id}", log)
         while not stop.is_set():
             await sleep_or_stop(stop, HEARTBEAT_SECONDS)

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,15 +22,15 @@ from sqlalchemy.orm import aliased
 
 from bot.core.messages import Incoming
 from bot.queues import worker
-from bot.queues.claims import CLAIM_SECONDS, Claims, claim_until
+from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
 
 if TYPE_CHECKING:
-    from bot.queues.outbox import Job
-    from bot.runtime import Runtime
+    from bot.queues.outbox import Job, OutboxSender
+    from bot.queues.replies import InboxConversation
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,25 @@ MAX_ATTEMPTS = 3
 # apologized for): a handler that hangs must not hold its chat, or a SQLite writer, for ever.
 HANDLE_SECONDS = 120.0
 __all__ = ["CLAIM_SECONDS", "InboxWorker", "accept", "chat_key", "store"]
+
+
+class Accepting(Database, Protocol):
+    """What accepting an update needs of the running process (bot/runtime.py has it)."""
+
+    @property
+    def inbox_worker(self) -> InboxWorker | None: ...
+
+
+class InboxHost(Database, Protocol):
+    """What the worker needs of the running process (bot/runtime.py has it)."""
+
+    @property
+    def conversation(self) -> InboxConversation: ...
+
+    @property
+    def sender(self) -> OutboxSender | None: ...
+
+    def wake_sender(self) -> None: ...
 
 
 def chat_key(incoming: Incoming) -> str:
@@ -101,7 +120,7 @@ def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
     }
 
 
-async def accept(runtime: Runtime, incoming: Incoming, external_id: str) -> bool:
+async def accept(runtime: Accepting, incoming: Incoming, external_id: str) -> bool:
     """Commits what arrived; True if it is new. Call before answering the messenger."""
     async with runtime.writing(), runtime.sessions() as session, session.begin():
         row_id = await store(session, incoming, external_id)
@@ -134,7 +153,7 @@ class InboxWorker:
     to it right after the commit.
     """
 
-    def __init__(self, runtime: Runtime, batch: int = 100, concurrency: int = 32) -> None:
+    def __init__(self, runtime: InboxHost, batch: int = 100, concurrency: int = 32) -> None:
         self.runtime = runtime
         self.batch = batch
         # SQLite has one writer: parallel handlers would only wait for each other.

@@ -18,25 +18,23 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.core.messages import Reply
 from bot.i18n import pick_locale
 from bot.ops.metrics import OUTBOX_RESULTS
 from bot.queues import worker
-from bot.queues.claims import Claims, claim_until
+from bot.queues.claims import Claims, Database, claim_until
 from bot.queues.group_commit import GroupCommit
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person
 from db.session import is_postgres
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +240,16 @@ class Paced(Protocol):
     async def ready_in(self, address: str) -> float: ...
 
 
+class SenderHost(Database, Protocol):
+    """What the sender needs of the running process (bot/runtime.py has it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def channel_senders(self) -> dict[Channel, ChannelSender]: ...
+
+
 class OutboxSender:
     """Claims rows, resolves their targets in one query, delivers per chat, records in group commits.
 
@@ -251,7 +259,7 @@ class OutboxSender:
     its commit (`hand_over`) and skips the claim.
     """
 
-    def __init__(self, runtime: Runtime, batch: int = 500, concurrency: int = 100) -> None:
+    def __init__(self, runtime: SenderHost, batch: int = 500, concurrency: int = 100) -> None:
         self.runtime = runtime
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)

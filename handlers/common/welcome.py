@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from bot.actions.common import Cancel, Help, Language, Menu, SwitchRole
-from bot.core.context import Context, Joined
-from bot.core.menus import menus
+from bot.core.context import Context, Joined, fresh_context
 from bot.core.messages import Button
 from bot.files.store import MB, FileRejected
 from bot.i18n import LOCALES, N_
-from bot.labels import LANGUAGE_NAMES, ROLE_NAMES
+from bot.labels import ROLE_NAMES
 from bot.services.people import invites, parents
 from bot.services.people.invites import RedeemOutcome
 from bot.services.people.parents import LinkOutcome, LinkResult
 from db.models import Role
 from handlers.common import router
+from handlers.common.menu import language_buttons, no_access, show_menu, welcome
+from handlers.parent.menu import (
+    CHILD_CODE_EXPIRED,
+    CHILD_CODE_USED,
+    LINKED,
+    NOT_A_PARENT,
+    answer_linked,
+    code_problem,
+)
 
 HELP_BY_ROLE = {
     Role.student: N_(
@@ -49,52 +57,7 @@ def cancel_row(ctx: Joined) -> list[Button]:
     return [Cancel().button(ctx._("Cancel"))]
 
 
-def language_buttons() -> list[list[Button]]:
-    return [[Language(code).button(LANGUAGE_NAMES[code]) for code in LOCALES]]
-
-
-async def show_menu(ctx: Context, greeting: str | None = None) -> None:
-    if not isinstance(ctx, Joined):
-        await welcome(ctx)
-        return
-    if ctx.role is None:
-        no_access(ctx)
-        return
-    rows = [[entry.action.button(ctx._(entry.label))] for entry in menus.entries(ctx.role)]
-    tools = [Language().button(ctx._("Language")), Help().button(ctx._("Help"))]
-    if len(ctx.roles) > 1:
-        tools.insert(1, SwitchRole().button(ctx._("Switch role")))
-    rows.append(tools)
-    text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(ROLE_NAMES[ctx.role]))
-    ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
-
-
-async def welcome(ctx: Context) -> None:
-    ctx.reply(
-        ctx._(
-            "Welcome to Ustaz, the distance-learning assistant of your educational organization. "
-            "To join, send the invite code you received from your organization (8 letters and digits)."
-        ),
-        buttons=language_buttons(),
-    )
-
-
-def no_access(ctx: Joined) -> None:
-    """A person who joined but holds no role any more (expelled, a role taken away)."""
-    ctx.reply(
-        ctx._(
-            "{name}, you have no access to Ustaz any more: you hold no role in {org} now (for example, "
-            "after an expulsion order). If this is a mistake, contact the organization. With a new "
-            "invite code from it, send the code here.",
-            name=ctx.person.full_name,
-            org=ctx.org.name,
-        )
-    )
-
-
 async def _redeem(ctx: Context, code: str) -> None:
-    from handlers.parent.menu import CHILD_CODE_EXPIRED, CHILD_CODE_USED, LINKED, NOT_A_PARENT, answer_linked
-
     joined_before = ctx.person is not None
     result = await invites.redeem(ctx.session, code, ctx.account)
     match result.outcome:
@@ -109,8 +72,7 @@ async def _redeem(ctx: Context, code: str) -> None:
             outcome = LinkOutcome.linked if result.outcome is RedeemOutcome.joined else LinkOutcome.already
             await answer_linked(ctx, LinkResult(outcome, child, result.from_child), menu=True)
         case RedeemOutcome.joined:
-            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-            fresh.replies = ctx.replies
+            fresh = await fresh_context(ctx)
             if fresh.role is not None and result.role is not None:
                 fresh.role = result.role
             greeting = fresh._("You have joined. Welcome!")
@@ -148,8 +110,7 @@ async def unjoined(ctx: Context) -> None:
         code = msg.button.split(":", 1)[1]
         if code in LOCALES:
             ctx.account.language_code = code
-            fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-            fresh.replies = ctx.replies
+            fresh = await fresh_context(ctx)
             await welcome(fresh)
     elif msg.text and not msg.command and invites.looks_like_code(msg.text):
         await _redeem(ctx, msg.text)
@@ -220,8 +181,7 @@ async def language_command(ctx: Joined) -> None:
 async def language(ctx: Joined, action: Language) -> None:
     if action.code in LOCALES:
         ctx.person.locale = action.code
-        fresh = await ctx.runtime.conversation.context(ctx.session, ctx.incoming, ctx.account)
-        fresh.replies = ctx.replies
+        fresh = await fresh_context(ctx)
         await show_menu(fresh, fresh._("The language is now English."))
         return
     ctx.reply(ctx._("Choose the language:"), buttons=language_buttons())
@@ -281,8 +241,6 @@ async def _child_code(ctx: Joined) -> bool:
     A student who is not a parent is told why a classmate's code does not work for them;
     any other text goes on to the usual answer, unless it is exactly a code that is not valid.
     """
-    from handlers.parent.menu import answer_linked, code_problem
-
     text = ctx.incoming.text
     if (
         ctx.incoming.attachments
@@ -320,7 +278,7 @@ async def stale_button(ctx: Joined) -> None:
     ctx.reply(ctx._("This button is no longer active."), buttons=[[Menu().button(ctx._("Main menu"))]])
 
 
-async def file_rejected(ctx: Context, exc: FileRejected) -> None:
+async def file_rejected(ctx: Context, exc: FileRejected, again: list[list[Button]]) -> None:
     if exc.reason == "too_big":
         text = ctx._(
             "The file «{name}» is too big: {size} MB, the limit is {limit} MB. Send a smaller file.",
@@ -337,7 +295,7 @@ async def file_rejected(ctx: Context, exc: FileRejected) -> None:
             name=exc.name,
         )
     # The dialog goes on (the file was not taken): its buttons come again, no need to scroll up.
-    ctx.reply(text, buttons=ctx.runtime.conversation.router.buttons_again(ctx))
+    ctx.reply(text, buttons=again)
 
 
 router.unknown_command = unknown_command

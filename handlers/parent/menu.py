@@ -16,6 +16,7 @@ from bot.services.people import parents
 from bot.services.people.parents import Child, LinkOutcome, LinkResult
 from db.base import utcnow
 from db.models import Role
+from handlers.common.menu import show_menu
 from handlers.parent import router
 from handlers.student.menu import timetable_buttons, timetable_text
 from handlers.views import assignments_text, grades_text, menu_row
@@ -171,8 +172,6 @@ async def answer_linked(ctx: Joined, result: LinkResult, *, menu: bool = False) 
 
     The active role is never switched here: someone acting in another role is told about /role.
     """
-    from handlers.common.welcome import show_menu
-
     child = result.child
     assert child is not None
     text = ctx._(LINKED if result.outcome is LinkOutcome.linked else ALREADY_LINKED, child=child.name)

@@ -316,7 +316,7 @@ async def approve(ctx: Joined, action: ApproveApplication) -> None:
     try:
         issued = await orders.approve_application(
             ctx.session,
-            ctx.runtime.files,
+            ctx.deps.files,
             org=ctx.org,
             application=app,
             head=ctx.person,

@@ -129,7 +129,7 @@ async def import_file(ctx: Joined) -> None:
     kind = ctx.data["kind"]
     att = ctx.incoming.attachments[0]
     assert att.file_name_id is not None
-    loaded = await ctx.runtime.files.load(ctx.session, att.file_name_id)
+    loaded = await ctx.deps.files.load(ctx.session, att.file_name_id)
     data, name = loaded.data, att.filename or "file"
     try:
         if loaded.mime not in TABLE_MIMES:
@@ -174,7 +174,7 @@ def import_errors(ctx: Joined, result: ImportResult, limit: int = 20) -> str:
 
 
 async def _roster_done(ctx: Joined, result: ImportResult) -> None:
-    username = ctx.runtime.facts.get("telegram_username") or ctx.runtime.settings.telegram_bot_username
+    username = ctx.deps.telegram_username
     header = [ctx._("Full name"), ctx._("Role"), ctx._("Group"), ctx._("Invite code"), ctx._("Telegram link")]
     rows = [
         [r[0], ctx._(ROLE_NAMES[Role(r[1])]), *r[2:]] for r in roster.invite_rows(result.people, username)
@@ -182,7 +182,7 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
     if not username:  # no link to someone else's bot: the code alone, sent to the organization's Ustaz
         header, rows = header[:4], [r[:4] for r in rows]
     table = xlsx([(ctx._("Invites"), header, rows)])
-    saved = await ctx.runtime.files.save(
+    saved = await ctx.deps.files.save(
         ctx.session, table, ctx._("Invites") + ".xlsx", "document", ctx.person.id, trusted_mime=XLSX_MIME
     )
     printable = (
@@ -201,7 +201,7 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
         )
         .table(header[:4], [r[:4] for r in rows], widths=[70, 35, 25, 40])
     )
-    pdf = await ctx.runtime.files.save(
+    pdf = await ctx.deps.files.save(
         ctx.session,
         render(printable, header=ctx.org.name),
         ctx._("Invites") + ".pdf",
@@ -223,7 +223,7 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
         with_code,
     )
     buttons = [_menu(ctx)]
-    if with_code and may(ctx.roles, Action.send_invites) and ctx.runtime.settings.whatsapp_enabled:
+    if with_code and may(ctx.roles, Action.send_invites) and ctx.deps.settings.whatsapp_enabled:
         buttons.insert(0, [SendInvites().button(ctx._("Send invites"))])
     ctx.reply(text, files=[OutFile(saved.id), OutFile(pdf.id)], buttons=buttons)
 
@@ -235,7 +235,7 @@ async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports
     report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id)
     data = reports.as_xlsx(ctx.t, report)
     name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
-    saved = await ctx.runtime.files.save(
+    saved = await ctx.deps.files.save(
         ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
     )
     buttons = [[WeeklyReport().button(ctx._("Weekly summary"))]] if teacher_id is None else []
@@ -328,8 +328,8 @@ async def certificate_credits(ctx: Joined) -> None:
     await ctx.end_dialog()
     cert = await certificates.issue(
         ctx.session,
-        ctx.runtime.files,
-        ctx.runtime.settings.base_url,
+        ctx.deps.files,
+        ctx.deps.settings.base_url,
         org=ctx.org,
         person=person,
         course_name=data["course"],
@@ -338,7 +338,7 @@ async def certificate_credits(ctx: Joined) -> None:
         actor_roles=list(ctx.roles),
     )
     assert cert.file_name_id is not None
-    url = certificates.verify_url(ctx.runtime.settings.base_url, cert.code)
+    url = certificates.verify_url(ctx.deps.settings.base_url, cert.code)
     ctx.reply(
         ctx._("The certificate {code} is issued. Anyone can check it at {url}", code=cert.code, url=url),
         files=[OutFile(cert.file_name_id)],

@@ -48,7 +48,7 @@ async def register(ctx: Joined, _: OrderRegister) -> None:
 @router.action(ExportRegister, roles=REGISTER)
 async def register_export(ctx: Joined, _: ExportRegister) -> None:
     data = await orders.register_xlsx(ctx.session, ctx.t, ctx.org.id)
-    saved = await ctx.runtime.files.save(
+    saved = await ctx.deps.files.save(
         ctx.session,
         data,
         ctx._("Register of orders") + ".xlsx",
@@ -221,7 +221,7 @@ async def order_confirm(ctx: Joined) -> None:
     try:
         issued = await orders.issue_enrolment_order(
             ctx.session,
-            ctx.runtime.files,
+            ctx.deps.files,
             org=ctx.org,
             kind=kind,
             student=student,

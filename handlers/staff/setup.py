@@ -460,7 +460,7 @@ async def lesson_place(ctx: Joined) -> None:
 @router.action(SendInvites, roles=INVITES)
 async def send_invites(ctx: Joined, _: SendInvites) -> None:
     """Every pending invite of the organization to its person's phone; pressing twice sends nothing twice."""
-    if not ctx.runtime.settings.whatsapp_enabled:
+    if not ctx.deps.settings.whatsapp_enabled:
         ctx.reply(
             ctx._(
                 "WhatsApp is not connected to Ustaz, so invites cannot be sent. Print the list and hand it "
@@ -469,9 +469,9 @@ async def send_invites(ctx: Joined, _: SendInvites) -> None:
             buttons=[menu_row(ctx)],
         )
         return
-    username = ctx.runtime.facts.get("telegram_username") or ctx.runtime.settings.telegram_bot_username
+    username = ctx.deps.telegram_username
     result = await invite_sending.send_invites(ctx.session, ctx.org, username)
-    ctx.runtime.wake_sender()
+    ctx.deps.wake_sender()
     lines = [
         ctx.n_(
             "{n} invite is on its way to WhatsApp.",
@@ -503,7 +503,7 @@ async def send_invites(ctx: Joined, _: SendInvites) -> None:
                 result.taken,
             )
         )
-    if result.queued and "invite" not in ctx.runtime.settings.twilio_templates:
+    if result.queued and "invite" not in ctx.deps.settings.twilio_templates:
         lines.append(
             ctx._(
                 "No WhatsApp template «invite» is set: the invites wait until it is approved and set, "

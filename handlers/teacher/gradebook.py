@@ -78,7 +78,7 @@ async def export(ctx: Joined, action: GradebookExport) -> None:
     if book is None:
         return
     stored = await exports.save_export(
-        ctx.session, ctx.runtime.files, book, ctx.t, action.format.value, ctx.person.id
+        ctx.session, ctx.deps.files, book, ctx.t, action.format.value, ctx.person.id
     )
     ctx.reply(
         ctx._("The gradebook of {course}, group {group}:", course=book.course.discipline, group=book.group),

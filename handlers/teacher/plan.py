@@ -64,7 +64,7 @@ async def plan_course(ctx: Joined) -> None:
 async def plan_lines(ctx: Joined) -> None:
     try:
         if ctx.incoming.attachments:
-            stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
+            stored = await ctx.deps.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
             lines = thematic.parse_file(stored.data, stored.name, ctx.org.timezone)
         else:
             lines = thematic.parse_text(ctx.incoming.text or "", ctx.org.timezone)

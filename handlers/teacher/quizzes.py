@@ -78,7 +78,7 @@ async def title_step(ctx: Joined) -> None:
 async def questions_step(ctx: Joined) -> None:
     try:
         if ctx.incoming.attachments:
-            stored = await ctx.runtime.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
+            stored = await ctx.deps.files.load(ctx.session, ctx.incoming.attachments[0].file_name_id or 0)
             questions = quizzes.parse_file(stored.data, stored.name)
         else:
             questions = quizzes.parse_text(ctx.incoming.text or "")

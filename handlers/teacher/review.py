@@ -277,7 +277,7 @@ async def release_drafts(ctx: Joined, action: ReleaseGrades) -> None:
 async def all_files(ctx: Joined, action: FilesZip) -> None:
     try:
         archive = await review.zip_submissions(
-            ctx.session, ctx.runtime.files, ctx.person.id, action.assignment_id
+            ctx.session, ctx.deps.files, ctx.person.id, action.assignment_id
         )
     except (NotYours, ValueError):
         not_yours(ctx)

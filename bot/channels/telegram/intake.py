@@ -35,8 +35,8 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy import select
 
+import bot.channels.telegram.lenient as lenient
 from bot.channels.bodies import TELEGRAM_LIMIT, read_within
-from bot.channels.telegram import lenient
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.queues.group_commit import GroupCommit

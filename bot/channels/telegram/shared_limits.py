@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiogram.exceptions import TelegramRetryAfter
 from redis.asyncio import Redis
 
+import bot.channels.telegram.limits as tg
 from bot import redis_state
-from bot.channels.telegram import limits as tg
 from bot.channels.telegram.limits import Ended, RateLimiter, TelegramLimits, Turns, chat_window
 
 # A pace as limits.Pace computes it, from the hash's <name>_to and <name>_at.

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def setup(runtime: Runtime, app: web.Application) -> None:
     import aiohttp
 
-    from bot.channels.whatsapp import store, webhooks
+    from bot.channels.whatsapp import webhooks
     from bot.channels.whatsapp.client import make_client
     from bot.channels.whatsapp.media import WhatsAppFiles
     from bot.channels.whatsapp.sender import WhatsAppSender
@@ -57,16 +57,3 @@ def setup(runtime: Runtime, app: web.Application) -> None:
         app.on_cleanup.append(close)
 
     app.on_startup.append(start)
-
-    async def release_templated(runtime: Runtime) -> int:
-        """Messages that waited for a template go again once their kind has one."""
-        kinds = list(settings.twilio_templates)
-        if not kinds:
-            return 0
-        async with runtime.sessions() as session, session.begin():
-            released = await store.requeue_waiting(session, kinds=kinds)
-        if released:
-            runtime.wake_sender()
-        return released
-
-    runtime.add_tick("whatsapp-templates", 600, release_templated)

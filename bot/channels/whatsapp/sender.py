@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -23,9 +22,9 @@ import aiohttp
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.channels.whatsapp import store
+import bot.channels.whatsapp.store as store
 from bot.channels.whatsapp.render import Rendered, render
-from bot.channels.whatsapp.shared_rate import SharedRateLimiter
+from bot.channels.whatsapp.shared_rate import RateLimiter, SharedRateLimiter
 from bot.config import Settings
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
@@ -54,29 +53,6 @@ WINDOW_MARGIN = dt.timedelta(minutes=2)  # a message queued at 23:59 would arriv
 
 def outcome_code(outcome: DeliveryResult) -> str | None:
     return outcome.code if isinstance(outcome, Failed) else None
-
-
-class RateLimiter:
-    """Spaces calls at `per_second` for this process; a stall may be caught up within `slack` seconds.
-
-    Without the slack, every pause of the pipeline would be lost for good and the
-    average would stay below the rate; with it, no second ever carries more than
-    `per_second` plus a quarter second's worth.
-    """
-
-    def __init__(self, per_second: float, slack: float = 0.25) -> None:
-        self.interval = 1.0 / per_second
-        self.slack = slack
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now - self.slack, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)  # pacing, not synchronization
 
 
 def make_limiter(runtime: Runtime) -> RateLimiter | SharedRateLimiter:

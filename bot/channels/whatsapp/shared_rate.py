@@ -1,6 +1,6 @@
 """The WhatsApp sender's rate kept in Redis, so that several sender processes together keep it.
 
-The same pacing as sender.RateLimiter: each call reserves the next free moment
+The same pacing as RateLimiter (this process alone): each call reserves the next free moment
 (`per_second` apart, a stall caught up within `slack` seconds) and sleeps until it.
 The next free moment is one key per sender number, moved forward by one Lua script,
 expiring once it is in the past. When Redis cannot be reached, this process's own
@@ -10,6 +10,7 @@ limiter takes over (see redis_state.Guard).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from redis.asyncio import Redis
@@ -29,6 +30,29 @@ return string.format('%.6f', slot - now)
 )
 
 
+class RateLimiter:
+    """Spaces calls at `per_second` for this process; a stall may be caught up within `slack` seconds.
+
+    Without the slack, every pause of the pipeline would be lost for good and the
+    average would stay below the rate; with it, no second ever carries more than
+    `per_second` plus a quarter second's worth.
+    """
+
+    def __init__(self, per_second: float, slack: float = 0.25) -> None:
+        self.interval = 1.0 / per_second
+        self.slack = slack
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            slot = max(now - self.slack, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)  # pacing, not synchronization
+
+
 class SharedRateLimiter:
     def __init__(
         self,
@@ -39,8 +63,6 @@ class SharedRateLimiter:
         slack: float = 0.25,
         clock: Callable[[], float] | None = None,  # None: Redis's clock, shared by all machines
     ) -> None:
-        from bot.channels.whatsapp.sender import RateLimiter
-
         self.interval = 1.0 / per_second
         self.slack = slack
         self.key = f"{prefix}:wa:{{{sender}}}:next"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,9 @@ from db.models import (
     WhatsAppPart,
 )
 from db.session import is_postgres
+
+if TYPE_CHECKING:
+    from bot.core.deps import Deps
 
 WINDOW = dt.timedelta(hours=24)
 OUTSIDE_WINDOW = "63016"  # WhatsApp's word that the 24-hour window is closed: only a template may go
@@ -336,3 +339,15 @@ async def requeue_waiting(
         )
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def release_templated(deps: Deps) -> int:
+    """The periodic tick: messages that waited for a template go again once their kind has one."""
+    kinds = list(deps.settings.twilio_templates)
+    if not kinds:
+        return 0
+    async with deps.sessions() as session, session.begin():
+        released = await requeue_waiting(session, kinds=kinds)
+    if released:
+        deps.wake_sender()
+    return released

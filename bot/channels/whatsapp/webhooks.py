@@ -14,8 +14,8 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 from sqlalchemy import select
 
+import bot.channels.whatsapp.store as store
 from bot.channels.bodies import TWILIO_LIMIT, read_within
-from bot.channels.whatsapp import store
 from bot.channels.whatsapp.inbound import phone_of, to_incoming
 from bot.channels.whatsapp.signature import SIGNATURE_HEADER, is_signed, public_url
 from bot.queues import inbox

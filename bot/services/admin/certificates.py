@@ -7,23 +7,20 @@ course and its credits; its code opens a verification page on the bot's web serv
 
 from __future__ import annotations
 
-import html
 import secrets
 from collections.abc import Sequence
 
-from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
-from bot.i18n import LOCALES, Translator
+from bot.i18n import Translator
 from bot.language.names import surname_initials
 from bot.services.admin import audit
 from bot.services.people import permissions
-from bot.services.people.invites import ALPHABET
+from bot.services.people.codes import ALPHABET
 from bot.services.people.permissions import Action
-from bot.web import RUNTIME_KEY
 from db.base import utcnow
 from db.models import Certificate, Organization, Person, Role
 
@@ -111,52 +108,3 @@ async def find(session: AsyncSession, code: str) -> tuple[Certificate, Person, O
         )
     ).first()
     return (row[0], row[1], row[2]) if row else None
-
-
-# -- the public verification page -------------------------------------------------
-
-
-def _page(body: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=(
-            "<!doctype html><html><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Ustaz</title>"
-            "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
-            "section{border-top:1px solid #ccc;margin-top:1em}</style></head><body>" + body + "</body></html>"
-        ),
-        content_type="text/html",
-        status=status,
-    )
-
-
-async def verify_page(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME_KEY]
-    code = request.match_info.get("code") or request.query.get("code", "")
-    async with runtime.sessions() as session:
-        found = await find(session, code) if code else None
-    sections = []
-    for locale in LOCALES:
-        t = Translator(locale)
-        _ = t.gettext
-        if found is None:
-            text = _("No certificate has the code {code}.").format(code=html.escape(code or "—"))
-            title = html.escape(_("Certificate check"))
-            sections.append(f"<section lang='{locale}'><h2>{title}</h2><p>{text}</p></section>")
-            continue
-        cert, person, org = found
-        rows = [
-            (_("Organization"), org.name),
-            (_("Issued to"), surname_initials(person.full_name)),
-            (_("Course"), cert.course_name),
-            (_("Credits"), str(cert.credits)),
-            (_("Date of issue"), t.date(cert.issued_on)),
-        ]
-        items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
-        title = html.escape(_("The certificate is genuine."))
-        sections.append(f"<section lang='{locale}'><h2>{title}</h2><dl>{items}</dl></section>")
-    return _page("".join(sections), 200 if found else 404)
-
-
-def setup_web(app: web.Application) -> None:
-    app.router.add_get("/verify", verify_page)
-    app.router.add_get("/verify/{code}", verify_page)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.runtime import Runtime
+from bot.core.deps import Deps
 from bot.services.people import invites
 from db.base import utcnow
 from db.models import (
@@ -90,12 +90,12 @@ class DemoPerson:
     code: str | None  # a fresh invite code, None if this person already joined
 
 
-async def ensure_demo(runtime: Runtime) -> bool:
+async def ensure_demo(deps: Deps) -> bool:
     """Creates the demo school on an empty database; True if it did."""
-    async with runtime.sessions() as session, session.begin():
+    async with deps.sessions() as session, session.begin():
         if await session.scalar(select(func.count()).select_from(Organization)):
             return False
-        await create_demo(session, runtime.settings.timezone)
+        await create_demo(session, deps.settings.timezone)
         return True
 
 

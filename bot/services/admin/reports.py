@@ -16,12 +16,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.deps import Deps
 from bot.core.messages import OutFile, Reply
 from bot.files.store import FileStore
 from bot.files.tables import XLSX_MIME, xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import message_kind
-from bot.runtime import Runtime
 from bot.services.admin.applications import CATEGORIES
 from bot.services.coursework import grading_scale
 from bot.services.messaging.notify import notify
@@ -355,10 +355,10 @@ async def _already_sent(session: AsyncSession, key: str, person_ids: list[int]) 
     )
 
 
-async def weekly_tick(runtime: Runtime) -> None:
-    async with runtime.sessions() as session:
+async def weekly_tick(deps: Deps) -> None:
+    async with deps.sessions() as session:
         org_ids = list(await session.scalars(select(Organization.id)))
     for org_id in org_ids:
-        async with runtime.sessions() as session, session.begin():
-            await send_weekly(session, runtime.files, org_id)
-    runtime.wake_sender()
+        async with deps.sessions() as session, session.begin():
+            await send_weekly(session, deps.files, org_id)
+    deps.wake_sender()

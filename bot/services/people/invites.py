@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_locale
+from bot.services.people import parents
+from bot.services.people.codes import create_invite as create_invite
+from bot.services.people.codes import has_code_shape as has_code_shape
+from bot.services.people.codes import looks_like_code as looks_like_code
+from bot.services.people.codes import normalize_code
+from bot.services.people.parents import LinkOutcome
 from db.base import utcnow
 from db.models import Invite, MessengerAccount, Organization, ParentLink, Person, PersonRole, Role
-
-# No 0/O, 1/I/L: codes are read aloud and typed from paper.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
-DEFAULT_TTL = dt.timedelta(days=30)
 
 
 class RedeemOutcome(enum.StrEnum):
@@ -37,52 +36,6 @@ class RedeemResult:
     role: Role | None = None
     child_id: int | None = None  # a parent's code: the child it links
     from_child: bool = False  # the child made the code (a new one is asked of the child)
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(text: str) -> str:
-    return "".join(ch for ch in text.upper() if ch.isalnum())
-
-
-def looks_like_code(text: str) -> bool:
-    code = normalize_code(text)
-    return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
-
-
-def has_code_shape(text: str) -> bool:
-    """Exactly a code as we print them (8 letters and digits, in capitals or with a digit), not a word."""
-    text = text.strip()
-    return (
-        len(text) == CODE_LENGTH
-        and looks_like_code(text)
-        and (text.isupper() or any(ch.isdigit() for ch in text))
-    )
-
-
-async def create_invite(
-    session: AsyncSession,
-    person: Person,
-    role: Role,
-    *,
-    child_id: int | None = None,
-    created_by_id: int | None = None,
-    ttl: dt.timedelta = DEFAULT_TTL,
-) -> Invite:
-    invite = Invite(
-        code=new_code(),
-        organization_id=person.organization_id,
-        person_id=person.id,
-        role=role,
-        child_id=child_id,
-        expires_at=utcnow() + ttl,
-        created_by_id=created_by_id,
-    )
-    session.add(invite)
-    await session.flush()
-    return invite
 
 
 async def redeem(session: AsyncSession, code: str, account: MessengerAccount) -> RedeemResult:
@@ -145,8 +98,6 @@ async def _join_with_child_code(
     session: AsyncSession, invite: Invite, account: MessengerAccount
 ) -> RedeemResult:
     """Someone new redeems a code a student made for their parent: they join as that child's parent."""
-    from bot.services.people import parents
-
     person_id = await parents.join_with_child_code(session, invite, account)
     await session.flush()
     return RedeemResult(RedeemOutcome.joined, person_id, Role.parent, invite.child_id, from_child=True)
@@ -154,9 +105,6 @@ async def _join_with_child_code(
 
 async def _link_child_code(session: AsyncSession, invite: Invite, account: MessengerAccount) -> RedeemResult:
     """A joined person redeems a child's code: linked as the parent by the parents' rules."""
-    from bot.services.people import parents
-    from bot.services.people.parents import LinkOutcome
-
     person = await session.get(Person, account.person_id)
     assert person is not None
     result = await parents.link_with_invite(session, invite, person, account)

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator, pick_locale
-from bot.services.people import invites
+from bot.services.people.codes import create_invite, normalize_code
 from db.base import utcnow
 from db.models import (
     Acknowledgement,
@@ -85,7 +85,7 @@ async def child_of(session: AsyncSession, parent_id: int, child_id: int) -> Chil
 
 async def create_child_code(session: AsyncSession, child: Person) -> Invite:
     """A code the student gives their parent (valid a week, once)."""
-    return await invites.create_invite(
+    return await create_invite(
         session, child, Role.parent, child_id=child.id, created_by_id=child.id, ttl=CHILD_CODE_TTL
     )
 
@@ -98,9 +98,7 @@ async def link_with_code(
     session: AsyncSession, parent: Person, code: str, account: MessengerAccount | None = None
 ) -> LinkResult:
     """A joined person links one more child with a code (the child's or the staff's)."""
-    invite = await session.scalar(
-        select(Invite).where(Invite.code == invites.normalize_code(code)).with_for_update()
-    )
+    invite = await session.scalar(select(Invite).where(Invite.code == normalize_code(code)).with_for_update())
     if invite is None or invite.child_id is None or invite.role != Role.parent:
         return LinkResult(LinkOutcome.unknown)
     if not is_child_code(invite) and invite.person_id != parent.id:
