@@ -7,6 +7,8 @@ change there is recorded too.
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +22,17 @@ from db.models import Course, Group, Person, PersonRole, Role
 MAX_CREDITS = 300
 
 
-class CourseChangeError(ValueError):
-    """`reason`: not_found (no such course here), not_teacher, credits, same (nothing would change)."""
+class CourseChangeReason(enum.StrEnum):
+    """Why a course change is refused."""
 
-    def __init__(self, reason: str) -> None:
+    not_found = "not_found"  # no such course here
+    not_teacher = "not_teacher"
+    credits = "credits"
+    same = "same"  # nothing would change
+
+
+class CourseChangeError(ValueError):
+    def __init__(self, reason: CourseChangeReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -37,7 +46,7 @@ async def _course(session: AsyncSession, org_id: int, course_id: int) -> tuple[C
         )
     ).first()
     if row is None:
-        raise CourseChangeError("not_found")
+        raise CourseChangeError(CourseChangeReason.not_found)
     return row[0], row[1]
 
 
@@ -51,9 +60,9 @@ async def change_teacher(
         select(PersonRole.id).where(PersonRole.person_id == teacher_id, PersonRole.role == Role.teacher)
     )
     if teacher is None or teacher.organization_id != org_id or teaches is None:
-        raise CourseChangeError("not_teacher")
+        raise CourseChangeError(CourseChangeReason.not_teacher)
     if course.teacher_id == teacher_id:
-        raise CourseChangeError("same")
+        raise CourseChangeError(CourseChangeReason.same)
     former = await session.get(Person, course.teacher_id) if course.teacher_id else None
     course.teacher_id = teacher_id
     await session.flush()
@@ -93,9 +102,9 @@ async def change_credits(
 ) -> Course:
     course, _ = await _course(session, org_id, course_id)
     if not 0 < credits <= MAX_CREDITS:
-        raise CourseChangeError("credits")
+        raise CourseChangeError(CourseChangeReason.credits)
     if course.credits == credits:
-        raise CourseChangeError("same")
+        raise CourseChangeError(CourseChangeReason.same)
     before = course.credits
     course.credits = credits
     await session.flush()

@@ -10,6 +10,7 @@ admission, transfer, readmission and expulsion orders (001 item 9).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,10 +83,19 @@ class NotAStudent(Exception):
         self.roles = tuple(roles)
 
 
-class EnrolmentRefused(Exception):
-    """An enrolment order that makes no sense for this student: see REFUSALS for the reasons."""
+class EnrolmentReason(enum.StrEnum):
+    """Why check_enrolment refuses an order."""
 
-    def __init__(self, reason: str, person: Person, group: str | None = None) -> None:
+    same_group = "same_group"
+    no_group = "no_group"
+    enrolled_readmission = "enrolled_readmission"
+    enrolled_admission = "enrolled_admission"
+
+
+class EnrolmentRefused(Exception):
+    """An enrolment order that makes no sense for this student: see REFUSALS for the texts."""
+
+    def __init__(self, reason: EnrolmentReason, person: Person, group: str | None = None) -> None:
         super().__init__(reason, person.id, group)
         self.reason = reason
         self.person = person
@@ -94,15 +104,15 @@ class EnrolmentRefused(Exception):
 
 # Why check_enrolment refuses an order; {name} the student, {group} the current group.
 REFUSALS = {
-    "same_group": N_(
+    EnrolmentReason.same_group: N_(
         "«{name}» already studies in group {group}: a transfer needs another group than the current one."
     ),
-    "no_group": N_("This order needs a group: the one the student enters or moves to."),
-    "enrolled_readmission": N_(
+    EnrolmentReason.no_group: N_("This order needs a group: the one the student enters or moves to."),
+    EnrolmentReason.enrolled_readmission: N_(
         "«{name}» is enrolled in group {group}: readmission is only for a student who is not enrolled "
         "now (expelled). To move them to another group, issue a transfer order."
     ),
-    "enrolled_admission": N_(
+    EnrolmentReason.enrolled_admission: N_(
         "«{name}» is already enrolled in group {group}: admission is only for someone who is not enrolled. "
         "To move them to another group, issue a transfer order."
     ),
@@ -128,7 +138,11 @@ async def check_enrolment(
     roles = await roles_of(session, person.id)
     if kind in _ENTERING:
         if Role.student in roles:
-            reason = "enrolled_admission" if kind is OrderKind.admission else "enrolled_readmission"
+            reason = (
+                EnrolmentReason.enrolled_admission
+                if kind is OrderKind.admission
+                else EnrolmentReason.enrolled_readmission
+            )
             raise EnrolmentRefused(reason, person, await group_name(session, person.id))
         if roles:
             raise NotAStudent(person, roles)
@@ -142,7 +156,7 @@ async def check_enrolment(
             )
         )
         if current == group.id:
-            raise EnrolmentRefused("same_group", person, group.name)
+            raise EnrolmentRefused(EnrolmentReason.same_group, person, group.name)
 
 
 def roles_phrase(t: Translator, roles: Sequence[Role]) -> str:
@@ -553,7 +567,7 @@ async def issue_enrolment_order(
     if kind not in ENROLMENT_KINDS:
         raise ValueError(kind)
     if kind is not OrderKind.expulsion and group is None:
-        raise EnrolmentRefused("no_group", student)
+        raise EnrolmentRefused(EnrolmentReason.no_group, student)
     await check_enrolment(session, kind, student, group)
     role = await session.scalar(
         select(PersonRole).where(PersonRole.person_id == student.id, PersonRole.role == Role.student)

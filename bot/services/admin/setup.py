@@ -8,6 +8,7 @@ errors cite the line. The timetable's students and parents are told it changed
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import re
 import zoneinfo
@@ -495,10 +496,18 @@ LESSON_RANGE_RE = re.compile(
 DEFAULT_LESSON = dt.timedelta(minutes=90)
 
 
-class SetupError(ValueError):
-    """`reason`: exists (the name is taken), not_found, when (cannot read the time), past, order."""
+class SetupReason(enum.StrEnum):
+    """Why a setup step is refused."""
 
-    def __init__(self, reason: str) -> None:
+    exists = "exists"  # the name is taken
+    not_found = "not_found"
+    when = "when"  # cannot read the time
+    past = "past"
+    order = "order"  # ends before it starts
+
+
+class SetupError(ValueError):
+    def __init__(self, reason: SetupReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -564,13 +573,13 @@ async def create_course(
 
 async def _name_free(session: AsyncSession, query: Any) -> None:
     if await session.scalar(query.limit(1)) is not None:
-        raise SetupError("exists")
+        raise SetupError(SetupReason.exists)
 
 
 async def _owned(session: AsyncSession, model: type[Any], row_id: int, org_id: int) -> Any:
     row = await session.get(model, row_id)
     if row is None or row.organization_id != org_id:
-        raise SetupError("not_found")
+        raise SetupError(SetupReason.not_found)
     return row
 
 
@@ -584,18 +593,18 @@ def lesson_time(text: str, now: dt.datetime, timezone: str) -> tuple[dt.datetime
     try:
         parsed = deadlines.parse(text, now, timezone)
     except deadlines.DeadlineError as exc:
-        raise SetupError("when") from exc
+        raise SetupError(SetupReason.when) from exc
     starts = parsed.moment
     if starts <= now:  # «кеше», «вчера» without a time: the day itself has passed
-        raise SetupError("past")
+        raise SetupError(SetupReason.past)
     if not parsed.had_time:
-        raise SetupError("when")
+        raise SetupError(SetupReason.when)
     if end_clock is None:
         return starts, starts + DEFAULT_LESSON
     zone = zoneinfo.ZoneInfo(timezone)
     ends = dt.datetime.combine(starts.astimezone(zone).date(), end_clock, zone).astimezone(dt.UTC)
     if ends <= starts:
-        raise SetupError("order")
+        raise SetupError(SetupReason.order)
     return starts, ends
 
 

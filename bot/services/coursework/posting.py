@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 from dataclasses import dataclass, field
 
@@ -27,10 +28,18 @@ MAX_TITLE = 300
 MAX_SCORE = 1000
 
 
-class DraftError(ValueError):
-    """`reason`: empty_title, long_title, score_not_number, score_range, past, closed."""
+class DraftReason(enum.StrEnum):
+    """Why an assignment's draft or edit is refused."""
 
-    def __init__(self, reason: str) -> None:
+    empty_title = "empty_title"
+    long_title = "long_title"
+    score_not_number = "score_not_number"
+    score_range = "score_range"
+    closed = "closed"
+
+
+class DraftError(ValueError):
+    def __init__(self, reason: DraftReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -51,9 +60,9 @@ class Draft:
 def clean_title(text: str | None) -> str:
     title = " ".join((text or "").split())
     if not title:
-        raise DraftError("empty_title")
+        raise DraftError(DraftReason.empty_title)
     if len(title) > MAX_TITLE:
-        raise DraftError("long_title")
+        raise DraftError(DraftReason.long_title)
     return title
 
 
@@ -62,11 +71,11 @@ def parse_score(text: str | None) -> int:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise DraftError("score_not_number") from exc
+        raise DraftError(DraftReason.score_not_number) from exc
     if not math.isfinite(value):  # "nan", "inf": float() takes them, int() does not
-        raise DraftError("score_not_number")
+        raise DraftError(DraftReason.score_not_number)
     if value != int(value) or not 1 <= value <= MAX_SCORE:
-        raise DraftError("score_range")
+        raise DraftError(DraftReason.score_range)
     return int(value)
 
 
@@ -101,7 +110,7 @@ async def change_deadline(
 ) -> Assignment:
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
-        raise DraftError("closed")
+        raise DraftError(DraftReason.closed)
     check_future(deadline, utcnow())
     old = assignment.deadline
     assignment.deadline = deadline

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 import random
 import re
@@ -63,12 +64,39 @@ OPTION_PREFIX = re.compile(r"^\s*(?:[-–•]|[a-zа-яәғқңөұүһі]\)|\d{
 QUESTION_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s*")
 
 
-class QuizError(ValueError):
-    """`reason` with an optional question number or list of missing control measures."""
+class ParseReason(enum.StrEnum):
+    """Why a test's questions cannot be read."""
 
-    def __init__(self, reason: str, number: int = 0, missing: list[str] | None = None) -> None:
+    no_questions = "no_questions"
+    no_options = "no_options"  # too few or too many options
+    no_correct = "no_correct"  # no option marked right
+
+
+class QuestionsError(ValueError):
+    """The teacher's questions cannot be read; `number` the 1-based question, 0 if none."""
+
+    def __init__(self, reason: ParseReason, number: int = 0) -> None:
         super().__init__(reason)
-        self.reason, self.number, self.missing = reason, number, missing or []
+        self.reason, self.number = reason, number
+
+
+class StartReason(enum.StrEnum):
+    """Why a student may not start an attempt."""
+
+    unknown = "unknown"  # no such test for this student
+    closed = "closed"
+    past = "past"  # the deadline has passed
+    no_attempts = "no_attempts"  # all attempts used
+    not_admitted = "not_admitted"  # control measures still to do: `missing`
+    identity = "identity"  # the photo with an ID is missing
+
+
+class QuizError(ValueError):
+    """A student may not start an attempt; `missing` the control measures still to do."""
+
+    def __init__(self, reason: StartReason, missing: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.missing = reason, missing or []
 
 
 @dataclass(frozen=True)
@@ -97,7 +125,7 @@ def parse_text(text: str) -> list[QuestionDraft]:
             options.append(option)
         out.append(_checked(n, question, options, correct))
     if not out:
-        raise QuizError("no_questions")
+        raise QuestionsError(ParseReason.no_questions)
     return out
 
 
@@ -108,15 +136,15 @@ def parse_rows(rows: list[list[str]]) -> list[QuestionDraft]:
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) < 3:
-            raise QuizError("no_options", n)
+            raise QuestionsError(ParseReason.no_options, n)
         marks = re.findall(r"\d+", cells[-1])
         options = [c for c in cells[1:-1] if c]
         correct = sorted({int(m) - 1 for m in marks})
         if any(i < 0 or i >= len(options) for i in correct):
-            raise QuizError("no_correct", n)
+            raise QuestionsError(ParseReason.no_correct, n)
         out.append(_checked(n, cells[0], options, correct))
     if not out:
-        raise QuizError("no_questions")
+        raise QuestionsError(ParseReason.no_questions)
     return out
 
 
@@ -144,11 +172,11 @@ def _drop_header(rows: list[list[str]]) -> list[list[str]]:
 
 def _checked(n: int, question: str, options: list[str], correct: list[int]) -> QuestionDraft:
     if not question:
-        raise QuizError("no_questions", n)
+        raise QuestionsError(ParseReason.no_questions, n)
     if len(options) < 2 or len(options) > MAX_OPTIONS:
-        raise QuizError("no_options", n)
+        raise QuestionsError(ParseReason.no_options, n)
     if not correct:
-        raise QuizError("no_correct", n)
+        raise QuestionsError(ParseReason.no_correct, n)
     return QuestionDraft(question, options, correct)
 
 
@@ -313,27 +341,27 @@ async def check_start(
     """May this student start (another) attempt now? Raises QuizError with the reason."""
     assignment = await session.get(Assignment, assignment_id)
     if assignment is None or assignment.test_id is None:
-        raise QuizError("unknown")
+        raise QuizError(StartReason.unknown)
     course = await session.get(Course, assignment.course_id)
     assert course is not None
     if student_id not in await group_students(session, course.group_id):
-        raise QuizError("unknown")
+        raise QuizError(StartReason.unknown)
     test = await session.get(QuizTest, assignment.test_id)
     assert test is not None
     if assignment.status == AssignmentStatus.closed:
-        raise QuizError("closed")
+        raise QuizError(StartReason.closed)
     deadline = await submissions.deadline_for(session, assignment, student_id)
     if deadline <= utcnow():
-        raise QuizError("past")
+        raise QuizError(StartReason.past)
     used = await session.scalar(
         select(func.count()).where(TestAttempt.test_id == test.id, TestAttempt.student_id == student_id)
     )
     if (used or 0) >= test.attempts_allowed:
-        raise QuizError("no_attempts")
+        raise QuizError(StartReason.no_attempts)
     if assignment.control_type in ATTESTATION:
         missing = await missing_measures(session, student_id, assignment)
         if missing:
-            raise QuizError("not_admitted", missing=missing)
+            raise QuizError(StartReason.not_admitted, missing=missing)
     return assignment, test
 
 
@@ -342,7 +370,7 @@ async def start(
 ) -> TestAttempt:
     _, test = await check_start(session, student_id, assignment_id)
     if test.requires_identity and identity_file_name_id is None:
-        raise QuizError("identity")
+        raise QuizError(StartReason.identity)
     questions = (
         await session.scalars(
             select(TestQuestion.id).where(TestQuestion.test_id == test.id).order_by(TestQuestion.position)
@@ -563,18 +591,25 @@ async def running_attempt(session: AsyncSession, student_id: int, assignment_id:
     )
 
 
-async def over(session: AsyncSession, attempt: TestAttempt) -> str | None:
-    """Why an unfinished attempt can go on no longer: "time" (its time limit), "deadline" (the
-    student's deadline of the assignment) or "closed" (the teacher closed it); None if it can."""
+class Over(enum.StrEnum):
+    """Why an unfinished attempt can go on no longer."""
+
+    time = "time"  # its time limit
+    deadline = "deadline"  # the student's deadline of the assignment
+    closed = "closed"  # the teacher closed it
+
+
+async def over(session: AsyncSession, attempt: TestAttempt) -> Over | None:
+    """Why an unfinished attempt can go on no longer; None if it can."""
     if out_of_time(attempt):
-        return "time"
+        return Over.time
     assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
     if assignment is None:
         return None
     if assignment.status == AssignmentStatus.closed:
-        return "closed"
+        return Over.closed
     if await submissions.deadline_for(session, assignment, attempt.student_id) <= utcnow():
-        return "deadline"
+        return Over.deadline
     return None
 
 
@@ -584,21 +619,21 @@ class Ended:
 
     attempt: TestAttempt
     title: str
-    reason: str
+    reason: Over
     score: Decimal
     max_score: int
 
 
 ENDED = {
-    "time": N_(
+    Over.time: N_(
         "Your attempt at the test «{title}» is over: the time is up. Score: {score} of {max}; "
         "questions left unanswered count as wrong."
     ),
-    "deadline": N_(
+    Over.deadline: N_(
         "Your attempt at the test «{title}» is over: the deadline has passed. Score: {score} of {max}; "
         "questions left unanswered count as wrong."
     ),
-    "closed": N_(
+    Over.closed: N_(
         "Your attempt at the test «{title}» is over: the teacher has closed the test. "
         "Score: {score} of {max}; questions left unanswered count as wrong."
     ),
@@ -611,7 +646,7 @@ def ended_text(t: Translator, ended: Ended) -> str:
     )
 
 
-async def _end(session: AsyncSession, attempt: TestAttempt, reason: str) -> Ended | None:
+async def _end(session: AsyncSession, attempt: TestAttempt, reason: Over) -> Ended | None:
     """Finishes an attempt that is over; None if another process finished it first."""
     if not await _claim(session, attempt):
         return None
@@ -704,7 +739,7 @@ async def start_action(session: AsyncSession, student_id: int, assignment_id: in
     try:
         await check_start(session, student_id, assignment_id)
     except QuizError as exc:
-        if exc.reason in ("unknown", "closed", "past", "no_attempts"):
+        if exc.reason in (StartReason.unknown, StartReason.closed, StartReason.past, StartReason.no_attempts):
             return None
     return "start"
 

@@ -7,6 +7,7 @@ audit record (who, when, old and new), written in the same transaction as the ch
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import io
 import zipfile
 from dataclasses import dataclass
@@ -42,11 +43,19 @@ from db.models import (
 ZIP_MIME = "application/zip"
 
 
-class ReviewError(ValueError):
-    """`reason`: score_not_number, score_range, needs_reason, empty_comment, not_submitted,
-    closed (no extension on a closed assignment), not_later (an extension before the deadline)."""
+class ReviewReason(enum.StrEnum):
+    """Why a grade, a return or an extension is refused."""
 
-    def __init__(self, reason: str) -> None:
+    score_not_number = "score_not_number"
+    score_range = "score_range"
+    needs_reason = "needs_reason"  # a grade changes only with a reason
+    empty_comment = "empty_comment"
+    closed = "closed"  # no extension on a closed assignment
+    not_later = "not_later"  # an extension before the deadline
+
+
+class ReviewError(ValueError):
+    def __init__(self, reason: ReviewReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -75,11 +84,11 @@ def parse_score(text: str | None, max_score: int) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
-        raise ReviewError("score_not_number") from exc
+        raise ReviewError(ReviewReason.score_not_number) from exc
     if not value.is_finite():
-        raise ReviewError("score_not_number")
+        raise ReviewError(ReviewReason.score_not_number)
     if value < 0 or value > max_score:
-        raise ReviewError("score_range")
+        raise ReviewError(ReviewReason.score_range)
     return value.quantize(Decimal("0.01"))
 
 
@@ -230,7 +239,7 @@ async def change_grade(
     With `submission` (a new version graded again), the grade now stands for it and it leaves the queue."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ReviewError("needs_reason")
+        raise ReviewError(ReviewReason.needs_reason)
     current = await session.get(Grade, grade_id)
     assert current is not None
     assignment = await session.get(Assignment, current.assignment_id)
@@ -299,7 +308,7 @@ async def return_for_revision(
 ) -> Submission:
     comment = comment.strip()
     if not comment:
-        raise ReviewError("empty_comment")
+        raise ReviewError(ReviewReason.empty_comment)
     submission = await own_submission(session, teacher_id, submission_id)
     submission.status = SubmissionStatus.returned
     await session.flush()
@@ -313,10 +322,10 @@ async def extend(
     """An individual later deadline for one student; the student is told."""
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
-        raise ReviewError("closed")
+        raise ReviewError(ReviewReason.closed)
     check_future(deadline, utcnow())
     if deadline <= assignment.deadline:
-        raise ReviewError("not_later")
+        raise ReviewError(ReviewReason.not_later)
     extension = await session.scalar(
         select(Extension).where(Extension.assignment_id == assignment.id, Extension.student_id == student_id)
     )

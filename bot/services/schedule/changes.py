@@ -10,6 +10,7 @@ the reminders of the new moment (bot/services/reminders.py).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -26,10 +27,17 @@ from db.models import Course, Group, Lesson, LessonMode
 UPCOMING_SHOWN = 20  # lessons offered to pick from, the nearest first
 
 
-class ChangeError(ValueError):
-    """`reason`: not_found (no such lesson here, or already cancelled), started, past, order."""
+class ChangeReason(enum.StrEnum):
+    """Why a lesson cannot be moved or cancelled."""
 
-    def __init__(self, reason: str) -> None:
+    not_found = "not_found"  # no such lesson here, or already cancelled
+    started = "started"  # it has begun
+    past = "past"  # the new time has passed
+    order = "order"  # ends before it starts
+
+
+class ChangeError(ValueError):
+    def __init__(self, reason: ChangeReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -86,10 +94,10 @@ async def changeable(
         query = query.where(Course.teacher_id == teacher_id)
     row = (await session.execute(query)).first()
     if row is None or row[0].cancelled:
-        raise ChangeError("not_found")
+        raise ChangeError(ChangeReason.not_found)
     lesson, course = row
     if lesson.starts_at <= now:
-        raise ChangeError("started")
+        raise ChangeError(ChangeReason.started)
     return lesson, course
 
 
@@ -105,9 +113,9 @@ async def move(
     """Moves the lesson; returns it, its course and the moment it had before."""
     lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
     if starts_at <= now:
-        raise ChangeError("past")
+        raise ChangeError(ChangeReason.past)
     if ends_at <= starts_at:
-        raise ChangeError("order")
+        raise ChangeError(ChangeReason.order)
     was = lesson.starts_at
     lesson.starts_at, lesson.ends_at = starts_at, ends_at
     await session.flush()

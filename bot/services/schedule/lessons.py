@@ -7,6 +7,7 @@ the absent are told at once, so the same day.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,16 +25,23 @@ from db.models import Attendance, Course, Lesson, LessonMode, Person
 LESSON_MINUTES = 90
 
 
+class LessonReason(enum.StrEnum):
+    """Why a lesson's link or task is refused."""
+
+    bad_link = "bad_link"
+    empty_task = "empty_task"
+
+
 class LessonError(ValueError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: LessonReason) -> None:
         super().__init__(reason)
-        self.reason = reason  # bad_link, empty_task
+        self.reason = reason
 
 
 def clean_link(text: str | None) -> str:
     link = (text or "").strip()
     if not link.startswith(("https://", "http://")) or " " in link or len(link) > 500:
-        raise LessonError("bad_link")
+        raise LessonError(LessonReason.bad_link)
     return link
 
 
@@ -50,7 +58,7 @@ async def schedule(
     course = await own_course(session, teacher_id, course_id)
     check_future(starts_at, utcnow())
     if mode == LessonMode.offline and not (task or "").strip():
-        raise LessonError("empty_task")
+        raise LessonError(LessonReason.empty_task)
     lesson = Lesson(
         course_id=course.id,
         starts_at=starts_at,
