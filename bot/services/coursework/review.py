@@ -69,14 +69,46 @@ class QueueItem:
     late: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class SubmissionRef:
+    id: int
+    number: str  # the receipt number
+    student_id: int
+    submitted_at: dt.datetime | None
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRef:
+    id: int
+    title: str
+    max_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    number: int
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRef:
+    id: int
+    assignment_id: int
+    score: Decimal
+    released: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Opened:
-    submission: Submission
-    assignment: Assignment
+    """A submission as the teacher opens it: plain values, read after the session is gone."""
+
+    submission: SubmissionRef
+    assignment: AssignmentRef
     student: str
-    version: SubmissionVersion | None
-    files: list[int]
-    grade: Grade | None
+    version: VersionRef | None
+    files: tuple[int, ...]  # the latest version's files
+    grade: GradeRef | None
 
 
 def parse_score(text: str | None, max_score: int) -> Decimal:
@@ -129,16 +161,32 @@ async def _latest(session: AsyncSession, submission_id: int) -> tuple[Submission
     return version, list(files.all())
 
 
-async def open_submission(session: AsyncSession, teacher_id: int, submission_id: int | str) -> Opened:
+async def _rows(
+    session: AsyncSession, teacher_id: int, submission_id: int | str
+) -> tuple[Submission, Assignment, Grade | None]:
     submission = await own_submission(session, teacher_id, submission_id)
     assignment = await session.get(Assignment, submission.assignment_id)
     assert assignment is not None
-    student = await session.scalar(select(Person.full_name).where(Person.id == submission.student_id))
-    version, files = await _latest(session, submission.id)
     grade = await session.scalar(
         select(Grade).where(Grade.assignment_id == assignment.id, Grade.student_id == submission.student_id)
     )
-    return Opened(submission, assignment, student or "", version, files, grade)
+    return submission, assignment, grade
+
+
+async def open_submission(session: AsyncSession, teacher_id: int, submission_id: int | str) -> Opened:
+    submission, assignment, grade = await _rows(session, teacher_id, submission_id)
+    student = await session.scalar(select(Person.full_name).where(Person.id == submission.student_id))
+    version, files = await _latest(session, submission.id)
+    return Opened(
+        SubmissionRef(
+            submission.id, submission.number, submission.student_id, submission.submitted_at, submission.late
+        ),
+        AssignmentRef(assignment.id, assignment.title, assignment.max_score),
+        student or "",
+        VersionRef(version.number, version.text) if version is not None else None,
+        tuple(files),
+        GradeRef(grade.id, grade.assignment_id, grade.score, grade.released) if grade is not None else None,
+    )
 
 
 async def grade(
@@ -150,29 +198,31 @@ async def grade(
     *,
     release: bool = True,
     reason: str | None = None,
-) -> Grade:
+) -> GradeRef:
     """Grades a submission; a submission graded before needs a `reason` (see change_grade)."""
-    opened = await open_submission(session, teacher_id, submission_id)
-    if opened.grade is not None:
-        return await change_grade(
+    submission, assignment, graded = await _rows(session, teacher_id, submission_id)
+    if graded is not None:
+        done = await change_grade(
             session,
             teacher_id,
-            opened.grade.id,
+            graded.id,
             score,
             reason or "",
             comment=comment,
-            submission=opened.submission,
+            submission=submission,
         )
-    return await put_grade(
-        session,
-        teacher_id,
-        opened.assignment,
-        opened.submission.student_id,
-        score,
-        comment,
-        release=release,
-        submission=opened.submission,
-    )
+    else:
+        done = await put_grade(
+            session,
+            teacher_id,
+            assignment,
+            submission.student_id,
+            score,
+            comment,
+            release=release,
+            submission=submission,
+        )
+    return GradeRef(done.id, done.assignment_id, done.score, done.released)
 
 
 async def put_grade(
