@@ -44,6 +44,15 @@ class DraftError(ValueError):
         self.reason = reason
 
 
+@dataclass(frozen=True, slots=True)
+class AssignmentLine:
+    """An assignment as a list shows it."""
+
+    id: int
+    title: str
+    deadline: dt.datetime
+
+
 @dataclass
 class Draft:
     course_id: int
@@ -137,7 +146,7 @@ OPEN_SHOWN = 20
 
 async def open_assignments(
     session: AsyncSession, teacher_id: int, now: dt.datetime | None = None
-) -> tuple[list[Assignment], int]:
+) -> tuple[list[AssignmentLine], int]:
     """The teacher's open assignments to show (the coming deadlines, nearest first, then the ones
     past their deadline, latest first) and how many there are in all."""
     now = now or utcnow()
@@ -150,4 +159,4 @@ async def open_assignments(
     ).all()
     coming = sorted((a for a in rows if a.deadline >= now), key=lambda a: a.deadline)
     past = sorted((a for a in rows if a.deadline < now), key=lambda a: a.deadline, reverse=True)
-    return (coming + past)[:OPEN_SHOWN], len(rows)
+    return [AssignmentLine(a.id, a.title, a.deadline) for a in (coming + past)[:OPEN_SHOWN]], len(rows)

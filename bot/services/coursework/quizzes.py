@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.core.messages import Button, Reply
 from bot.i18n import N_, Translator
 from bot.services.coursework import review, submissions
-from bot.services.coursework.posting import Draft, publish
+from bot.services.coursework.posting import AssignmentLine, Draft, publish
 from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students, parents_of
 from bot.services.messaging.notify import notify
@@ -292,7 +292,7 @@ async def _wanted(session: AsyncSession, ids: list[int], kind: str) -> list[int]
 # -- taking ------------------------------------------------------------------------------------
 
 
-async def open_tests(session: AsyncSession, student_id: int) -> list[Assignment]:
+async def open_tests(session: AsyncSession, student_id: int) -> list[AssignmentLine]:
     """The published tests of the student's group, nearest deadline first."""
     groups = select(PersonRole.group_id).where(
         PersonRole.person_id == student_id, PersonRole.role == Role.student
@@ -307,7 +307,7 @@ async def open_tests(session: AsyncSession, student_id: int) -> list[Assignment]
         )
         .order_by(Assignment.deadline)
     )
-    return list(rows.all())
+    return [AssignmentLine(a.id, a.title, a.deadline) for a in rows.all()]
 
 
 async def missing_measures(session: AsyncSession, student_id: int, assignment: Assignment) -> list[str]:
@@ -545,8 +545,24 @@ async def own_attempt(session: AsyncSession, student_id: int, attempt_id: int) -
     return attempt if attempt is not None and attempt.student_id == student_id else None
 
 
-async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[TestAttempt, str, str]]:
+@dataclass(frozen=True, slots=True)
+class IdentityPhoto:
+    """An attempt whose identity photo waits for the teacher's check."""
+
+    id: int  # the attempt's
+    started_at: dt.datetime
+    identity_file_name_id: int | None
+
+
+async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[IdentityPhoto, str, str]]:
     """Attempts with an identity photo not yet checked, on the teacher's courses: (attempt, student, test)."""
+    return [
+        (IdentityPhoto(a.id, a.started_at, a.identity_file_name_id), name, title)
+        for a, name, title in await _identity_rows(session, teacher_id)
+    ]
+
+
+async def _identity_rows(session: AsyncSession, teacher_id: int) -> list[tuple[TestAttempt, str, str]]:
     rows = (
         await session.execute(
             select(TestAttempt, Person.full_name, QuizTest.title)
@@ -564,12 +580,13 @@ async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[T
     return [(a, name, title) for a, name, title in rows]
 
 
-async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: int) -> TestAttempt | None:
-    for attempt, _, _ in await identity_queue(session, teacher_id):
+async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: int) -> IdentityPhoto | None:
+    """Marks the photo checked; None if it is not one waiting on this teacher's courses."""
+    for attempt, _, _ in await _identity_rows(session, teacher_id):
         if attempt.id == attempt_id:
             attempt.identity_checked_by_id = teacher_id
             await session.flush()
-            return attempt
+            return IdentityPhoto(attempt.id, attempt.started_at, attempt.identity_file_name_id)
     return None
 
 

@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.services.messaging import notices
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import ReplyBuilder, notify
+from bot.services.schedule.lessons import CourseRef, LessonRef
 from db.models import Course, Group, Lesson, LessonMode
 
 UPCOMING_SHOWN = 20  # lessons offered to pick from, the nearest first
@@ -42,7 +43,7 @@ class ChangeError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpcomingLesson:
     id: int
     starts_at: dt.datetime
@@ -83,8 +84,15 @@ async def upcoming(
 
 async def changeable(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseRef]:
     """The lesson with its course, if it belongs here (and to the teacher), is on and has not started."""
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
+    return LessonRef.of(lesson), CourseRef.of(course)
+
+
+async def _changeable(
+    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
+) -> tuple[Lesson, Course]:
     query = (
         select(Lesson, Course)
         .join(Course, Course.id == Lesson.course_id)
@@ -109,9 +117,9 @@ async def move(
     ends_at: dt.datetime,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[Lesson, Course, dt.datetime]:
+) -> tuple[LessonRef, CourseRef, dt.datetime]:
     """Moves the lesson; returns it, its course and the moment it had before."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if starts_at <= now:
         raise ChangeError(ChangeReason.past)
     if ends_at <= starts_at:
@@ -129,7 +137,7 @@ async def move(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course, was
+    return LessonRef.of(lesson), CourseRef.of(course), was
 
 
 async def change_place(
@@ -139,9 +147,9 @@ async def change_place(
     place: str,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseRef]:
     """A new link for an online lesson, or a new room for one in class (the handler checks the link)."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if lesson.mode is LessonMode.online:
         lesson.link = place
     else:
@@ -160,14 +168,14 @@ async def change_place(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course
+    return LessonRef.of(lesson), CourseRef.of(course)
 
 
 async def cancel(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseRef]:
     """The lesson stays in the database, marked cancelled: attendance and history keep their link."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     lesson.cancelled = True
     await session.flush()
     starts_at = lesson.starts_at
@@ -180,7 +188,7 @@ async def cancel(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course
+    return LessonRef.of(lesson), CourseRef.of(course)
 
 
 def _join_button(t: Translator, lesson: Lesson) -> list[list[Button]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,32 @@ from db.base import utcnow
 from db.models import Attendance, Course, Lesson, LessonMode, Person
 
 LESSON_MINUTES = 90
+
+
+@dataclass(frozen=True, slots=True)
+class LessonRef:
+    """A lesson as the screens show it (after a change: its new values)."""
+
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    mode: LessonMode
+    link: str | None
+    room: str | None
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> LessonRef:
+        return cls(lesson.id, lesson.starts_at, lesson.ends_at, lesson.mode, lesson.link, lesson.room)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    id: int
+    discipline: str
+
+    @classmethod
+    def of(cls, course: Course) -> CourseRef:
+        return cls(course.id, course.discipline)
 
 
 class LessonReason(enum.StrEnum):
@@ -54,7 +81,7 @@ async def schedule(
     *,
     link: str | None = None,
     task: str | None = None,
-) -> Lesson:
+) -> LessonRef:
     course = await own_course(session, teacher_id, course_id)
     check_future(starts_at, utcnow())
     if mode == LessonMode.offline and not (task or "").strip():
@@ -70,7 +97,7 @@ async def schedule(
     session.add(lesson)
     await session.flush()
     await announce(session, course, lesson, task)
-    return lesson
+    return LessonRef.of(lesson)
 
 
 async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: str | None = None) -> None:
@@ -96,7 +123,7 @@ async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: 
     await notify(session, students + parents, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
 
 
-async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[Lesson, str]]:
+async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[LessonRef, str]]:
     now = utcnow()
     rows = (
         await session.execute(
@@ -113,10 +140,16 @@ async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -
             .order_by(Lesson.starts_at.desc())
         )
     ).all()
-    return [(lesson, name) for lesson, name in rows]
+    return [(LessonRef.of(lesson), name) for lesson, name in rows]
 
 
-async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
+async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[LessonRef, CourseRef]:
+    """The teacher's own lesson and its course; NotYours otherwise."""
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
+    return LessonRef.of(lesson), CourseRef.of(course)
+
+
+async def _own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
     lesson = await session.get(Lesson, lesson_id)
     if lesson is None:
         raise NotYours
@@ -125,7 +158,7 @@ async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> 
 
 async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[tuple[int, str, bool]]:
     """(student id, name, present) for the lesson's group; present unless marked absent."""
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     ids = await group_students(session, course.group_id)
     names = dict(
         (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids)))).tuples().all()
@@ -143,7 +176,7 @@ async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[t
 
 
 async def toggle(session: AsyncSession, teacher_id: int, lesson_id: int, student_id: int) -> None:
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     if student_id not in await group_students(session, course.group_id):
         raise NotYours
     mark = await session.scalar(
@@ -161,7 +194,7 @@ async def toggle(session: AsyncSession, teacher_id: int, lesson_id: int, student
 
 async def save(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[str]:
     """Records everyone (present by default) and tells the parents of the absent; returns the absent."""
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     absent = []
     for student_id, name, present in await roll(session, teacher_id, lesson_id):
         mark = await session.scalar(
