@@ -49,8 +49,13 @@ class AssignmentLine:
     """An assignment as a list shows it."""
 
     id: int
+    course_id: int
     title: str
     deadline: dt.datetime
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> AssignmentLine:
+        return cls(assignment.id, assignment.course_id, assignment.title, assignment.deadline)
 
 
 @dataclass
@@ -88,7 +93,7 @@ def parse_score(text: str | None) -> int:
     return int(value)
 
 
-async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assignment:
+async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> AssignmentLine:
     """Checks the draft again (time has passed since the teacher typed it), saves it and tells the group."""
     await own_course(session, teacher_id, draft.course_id)
     now = utcnow()
@@ -111,12 +116,12 @@ async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assig
     await session.flush()
     if draft.test_id is None:  # a test's notice carries its own "start" button (quizzes.publish_test)
         await notices.assignment_published(session, assignment.id)
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
 async def change_deadline(
     session: AsyncSession, teacher_id: int, assignment_id: int, deadline: dt.datetime
-) -> Assignment:
+) -> AssignmentLine:
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
         raise DraftError(DraftReason.closed)
@@ -130,15 +135,15 @@ async def change_deadline(
     )
     await session.flush()
     await notices.deadline_changed(session, assignment.id, old)
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
-async def close(session: AsyncSession, teacher_id: int, assignment_id: int) -> Assignment:
+async def close(session: AsyncSession, teacher_id: int, assignment_id: int) -> AssignmentLine:
     assignment = await own_assignment(session, teacher_id, assignment_id)
     assignment.status = AssignmentStatus.closed
     assignment.closed_at = utcnow()
     await session.flush()
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
 OPEN_SHOWN = 20
@@ -159,4 +164,4 @@ async def open_assignments(
     ).all()
     coming = sorted((a for a in rows if a.deadline >= now), key=lambda a: a.deadline)
     past = sorted((a for a in rows if a.deadline < now), key=lambda a: a.deadline, reverse=True)
-    return [AssignmentLine(a.id, a.title, a.deadline) for a in (coming + past)[:OPEN_SHOWN]], len(rows)
+    return [AssignmentLine.of(a) for a in (coming + past)[:OPEN_SHOWN]], len(rows)

@@ -197,7 +197,7 @@ async def create(
     course_id: int,
     questions: list[QuestionDraft],
     settings: TestSettings,
-) -> Assignment:
+) -> AssignmentLine:
     """The test and its assignment; the group is told with a «Start the test» button."""
     await own_course(session, teacher_id, course_id)
     test = QuizTest(
@@ -225,9 +225,11 @@ async def create(
         test_id=test.id,
         text="",
     )
-    assignment = await publish(session, teacher_id, draft)
+    line = await publish(session, teacher_id, draft)
+    assignment = await session.get(Assignment, line.id)  # the row just added: no query
+    assert assignment is not None
     await announce(session, assignment)
-    return assignment
+    return line
 
 
 async def announce(session: AsyncSession, assignment: Assignment) -> int:
@@ -307,7 +309,7 @@ async def open_tests(session: AsyncSession, student_id: int) -> list[AssignmentL
         )
         .order_by(Assignment.deadline)
     )
-    return [AssignmentLine(a.id, a.title, a.deadline) for a in rows.all()]
+    return [AssignmentLine.of(a) for a in rows.all()]
 
 
 async def missing_measures(session: AsyncSession, student_id: int, assignment: Assignment) -> list[str]:
