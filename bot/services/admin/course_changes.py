@@ -8,6 +8,7 @@ change there is recorded too.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import notify
+from bot.services.refs import PersonRef
 from db.models import Course, Group, Person, PersonRole, Role
 
 MAX_CREDITS = 300
@@ -37,6 +39,21 @@ class CourseChangeError(ValueError):
         self.reason = reason
 
 
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    """A course as it is after the change."""
+
+    id: int
+    discipline: str
+    group: str
+    credits: int
+    teacher_id: int | None
+
+
+def _facts(course: Course, group: Group) -> CourseFacts:
+    return CourseFacts(course.id, course.discipline, group.name, course.credits, course.teacher_id)
+
+
 async def _course(session: AsyncSession, org_id: int, course_id: int) -> tuple[Course, Group]:
     row = (
         await session.execute(
@@ -52,7 +69,7 @@ async def _course(session: AsyncSession, org_id: int, course_id: int) -> tuple[C
 
 async def change_teacher(
     session: AsyncSession, org_id: int, actor_id: int, course_id: int, teacher_id: int
-) -> tuple[Course, Person, Person | None]:
+) -> tuple[CourseFacts, PersonRef, PersonRef | None]:
     """Gives the course to another teacher; returns the course, the new and the former teacher."""
     course, group = await _course(session, org_id, course_id)
     teacher = await session.get(Person, teacher_id)
@@ -94,13 +111,17 @@ async def change_teacher(
     if former is not None:
         await notify(session, [former.id], to_former, kind="course")
     await notify(session, await group_students(session, course.group_id), to_students, kind="course")
-    return course, teacher, former
+    return (
+        _facts(course, group),
+        PersonRef.of(teacher),
+        PersonRef.of(former) if former is not None else None,
+    )
 
 
 async def change_credits(
     session: AsyncSession, org_id: int, actor_id: int, course_id: int, credits: int
-) -> Course:
-    course, _ = await _course(session, org_id, course_id)
+) -> CourseFacts:
+    course, group = await _course(session, org_id, course_id)
     if not 0 < credits <= MAX_CREDITS:
         raise CourseChangeError(CourseChangeReason.credits)
     if course.credits == credits:
@@ -118,4 +139,4 @@ async def change_credits(
         {"course": course.discipline, "credits": credits},
         organization_id=org_id,
     )
-    return course
+    return _facts(course, group)

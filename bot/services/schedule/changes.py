@@ -22,7 +22,8 @@ from bot.i18n import Translator
 from bot.services.messaging import notices
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import ReplyBuilder, notify
-from bot.services.schedule.lessons import CourseRef, LessonRef
+from bot.services.refs import CourseBrief
+from bot.services.schedule.lessons import LessonRef
 from db.models import Course, Group, Lesson, LessonMode
 
 UPCOMING_SHOWN = 20  # lessons offered to pick from, the nearest first
@@ -84,10 +85,10 @@ async def upcoming(
 
 async def changeable(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[LessonRef, CourseRef]:
+) -> tuple[LessonRef, CourseBrief]:
     """The lesson with its course, if it belongs here (and to the teacher), is on and has not started."""
     lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
-    return LessonRef.of(lesson), CourseRef.of(course)
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 async def _changeable(
@@ -117,7 +118,7 @@ async def move(
     ends_at: dt.datetime,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[LessonRef, CourseRef, dt.datetime]:
+) -> tuple[LessonRef, CourseBrief, dt.datetime]:
     """Moves the lesson; returns it, its course and the moment it had before."""
     lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if starts_at <= now:
@@ -137,7 +138,7 @@ async def move(
         )
 
     await _tell(session, course, lesson, build)
-    return LessonRef.of(lesson), CourseRef.of(course), was
+    return LessonRef.of(lesson), CourseBrief.of(course), was
 
 
 async def change_place(
@@ -147,7 +148,7 @@ async def change_place(
     place: str,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[LessonRef, CourseRef]:
+) -> tuple[LessonRef, CourseBrief]:
     """A new link for an online lesson, or a new room for one in class (the handler checks the link)."""
     lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if lesson.mode is LessonMode.online:
@@ -168,12 +169,12 @@ async def change_place(
         )
 
     await _tell(session, course, lesson, build)
-    return LessonRef.of(lesson), CourseRef.of(course)
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 async def cancel(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[LessonRef, CourseRef]:
+) -> tuple[LessonRef, CourseBrief]:
     """The lesson stays in the database, marked cancelled: attendance and history keep their link."""
     lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     lesson.cancelled = True
@@ -188,7 +189,7 @@ async def cancel(
         )
 
     await _tell(session, course, lesson, build)
-    return LessonRef.of(lesson), CourseRef.of(course)
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 def _join_button(t: Translator, lesson: Lesson) -> list[list[Button]]:

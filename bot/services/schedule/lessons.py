@@ -20,6 +20,7 @@ from bot.services.messaging import notices
 from bot.services.messaging.notices import group_students, parents_of
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import NotYours, own_course
+from bot.services.refs import CourseBrief
 from db.base import utcnow
 from db.models import Attendance, Course, Lesson, LessonMode, Person
 
@@ -40,16 +41,6 @@ class LessonRef:
     @classmethod
     def of(cls, lesson: Lesson) -> LessonRef:
         return cls(lesson.id, lesson.starts_at, lesson.ends_at, lesson.mode, lesson.link, lesson.room)
-
-
-@dataclass(frozen=True, slots=True)
-class CourseRef:
-    id: int
-    discipline: str
-
-    @classmethod
-    def of(cls, course: Course) -> CourseRef:
-        return cls(course.id, course.discipline)
 
 
 class LessonReason(enum.StrEnum):
@@ -143,10 +134,10 @@ async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -
     return [(LessonRef.of(lesson), name) for lesson, name in rows]
 
 
-async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[LessonRef, CourseRef]:
+async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[LessonRef, CourseBrief]:
     """The teacher's own lesson and its course; NotYours otherwise."""
     lesson, course = await _own_lesson(session, teacher_id, lesson_id)
-    return LessonRef.of(lesson), CourseRef.of(course)
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 async def _own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
