@@ -404,11 +404,19 @@ async def start(
     return attempt
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    id: int
+    text: str
+    options: tuple[str, ...]  # in the order the teacher wrote them
+    correct: tuple[int, ...]  # indexes of the right options
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     number: int  # 1-based
     total: int
-    question: TestQuestion
+    question: QuestionView
     shown: tuple[int, ...]  # the question's option indexes in the order this attempt shows them
 
     @property
@@ -442,7 +450,9 @@ async def next_question(session: AsyncSession, attempt: TestAttempt) -> Step | N
         if question_id not in answered:
             question = await session.get(TestQuestion, question_id)
             assert question is not None
-            return Step(i + 1, len(attempt.order), question, await option_order(session, attempt, question))
+            shown = await option_order(session, attempt, question)
+            view = QuestionView(question.id, question.text, tuple(question.options), tuple(question.correct))
+            return Step(i + 1, len(attempt.order), view, shown)
     return None
 
 
@@ -632,11 +642,11 @@ async def over(session: AsyncSession, attempt: TestAttempt) -> Over | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ended:
     """An attempt finished because its time or the deadline was over."""
 
-    attempt: TestAttempt
+    attempt_id: int
     title: str
     reason: Over
     score: Decimal
@@ -672,7 +682,7 @@ async def _end(session: AsyncSession, attempt: TestAttempt, reason: Over) -> End
     await finish(session, attempt)
     assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
     assert assignment is not None
-    return Ended(attempt, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
+    return Ended(attempt.id, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
 
 
 async def end_overdue(session: AsyncSession, student_id: int) -> list[Ended]:

@@ -60,7 +60,7 @@ class ReviewError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueItem:
     submission_id: int
     student: str

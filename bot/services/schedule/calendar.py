@@ -281,7 +281,7 @@ async def import_calendar(
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermView:
     name: str | None  # None: entries outside any academic period
     starts_on: dt.date | None
