@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.models import Course, Person
+from db.models import Course, Group, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +31,28 @@ class CourseBrief:
     @classmethod
     def of(cls, course: Course) -> CourseBrief:
         return cls(course.id, course.discipline)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    """A course with its group, credits and teacher, as it is after a change."""
+
+    id: int
+    discipline: str
+    group: str
+    credits: int
+    teacher_id: int | None
+
+    @classmethod
+    def of(cls, course: Course, group: Group) -> CourseFacts:
+        return cls(course.id, course.discipline, group.name, course.credits, course.teacher_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    id: int
+    name: str
+
+    @classmethod
+    def of(cls, group: Group) -> GroupRef:
+        return cls(group.id, group.name)

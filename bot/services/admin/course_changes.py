@@ -8,7 +8,6 @@ change there is recorded too.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,7 @@ from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import notify
-from bot.services.refs import PersonRef
+from bot.services.refs import CourseFacts, PersonRef
 from db.models import Course, Group, Person, PersonRole, Role
 
 MAX_CREDITS = 300
@@ -37,21 +36,6 @@ class CourseChangeError(ValueError):
     def __init__(self, reason: CourseChangeReason) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class CourseFacts:
-    """A course as it is after the change."""
-
-    id: int
-    discipline: str
-    group: str
-    credits: int
-    teacher_id: int | None
-
-
-def _facts(course: Course, group: Group) -> CourseFacts:
-    return CourseFacts(course.id, course.discipline, group.name, course.credits, course.teacher_id)
 
 
 async def _course(session: AsyncSession, org_id: int, course_id: int) -> tuple[Course, Group]:
@@ -112,7 +96,7 @@ async def change_teacher(
         await notify(session, [former.id], to_former, kind="course")
     await notify(session, await group_students(session, course.group_id), to_students, kind="course")
     return (
-        _facts(course, group),
+        CourseFacts.of(course, group),
         PersonRef.of(teacher),
         PersonRef.of(former) if former is not None else None,
     )
@@ -139,4 +123,4 @@ async def change_credits(
         {"course": course.discipline, "credits": credits},
         organization_id=org_id,
     )
-    return _facts(course, group)
+    return CourseFacts.of(course, group)

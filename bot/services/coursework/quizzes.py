@@ -337,10 +337,26 @@ async def missing_measures(session: AsyncSession, student_id: int, assignment: A
     return [m.title for m in sorted(measures, key=lambda m: m.deadline) if m.id not in done_ids]
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRules:
+    id: int
+    time_limit_minutes: int | None
+    attempts_allowed: int
+    requires_identity: bool  # an attestation: a photo with an ID before the first question
+
+
 async def check_start(
     session: AsyncSession, student_id: int, assignment_id: int
-) -> tuple[Assignment, QuizTest]:
+) -> tuple[AssignmentLine, AttemptRules]:
     """May this student start (another) attempt now? Raises QuizError with the reason."""
+    assignment, test = await _check_start(session, student_id, assignment_id)
+    rules = AttemptRules(test.id, test.time_limit_minutes, test.attempts_allowed, test.requires_identity)
+    return AssignmentLine.of(assignment), rules
+
+
+async def _check_start(
+    session: AsyncSession, student_id: int, assignment_id: int
+) -> tuple[Assignment, QuizTest]:
     assignment = await session.get(Assignment, assignment_id)
     if assignment is None or assignment.test_id is None:
         raise QuizError(StartReason.unknown)
@@ -370,7 +386,7 @@ async def check_start(
 async def start(
     session: AsyncSession, student_id: int, assignment_id: int, identity_file_name_id: int | None = None
 ) -> TestAttempt:
-    _, test = await check_start(session, student_id, assignment_id)
+    _, test = await _check_start(session, student_id, assignment_id)
     if test.requires_identity and identity_file_name_id is None:
         raise QuizError(StartReason.identity)
     questions = (
