@@ -180,9 +180,31 @@ def today_for(org: Organization) -> dt.date:
 
 
 @dataclass(frozen=True)
-class Issued:
+class Signed:
+    """A signed order, inside this module (the people are told from it)."""
+
     order: Order
     pdfs: dict[str, int]  # locale -> FileName id of the order's PDF
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    id: int
+    number: str
+    issued_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A signed order as the head's screen shows it."""
+
+    order: OrderRef
+    pdfs: dict[str, int]  # locale -> FileName id of the order's PDF
+
+    @classmethod
+    def of(cls, signed: Signed) -> Issued:
+        order = signed.order
+        return cls(OrderRef(order.id, order.number, order.issued_on), dict(signed.pdfs))
 
 
 async def _next_sequence(session: AsyncSession, org: Organization, year: int) -> int:
@@ -227,7 +249,7 @@ async def issue(
     application: DistanceApplication | None = None,
     plan: StudyPlan | None = None,
     today: dt.date | None = None,
-) -> Issued:
+) -> Signed:
     """Numbers, keeps and records an order; only the head signs (002 item 8).
 
     grounds_key: a key of CATEGORIES, translated in each PDF; grounds: free text, printed as typed.
@@ -288,7 +310,7 @@ async def issue(
         },
         organization_id=org.id,
     )
-    return Issued(order, pdfs)
+    return Signed(order, pdfs)
 
 
 def _file_title(t: Translator, order: Order) -> str:
@@ -464,11 +486,11 @@ async def approve_application(
         organization_id=org.id,
     )
     await tell_about_order(session, issued, application)
-    return issued
+    return Issued.of(issued)
 
 
 async def tell_about_order(
-    session: AsyncSession, issued: Issued, application: DistanceApplication | None
+    session: AsyncSession, issued: Signed, application: DistanceApplication | None
 ) -> None:
     """The order's PDF in each person's own language, to the student, the applicant and the parents."""
     order = issued.order
@@ -601,7 +623,7 @@ async def issue_enrolment_order(
         session, head.id, "enrolment", student.id, kind.value, before, after, organization_id=org.id
     )
     await tell_about_order(session, issued, None)
-    return issued
+    return Issued.of(issued)
 
 
 def select_order_of(application_id: int) -> Select[tuple[Order]]:
