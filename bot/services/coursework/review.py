@@ -355,7 +355,7 @@ async def release_drafts(session: AsyncSession, teacher_id: int, assignment_id: 
 
 async def return_for_revision(
     session: AsyncSession, teacher_id: int, submission_id: int | str, comment: str
-) -> Submission:
+) -> None:
     comment = comment.strip()
     if not comment:
         raise ReviewError(ReviewReason.empty_comment)
@@ -363,12 +363,11 @@ async def return_for_revision(
     submission.status = SubmissionStatus.returned
     await session.flush()
     await notices.submission_returned(session, submission.id, comment)
-    return submission
 
 
 async def extend(
     session: AsyncSession, teacher_id: int, assignment_id: int | str, student_id: int, deadline: dt.datetime
-) -> Extension:
+) -> None:
     """An individual later deadline for one student; the student is told."""
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
@@ -394,7 +393,6 @@ async def extend(
         )
 
     await notify(session, [student_id], build, kind="extension")
-    return extension
 
 
 async def zip_submissions(
