@@ -135,7 +135,8 @@ def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, sche
             for c in columns
             if c.control_type not in EXAM_TYPES and c.assignment_id in row.scores
         )
-    exam = final = None
+    exam: Decimal | None = None
+    final: Decimal | None = None
     taken = [c for c in exams if c.assignment_id in row.scores]
     if taken:
         exam = scale.mean(scale.percent(row.scores[c.assignment_id], c.max_score) for c in taken)
