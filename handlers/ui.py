@@ -13,7 +13,7 @@ from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from bot.i18n import N_
-from bot.services.coursework.deadlines import DeadlineError, at_local, parse_future
+from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow
 from db.models import AssignmentKind, Course
@@ -80,7 +80,7 @@ def read_deadline(ctx: Joined) -> dt.datetime | None:
     try:
         return parse_future(ctx.incoming.text or "", now, ctx.org.timezone)
     except DeadlineError as exc:
-        if exc.reason == "past":
+        if exc.reason == DeadlineReason.past:
             ctx.reply(
                 ctx._("This moment has already passed. Choose a later deadline."),
                 buttons=deadline_buttons(ctx),

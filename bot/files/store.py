@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import enum
 import hashlib
 import os
 import unicodedata
@@ -61,13 +62,22 @@ ALLOWED_MIME = frozenset(
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.ppt
 
 
-class FileRejected(Exception):
-    """A file Ustaz will not keep; `reason` is one of: too_big, bad_type, empty."""
+class FileReason(enum.StrEnum):
+    """Why a file is refused."""
 
-    def __init__(self, reason: str, name: str, size: int = 0, limit: int = 0) -> None:
+    too_big = "too_big"
+    bad_type = "bad_type"
+    empty = "empty"
+
+
+class FileRejected(Exception):
+    """A file Ustaz will not keep. `reason` may come as its string value (from the channels)."""
+
+    def __init__(self, reason: FileReason | str, name: str, size: int = 0, limit: int = 0) -> None:
         name = safe_name(name)  # it is shown back to the person
-        super().__init__(f"{reason}: {name}")
-        self.reason, self.name, self.size, self.limit = reason, name, size, limit
+        self.reason = FileReason(reason)  # an unknown reason fails here, not when it is answered
+        super().__init__(f"{self.reason}: {name}")
+        self.name, self.size, self.limit = name, size, limit
 
 
 def sniff_mime(data: bytes, name: str = "") -> str | None:
@@ -159,12 +169,12 @@ class FileStore:
         """Returns the content's MIME type, or raises FileRejected with the reason."""
         limit = max_bytes or self.max_bytes
         if not data:
-            raise FileRejected("empty", name)
+            raise FileRejected(FileReason.empty, name)
         if len(data) > limit:
-            raise FileRejected("too_big", name, len(data), limit)
+            raise FileRejected(FileReason.too_big, name, len(data), limit)
         mime = sniff_mime(data, name)
         if mime is None or mime not in ALLOWED_MIME:
-            raise FileRejected("bad_type", name, len(data), limit)
+            raise FileRejected(FileReason.bad_type, name, len(data), limit)
         return mime
 
     async def save(

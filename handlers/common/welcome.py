@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.actions.common import Cancel, Help, Language, Menu, SwitchRole
 from bot.core.context import Context, Joined, fresh_context
 from bot.core.messages import Button
-from bot.files.store import MB, FileRejected
+from bot.files.store import MB, FileReason, FileRejected
 from bot.i18n import LOCALES, N_
 from bot.labels import ROLE_NAMES
 from bot.services.people import invites, parents
@@ -279,14 +279,14 @@ async def stale_button(ctx: Joined) -> None:
 
 
 async def file_rejected(ctx: Context, exc: FileRejected, again: list[list[Button]]) -> None:
-    if exc.reason == "too_big":
+    if exc.reason == FileReason.too_big:
         text = ctx._(
             "The file «{name}» is too big: {size} MB, the limit is {limit} MB. Send a smaller file.",
             name=exc.name,
             size=ctx.t.number(round(exc.size / MB, 1)),
             limit=ctx.t.number(round(exc.limit / MB, 1)),
         )
-    elif exc.reason == "empty":
+    elif exc.reason == FileReason.empty:
         text = ctx._("The file «{name}» is empty. Send it again.", name=exc.name)
     else:
         text = ctx._(

@@ -16,7 +16,7 @@ from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.services.people.permissions import Action, roles_for
 from bot.services.schedule import calendar as calendar
-from bot.services.schedule.calendar import EVENT_KINDS, CalendarError
+from bot.services.schedule.calendar import EVENT_KINDS, CalendarError, CalendarReason
 from db.base import utcnow
 from db.models import Role
 from handlers.staff import router
@@ -43,7 +43,7 @@ def read_period(ctx: Joined) -> tuple[dt.date, dt.date] | None:
     try:
         return calendar.parse_period(ctx.incoming.text or "", utcnow(), ctx.org.timezone)
     except CalendarError as exc:
-        if exc.reason == "order":
+        if exc.reason == CalendarReason.order:
             ctx.reply(ctx._("It ends before it starts. Write the dates again."))
         else:
             ctx.reply(ctx._("I could not read the dates. Write them like «01.09.2026 – 25.12.2026»."))

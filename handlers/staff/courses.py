@@ -8,7 +8,7 @@ from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.services.admin import course_changes
-from bot.services.admin.course_changes import CourseChangeError
+from bot.services.admin.course_changes import CourseChangeError, CourseChangeReason
 from bot.services.people.permissions import Action, roles_for
 from db.models import Person, Role
 from handlers.staff import router
@@ -76,7 +76,7 @@ async def course_edit_teacher(ctx: Joined) -> None:
             ctx.session, ctx.org.id, ctx.person.id, ctx.data["course_id"], person.id
         )
     except CourseChangeError as exc:
-        if exc.reason == "same":
+        if exc.reason == CourseChangeReason.same:
             ctx.reply(
                 ctx._("{teacher} already teaches this course. Write another name.", teacher=person.full_name)
             )
@@ -99,12 +99,12 @@ async def course_edit_credits(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     try:
         if not text.isdigit():
-            raise CourseChangeError("credits")
+            raise CourseChangeError(CourseChangeReason.credits)
         course = await course_changes.change_credits(
             ctx.session, ctx.org.id, ctx.person.id, ctx.data["course_id"], int(text)
         )
     except CourseChangeError as exc:
-        if exc.reason == "same":
+        if exc.reason == CourseChangeReason.same:
             ctx.reply(ctx._("The course already has that many credits. Write another number."))
         else:
             ctx.reply(ctx._("Write the credits as a whole number, e.g. 5."))

@@ -33,7 +33,7 @@ from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import BASIS_NAMES, FIELD_NAMES, PROGRAM_LEVEL_NAMES
 from bot.services.admin import setup
-from bot.services.admin.setup import SetupError
+from bot.services.admin.setup import SetupError, SetupReason
 from bot.services.admin.study_plans import CAP_RULES
 from bot.services.people import invite_sending
 from bot.services.people.permissions import Action, may, roles_for
@@ -241,7 +241,7 @@ async def group_program(ctx: Joined) -> None:
             program_id=chosen_id,
         )
     except SetupError as exc:
-        if exc.reason == "exists":
+        if exc.reason == SetupReason.exists:
             await ctx.goto("name")
             exists(ctx, ctx.data["name"])
         else:

@@ -16,7 +16,7 @@ from bot.services.schedule import changes as timetable_changes
 from bot.services.schedule.changes import ChangeError
 from bot.services.schedule.lessons import LessonError, clean_link
 from db.base import utcnow
-from db.models import Lesson, LessonMode, Role
+from db.models import LessonMode, Role
 from handlers.staff import router
 from handlers.staff.widgets import ask_when, chosen_group, refuse_lesson_time, start_with_group, typed_text
 from handlers.ui import choice, menu_row
@@ -212,7 +212,7 @@ async def change_confirm(ctx: Joined) -> None:
     )
 
 
-async def _picked_lesson(ctx: Joined, picked: str | None) -> Lesson | None:
+async def _picked_lesson(ctx: Joined, picked: str | None) -> timetable_changes.LessonRef | None:
     """The lesson of a pressed button, if it can still be changed; says why not otherwise."""
     if not (picked and picked.isdigit()):
         ctx.reply(ctx._("Choose with a button."))

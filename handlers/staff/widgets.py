@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
+from bot.services.admin.setup import SetupReason
 from db.models import Course, Group, Person, PersonRole, Role
 from handlers.ui import choice, menu_row
 
@@ -101,11 +102,11 @@ def ask_when(ctx: Joined) -> str:
     )
 
 
-def refuse_lesson_time(ctx: Joined, reason: str) -> None:
-    """Why a typed lesson time was not taken (bot/services/setup.lesson_time's SetupError reasons)."""
-    if reason == "past":
+def refuse_lesson_time(ctx: Joined, reason: SetupReason) -> None:
+    """Why a typed lesson time was not taken (bot/services/admin/setup.lesson_time's SetupError reasons)."""
+    if reason == SetupReason.past:
         ctx.reply(ctx._("This moment has already passed. Choose a later one."))
-    elif reason == "order":
+    elif reason == SetupReason.order:
         ctx.reply(ctx._("The lesson ends before it starts. Write the time again."))
     else:
         ctx.reply(ctx._("I could not read the day and time.") + "\n" + ask_when(ctx))

@@ -16,7 +16,7 @@ from bot.core.messages import Quiz
 from bot.core.router import Dialog
 from bot.i18n import N_
 from bot.services.coursework import quizzes
-from bot.services.coursework.quizzes import QuizError
+from bot.services.coursework.quizzes import Over, QuizError, StartReason
 from db.base import utcnow
 from db.models import Assignment, Channel, Role, TestAttempt
 from handlers.student import router
@@ -30,11 +30,11 @@ taking = router.add_dialog(Dialog("quiz", roles=STUDENT))
 menus.add(Role.student, N_("Tests"), Tests(), order=35)
 
 START_ERRORS = {
-    "unknown": N_("This test is not available to you."),
-    "closed": N_("This test is closed."),
-    "past": N_("The deadline of this test has passed."),
-    "no_attempts": N_("You have used all your attempts at this test."),
-    "identity": N_("Send a photo of yourself holding your ID first."),
+    StartReason.unknown: N_("This test is not available to you."),
+    StartReason.closed: N_("This test is closed."),
+    StartReason.past: N_("The deadline of this test has passed."),
+    StartReason.no_attempts: N_("You have used all your attempts at this test."),
+    StartReason.identity: N_("Send a photo of yourself holding your ID first."),
 }
 
 
@@ -42,9 +42,9 @@ START_ERRORS = {
 
 
 OVER = {
-    "time": N_("The time is up."),
-    "deadline": N_("The deadline of this test has passed."),
-    "closed": N_("This test is closed."),
+    Over.time: N_("The time is up."),
+    Over.deadline: N_("The deadline of this test has passed."),
+    Over.closed: N_("This test is closed."),
 }
 
 
@@ -71,7 +71,7 @@ async def student_tests(ctx: Joined, _: Tests) -> None:
 
 
 def start_refused(ctx: Joined, exc: QuizError, notes: list[str] | None = None) -> None:
-    if exc.reason == "not_admitted":
+    if exc.reason == StartReason.not_admitted:
         text = ctx._(
             "You are not admitted to this attestation yet: first do every control measure of the discipline. "
             "Still to do: {missing}.",
@@ -93,7 +93,7 @@ async def start_test(ctx: Joined, action: StartTest) -> None:
     try:
         assignment, test = await quizzes.check_start(ctx.session, ctx.person.id, action.assignment_id)
     except QuizError as exc:
-        if notes and exc.reason in ("no_attempts", "past", "closed"):
+        if notes and exc.reason in (StartReason.no_attempts, StartReason.past, StartReason.closed):
             ctx.reply("\n\n".join(notes), buttons=[menu_row(ctx)])  # the result says it all
         else:
             start_refused(ctx, exc, notes)
@@ -276,7 +276,7 @@ async def quiz_answer(ctx: Joined) -> None:
 router.quiz_handler = quiz_answer
 
 
-async def _finish(ctx: Joined, attempt: TestAttempt, reason: str | None = None) -> None:
+async def _finish(ctx: Joined, attempt: TestAttempt, reason: Over | None = None) -> None:
     grade = await quizzes.finish(ctx.session, attempt)
     if ctx.dialog is not None:
         await ctx.end_dialog()

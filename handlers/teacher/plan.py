@@ -8,11 +8,11 @@ from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
-from bot.services.coursework.deadlines import DeadlineError, parse_future
+from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, parse_future
 from bot.services.people.teacher_scope import NotYours
 from bot.services.schedule import lessons, thematic
-from bot.services.schedule.lessons import LessonError
-from bot.services.schedule.thematic import PlanError, PlanLine
+from bot.services.schedule.lessons import LessonError, LessonReason
+from bot.services.schedule.thematic import PlanError, PlanLine, PlanReason
 from db.base import utcnow
 from db.models import Course, LessonMode, Role
 from handlers.teacher import router
@@ -37,9 +37,9 @@ menus.add(Role.teacher, N_("Schedule a lesson"), ScheduleLesson(), order=75)
 menus.add(Role.teacher, N_("Attendance"), Attendance(), order=80)
 
 PLAN_ERRORS = {
-    "empty": N_("I found no topics. One topic per line: «Topic; hours; deadline»."),
-    "bad_hours": N_("Line {n}: the hours must be a whole number."),
-    "bad_deadline": N_("Line {n}: I could not read the deadline. Write it like «25.11 18:00»."),
+    PlanReason.empty: N_("I found no topics. One topic per line: «Topic; hours; deadline»."),
+    PlanReason.bad_hours: N_("Line {n}: the hours must be a whole number."),
+    PlanReason.bad_deadline: N_("Line {n}: I could not read the deadline. Write it like «25.11 18:00»."),
 }
 
 
@@ -143,7 +143,7 @@ async def lesson_when(ctx: Joined) -> None:
     except DeadlineError as exc:
         ctx.reply(
             ctx._("This moment has already passed. Choose a later one.")
-            if exc.reason == "past"
+            if exc.reason == DeadlineReason.past
             else ctx._("I could not read the date. Write it like «27.11 14:30» or «tomorrow 10:00».")
         )
         return
@@ -171,7 +171,7 @@ async def lesson_detail(ctx: Joined) -> None:
     except LessonError as exc:
         ctx.reply(
             ctx._("Send a link that starts with https://.")
-            if exc.reason == "bad_link"
+            if exc.reason == LessonReason.bad_link
             else ctx._("What should the students do? Send the task.")
         )
         return

@@ -27,7 +27,7 @@ from bot.i18n import N_
 from bot.labels import CONTROL_TYPE_NAMES, files_phrase
 from bot.services.coursework import posting
 from bot.services.coursework.deadlines import DeadlineError
-from bot.services.coursework.posting import Draft, DraftError
+from bot.services.coursework.posting import Draft, DraftError, DraftReason
 from bot.services.messaging.notices import assignment_text, group_students
 from bot.services.people.teacher_scope import NotYours, own_assignment
 from db.models import (
@@ -66,11 +66,11 @@ menus.add(Role.teacher, N_("New assignment"), NewAssignment(), order=10)
 menus.add(Role.teacher, N_("My assignments"), MyAssignments(), order=20)
 
 DRAFT_ERRORS = {
-    "empty_title": N_("The title is empty. Send the assignment's title."),
-    "long_title": N_("The title is too long: keep it under 300 characters."),
-    "score_not_number": N_("The maximum score must be a number, for example 100."),
-    "score_range": N_("The maximum score must be a whole number from 1 to 1000."),
-    "closed": N_("This assignment is closed."),
+    DraftReason.empty_title: N_("The title is empty. Send the assignment's title."),
+    DraftReason.long_title: N_("The title is too long: keep it under 300 characters."),
+    DraftReason.score_not_number: N_("The maximum score must be a number, for example 100."),
+    DraftReason.score_range: N_("The maximum score must be a whole number from 1 to 1000."),
+    DraftReason.closed: N_("This assignment is closed."),
 }
 
 

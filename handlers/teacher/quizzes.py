@@ -11,7 +11,7 @@ from bot.i18n import N_
 from bot.labels import CONTROL_TYPE_NAMES
 from bot.services.coursework import quizzes
 from bot.services.coursework.deadlines import DeadlineError
-from bot.services.coursework.quizzes import QuestionDraft, QuizError, TestSettings
+from bot.services.coursework.quizzes import ParseReason, QuestionDraft, QuestionsError, TestSettings
 from db.models import ControlType, Role
 from handlers.teacher import router
 from handlers.ui import (
@@ -35,11 +35,11 @@ menus.add(Role.teacher, N_("New test"), NewTest(), order=40)
 menus.add(Role.teacher, N_("Identity checks"), IdentityChecks(), order=45)
 
 QUIZ_ERRORS = {
-    "no_questions": N_(
+    ParseReason.no_questions: N_(
         "I found no questions. Separate questions with an empty line; mark the right options with *."
     ),
-    "no_options": N_("Question {n} needs from 2 to 10 options, one per line."),
-    "no_correct": N_("Question {n} has no right option: mark it with * at the start of the line."),
+    ParseReason.no_options: N_("Question {n} needs from 2 to 10 options, one per line."),
+    ParseReason.no_correct: N_("Question {n} has no right option: mark it with * at the start of the line."),
 }
 FORMAT_HELP = N_(
     "Send the questions as text or as a file (TXT, CSV, XLSX). In text: the question on the first line, "
@@ -82,7 +82,7 @@ async def questions_step(ctx: Joined) -> None:
             questions = quizzes.parse_file(stored.data, stored.name)
         else:
             questions = quizzes.parse_text(ctx.incoming.text or "")
-    except QuizError as exc:
+    except QuestionsError as exc:
         ctx.reply(ctx._(QUIZ_ERRORS[exc.reason], n=exc.number))
         return
     except Exception:  # a damaged spreadsheet: say so rather than fail the whole message

@@ -23,7 +23,7 @@ from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.services.coursework import review
 from bot.services.coursework.deadlines import DeadlineError
-from bot.services.coursework.review import ReviewError
+from bot.services.coursework.review import ReviewError, ReviewReason
 from bot.services.messaging.notices import group_students
 from bot.services.people.teacher_scope import NotYours, own_assignment, own_submission
 from db.models import Assignment, AssignmentStatus, Course, Person, Role
@@ -38,17 +38,17 @@ extending = router.add_dialog(Dialog("extend", roles=TEACHER))
 menus.add(Role.teacher, N_("Submissions to review"), GradeQueue(), order=30)
 
 REVIEW_ERRORS = {
-    "score_not_number": N_("The score must be a number, for example 85 or 7.5."),
-    "score_range": N_("The score must be from 0 to {max}."),
-    "needs_reason": N_("A grade can be changed only with a reason. Write the reason."),
-    "empty_comment": N_("Write a comment: what should the student fix?"),
+    ReviewReason.score_not_number: N_("The score must be a number, for example 85 or 7.5."),
+    ReviewReason.score_range: N_("The score must be from 0 to {max}."),
+    ReviewReason.needs_reason: N_("A grade can be changed only with a reason. Write the reason."),
+    ReviewReason.empty_comment: N_("Write a comment: what should the student fix?"),
 }
 
 
 def review_error(ctx: Joined, exc: ReviewError, max_score: int = 0) -> None:
     ctx.reply(
         ctx._(REVIEW_ERRORS[exc.reason], max=max_score)
-        if exc.reason == "score_range"
+        if exc.reason == ReviewReason.score_range
         else ctx._(REVIEW_ERRORS[exc.reason])
     )
 
@@ -338,7 +338,7 @@ async def extension_deadline(ctx: Joined) -> None:
     except ReviewError as exc:
         assignment = await ctx.session.get(Assignment, ctx.data["assignment_id"])
         assert assignment is not None
-        if exc.reason == "not_later":
+        if exc.reason == ReviewReason.not_later:
             ctx.reply(
                 ctx._(
                     "An extension must be later than the assignment's deadline, {when}.",

@@ -8,7 +8,9 @@ are told at each step, in their own language.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from bot.i18n import N_, Translator
 from bot.services.admin import audit
 from bot.services.messaging.notify import notify
 from bot.services.people.permissions import ALLOWED, Action
+from bot.services.refs import PersonRef
 from db.base import utcnow
 from db.models import (
     ApplicationDocument,
@@ -41,6 +44,31 @@ OPEN = (ApplicationStatus.submitted, ApplicationStatus.more_documents)
 
 class WrongState(Exception):
     """The application is not in a state that allows this step (decided already...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationLine:
+    """An application as a list shows it."""
+
+    id: int
+    student_id: int
+    applicant_id: int
+    status: ApplicationStatus
+    submitted_at: dt.datetime | None
+    created_at: dt.datetime
+    staff_comment: str | None
+
+    @classmethod
+    def of(cls, app: DistanceApplication) -> ApplicationLine:
+        return cls(
+            app.id,
+            app.student_id,
+            app.applicant_id,
+            app.status,
+            app.submitted_at,
+            app.created_at,
+            app.staff_comment,
+        )
 
 
 async def load(
@@ -199,7 +227,7 @@ async def _tell_staff(session: AsyncSession, app: DistanceApplication, message: 
     await notify(session, await staff_ids(session, app.organization_id), build, kind="application")
 
 
-async def queue(session: AsyncSession, organization_id: int) -> list[tuple[DistanceApplication, str]]:
+async def queue(session: AsyncSession, organization_id: int) -> list[tuple[ApplicationLine, str]]:
     """Open applications, oldest first, with the student's name."""
     rows = await session.execute(
         select(DistanceApplication, Person.full_name)
@@ -207,13 +235,14 @@ async def queue(session: AsyncSession, organization_id: int) -> list[tuple[Dista
         .where(DistanceApplication.organization_id == organization_id, DistanceApplication.status.in_(OPEN))
         .order_by(DistanceApplication.submitted_at, DistanceApplication.id)
     )
-    return [(a, n) for a, n in rows.all()]
+    return [(ApplicationLine.of(a), n) for a, n in rows.all()]
 
 
-async def of_person(session: AsyncSession, person_id: int) -> list[DistanceApplication]:
+async def of_person(session: AsyncSession, person_id: int) -> list[ApplicationLine]:
     """Applications where the person is the student or the applicant, newest first."""
-    return list(
-        await session.scalars(
+    return [
+        ApplicationLine.of(app)
+        for app in await session.scalars(
             select(DistanceApplication)
             .where(
                 (DistanceApplication.student_id == person_id)
@@ -221,15 +250,14 @@ async def of_person(session: AsyncSession, person_id: int) -> list[DistanceAppli
             )
             .order_by(DistanceApplication.id.desc())
         )
-    )
+    ]
 
 
-async def children_of(session: AsyncSession, parent_id: int) -> list[Person]:
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(ParentLink, ParentLink.child_id == Person.id)
-            .where(ParentLink.parent_id == parent_id)
-            .order_by(Person.full_name)
-        )
+async def children_of(session: AsyncSession, parent_id: int) -> list[PersonRef]:
+    rows = await session.execute(
+        select(Person.id, Person.full_name)
+        .join(ParentLink, ParentLink.child_id == Person.id)
+        .where(ParentLink.parent_id == parent_id)
+        .order_by(Person.full_name)
     )
+    return [PersonRef(*row) for row in rows.all()]

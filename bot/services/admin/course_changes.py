@@ -7,6 +7,8 @@ change there is recorded too.
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,15 +17,23 @@ from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import notify
+from bot.services.refs import CourseFacts, PersonRef
 from db.models import Course, Group, Person, PersonRole, Role
 
 MAX_CREDITS = 300
 
 
-class CourseChangeError(ValueError):
-    """`reason`: not_found (no such course here), not_teacher, credits, same (nothing would change)."""
+class CourseChangeReason(enum.StrEnum):
+    """Why a course change is refused."""
 
-    def __init__(self, reason: str) -> None:
+    not_found = "not_found"  # no such course here
+    not_teacher = "not_teacher"
+    credits = "credits"
+    same = "same"  # nothing would change
+
+
+class CourseChangeError(ValueError):
+    def __init__(self, reason: CourseChangeReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -37,13 +47,13 @@ async def _course(session: AsyncSession, org_id: int, course_id: int) -> tuple[C
         )
     ).first()
     if row is None:
-        raise CourseChangeError("not_found")
+        raise CourseChangeError(CourseChangeReason.not_found)
     return row[0], row[1]
 
 
 async def change_teacher(
     session: AsyncSession, org_id: int, actor_id: int, course_id: int, teacher_id: int
-) -> tuple[Course, Person, Person | None]:
+) -> tuple[CourseFacts, PersonRef, PersonRef | None]:
     """Gives the course to another teacher; returns the course, the new and the former teacher."""
     course, group = await _course(session, org_id, course_id)
     teacher = await session.get(Person, teacher_id)
@@ -51,9 +61,9 @@ async def change_teacher(
         select(PersonRole.id).where(PersonRole.person_id == teacher_id, PersonRole.role == Role.teacher)
     )
     if teacher is None or teacher.organization_id != org_id or teaches is None:
-        raise CourseChangeError("not_teacher")
+        raise CourseChangeError(CourseChangeReason.not_teacher)
     if course.teacher_id == teacher_id:
-        raise CourseChangeError("same")
+        raise CourseChangeError(CourseChangeReason.same)
     former = await session.get(Person, course.teacher_id) if course.teacher_id else None
     course.teacher_id = teacher_id
     await session.flush()
@@ -85,17 +95,21 @@ async def change_teacher(
     if former is not None:
         await notify(session, [former.id], to_former, kind="course")
     await notify(session, await group_students(session, course.group_id), to_students, kind="course")
-    return course, teacher, former
+    return (
+        CourseFacts.of(course, group),
+        PersonRef.of(teacher),
+        PersonRef.of(former) if former is not None else None,
+    )
 
 
 async def change_credits(
     session: AsyncSession, org_id: int, actor_id: int, course_id: int, credits: int
-) -> Course:
-    course, _ = await _course(session, org_id, course_id)
+) -> CourseFacts:
+    course, group = await _course(session, org_id, course_id)
     if not 0 < credits <= MAX_CREDITS:
-        raise CourseChangeError("credits")
+        raise CourseChangeError(CourseChangeReason.credits)
     if course.credits == credits:
-        raise CourseChangeError("same")
+        raise CourseChangeError(CourseChangeReason.same)
     before = course.credits
     course.credits = credits
     await session.flush()
@@ -109,4 +123,4 @@ async def change_credits(
         {"course": course.discipline, "credits": credits},
         organization_id=org_id,
     )
-    return course
+    return CourseFacts.of(course, group)

@@ -10,6 +10,7 @@ admission, transfer, readmission and expulsion orders (001 item 9).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,10 +83,19 @@ class NotAStudent(Exception):
         self.roles = tuple(roles)
 
 
-class EnrolmentRefused(Exception):
-    """An enrolment order that makes no sense for this student: see REFUSALS for the reasons."""
+class EnrolmentReason(enum.StrEnum):
+    """Why check_enrolment refuses an order."""
 
-    def __init__(self, reason: str, person: Person, group: str | None = None) -> None:
+    same_group = "same_group"
+    no_group = "no_group"
+    enrolled_readmission = "enrolled_readmission"
+    enrolled_admission = "enrolled_admission"
+
+
+class EnrolmentRefused(Exception):
+    """An enrolment order that makes no sense for this student: see REFUSALS for the texts."""
+
+    def __init__(self, reason: EnrolmentReason, person: Person, group: str | None = None) -> None:
         super().__init__(reason, person.id, group)
         self.reason = reason
         self.person = person
@@ -94,15 +104,15 @@ class EnrolmentRefused(Exception):
 
 # Why check_enrolment refuses an order; {name} the student, {group} the current group.
 REFUSALS = {
-    "same_group": N_(
+    EnrolmentReason.same_group: N_(
         "«{name}» already studies in group {group}: a transfer needs another group than the current one."
     ),
-    "no_group": N_("This order needs a group: the one the student enters or moves to."),
-    "enrolled_readmission": N_(
+    EnrolmentReason.no_group: N_("This order needs a group: the one the student enters or moves to."),
+    EnrolmentReason.enrolled_readmission: N_(
         "«{name}» is enrolled in group {group}: readmission is only for a student who is not enrolled "
         "now (expelled). To move them to another group, issue a transfer order."
     ),
-    "enrolled_admission": N_(
+    EnrolmentReason.enrolled_admission: N_(
         "«{name}» is already enrolled in group {group}: admission is only for someone who is not enrolled. "
         "To move them to another group, issue a transfer order."
     ),
@@ -128,7 +138,11 @@ async def check_enrolment(
     roles = await roles_of(session, person.id)
     if kind in _ENTERING:
         if Role.student in roles:
-            reason = "enrolled_admission" if kind is OrderKind.admission else "enrolled_readmission"
+            reason = (
+                EnrolmentReason.enrolled_admission
+                if kind is OrderKind.admission
+                else EnrolmentReason.enrolled_readmission
+            )
             raise EnrolmentRefused(reason, person, await group_name(session, person.id))
         if roles:
             raise NotAStudent(person, roles)
@@ -142,7 +156,7 @@ async def check_enrolment(
             )
         )
         if current == group.id:
-            raise EnrolmentRefused("same_group", person, group.name)
+            raise EnrolmentRefused(EnrolmentReason.same_group, person, group.name)
 
 
 def roles_phrase(t: Translator, roles: Sequence[Role]) -> str:
@@ -166,9 +180,31 @@ def today_for(org: Organization) -> dt.date:
 
 
 @dataclass(frozen=True)
-class Issued:
+class Signed:
+    """A signed order, inside this module (the people are told from it)."""
+
     order: Order
     pdfs: dict[str, int]  # locale -> FileName id of the order's PDF
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    id: int
+    number: str
+    issued_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A signed order as the head's screen shows it."""
+
+    order: OrderRef
+    pdfs: dict[str, int]  # locale -> FileName id of the order's PDF
+
+    @classmethod
+    def of(cls, signed: Signed) -> Issued:
+        order = signed.order
+        return cls(OrderRef(order.id, order.number, order.issued_on), dict(signed.pdfs))
 
 
 async def _next_sequence(session: AsyncSession, org: Organization, year: int) -> int:
@@ -213,7 +249,7 @@ async def issue(
     application: DistanceApplication | None = None,
     plan: StudyPlan | None = None,
     today: dt.date | None = None,
-) -> Issued:
+) -> Signed:
     """Numbers, keeps and records an order; only the head signs (002 item 8).
 
     grounds_key: a key of CATEGORIES, translated in each PDF; grounds: free text, printed as typed.
@@ -274,7 +310,7 @@ async def issue(
         },
         organization_id=org.id,
     )
-    return Issued(order, pdfs)
+    return Signed(order, pdfs)
 
 
 def _file_title(t: Translator, order: Order) -> str:
@@ -450,11 +486,11 @@ async def approve_application(
         organization_id=org.id,
     )
     await tell_about_order(session, issued, application)
-    return issued
+    return Issued.of(issued)
 
 
 async def tell_about_order(
-    session: AsyncSession, issued: Issued, application: DistanceApplication | None
+    session: AsyncSession, issued: Signed, application: DistanceApplication | None
 ) -> None:
     """The order's PDF in each person's own language, to the student, the applicant and the parents."""
     order = issued.order
@@ -553,7 +589,7 @@ async def issue_enrolment_order(
     if kind not in ENROLMENT_KINDS:
         raise ValueError(kind)
     if kind is not OrderKind.expulsion and group is None:
-        raise EnrolmentRefused("no_group", student)
+        raise EnrolmentRefused(EnrolmentReason.no_group, student)
     await check_enrolment(session, kind, student, group)
     role = await session.scalar(
         select(PersonRole).where(PersonRole.person_id == student.id, PersonRole.role == Role.student)
@@ -587,7 +623,7 @@ async def issue_enrolment_order(
         session, head.id, "enrolment", student.id, kind.value, before, after, organization_id=org.id
     )
     await tell_about_order(session, issued, None)
-    return issued
+    return Issued.of(issued)
 
 
 def select_order_of(application_id: int) -> Select[tuple[Order]]:

@@ -8,10 +8,12 @@ errors cite the line. The timetable's students and parents are told it changed
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import re
 import zoneinfo
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +27,9 @@ from bot.services.admin.study_plans import RESTRICTED_FIELDS
 from bot.services.coursework import deadlines
 from bot.services.messaging.notify import notify
 from bot.services.people.roster import E_EMPTY, ImportResult, Label, Labels, RowError, parse_date
+from bot.services.refs import CourseBrief, CourseFacts, GroupRef
 from bot.services.schedule import lessons
+from bot.services.schedule.lessons import LessonRef
 from db.models import (
     AcademicTerm,
     Course,
@@ -495,17 +499,35 @@ LESSON_RANGE_RE = re.compile(
 DEFAULT_LESSON = dt.timedelta(minutes=90)
 
 
-class SetupError(ValueError):
-    """`reason`: exists (the name is taken), not_found, when (cannot read the time), past, order."""
+class SetupReason(enum.StrEnum):
+    """Why a setup step is refused."""
 
-    def __init__(self, reason: str) -> None:
+    exists = "exists"  # the name is taken
+    not_found = "not_found"
+    when = "when"  # cannot read the time
+    past = "past"
+    order = "order"  # ends before it starts
+
+
+class SetupError(ValueError):
+    def __init__(self, reason: SetupReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
+@dataclass(frozen=True, slots=True)
+class ProgramFacts:
+    id: int
+    name: str
+    level: ProgramLevel
+    field: str | None
+    on_higher_education_basis: bool
+    credit_cap_category: CreditCapCategory
+
+
 async def create_program(
     session: AsyncSession, org_id: int, *, name: str, level: ProgramLevel, field: str = "", basis: str = ""
-) -> Program:
+) -> ProgramFacts:
     """A program whose credit-cap category follows from its level, field and basis (002 items 19-20)."""
     await _name_free(
         session, select(Program.id).where(Program.organization_id == org_id, Program.name == name)
@@ -520,17 +542,24 @@ async def create_program(
     )
     session.add(program)
     await session.flush()
-    return program
+    return ProgramFacts(
+        program.id,
+        program.name,
+        program.level,
+        program.field,
+        program.on_higher_education_basis,
+        program.credit_cap_category,
+    )
 
 
-async def create_group(session: AsyncSession, org_id: int, *, name: str, program_id: int | None) -> Group:
+async def create_group(session: AsyncSession, org_id: int, *, name: str, program_id: int | None) -> GroupRef:
     await _name_free(session, select(Group.id).where(Group.organization_id == org_id, Group.name == name))
     if program_id is not None:
         await _owned(session, Program, program_id, org_id)
     group = Group(organization_id=org_id, name=name, program_id=program_id)
     session.add(group)
     await session.flush()
-    return group
+    return GroupRef.of(group)
 
 
 async def create_course(
@@ -542,8 +571,8 @@ async def create_course(
     credits: int,
     teacher_id: int | None,
     term_id: int | None,
-) -> Course:
-    await _owned(session, Group, group_id, org_id)
+) -> CourseFacts:
+    group = await _owned(session, Group, group_id, org_id)
     if term_id is not None:
         await _owned(session, AcademicTerm, term_id, org_id)
     await _name_free(
@@ -559,18 +588,18 @@ async def create_course(
     )
     session.add(course)
     await session.flush()
-    return course
+    return CourseFacts.of(course, group)
 
 
 async def _name_free(session: AsyncSession, query: Any) -> None:
     if await session.scalar(query.limit(1)) is not None:
-        raise SetupError("exists")
+        raise SetupError(SetupReason.exists)
 
 
 async def _owned(session: AsyncSession, model: type[Any], row_id: int, org_id: int) -> Any:
     row = await session.get(model, row_id)
     if row is None or row.organization_id != org_id:
-        raise SetupError("not_found")
+        raise SetupError(SetupReason.not_found)
     return row
 
 
@@ -584,18 +613,18 @@ def lesson_time(text: str, now: dt.datetime, timezone: str) -> tuple[dt.datetime
     try:
         parsed = deadlines.parse(text, now, timezone)
     except deadlines.DeadlineError as exc:
-        raise SetupError("when") from exc
+        raise SetupError(SetupReason.when) from exc
     starts = parsed.moment
     if starts <= now:  # «кеше», «вчера» without a time: the day itself has passed
-        raise SetupError("past")
+        raise SetupError(SetupReason.past)
     if not parsed.had_time:
-        raise SetupError("when")
+        raise SetupError(SetupReason.when)
     if end_clock is None:
         return starts, starts + DEFAULT_LESSON
     zone = zoneinfo.ZoneInfo(timezone)
     ends = dt.datetime.combine(starts.astimezone(zone).date(), end_clock, zone).astimezone(dt.UTC)
     if ends <= starts:
-        raise SetupError("order")
+        raise SetupError(SetupReason.order)
     return starts, ends
 
 
@@ -609,7 +638,7 @@ async def add_lesson(
     mode: LessonMode,
     link: str | None = None,
     room: str | None = None,
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseBrief]:
     """A timetable entry the methodist adds; the group's students and parents are told at once."""
     course = await _owned(session, Course, course_id, org_id)
     lesson = Lesson(
@@ -623,4 +652,4 @@ async def add_lesson(
     session.add(lesson)
     await session.flush()
     await lessons.announce(session, course, lesson)
-    return lesson, course
+    return LessonRef.of(lesson), CourseBrief.of(course)

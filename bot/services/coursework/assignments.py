@@ -34,7 +34,7 @@ class State(enum.StrEnum):
     graded = "graded"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssignmentView:
     id: int
     title: str

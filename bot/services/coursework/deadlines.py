@@ -16,6 +16,7 @@ the caller's rule (`check_future`).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -157,10 +158,15 @@ NUMBER_RE = re.compile(r"(\d{1,4})(?:-(\w+)|(ч|саг))?")
 PUNCTUATION = ".,;!?()«»\"'"
 
 
-class DeadlineError(ValueError):
-    """`reason`: "unknown" (could not read it) or "past" (it has already passed)."""
+class DeadlineReason(enum.StrEnum):
+    """Why a deadline is refused."""
 
-    def __init__(self, reason: str) -> None:
+    unknown = "unknown"  # could not read it
+    past = "past"  # it has already passed
+
+
+class DeadlineError(ValueError):
+    def __init__(self, reason: DeadlineReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -172,14 +178,14 @@ class Parsed:
 
 
 def parse(text: str, now: dt.datetime, timezone: str = "Asia/Almaty") -> Parsed:
-    """Reads a date and time from free text; raises DeadlineError("unknown") if any of it is unreadable."""
+    """Reads a date and time from free text; raises DeadlineError (unknown) if any of it is unreadable."""
     zone = zoneinfo.ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     tokens = _tokens(text, today)
     day, clock = _resolve(tokens, today)
     if day is None:
         if clock is None:
-            raise DeadlineError("unknown")
+            raise DeadlineError(DeadlineReason.unknown)
         day = today  # "18:00" alone: today, or tomorrow if that hour has passed
         if dt.datetime.combine(day, clock, zone) <= now:
             day += dt.timedelta(days=1)
@@ -189,7 +195,7 @@ def parse(text: str, now: dt.datetime, timezone: str = "Asia/Almaty") -> Parsed:
 
 def check_future(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
     if moment <= now:
-        raise DeadlineError("past")
+        raise DeadlineError(DeadlineReason.past)
     return moment
 
 
@@ -240,7 +246,7 @@ def _tokens(text: str, today: dt.date) -> list[_Token]:
 def _in_days(count: str | None, unit: int) -> int:
     number = 1 if count is None else int(count) if count.isdigit() else NUMBER_WORDS[count]
     if not 0 < number * unit <= 366:
-        raise DeadlineError("unknown")
+        raise DeadlineError(DeadlineReason.unknown)
     return number * unit
 
 
@@ -259,7 +265,7 @@ def _classify(chunk: str, today: dt.date) -> list[_Token]:
         _ending(match.group(3))
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:
-            raise DeadlineError("unknown")
+            raise DeadlineError(DeadlineReason.unknown)
         return [_Token("clock", dt.time(hour, minute))]
     if match := PAIR_RE.fullmatch(chunk):
         _ending(match.group(4))
@@ -271,10 +277,10 @@ def _classify(chunk: str, today: dt.date) -> list[_Token]:
         digits, ending = match.group(1), match.group(2)
         if len(digits) == 4:
             if ending or match.group(3):
-                raise DeadlineError("unknown")
+                raise DeadlineError(DeadlineReason.unknown)
             return [_Token("year", int(digits))]
         if len(digits) == 3:
-            raise DeadlineError("unknown")
+            raise DeadlineError(DeadlineReason.unknown)
         number = _Token("number", int(digits), hour=match.group(3) is not None)
         if ending and ending not in NUMBER_ENDINGS:
             return [number, _Token("month", _word_month(ending))]  # «28-қараша»
@@ -284,7 +290,7 @@ def _classify(chunk: str, today: dt.date) -> list[_Token]:
 
 def _ending(ending: str | None) -> None:
     if ending is not None and ending not in NUMBER_ENDINGS:
-        raise DeadlineError("unknown")
+        raise DeadlineError(DeadlineReason.unknown)
 
 
 def _word(word: str, today: dt.date) -> _Token:
@@ -307,7 +313,7 @@ def _word_month(word: str) -> int:
             return month
     kk_month = _kk_word(word, KK_MONTHS)
     if kk_month is None:
-        raise DeadlineError("unknown")
+        raise DeadlineError(DeadlineReason.unknown)
     return kk_month
 
 
@@ -331,10 +337,10 @@ def _resolve(tokens: list[_Token], today: dt.date) -> tuple[dt.date | None, dt.t
             before = tokens[i - 1].word if i > 0 else ""
             after = tokens[i + 1].word if i + 1 < len(tokens) else ""
             if not (token.hour or before in HOUR_BEFORE or after in HOUR_AFTER) or token.value > 23:
-                raise DeadlineError("unknown")
+                raise DeadlineError(DeadlineReason.unknown)
             clocks.append(dt.time(token.value))
         elif token.kind == "year" and not token.used:
-            raise DeadlineError("unknown")
+            raise DeadlineError(DeadlineReason.unknown)
     for token in tokens:
         if token.kind == "pair":
             first, second = token.value
@@ -347,9 +353,9 @@ def _resolve(tokens: list[_Token], today: dt.date) -> tuple[dt.date | None, dt.t
             elif as_time and not clocks:  # «18.00» alone
                 clocks.append(dt.time(int(first), int(second)))
             else:
-                raise DeadlineError("unknown")
+                raise DeadlineError(DeadlineReason.unknown)
     if len(set(days)) > 1 or len(weekdays) > 1 or len(set(clocks)) > 1:
-        raise DeadlineError("unknown")
+        raise DeadlineError(DeadlineReason.unknown)
     day = days[0] if days else None
     if weekdays:
         weekday = weekdays.pop()
@@ -357,7 +363,7 @@ def _resolve(tokens: list[_Token], today: dt.date) -> tuple[dt.date | None, dt.t
             ahead = (weekday - today.weekday()) % 7
             day = today + dt.timedelta(days=ahead or 7)  # "Friday" said on a Friday: next week's
         elif day.weekday() != weekday:  # «пятница 26.11» but the 26th is a Thursday
-            raise DeadlineError("unknown")
+            raise DeadlineError(DeadlineReason.unknown)
     return day, clocks[0] if clocks else None
 
 
@@ -369,7 +375,7 @@ def _month_day(tokens: list[_Token], i: int, today: dt.date) -> dt.date:
         number = _free_number(tokens, i + 1)
         following = i + 2
     if number is None:
-        raise DeadlineError("unknown")
+        raise DeadlineError(DeadlineReason.unknown)
     number.used = True
     month, day = tokens[i].value, number.value
     if following < len(tokens) and tokens[following].kind == "year":
@@ -388,7 +394,7 @@ def _date(year: int, month: int, day: int) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
-        raise DeadlineError("unknown") from exc
+        raise DeadlineError(DeadlineReason.unknown) from exc
 
 
 def _next_date(today: dt.date, month: int, day: int) -> dt.date:

@@ -9,6 +9,7 @@ are the organization's settings (grading_scale.GradingSettings).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.coursework import grading_scale as scale
 from bot.services.messaging.notices import group_students
-from bot.services.people.teacher_scope import own_course
+from bot.services.people.teacher_scope import CourseLine, own_course
 from db.base import utcnow
 from db.models import (
     Assignment,
@@ -34,7 +35,7 @@ from db.models import (
 EXAM_TYPES = (ControlType.intermediate, ControlType.final)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     assignment_id: int
     title: str
@@ -43,7 +44,7 @@ class Column:
     due: bool = True  # its deadline has passed: work not graded by now counts as 0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Row:
     student_id: int
     name: str
@@ -55,9 +56,9 @@ class Row:
     admitted: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Book:
-    course: Course
+    course: CourseLine
     group: str
     scheme: GradingScheme
     settings: scale.GradingSettings
@@ -103,14 +104,19 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
     for student_id, assignment_id, score in grades:
         if student_id in rows:
             rows[student_id].scores[assignment_id] = Decimal(score)
-    for row in rows.values():
-        _rate(row, columns, settings, org.grading_scheme)
+    rated = [_rate(row, columns, settings, org.grading_scheme) for row in rows.values()]
     return Book(
-        course, group.name, org.grading_scheme, settings, columns, sorted(rows.values(), key=lambda r: r.name)
+        CourseLine(course.id, course.discipline, group.id, group.name),
+        group.name,
+        org.grading_scheme,
+        settings,
+        columns,
+        sorted(rated, key=lambda r: r.name),
     )
 
 
-def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, scheme: GradingScheme) -> None:
+def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, scheme: GradingScheme) -> Row:
+    """The row with its admission, exam, final grade and mark worked out from its scores."""
     # A boundary control counts once it is graded or its deadline has passed (a miss is 0), not before.
     boundary = [
         c
@@ -118,20 +124,29 @@ def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, sche
         if c.control_type == ControlType.boundary and (c.due or c.assignment_id in row.scores)
     ]
     exams = [c for c in columns if c.control_type in EXAM_TYPES]
+    admission: Decimal | None
     if boundary:
-        row.admission = scale.mean(
+        admission = scale.mean(
             scale.percent(row.scores.get(c.assignment_id, 0), c.max_score) for c in boundary
         )
     else:
-        row.admission = scale.current_rating(
+        admission = scale.current_rating(
             (row.scores[c.assignment_id], c.max_score)
             for c in columns
             if c.control_type not in EXAM_TYPES and c.assignment_id in row.scores
         )
-    row.admitted = row.admission is not None and scale.admitted(row.admission, settings)
+    exam: Decimal | None = None
+    final: Decimal | None = None
     taken = [c for c in exams if c.assignment_id in row.scores]
     if taken:
-        row.exam = scale.mean(scale.percent(row.scores[c.assignment_id], c.max_score) for c in taken)
-        row.final = scale.final_rating(row.admission or 0, row.exam, settings)
-    shown = row.final if row.final is not None else row.admission
-    row.mark = scale.mark(shown, scheme) if shown is not None else None
+        exam = scale.mean(scale.percent(row.scores[c.assignment_id], c.max_score) for c in taken)
+        final = scale.final_rating(admission or 0, exam, settings)
+    shown = final if final is not None else admission
+    return dataclasses.replace(
+        row,
+        admission=admission,
+        exam=exam,
+        final=final,
+        mark=scale.mark(shown, scheme) if shown is not None else None,
+        admitted=admission is not None and scale.admitted(admission, settings),
+    )

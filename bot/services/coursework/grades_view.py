@@ -14,7 +14,7 @@ from bot.services.people import student_scope
 from db.models import Assignment, Grade, GradingScheme, Submission, SubmissionStatus
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GradeLine:
     assignment_id: int
     title: str
@@ -25,7 +25,7 @@ class GradeLine:
     returned: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseGrades:
     course_id: int
     discipline: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 from dataclasses import dataclass, field
 
@@ -27,12 +28,34 @@ MAX_TITLE = 300
 MAX_SCORE = 1000
 
 
-class DraftError(ValueError):
-    """`reason`: empty_title, long_title, score_not_number, score_range, past, closed."""
+class DraftReason(enum.StrEnum):
+    """Why an assignment's draft or edit is refused."""
 
-    def __init__(self, reason: str) -> None:
+    empty_title = "empty_title"
+    long_title = "long_title"
+    score_not_number = "score_not_number"
+    score_range = "score_range"
+    closed = "closed"
+
+
+class DraftError(ValueError):
+    def __init__(self, reason: DraftReason) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentLine:
+    """An assignment as a list shows it."""
+
+    id: int
+    course_id: int
+    title: str
+    deadline: dt.datetime
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> AssignmentLine:
+        return cls(assignment.id, assignment.course_id, assignment.title, assignment.deadline)
 
 
 @dataclass
@@ -51,9 +74,9 @@ class Draft:
 def clean_title(text: str | None) -> str:
     title = " ".join((text or "").split())
     if not title:
-        raise DraftError("empty_title")
+        raise DraftError(DraftReason.empty_title)
     if len(title) > MAX_TITLE:
-        raise DraftError("long_title")
+        raise DraftError(DraftReason.long_title)
     return title
 
 
@@ -62,15 +85,15 @@ def parse_score(text: str | None) -> int:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise DraftError("score_not_number") from exc
+        raise DraftError(DraftReason.score_not_number) from exc
     if not math.isfinite(value):  # "nan", "inf": float() takes them, int() does not
-        raise DraftError("score_not_number")
+        raise DraftError(DraftReason.score_not_number)
     if value != int(value) or not 1 <= value <= MAX_SCORE:
-        raise DraftError("score_range")
+        raise DraftError(DraftReason.score_range)
     return int(value)
 
 
-async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assignment:
+async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> AssignmentLine:
     """Checks the draft again (time has passed since the teacher typed it), saves it and tells the group."""
     await own_course(session, teacher_id, draft.course_id)
     now = utcnow()
@@ -93,15 +116,15 @@ async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assig
     await session.flush()
     if draft.test_id is None:  # a test's notice carries its own "start" button (quizzes.publish_test)
         await notices.assignment_published(session, assignment.id)
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
 async def change_deadline(
     session: AsyncSession, teacher_id: int, assignment_id: int, deadline: dt.datetime
-) -> Assignment:
+) -> AssignmentLine:
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
-        raise DraftError("closed")
+        raise DraftError(DraftReason.closed)
     check_future(deadline, utcnow())
     old = assignment.deadline
     assignment.deadline = deadline
@@ -112,15 +135,15 @@ async def change_deadline(
     )
     await session.flush()
     await notices.deadline_changed(session, assignment.id, old)
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
-async def close(session: AsyncSession, teacher_id: int, assignment_id: int) -> Assignment:
+async def close(session: AsyncSession, teacher_id: int, assignment_id: int) -> AssignmentLine:
     assignment = await own_assignment(session, teacher_id, assignment_id)
     assignment.status = AssignmentStatus.closed
     assignment.closed_at = utcnow()
     await session.flush()
-    return assignment
+    return AssignmentLine.of(assignment)
 
 
 OPEN_SHOWN = 20
@@ -128,7 +151,7 @@ OPEN_SHOWN = 20
 
 async def open_assignments(
     session: AsyncSession, teacher_id: int, now: dt.datetime | None = None
-) -> tuple[list[Assignment], int]:
+) -> tuple[list[AssignmentLine], int]:
     """The teacher's open assignments to show (the coming deadlines, nearest first, then the ones
     past their deadline, latest first) and how many there are in all."""
     now = now or utcnow()
@@ -141,4 +164,4 @@ async def open_assignments(
     ).all()
     coming = sorted((a for a in rows if a.deadline >= now), key=lambda a: a.deadline)
     past = sorted((a for a in rows if a.deadline < now), key=lambda a: a.deadline, reverse=True)
-    return (coming + past)[:OPEN_SHOWN], len(rows)
+    return [AssignmentLine.of(a) for a in (coming + past)[:OPEN_SHOWN]], len(rows)

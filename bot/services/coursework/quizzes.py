@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 import random
 import re
@@ -32,7 +33,7 @@ from bot.actions.student import StartTest
 from bot.core.messages import Reply
 from bot.i18n import N_, Translator
 from bot.services.coursework import review, submissions
-from bot.services.coursework.posting import Draft, publish
+from bot.services.coursework.posting import AssignmentLine, Draft, publish
 from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students, parents_of
 from bot.services.messaging.notify import notify
@@ -64,12 +65,39 @@ OPTION_PREFIX = re.compile(r"^\s*(?:[-–•]|[a-zа-яәғқңөұүһі]\)|\d{
 QUESTION_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s*")
 
 
-class QuizError(ValueError):
-    """`reason` with an optional question number or list of missing control measures."""
+class ParseReason(enum.StrEnum):
+    """Why a test's questions cannot be read."""
 
-    def __init__(self, reason: str, number: int = 0, missing: list[str] | None = None) -> None:
+    no_questions = "no_questions"
+    no_options = "no_options"  # too few or too many options
+    no_correct = "no_correct"  # no option marked right
+
+
+class QuestionsError(ValueError):
+    """The teacher's questions cannot be read; `number` the 1-based question, 0 if none."""
+
+    def __init__(self, reason: ParseReason, number: int = 0) -> None:
         super().__init__(reason)
-        self.reason, self.number, self.missing = reason, number, missing or []
+        self.reason, self.number = reason, number
+
+
+class StartReason(enum.StrEnum):
+    """Why a student may not start an attempt."""
+
+    unknown = "unknown"  # no such test for this student
+    closed = "closed"
+    past = "past"  # the deadline has passed
+    no_attempts = "no_attempts"  # all attempts used
+    not_admitted = "not_admitted"  # control measures still to do: `missing`
+    identity = "identity"  # the photo with an ID is missing
+
+
+class QuizError(ValueError):
+    """A student may not start an attempt; `missing` the control measures still to do."""
+
+    def __init__(self, reason: StartReason, missing: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.missing = reason, missing or []
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,7 @@ def parse_text(text: str) -> list[QuestionDraft]:
             options.append(option)
         out.append(_checked(n, question, options, correct))
     if not out:
-        raise QuizError("no_questions")
+        raise QuestionsError(ParseReason.no_questions)
     return out
 
 
@@ -109,15 +137,15 @@ def parse_rows(rows: list[list[str]]) -> list[QuestionDraft]:
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) < 3:
-            raise QuizError("no_options", n)
+            raise QuestionsError(ParseReason.no_options, n)
         marks = re.findall(r"\d+", cells[-1])
         options = [c for c in cells[1:-1] if c]
         correct = sorted({int(m) - 1 for m in marks})
         if any(i < 0 or i >= len(options) for i in correct):
-            raise QuizError("no_correct", n)
+            raise QuestionsError(ParseReason.no_correct, n)
         out.append(_checked(n, cells[0], options, correct))
     if not out:
-        raise QuizError("no_questions")
+        raise QuestionsError(ParseReason.no_questions)
     return out
 
 
@@ -145,11 +173,11 @@ def _drop_header(rows: list[list[str]]) -> list[list[str]]:
 
 def _checked(n: int, question: str, options: list[str], correct: list[int]) -> QuestionDraft:
     if not question:
-        raise QuizError("no_questions", n)
+        raise QuestionsError(ParseReason.no_questions, n)
     if len(options) < 2 or len(options) > MAX_OPTIONS:
-        raise QuizError("no_options", n)
+        raise QuestionsError(ParseReason.no_options, n)
     if not correct:
-        raise QuizError("no_correct", n)
+        raise QuestionsError(ParseReason.no_correct, n)
     return QuestionDraft(question, options, correct)
 
 
@@ -170,7 +198,7 @@ async def create(
     course_id: int,
     questions: list[QuestionDraft],
     settings: TestSettings,
-) -> Assignment:
+) -> AssignmentLine:
     """The test and its assignment; the group is told with a «Start the test» button."""
     await own_course(session, teacher_id, course_id)
     test = QuizTest(
@@ -198,9 +226,11 @@ async def create(
         test_id=test.id,
         text="",
     )
-    assignment = await publish(session, teacher_id, draft)
+    line = await publish(session, teacher_id, draft)
+    assignment = await session.get(Assignment, line.id)  # the row just added: no query
+    assert assignment is not None
     await announce(session, assignment)
-    return assignment
+    return line
 
 
 async def announce(session: AsyncSession, assignment: Assignment) -> int:
@@ -265,7 +295,7 @@ async def _wanted(session: AsyncSession, ids: list[int], kind: str) -> list[int]
 # -- taking ------------------------------------------------------------------------------------
 
 
-async def open_tests(session: AsyncSession, student_id: int) -> list[Assignment]:
+async def open_tests(session: AsyncSession, student_id: int) -> list[AssignmentLine]:
     """The published tests of the student's group, nearest deadline first."""
     groups = select(PersonRole.group_id).where(
         PersonRole.person_id == student_id, PersonRole.role == Role.student
@@ -280,7 +310,7 @@ async def open_tests(session: AsyncSession, student_id: int) -> list[Assignment]
         )
         .order_by(Assignment.deadline)
     )
-    return list(rows.all())
+    return [AssignmentLine.of(a) for a in rows.all()]
 
 
 async def missing_measures(session: AsyncSession, student_id: int, assignment: Assignment) -> list[str]:
@@ -308,42 +338,58 @@ async def missing_measures(session: AsyncSession, student_id: int, assignment: A
     return [m.title for m in sorted(measures, key=lambda m: m.deadline) if m.id not in done_ids]
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRules:
+    id: int
+    time_limit_minutes: int | None
+    attempts_allowed: int
+    requires_identity: bool  # an attestation: a photo with an ID before the first question
+
+
 async def check_start(
     session: AsyncSession, student_id: int, assignment_id: int
-) -> tuple[Assignment, QuizTest]:
+) -> tuple[AssignmentLine, AttemptRules]:
     """May this student start (another) attempt now? Raises QuizError with the reason."""
+    assignment, test = await _check_start(session, student_id, assignment_id)
+    rules = AttemptRules(test.id, test.time_limit_minutes, test.attempts_allowed, test.requires_identity)
+    return AssignmentLine.of(assignment), rules
+
+
+async def _check_start(
+    session: AsyncSession, student_id: int, assignment_id: int
+) -> tuple[Assignment, QuizTest]:
     assignment = await session.get(Assignment, assignment_id)
     if assignment is None or assignment.test_id is None:
-        raise QuizError("unknown")
+        raise QuizError(StartReason.unknown)
     course = await session.get(Course, assignment.course_id)
     assert course is not None
     if student_id not in await group_students(session, course.group_id):
-        raise QuizError("unknown")
+        raise QuizError(StartReason.unknown)
     test = await session.get(QuizTest, assignment.test_id)
     assert test is not None
     if assignment.status == AssignmentStatus.closed:
-        raise QuizError("closed")
+        raise QuizError(StartReason.closed)
     deadline = await submissions.deadline_for(session, assignment, student_id)
     if deadline <= utcnow():
-        raise QuizError("past")
+        raise QuizError(StartReason.past)
     used = await session.scalar(
         select(func.count()).where(TestAttempt.test_id == test.id, TestAttempt.student_id == student_id)
     )
     if (used or 0) >= test.attempts_allowed:
-        raise QuizError("no_attempts")
+        raise QuizError(StartReason.no_attempts)
     if assignment.control_type in ATTESTATION:
         missing = await missing_measures(session, student_id, assignment)
         if missing:
-            raise QuizError("not_admitted", missing=missing)
+            raise QuizError(StartReason.not_admitted, missing=missing)
     return assignment, test
 
 
 async def start(
     session: AsyncSession, student_id: int, assignment_id: int, identity_file_name_id: int | None = None
 ) -> TestAttempt:
-    _, test = await check_start(session, student_id, assignment_id)
+    _, test = await _check_start(session, student_id, assignment_id)
     if test.requires_identity and identity_file_name_id is None:
-        raise QuizError("identity")
+        raise QuizError(StartReason.identity)
     questions = (
         await session.scalars(
             select(TestQuestion.id).where(TestQuestion.test_id == test.id).order_by(TestQuestion.position)
@@ -375,11 +421,19 @@ async def start(
     return attempt
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    id: int
+    text: str
+    options: tuple[str, ...]  # in the order the teacher wrote them
+    correct: tuple[int, ...]  # indexes of the right options
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     number: int  # 1-based
     total: int
-    question: TestQuestion
+    question: QuestionView
     shown: tuple[int, ...]  # the question's option indexes in the order this attempt shows them
 
     @property
@@ -413,7 +467,9 @@ async def next_question(session: AsyncSession, attempt: TestAttempt) -> Step | N
         if question_id not in answered:
             question = await session.get(TestQuestion, question_id)
             assert question is not None
-            return Step(i + 1, len(attempt.order), question, await option_order(session, attempt, question))
+            shown = await option_order(session, attempt, question)
+            view = QuestionView(question.id, question.text, tuple(question.options), tuple(question.correct))
+            return Step(i + 1, len(attempt.order), view, shown)
     return None
 
 
@@ -518,8 +574,24 @@ async def own_attempt(session: AsyncSession, student_id: int, attempt_id: int) -
     return attempt if attempt is not None and attempt.student_id == student_id else None
 
 
-async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[TestAttempt, str, str]]:
+@dataclass(frozen=True, slots=True)
+class IdentityPhoto:
+    """An attempt whose identity photo waits for the teacher's check."""
+
+    id: int  # the attempt's
+    started_at: dt.datetime
+    identity_file_name_id: int | None
+
+
+async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[IdentityPhoto, str, str]]:
     """Attempts with an identity photo not yet checked, on the teacher's courses: (attempt, student, test)."""
+    return [
+        (IdentityPhoto(a.id, a.started_at, a.identity_file_name_id), name, title)
+        for a, name, title in await _identity_rows(session, teacher_id)
+    ]
+
+
+async def _identity_rows(session: AsyncSession, teacher_id: int) -> list[tuple[TestAttempt, str, str]]:
     rows = (
         await session.execute(
             select(TestAttempt, Person.full_name, QuizTest.title)
@@ -537,12 +609,13 @@ async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[T
     return [(a, name, title) for a, name, title in rows]
 
 
-async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: int) -> TestAttempt | None:
-    for attempt, _, _ in await identity_queue(session, teacher_id):
+async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: int) -> IdentityPhoto | None:
+    """Marks the photo checked; None if it is not one waiting on this teacher's courses."""
+    for attempt, _, _ in await _identity_rows(session, teacher_id):
         if attempt.id == attempt_id:
             attempt.identity_checked_by_id = teacher_id
             await session.flush()
-            return attempt
+            return IdentityPhoto(attempt.id, attempt.started_at, attempt.identity_file_name_id)
     return None
 
 
@@ -564,42 +637,49 @@ async def running_attempt(session: AsyncSession, student_id: int, assignment_id:
     )
 
 
-async def over(session: AsyncSession, attempt: TestAttempt) -> str | None:
-    """Why an unfinished attempt can go on no longer: "time" (its time limit), "deadline" (the
-    student's deadline of the assignment) or "closed" (the teacher closed it); None if it can."""
+class Over(enum.StrEnum):
+    """Why an unfinished attempt can go on no longer."""
+
+    time = "time"  # its time limit
+    deadline = "deadline"  # the student's deadline of the assignment
+    closed = "closed"  # the teacher closed it
+
+
+async def over(session: AsyncSession, attempt: TestAttempt) -> Over | None:
+    """Why an unfinished attempt can go on no longer; None if it can."""
     if out_of_time(attempt):
-        return "time"
+        return Over.time
     assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
     if assignment is None:
         return None
     if assignment.status == AssignmentStatus.closed:
-        return "closed"
+        return Over.closed
     if await submissions.deadline_for(session, assignment, attempt.student_id) <= utcnow():
-        return "deadline"
+        return Over.deadline
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ended:
     """An attempt finished because its time or the deadline was over."""
 
-    attempt: TestAttempt
+    attempt_id: int
     title: str
-    reason: str
+    reason: Over
     score: Decimal
     max_score: int
 
 
 ENDED = {
-    "time": N_(
+    Over.time: N_(
         "Your attempt at the test «{title}» is over: the time is up. Score: {score} of {max}; "
         "questions left unanswered count as wrong."
     ),
-    "deadline": N_(
+    Over.deadline: N_(
         "Your attempt at the test «{title}» is over: the deadline has passed. Score: {score} of {max}; "
         "questions left unanswered count as wrong."
     ),
-    "closed": N_(
+    Over.closed: N_(
         "Your attempt at the test «{title}» is over: the teacher has closed the test. "
         "Score: {score} of {max}; questions left unanswered count as wrong."
     ),
@@ -612,14 +692,14 @@ def ended_text(t: Translator, ended: Ended) -> str:
     )
 
 
-async def _end(session: AsyncSession, attempt: TestAttempt, reason: str) -> Ended | None:
+async def _end(session: AsyncSession, attempt: TestAttempt, reason: Over) -> Ended | None:
     """Finishes an attempt that is over; None if another process finished it first."""
     if not await _claim(session, attempt):
         return None
     await finish(session, attempt)
     assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
     assert assignment is not None
-    return Ended(attempt, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
+    return Ended(attempt.id, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
 
 
 async def end_overdue(session: AsyncSession, student_id: int) -> list[Ended]:
@@ -705,7 +785,7 @@ async def start_action(session: AsyncSession, student_id: int, assignment_id: in
     try:
         await check_start(session, student_id, assignment_id)
     except QuizError as exc:
-        if exc.reason in ("unknown", "closed", "past", "no_attempts"):
+        if exc.reason in (StartReason.unknown, StartReason.closed, StartReason.past, StartReason.no_attempts):
             return None
     return "start"
 

@@ -7,6 +7,7 @@ audit record (who, when, old and new), written in the same transaction as the ch
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import io
 import zipfile
 from dataclasses import dataclass
@@ -42,16 +43,24 @@ from db.models import (
 ZIP_MIME = "application/zip"
 
 
-class ReviewError(ValueError):
-    """`reason`: score_not_number, score_range, needs_reason, empty_comment, not_submitted,
-    closed (no extension on a closed assignment), not_later (an extension before the deadline)."""
+class ReviewReason(enum.StrEnum):
+    """Why a grade, a return or an extension is refused."""
 
-    def __init__(self, reason: str) -> None:
+    score_not_number = "score_not_number"
+    score_range = "score_range"
+    needs_reason = "needs_reason"  # a grade changes only with a reason
+    empty_comment = "empty_comment"
+    closed = "closed"  # no extension on a closed assignment
+    not_later = "not_later"  # an extension before the deadline
+
+
+class ReviewError(ValueError):
+    def __init__(self, reason: ReviewReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueItem:
     submission_id: int
     student: str
@@ -60,14 +69,46 @@ class QueueItem:
     late: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class SubmissionRef:
+    id: int
+    number: str  # the receipt number
+    student_id: int
+    submitted_at: dt.datetime | None
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRef:
+    id: int
+    title: str
+    max_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    number: int
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRef:
+    id: int
+    assignment_id: int
+    score: Decimal
+    released: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Opened:
-    submission: Submission
-    assignment: Assignment
+    """A submission as the teacher opens it: plain values, read after the session is gone."""
+
+    submission: SubmissionRef
+    assignment: AssignmentRef
     student: str
-    version: SubmissionVersion | None
-    files: list[int]
-    grade: Grade | None
+    version: VersionRef | None
+    files: tuple[int, ...]  # the latest version's files
+    grade: GradeRef | None
 
 
 def parse_score(text: str | None, max_score: int) -> Decimal:
@@ -75,11 +116,11 @@ def parse_score(text: str | None, max_score: int) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
-        raise ReviewError("score_not_number") from exc
+        raise ReviewError(ReviewReason.score_not_number) from exc
     if not value.is_finite():
-        raise ReviewError("score_not_number")
+        raise ReviewError(ReviewReason.score_not_number)
     if value < 0 or value > max_score:
-        raise ReviewError("score_range")
+        raise ReviewError(ReviewReason.score_range)
     return value.quantize(Decimal("0.01"))
 
 
@@ -120,16 +161,32 @@ async def _latest(session: AsyncSession, submission_id: int) -> tuple[Submission
     return version, list(files.all())
 
 
-async def open_submission(session: AsyncSession, teacher_id: int, submission_id: int | str) -> Opened:
+async def _rows(
+    session: AsyncSession, teacher_id: int, submission_id: int | str
+) -> tuple[Submission, Assignment, Grade | None]:
     submission = await own_submission(session, teacher_id, submission_id)
     assignment = await session.get(Assignment, submission.assignment_id)
     assert assignment is not None
-    student = await session.scalar(select(Person.full_name).where(Person.id == submission.student_id))
-    version, files = await _latest(session, submission.id)
     grade = await session.scalar(
         select(Grade).where(Grade.assignment_id == assignment.id, Grade.student_id == submission.student_id)
     )
-    return Opened(submission, assignment, student or "", version, files, grade)
+    return submission, assignment, grade
+
+
+async def open_submission(session: AsyncSession, teacher_id: int, submission_id: int | str) -> Opened:
+    submission, assignment, grade = await _rows(session, teacher_id, submission_id)
+    student = await session.scalar(select(Person.full_name).where(Person.id == submission.student_id))
+    version, files = await _latest(session, submission.id)
+    return Opened(
+        SubmissionRef(
+            submission.id, submission.number, submission.student_id, submission.submitted_at, submission.late
+        ),
+        AssignmentRef(assignment.id, assignment.title, assignment.max_score),
+        student or "",
+        VersionRef(version.number, version.text) if version is not None else None,
+        tuple(files),
+        GradeRef(grade.id, grade.assignment_id, grade.score, grade.released) if grade is not None else None,
+    )
 
 
 async def grade(
@@ -141,29 +198,31 @@ async def grade(
     *,
     release: bool = True,
     reason: str | None = None,
-) -> Grade:
+) -> GradeRef:
     """Grades a submission; a submission graded before needs a `reason` (see change_grade)."""
-    opened = await open_submission(session, teacher_id, submission_id)
-    if opened.grade is not None:
-        return await change_grade(
+    submission, assignment, graded = await _rows(session, teacher_id, submission_id)
+    if graded is not None:
+        done = await change_grade(
             session,
             teacher_id,
-            opened.grade.id,
+            graded.id,
             score,
             reason or "",
             comment=comment,
-            submission=opened.submission,
+            submission=submission,
         )
-    return await put_grade(
-        session,
-        teacher_id,
-        opened.assignment,
-        opened.submission.student_id,
-        score,
-        comment,
-        release=release,
-        submission=opened.submission,
-    )
+    else:
+        done = await put_grade(
+            session,
+            teacher_id,
+            assignment,
+            submission.student_id,
+            score,
+            comment,
+            release=release,
+            submission=submission,
+        )
+    return GradeRef(done.id, done.assignment_id, done.score, done.released)
 
 
 async def put_grade(
@@ -230,7 +289,7 @@ async def change_grade(
     With `submission` (a new version graded again), the grade now stands for it and it leaves the queue."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ReviewError("needs_reason")
+        raise ReviewError(ReviewReason.needs_reason)
     current = await session.get(Grade, grade_id)
     assert current is not None
     assignment = await session.get(Assignment, current.assignment_id)
@@ -296,27 +355,26 @@ async def release_drafts(session: AsyncSession, teacher_id: int, assignment_id: 
 
 async def return_for_revision(
     session: AsyncSession, teacher_id: int, submission_id: int | str, comment: str
-) -> Submission:
+) -> None:
     comment = comment.strip()
     if not comment:
-        raise ReviewError("empty_comment")
+        raise ReviewError(ReviewReason.empty_comment)
     submission = await own_submission(session, teacher_id, submission_id)
     submission.status = SubmissionStatus.returned
     await session.flush()
     await notices.submission_returned(session, submission.id, comment)
-    return submission
 
 
 async def extend(
     session: AsyncSession, teacher_id: int, assignment_id: int | str, student_id: int, deadline: dt.datetime
-) -> Extension:
+) -> None:
     """An individual later deadline for one student; the student is told."""
     assignment = await own_assignment(session, teacher_id, assignment_id)
     if assignment.status == AssignmentStatus.closed:
-        raise ReviewError("closed")
+        raise ReviewError(ReviewReason.closed)
     check_future(deadline, utcnow())
     if deadline <= assignment.deadline:
-        raise ReviewError("not_later")
+        raise ReviewError(ReviewReason.not_later)
     extension = await session.scalar(
         select(Extension).where(Extension.assignment_id == assignment.id, Extension.student_id == student_id)
     )
@@ -335,7 +393,6 @@ async def extend(
         )
 
     await notify(session, [student_id], build, kind="extension")
-    return extension
 
 
 async def zip_submissions(

@@ -40,13 +40,13 @@ class Refusal(enum.StrEnum):
     not_published = "not_published"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DraftInfo:
     files: list[str]  # the files' names, in the order they came
     text: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Receipt:
     number: str  # e.g. 0012-00034/2: the submission and the version
     version: int

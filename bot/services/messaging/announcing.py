@@ -3,6 +3,7 @@ answers to students' questions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,9 +21,29 @@ from db.models import Acknowledgement, Announcement, Course, Person, Question
 AUDIENCES = ("students", "parents", "both")
 
 
+@dataclass(frozen=True, slots=True)
+class AnnouncementLine:
+    id: int
+    created_at: dt.datetime
+    text: str
+
+    @classmethod
+    def of(cls, announcement: Announcement) -> AnnouncementLine:
+        return cls(announcement.id, announcement.created_at, announcement.text)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A student's question waiting for the teacher's answer."""
+
+    id: int
+    text: str
+    file_name_id: int | None
+
+
 async def post(
     session: AsyncSession, teacher_id: int, group_id: int, audience: str, text: str
-) -> Announcement:
+) -> AnnouncementLine:
     if (
         group_id not in {c.group_id for c in await courses_of(session, teacher_id)}
         or audience not in AUDIENCES
@@ -41,22 +62,22 @@ async def post(
     session.add(announcement)
     await session.flush()
     await notices.announcement_posted(session, announcement.id)
-    return announcement
+    return AnnouncementLine.of(announcement)
 
 
-async def mine(session: AsyncSession, teacher_id: int, limit: int = 10) -> list[Announcement]:
+async def mine(session: AsyncSession, teacher_id: int, limit: int = 10) -> list[AnnouncementLine]:
     rows = await session.scalars(
         select(Announcement)
         .where(Announcement.author_id == teacher_id)
         .order_by(Announcement.id.desc())
         .limit(limit)
     )
-    return list(rows.all())
+    return [AnnouncementLine.of(a) for a in rows.all()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Acks:
-    announcement: Announcement
+    announcement_id: int
     acknowledged: list[str]
     waiting: list[str]
 
@@ -81,13 +102,13 @@ async def acknowledgements(session: AsyncSession, teacher_id: int, announcement_
         .all()
     )
     return Acks(
-        ann,
+        ann.id,
         sorted(names[p] for p in parents if p in done),
         sorted(names[p] for p in parents if p not in done),
     )
 
 
-async def open_questions(session: AsyncSession, teacher_id: int) -> list[tuple[Question, str, str]]:
+async def open_questions(session: AsyncSession, teacher_id: int) -> list[tuple[AskedQuestion, str, str]]:
     """Unanswered questions on the teacher's courses, oldest first: (question, student, discipline)."""
     rows = (
         await session.execute(
@@ -98,10 +119,10 @@ async def open_questions(session: AsyncSession, teacher_id: int) -> list[tuple[Q
             .order_by(Question.created_at, Question.id)
         )
     ).all()
-    return [(q, name, discipline) for q, name, discipline in rows]
+    return [(AskedQuestion(q.id, q.text, q.file_name_id), name, discipline) for q, name, discipline in rows]
 
 
-async def answer(session: AsyncSession, teacher_id: int, question_id: int, text: str) -> Question:
+async def answer(session: AsyncSession, teacher_id: int, question_id: int, text: str) -> None:
     question = await session.get(Question, question_id)
     if question is None:
         raise NotYours
@@ -124,4 +145,3 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
         )
 
     await notify(session, [question.student_id], build, kind="answer", dedupe_prefix=f"answer:{question.id}")
-    return question

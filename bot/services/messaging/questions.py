@@ -22,7 +22,7 @@ ANSWER = "answer"
 
 async def ask(
     session: AsyncSession, student_id: int, course_id: int, text: str, file_name_id: int | None = None
-) -> Question:
+) -> None:
     question = Question(course_id=course_id, student_id=student_id, text=text, file_name_id=file_name_id)
     session.add(question)
     await session.flush()
@@ -43,12 +43,11 @@ async def ask(
             )
 
         await notify(session, [course.teacher_id], build, kind=QUESTION, dedupe_prefix=f"q:{question.id}")
-    return question
 
 
 async def answer(
     session: AsyncSession, question_id: int, teacher_id: int, text: str, now: dt.datetime
-) -> Question:
+) -> None:
     question = await session.get(Question, question_id)
     assert question is not None
     question.answer = text
@@ -68,4 +67,3 @@ async def answer(
 
     await notify(session, [question.student_id], build, kind=ANSWER)
     await session.flush()
-    return question

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Course, Person, PersonRole, Role
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseRef:
     id: int
     discipline: str

@@ -18,7 +18,7 @@ class NotYours(Exception):
     """The course, assignment or submission belongs to someone else (or does not exist)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseLine:
     id: int
     discipline: str

@@ -9,6 +9,7 @@ are informed of the study schedule).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -88,10 +89,15 @@ SEPARATOR_RE = re.compile(r"\s*(?:[–—]|\s-\s|\s+по\s+|\s+до\s+|\s+to\s+|
 FULL_DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}")
 
 
-class CalendarError(ValueError):
-    """`reason`: "dates" (could not read them), "order" (ends before it starts)."""
+class CalendarReason(enum.StrEnum):
+    """Why a period is refused."""
 
-    def __init__(self, reason: str) -> None:
+    dates = "dates"  # could not read them
+    order = "order"  # ends before it starts
+
+
+class CalendarError(ValueError):
+    def __init__(self, reason: CalendarReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -107,15 +113,15 @@ def parse_period(text: str, now: dt.datetime, timezone: str) -> tuple[dt.date, d
         parsed = [parse_date(d.replace("/", ".")) for d in full]
         dates = [d for d in parsed if d is not None]
         if len(parsed) > 2 or len(dates) < len(parsed):
-            raise CalendarError("dates")
+            raise CalendarError(CalendarReason.dates)
         return _ordered(dates[0], dates[-1])
     parts = [p for p in SEPARATOR_RE.split(raw) if p.strip()]
     if not 1 <= len(parts) <= 2:
-        raise CalendarError("dates")
+        raise CalendarError(CalendarReason.dates)
     try:
         days = [parse_moment(p, now, timezone).moment.astimezone(_zone(timezone)).date() for p in parts]
     except DeadlineError as exc:
-        raise CalendarError("dates") from exc
+        raise CalendarError(CalendarReason.dates) from exc
     return _ordered(days[0], days[-1])
 
 
@@ -125,7 +131,7 @@ def _zone(timezone: str) -> dt.tzinfo:
 
 def _ordered(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     if end < start:
-        raise CalendarError("order")
+        raise CalendarError(CalendarReason.order)
     return start, end
 
 
@@ -275,7 +281,7 @@ async def import_calendar(
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermView:
     name: str | None  # None: entries outside any academic period
     starts_on: dt.date | None

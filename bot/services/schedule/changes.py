@@ -10,6 +10,7 @@ the reminders of the new moment (bot/services/reminders.py).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -22,20 +23,29 @@ from bot.i18n import Translator
 from bot.services.messaging import notices
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import ReplyBuilder, notify
+from bot.services.refs import CourseBrief
+from bot.services.schedule.lessons import LessonRef
 from db.models import Course, Group, Lesson, LessonMode
 
 UPCOMING_SHOWN = 20  # lessons offered to pick from, the nearest first
 
 
-class ChangeError(ValueError):
-    """`reason`: not_found (no such lesson here, or already cancelled), started, past, order."""
+class ChangeReason(enum.StrEnum):
+    """Why a lesson cannot be moved or cancelled."""
 
-    def __init__(self, reason: str) -> None:
+    not_found = "not_found"  # no such lesson here, or already cancelled
+    started = "started"  # it has begun
+    past = "past"  # the new time has passed
+    order = "order"  # ends before it starts
+
+
+class ChangeError(ValueError):
+    def __init__(self, reason: ChangeReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpcomingLesson:
     id: int
     starts_at: dt.datetime
@@ -76,8 +86,15 @@ async def upcoming(
 
 async def changeable(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseBrief]:
     """The lesson with its course, if it belongs here (and to the teacher), is on and has not started."""
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
+    return LessonRef.of(lesson), CourseBrief.of(course)
+
+
+async def _changeable(
+    session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
+) -> tuple[Lesson, Course]:
     query = (
         select(Lesson, Course)
         .join(Course, Course.id == Lesson.course_id)
@@ -87,10 +104,10 @@ async def changeable(
         query = query.where(Course.teacher_id == teacher_id)
     row = (await session.execute(query)).first()
     if row is None or row[0].cancelled:
-        raise ChangeError("not_found")
+        raise ChangeError(ChangeReason.not_found)
     lesson, course = row
     if lesson.starts_at <= now:
-        raise ChangeError("started")
+        raise ChangeError(ChangeReason.started)
     return lesson, course
 
 
@@ -102,13 +119,13 @@ async def move(
     ends_at: dt.datetime,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[Lesson, Course, dt.datetime]:
+) -> tuple[LessonRef, CourseBrief, dt.datetime]:
     """Moves the lesson; returns it, its course and the moment it had before."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if starts_at <= now:
-        raise ChangeError("past")
+        raise ChangeError(ChangeReason.past)
     if ends_at <= starts_at:
-        raise ChangeError("order")
+        raise ChangeError(ChangeReason.order)
     was = lesson.starts_at
     lesson.starts_at, lesson.ends_at = starts_at, ends_at
     await session.flush()
@@ -122,7 +139,7 @@ async def move(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course, was
+    return LessonRef.of(lesson), CourseBrief.of(course), was
 
 
 async def change_place(
@@ -132,9 +149,9 @@ async def change_place(
     place: str,
     now: dt.datetime,
     teacher_id: int | None = None,
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseBrief]:
     """A new link for an online lesson, or a new room for one in class (the handler checks the link)."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     if lesson.mode is LessonMode.online:
         lesson.link = place
     else:
@@ -153,14 +170,14 @@ async def change_place(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 async def cancel(
     session: AsyncSession, org_id: int, lesson_id: int, now: dt.datetime, teacher_id: int | None = None
-) -> tuple[Lesson, Course]:
+) -> tuple[LessonRef, CourseBrief]:
     """The lesson stays in the database, marked cancelled: attendance and history keep their link."""
-    lesson, course = await changeable(session, org_id, lesson_id, now, teacher_id)
+    lesson, course = await _changeable(session, org_id, lesson_id, now, teacher_id)
     lesson.cancelled = True
     await session.flush()
     starts_at = lesson.starts_at
@@ -173,7 +190,7 @@ async def cancel(
         )
 
     await _tell(session, course, lesson, build)
-    return lesson, course
+    return LessonRef.of(lesson), CourseBrief.of(course)
 
 
 def _join_button(t: Translator, lesson: Lesson) -> list[list[Button]]:

@@ -7,6 +7,8 @@ the absent are told at once, so the same day.
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,22 +21,46 @@ from bot.services.messaging import notices
 from bot.services.messaging.notices import group_students, parents_of
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import NotYours, own_course
+from bot.services.refs import CourseBrief
 from db.base import utcnow
 from db.models import Attendance, Course, Lesson, LessonMode, Person
 
 LESSON_MINUTES = 90
 
 
+@dataclass(frozen=True, slots=True)
+class LessonRef:
+    """A lesson as the screens show it (after a change: its new values)."""
+
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    mode: LessonMode
+    link: str | None
+    room: str | None
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> LessonRef:
+        return cls(lesson.id, lesson.starts_at, lesson.ends_at, lesson.mode, lesson.link, lesson.room)
+
+
+class LessonReason(enum.StrEnum):
+    """Why a lesson's link or task is refused."""
+
+    bad_link = "bad_link"
+    empty_task = "empty_task"
+
+
 class LessonError(ValueError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: LessonReason) -> None:
         super().__init__(reason)
-        self.reason = reason  # bad_link, empty_task
+        self.reason = reason
 
 
 def clean_link(text: str | None) -> str:
     link = (text or "").strip()
     if not link.startswith(("https://", "http://")) or " " in link or len(link) > 500:
-        raise LessonError("bad_link")
+        raise LessonError(LessonReason.bad_link)
     return link
 
 
@@ -47,11 +73,11 @@ async def schedule(
     *,
     link: str | None = None,
     task: str | None = None,
-) -> Lesson:
+) -> LessonRef:
     course = await own_course(session, teacher_id, course_id)
     check_future(starts_at, utcnow())
     if mode == LessonMode.offline and not (task or "").strip():
-        raise LessonError("empty_task")
+        raise LessonError(LessonReason.empty_task)
     lesson = Lesson(
         course_id=course.id,
         starts_at=starts_at,
@@ -63,7 +89,7 @@ async def schedule(
     session.add(lesson)
     await session.flush()
     await announce(session, course, lesson, task)
-    return lesson
+    return LessonRef.of(lesson)
 
 
 async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: str | None = None) -> None:
@@ -89,7 +115,7 @@ async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: 
     await notify(session, students + parents, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
 
 
-async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[Lesson, str]]:
+async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[LessonRef, str]]:
     now = utcnow()
     rows = (
         await session.execute(
@@ -106,10 +132,16 @@ async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -
             .order_by(Lesson.starts_at.desc())
         )
     ).all()
-    return [(lesson, name) for lesson, name in rows]
+    return [(LessonRef.of(lesson), name) for lesson, name in rows]
 
 
-async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
+async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[LessonRef, CourseBrief]:
+    """The teacher's own lesson and its course; NotYours otherwise."""
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
+    return LessonRef.of(lesson), CourseBrief.of(course)
+
+
+async def _own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> tuple[Lesson, Course]:
     lesson = await session.get(Lesson, lesson_id)
     if lesson is None:
         raise NotYours
@@ -118,7 +150,7 @@ async def own_lesson(session: AsyncSession, teacher_id: int, lesson_id: int) -> 
 
 async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[tuple[int, str, bool]]:
     """(student id, name, present) for the lesson's group; present unless marked absent."""
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     ids = await group_students(session, course.group_id)
     names = dict(
         (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(ids)))).tuples().all()
@@ -136,7 +168,7 @@ async def roll(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[t
 
 
 async def toggle(session: AsyncSession, teacher_id: int, lesson_id: int, student_id: int) -> None:
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     if student_id not in await group_students(session, course.group_id):
         raise NotYours
     mark = await session.scalar(
@@ -154,7 +186,7 @@ async def toggle(session: AsyncSession, teacher_id: int, lesson_id: int, student
 
 async def save(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[str]:
     """Records everyone (present by default) and tells the parents of the absent; returns the absent."""
-    lesson, course = await own_lesson(session, teacher_id, lesson_id)
+    lesson, course = await _own_lesson(session, teacher_id, lesson_id)
     absent = []
     for student_id, name, present in await roll(session, teacher_id, lesson_id):
         mark = await session.scalar(

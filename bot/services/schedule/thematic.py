@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 import re
 from collections.abc import Sequence
@@ -30,10 +31,18 @@ from db.models import Course, Topic
 DEFAULT_HOURS = 2
 
 
-class PlanError(ValueError):
-    """`reason`: empty, bad_hours, bad_deadline; `line` the 1-based line."""
+class PlanReason(enum.StrEnum):
+    """Why a thematic plan is refused."""
 
-    def __init__(self, reason: str, line: int = 0) -> None:
+    empty = "empty"
+    bad_hours = "bad_hours"
+    bad_deadline = "bad_deadline"
+
+
+class PlanError(ValueError):
+    """`line`: the 1-based line."""
+
+    def __init__(self, reason: PlanReason, line: int = 0) -> None:
         super().__init__(reason)
         self.reason, self.line = reason, line
 
@@ -54,21 +63,21 @@ def parse_rows(rows: list[list[str]], timezone: str, now: dt.datetime | None = N
             continue
         title = re.sub(r"^\d{1,3}[.)]\s*", "", cells[0])
         if not title:
-            raise PlanError("empty", n)
+            raise PlanError(PlanReason.empty, n)
         hours = DEFAULT_HOURS
         if len(cells) > 1 and cells[1]:
             if not cells[1].isdigit() or not 0 < int(cells[1]) <= 200:
-                raise PlanError("bad_hours", n)
+                raise PlanError(PlanReason.bad_hours, n)
             hours = int(cells[1])
         deadline = None
         if len(cells) > 2 and cells[2]:
             try:
                 deadline = parse(cells[2], now, timezone).moment
             except DeadlineError as exc:
-                raise PlanError("bad_deadline", n) from exc
+                raise PlanError(PlanReason.bad_deadline, n) from exc
         out.append(PlanLine(title[:500], hours, deadline))
     if not out:
-        raise PlanError("empty")
+        raise PlanError(PlanReason.empty)
     return out
 
 

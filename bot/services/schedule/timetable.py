@@ -13,7 +13,7 @@ from bot.services.people import student_scope
 from db.models import Course, Lesson, LessonMode, Topic
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LessonView:
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -25,7 +25,7 @@ class LessonView:
     individual: bool  # from the student's individual schedule (002 item 10)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TopicView:
     position: int
     title: str
