@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from bot.channels import web_security
 from bot.runtime import Runtime
 from bot.supervisor import Loop, Supervisor
 
@@ -22,6 +23,7 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app[RUNTIME_KEY] = runtime
     app[BACKGROUND_KEY] = []
     app[COUNTERS_KEY] = {}
+    web_security.install(app, runtime.settings.public_url)
     app.router.add_get("/healthz", health)
     app.router.add_get("/files/{token}", signed_file)
     return app
