@@ -30,13 +30,6 @@ SEAT_HEADER = "X-Ustaz-Seat"
 CLIENT_TRIES = 10  # sign-in requests (codes asked, codes and invites tried) per client and window
 CLIENT_WINDOW = 600.0
 
-CODE_MESSAGE = (
-    "Your code to sign in to Ustaz on the web: {code}. It works for {n} minute. "
-    "If you did not ask for it, tell no one this code.",
-    "Your code to sign in to Ustaz on the web: {code}. It works for {n} minutes. "
-    "If you did not ask for it, tell no one this code.",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Seat:
@@ -191,7 +184,13 @@ class SignInApi:
                         target.locale or pick_locale(body.get("lang"), self.runtime.settings.default_locale)
                     )
                     minutes = int(self.runtime.settings.webchat_code_minutes)
-                    text = t.ngettext(*CODE_MESSAGE, minutes).format(code=code, n=minutes)
+                    text = t.ngettext(
+                        "Your code to sign in to Ustaz on the web: {code}. It works for {n} minute. "
+                        "If you did not ask for it, tell no one this code.",
+                        "Your code to sign in to Ustaz on the web: {code}. It works for {n} minutes. "
+                        "If you did not ask for it, tell no one this code.",
+                        minutes,
+                    ).format(code=code, n=minutes)
                     await enqueue(session, Reply(text), account_id=target.account_id, kind="signin_code",
                                   priority=REPLY_PRIORITY)  # fmt: skip
                     sent = True
