@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -276,8 +277,8 @@ async def test_notices_stay_with_the_messenger_unless_the_web_is_chosen(web: Web
     sender = web.runtime.channel_senders[Channel.web]
 
     def delivery(kind: str) -> Delivery:
-        return Delivery(1, kind, web.person_id, account.id, Channel.web, account.address, "ru", Reply("Ертең"),
-                        None, None, 0)  # fmt: skip
+        to = (web.person_id, account.id, Channel.web, account.address)
+        return Delivery(1, kind, *to, "ru", Reply("Ертең"), None, None, 0)
 
     assert isinstance(await sender.deliver(delivery("reply")), Sent), "replies always come to the web"
     assert isinstance(await sender.deliver(delivery("notice")), Unreachable), "notices go to Telegram"
@@ -286,6 +287,16 @@ async def test_notices_stay_with_the_messenger_unless_the_web_is_chosen(web: Web
     async with web.runtime.sessions() as session:
         shown = await session.scalar(select(func.count()).select_from(WebchatMessage))
     assert shown == 2
+
+
+async def test_run_refuses_the_picker_off_loopback_in_one_line(database_url: str, tmp_path: Path) -> None:
+    from tests.test_cli import env_for, ustaz
+
+    env = env_for(database_url, tmp_path, USTAZ_WEBCHAT_PICKER="on", USTAZ_HTTP_HOST="0.0.0.0")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # this checkout, wherever it runs from
+    code, out = await ustaz("run", env=env, cwd=tmp_path)
+    assert code == 2
+    assert out.strip().count("\n") == 0 and "USTAZ_WEBCHAT_PICKER" in out
 
 
 async def test_security_headers(web: Web) -> None:

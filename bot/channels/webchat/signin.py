@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import update
 
 from bot.channels.web_security import host_name, is_loopback
+from bot.config import PickerMode, Settings
 from bot.core.messages import Reply
 from bot.i18n import Translator, pick_locale
 from bot.queues.outbox import REPLY_PRIORITY, enqueue
@@ -29,6 +30,28 @@ COOKIE = "ustaz_session"
 SEAT_HEADER = "X-Ustaz-Seat"
 CLIENT_TRIES = 10  # sign-in requests (codes asked, codes and invites tried) per client and window
 CLIENT_WINDOW = 600.0
+
+
+def picker_refusal(settings: Settings) -> str | None:
+    """Why `ustaz run` will not start with the picker switched on here (None: it may)."""
+    if not settings.webchat_enabled or settings.webchat_picker is not PickerMode.on:
+        return None
+    if is_loopback(settings.http_host) and not settings.public_url:
+        return None
+    return (
+        "USTAZ_WEBCHAT_PICKER=on lets whoever opens the page be anyone, so it is served only on a loopback "
+        "USTAZ_HTTP_HOST without USTAZ_PUBLIC_URL; set USTAZ_WEBCHAT_PICKER=auto to sign people in instead."
+    )
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """A line for `ustaz run` when the web chat is reachable from other computers."""
+    if not settings.webchat_enabled or is_loopback(settings.http_host):
+        return None
+    return (
+        f"Warning: the web chat is served on {settings.http_host}, beyond this computer: people sign in "
+        "with a code (no person picker); put HTTPS in front of it and set USTAZ_PUBLIC_URL."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +117,7 @@ class Seats:
     def picker_safe_here(self) -> bool:
         """The settings allow the picker: not switched off, bound to loopback only, no public address."""
         s = self.settings
-        return s.webchat_picker != "off" and is_loopback(s.http_host) and not s.public_url
+        return s.webchat_picker is not PickerMode.off and is_loopback(s.http_host) and not s.public_url
 
     async def picker_allowed(self, request: web.Request) -> bool:
         """The picker for this request: a loopback caller, calling a loopback name, demo school only."""
