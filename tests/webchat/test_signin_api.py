@@ -308,3 +308,12 @@ async def test_security_headers(web: Web) -> None:
     async with web.client.get("/files/nothing") as resp:
         assert resp.headers["Cache-Control"] == "private, no-store"
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_bad_input_is_a_400_not_a_traceback(web: Web) -> None:
+    headers = {"Origin": web.origin, "Content-Type": "application/json"}
+    for body in ("{not json", "[" * 100_000 + "]" * 100_000, "[1, 2]"):
+        async with web.client.post("/api/webchat/signin", data=body, headers=headers) as resp:
+            assert (resp.status, await resp.json()) == (400, {"error": "bad_request"})
+    await web.sign_in()
+    assert (await web.get("/api/webchat/messages?after=x"))[0] == 400

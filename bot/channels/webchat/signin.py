@@ -24,7 +24,7 @@ from bot.queues.outbox import REPLY_PRIORITY, enqueue
 from bot.runtime import Runtime
 from bot.services.people import web_signin
 from bot.services.people.invites import RedeemOutcome
-from db.models import MessengerAccount, Person, WebSession
+from db.models import Channel, MessengerAccount, Person, WebSession
 
 COOKIE = "ustaz_session"
 SEAT_HEADER = "X-Ustaz-Seat"
@@ -100,7 +100,7 @@ def refused(status: int, error: str) -> web.HTTPException:
 async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the parser takes
         raise refused(400, "bad_request") from None
     if not isinstance(body, dict):
         raise refused(400, "bad_request")
@@ -214,8 +214,10 @@ class SignInApi:
                         "If you did not ask for it, tell no one this code.",
                         minutes,
                     ).format(code=code, n=minutes)
+                    # WhatsApp outside its 24-hour window: an approved template of this kind, {{1}} the code.
+                    variables = {"1": code, "2": str(minutes)} if target.channel is Channel.whatsapp else None
                     await enqueue(session, Reply(text), account_id=target.account_id, kind="signin_code",
-                                  priority=REPLY_PRIORITY)  # fmt: skip
+                                  priority=REPLY_PRIORITY, template_vars=variables)  # fmt: skip
                     sent = True
         if sent:
             self.runtime.wake_sender()

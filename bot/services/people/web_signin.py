@@ -49,6 +49,7 @@ class CodeTarget:
 
     person_id: int
     account_id: int
+    channel: Channel
     locale: str | None
 
 
@@ -109,7 +110,7 @@ async def code_target(
     )
     if account is None:
         return None
-    return CodeTarget(person.id, account.id, person.locale)
+    return CodeTarget(person.id, account.id, account.channel, person.locale)
 
 
 async def new_code(session: AsyncSession, person_id: int, ttl: dt.timedelta) -> str | None:
