@@ -123,6 +123,8 @@ async def new_code(session: AsyncSession, person_id: int, ttl: dt.timedelta) -> 
     )
     if (recent or 0) >= CODES_PER_WINDOW:
         return None
+    # Codes a day old are of no use, not even for the count above: swept as new ones are made.
+    await session.execute(delete(WebSignInCode).where(WebSignInCode.created_at < now - dt.timedelta(days=1)))
     await session.execute(
         update(WebSignInCode)
         .where(WebSignInCode.person_id == person_id, WebSignInCode.used_at.is_(None))
