@@ -23,6 +23,12 @@ class WebchatMode(StrEnum):
     off = "off"
 
 
+class PickerMode(StrEnum):
+    auto = "auto"  # the demo's person picker when it is safe: demo school only, loopback only
+    on = "on"  # the same, but `ustaz run` refuses to start where it is not safe
+    off = "off"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="USTAZ_", env_file=".env", extra="ignore")
 
@@ -34,6 +40,10 @@ class Settings(BaseSettings):
     files_dir: Path = Path("./var/files")
     default_locale: str = "kk"
     webchat: WebchatMode = WebchatMode.auto
+    webchat_picker: PickerMode = PickerMode.auto
+    # How long a web sign-in lasts, and a code sent to the person's messenger to sign in with.
+    webchat_session_hours: float = Field(12, gt=0)
+    webchat_code_minutes: float = Field(10, gt=0, le=60)
     # /healthz says a loop is stuck when work has waited for it this long without progress (longer
     # than the longest retry_after the Telegram sender honours, 120 s).
     health_stuck_seconds: float = Field(180, gt=0)

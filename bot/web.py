@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.channels import web_security
 from bot.i18n import LOCALES, Translator
 from bot.language.names import surname_initials
 from bot.ops import metrics
@@ -29,18 +30,13 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app[RUNTIME_KEY] = runtime
     app[BACKGROUND_KEY] = []
     app[COUNTERS_KEY] = {}
-    app.on_response_prepare.append(_no_server_version)
+    web_security.install(app, runtime.settings.public_url)
     app.router.add_get("/healthz", health)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/files/{token}", signed_file)
     app.router.add_get("/verify", verify_page)
     app.router.add_get("/verify/{code}", verify_page)
     return app
-
-
-async def _no_server_version(request: web.Request, response: web.StreamResponse) -> None:
-    """aiohttp names its exact version in `Server`: an attacker's shortcut to its known bugs."""
-    response.headers["Server"] = "Ustaz"
 
 
 async def health(request: web.Request) -> web.Response:
@@ -79,10 +75,7 @@ async def signed_file(request: web.Request) -> web.StreamResponse:
     headers = {
         "Content-Type": found.mime,
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
-        # People's work behind a link: never kept by a shared cache or the browser's disk.
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
+    }  # Cache-Control: private, no-store and nosniff come from web_security, as for every page
     return web.FileResponse(found.path, headers=headers)
 
 

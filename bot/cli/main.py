@@ -26,6 +26,13 @@ def command(name: str) -> Callable[[Command], Command]:
 @command("run")
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import serve
+    from bot.channels.webchat.signin import exposure_warning, picker_refusal
+
+    if refusal := picker_refusal(settings):
+        print(refusal, file=sys.stderr)
+        return 2
+    if warning := exposure_warning(settings):
+        print(warning, file=sys.stderr)
 
     await serve(settings)
     return 0

@@ -40,6 +40,7 @@ from db.models.messaging import (
 from db.models.notifications import Acknowledgement, Announcement, NotificationPreference, Question, Reminder
 from db.models.organization import Group, Organization, Program
 from db.models.people import Invite, MessengerAccount, ParentLink, Person, PersonRole
+from db.models.web import WebSession, WebSignInCode
 from db.models.whatsapp import WhatsAppBusinessStart, WhatsAppChoices, WhatsAppPart
 
 __all__ = [
@@ -88,6 +89,8 @@ __all__ = [
     "TestAttempt",
     "TestQuestion",
     "Topic",
+    "WebSession",
+    "WebSignInCode",
     "WebchatMessage",
     "WhatsAppBusinessStart",
     "WhatsAppChoices",

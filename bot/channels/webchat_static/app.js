@@ -1,16 +1,78 @@
-// The web chat page: pick a person, then talk to Ustaz through /api/webchat.
+// The web chat page: sign in (or, in the demo on this computer, pick a person), then talk to Ustaz.
 "use strict";
 const $ = (id) => document.getElementById(id);
-let seat = null;
+// A demo seat lives in this tab only (two tabs, two people); a real sign-in is an HttpOnly cookie.
+let seat = sessionStorage.getItem("seat");
+let open = false;
 let lastId = 0;
+let texts = {};
+let pickerShown = false;
 
 const roleNames = {
   kk: { student: "Білім алушылар", parent: "Ата-аналар", teacher: "Педагогтер", head: "Басшы", deputy: "Басшының орынбасары", methodist: "Әдіскер", admin: "Әкімші", tutor: "Тьютор" },
   ru: { student: "Обучающиеся", parent: "Родители", teacher: "Педагоги", head: "Руководитель", deputy: "Заместитель руководителя", methodist: "Методист", admin: "Администратор", tutor: "Тьютор" },
 };
 
+function headers(json) {
+  const h = {};
+  if (json) h["Content-Type"] = "application/json";
+  if (seat) h["X-Ustaz-Seat"] = seat;
+  return h;
+}
+
+function post(path, body) {
+  return fetch(path, { method: "POST", headers: headers(true), body: JSON.stringify(body || {}) });
+}
+
+// The page's words come from the server's catalogs, in the chosen language.
+async function loadTexts() {
+  texts = await (await fetch(`/api/webchat/texts?lang=${$("lang").value}`)).json();
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = texts[el.dataset.t] || el.textContent;
+  document.documentElement.lang = $("lang").value;
+}
+
+function showError(key) {
+  $("error").textContent = key ? texts[key] || texts.bad_request : "";
+}
+
+async function errorOf(res) {
+  try {
+    return (await res.json()).error || "bad_request";
+  } catch (e) {
+    return "bad_request";
+  }
+}
+
+function showSignIn(error) {
+  open = false;
+  $("chat").hidden = true;
+  $("signin").hidden = false;
+  $("picker").hidden = !pickerShown;
+  if (pickerShown && !$("people").childElementCount) loadPeople();
+  showError(error);
+}
+
+async function start() {
+  await loadTexts();
+  const me = await (await fetch("/api/webchat/me", { headers: headers(false) })).json();
+  pickerShown = me.picker;
+  if (me.signed_in) {
+    openChat(me.name, me.notices, false);
+    return;
+  }
+  if (seat) forgetSeat();
+  showSignIn("");
+}
+
+function forgetSeat() {
+  seat = null;
+  sessionStorage.removeItem("seat");
+}
+
 async function loadPeople() {
-  const people = await (await fetch("/api/webchat/people")).json();
+  const res = await fetch("/api/webchat/people");
+  if (!res.ok) return;
+  const people = await res.json();
   const lang = $("lang").value;
   const box = $("people");
   box.textContent = "";
@@ -40,20 +102,30 @@ async function loadPeople() {
 }
 
 async function openSeat(personId, role, name) {
-  const res = await fetch("/api/webchat/seat", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ person_id: personId, role: role, lang: $("lang").value }),
-  });
+  forgetSeat();
+  const res = await post("/api/webchat/seat", { person_id: personId, role: role, lang: $("lang").value });
+  if (!res.ok) return showSignIn(await errorOf(res));
   const data = await res.json();
   seat = data.seat;
+  sessionStorage.setItem("seat", seat);
+  openChat(name || "Ustaz", false, true);
+}
+
+// The log is the account's: after a reload it comes back from the first message.
+function openChat(name, notices, fresh) {
+  open = true;
   lastId = 0;
-  $("who").textContent = name || "Ustaz";
+  $("who-name").textContent = name || "Ustaz";
   $("log").textContent = "";
+  $("notices").checked = notices;
+  $("back").hidden = !seat;
+  $("notices-box").hidden = !!seat;
+  $("signout").hidden = !!seat;
+  $("signin").hidden = true;
   $("picker").hidden = true;
   $("chat").hidden = false;
   poll();
-  send({ text: "/menu" }, true).catch(() => notSent(""));
+  if (fresh) send({ text: "/menu" }, true).catch(() => notSent(""));
 }
 
 // One request at a time, in the order the person sent them: two quick messages must not
@@ -62,6 +134,7 @@ let inFlight = Promise.resolve();
 function inOrder(post) {
   const checked = async () => {
     const response = await post();
+    if (response.status === 401) showSignIn("signed_out");
     if (!response.ok) throw new Error("HTTP " + response.status);
     return response;
   };
@@ -80,25 +153,18 @@ function notSent(text) {
 }
 
 function send(fields, silent) {
-  const body = { seat: seat, lang: $("lang").value, message_id: crypto.randomUUID(), ...fields };
+  const body = { lang: $("lang").value, message_id: crypto.randomUUID(), ...fields };
   if (silent) body.label = "";
-  return inOrder(() =>
-    fetch("/api/webchat/send", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    })
-  );
+  return inOrder(() => post("/api/webchat/send", body));
 }
 
 function sendFiles(files, text) {
   const form = new FormData();
-  form.append("seat", seat);
   form.append("lang", $("lang").value);
   form.append("message_id", crypto.randomUUID());
   if (text) form.append("text", text);
   for (const f of files) form.append("file", f, f.name);
-  return inOrder(() => fetch("/api/webchat/send", { method: "POST", body: form }));
+  return inOrder(() => fetch("/api/webchat/send", { method: "POST", headers: headers(false), body: form }));
 }
 
 function render(m) {
@@ -153,14 +219,19 @@ function render(m) {
   li.scrollIntoView({ block: "end" });
 }
 
-// One loop per open seat: a loop whose seat was left stops by itself.
+// One loop per open chat: a loop whose chat was left stops by itself.
 async function poll() {
-  const mySeat = seat;
-  while (seat === mySeat) {
+  const mine = (poll.round = (poll.round || 0) + 1);
+  while (open && poll.round === mine) {
     try {
-      const res = await fetch(`/api/webchat/messages?seat=${encodeURIComponent(seat)}&after=${lastId}&wait=20`);
+      const res = await fetch(`/api/webchat/messages?after=${lastId}&wait=20`, { headers: headers(false) });
+      if (res.status === 401) {
+        if (seat) forgetSeat();
+        showSignIn("signed_out");
+        break;
+      }
       const data = await res.json();
-      if (seat !== mySeat) break;
+      if (!open || poll.round !== mine) break;
       for (const m of data.messages) {
         lastId = Math.max(lastId, m.id);
         render(m);
@@ -199,10 +270,46 @@ $("file").addEventListener("change", async () => {
   }
 });
 $("back").addEventListener("click", () => {
-  seat = null;
-  $("chat").hidden = true;
-  $("picker").hidden = false;
+  forgetSeat();
+  showSignIn("");
 });
-$("lang").addEventListener("change", loadPeople);
+$("signout").addEventListener("click", async () => {
+  await post("/api/webchat/signout");
+  forgetSeat();
+  showSignIn("");
+});
+$("notices").addEventListener("change", async () => {
+  const res = await post("/api/webchat/notices", { on: $("notices").checked });
+  if (!res.ok) $("notices").checked = !$("notices").checked;
+});
+$("ask-code").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const res = await post("/api/webchat/code", { who: $("who").value, lang: $("lang").value });
+  showError(res.ok ? "" : await errorOf(res));
+  if (res.ok) {
+    $("enter-code").hidden = false;
+    $("code").focus();
+  }
+});
+$("enter-code").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const res = await post("/api/webchat/signin", { who: $("who").value, code: $("code").value });
+  $("code").value = "";
+  if (!res.ok) return showError(await errorOf(res));
+  forgetSeat();
+  openChat((await res.json()).name, false, true);
+});
+$("by-invite").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const res = await post("/api/webchat/invite", { code: $("invite").value, lang: $("lang").value });
+  if (!res.ok) return showError(await errorOf(res));
+  $("invite").value = "";
+  forgetSeat();
+  openChat((await res.json()).name, false, true);
+});
+$("lang").addEventListener("change", async () => {
+  await loadTexts();
+  if (pickerShown) loadPeople();
+});
 $("visitor").addEventListener("click", () => openSeat(null, null, "Ustaz"));
-loadPeople();
+start();
