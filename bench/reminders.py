@@ -3,6 +3,9 @@
     .venv/bin/python -m bench.reminders --students 100000 --db sqlite
     .venv/bin/python -m bench.reminders --students 1000000 --db postgresql
 
+PostgreSQL: the database is created through USTAZ_BENCH_PG_URL (default: the server's
+`postgres` maintenance database on 127.0.0.1) and dropped at the end.
+
 Builds a throwaway database with N students in groups of 25, one course and one
 assignment per group, all due at the same moment (the worst wave). Then it times
 reminders.plan() (INSERT ... SELECT) and reminders.tick() (claim, merge, copy into the
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import resource
 import tempfile
 import time
@@ -30,7 +34,8 @@ from db.migrate import upgrade
 from db.models import OutboxMessage, Reminder
 from db.session import make_engine, make_sessionmaker
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Only used to create and drop the bench's own database: the maintenance database, not a test one.
+PG_ADMIN = os.environ.get("USTAZ_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 GROUP_SIZE = 25
 
 
