@@ -12,7 +12,11 @@ afresh. The tick, in one transaction per batch:
 3. claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two instances never take the
    same one; SQLite serializes writers) and merges everything one person has due into one
    message, built once per distinct content, language and zone, then copied into the
-   outbox by INSERT ... SELECT.
+   outbox by the outbox's own set-based entry (outbox.enqueue_from_select).
+
+Every statement is SQLAlchemy Core built from the models, the same on both databases;
+what they spell differently (date arithmetic, an ordered string aggregate) is in
+db.statements.
 
 A wave too big for the channel's rate (organization setting, Telegram's 30 a second by
 default) is planned back from its deadline so that its last message leaves on time.
@@ -171,8 +175,11 @@ _IS_PLANNED = Reminder.status == literal(
 )
 
 
-_PLANNED = ["person_id", "kind", "assignment_id", "lesson_id", "due_at", "expires_at", "offset_minutes"]
-_PLANNED += ["status", "dedupe_key"]
+# The columns planning writes, in the order of its SELECTs.
+_PLANNED = (
+    "person_id", "kind", "assignment_id", "lesson_id", "due_at", "expires_at", "offset_minutes", "status",
+    "dedupe_key",
+)  # fmt: skip
 
 
 async def _no_commit_flush(session: AsyncSession) -> None:
