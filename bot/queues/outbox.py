@@ -61,6 +61,21 @@ MAX_ATTEMPTS = 8
 _INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
 
 
+def _new_row(
+    kind: str, priority: int, not_before: dt.datetime | None, created_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """What every new outbox row starts with, whichever entry it comes by: pending, never tried."""
+    now = utcnow()
+    return dict(
+        kind=kind,
+        priority=priority,
+        status=OutboxStatus.pending,
+        not_before=not_before or now,
+        created_at=created_at or now,
+        attempts=0,
+    )
+
+
 async def enqueue(
     session: AsyncSession,
     reply: Reply,
@@ -81,21 +96,17 @@ async def enqueue(
     """
     if person_id is None and account_id is None:
         raise ValueError("an outbox message needs a person or an account")
-    values = dict(
+    values = _new_row(kind, priority, not_before) | dict(
         person_id=person_id,
         account_id=account_id,
-        kind=kind,
-        priority=priority,
         payload=reply.to_json(),
         template_vars=template_vars,
-        status=OutboxStatus.sending if claimed_by else OutboxStatus.pending,
         claimed_by=claimed_by,
         claimed_until=claim_until() if claimed_by else None,
-        not_before=not_before or utcnow(),
-        created_at=utcnow(),
-        attempts=0,
         dedupe_key=dedupe_key,
     )
+    if claimed_by:
+        values["status"] = OutboxStatus.sending
     if dedupe_key is None:
         # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
         new_id: int | None = await session.scalar(_INSERT, values)
@@ -134,25 +145,19 @@ async def enqueue_from_select(
     missing = [name for name in BULK_COLUMNS if name not in src.c]
     if missing:
         raise ValueError(f"the outbox rows' SELECT does not name {', '.join(missing)}")
-    now = utcnow()
     table = OutboxMessage.__table__.c
-
-    def constant(name: str, value: Any) -> Any:
-        return literal(value, table[name].type)  # bound with the column's own type (enum, UTC)
-
+    # The same for every row: bound once, each with its column's own type (enum, UTC datetime).
+    constants = {
+        name: literal(value, table[name].type)
+        for name, value in _new_row(kind, priority, not_before, created_at).items()
+    }
     has_whatsapp = exists().where(
         MessengerAccount.person_id == src.c.person_id, MessengerAccount.channel == Channel.whatsapp
     )
-    values = {
+    values = constants | {
         "person_id": src.c.person_id,
-        "kind": constant("kind", kind),
-        "priority": constant("priority", priority),
         "payload": src.c.payload,
         "template_vars": case((has_whatsapp, src.c.template_vars)),
-        "status": constant("status", OutboxStatus.pending),
-        "not_before": constant("not_before", not_before or now),
-        "created_at": constant("created_at", created_at or now),
-        "attempts": constant("attempts", 0),
         "dedupe_key": src.c.dedupe_key,
     }
     # WHERE true: SQLite cannot tell an INSERT ... SELECT's ON CONFLICT from a join's ON without it.
