@@ -3,6 +3,9 @@
     .venv/bin/python -m bench.reminders --students 100000 --db sqlite
     .venv/bin/python -m bench.reminders --students 1000000 --db postgresql
 
+PostgreSQL: the database is created through USTAZ_BENCH_PG_URL (default: the server's
+`postgres` maintenance database on 127.0.0.1) and dropped at the end.
+
 Builds a throwaway database with N students in groups of 25, one course and one
 assignment per group, all due at the same moment (the worst wave). Then it times
 reminders.plan() (INSERT ... SELECT) and reminders.tick() (claim, merge, copy into the
@@ -14,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import os
 import resource
 import tempfile
 import time
-import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -28,9 +33,11 @@ from bot.services.messaging import reminders
 from db.base import UTCDateTime
 from db.migrate import upgrade
 from db.models import OutboxMessage, Reminder
+from db.scratch import SERVER, scratch_postgres
 from db.session import make_engine, make_sessionmaker
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Only used to create and drop the bench's own database: the maintenance database, not a test one.
+PG_SERVER = os.environ.get("USTAZ_BENCH_PG_URL", SERVER)
 GROUP_SIZE = 25
 
 
@@ -87,16 +94,23 @@ async def populate(engine, n: int, now: dt.datetime, deadline: dt.datetime, offs
             await conn.execute(text("ANALYZE"))
 
 
-async def run(n: int, db: str, offsets: list[int]) -> None:
-    name = f"ustaz_bench_{uuid.uuid4().hex[:8]}"
-    tmp = Path(tempfile.mkdtemp(prefix="ustaz-bench-"))
+@contextlib.asynccontextmanager
+async def bench_database(db: str, folder: Path) -> AsyncIterator[str]:
+    """A database of its own, dropped afterwards: never the database `test`."""
     if db == "postgresql":
-        admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+        async with scratch_postgres("ustaz_bench", PG_SERVER) as url:
+            yield url
     else:
-        url = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
+        yield f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+
+
+async def run(n: int, db: str, offsets: list[int]) -> None:
+    with tempfile.TemporaryDirectory(prefix="ustaz-bench-") as folder:
+        async with bench_database(db, Path(folder)) as url:
+            await measure(url, n, db, offsets)
+
+
+async def measure(url: str, n: int, db: str, offsets: list[int]) -> None:
     engine = make_engine(url)
     try:
         await upgrade(engine)
@@ -132,10 +146,6 @@ async def run(n: int, db: str, offsets: list[int]) -> None:
         )
     finally:
         await engine.dispose()
-        if db == "postgresql":
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            await admin.dispose()
 
 
 def main() -> None:

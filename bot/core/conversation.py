@@ -23,7 +23,7 @@ from bot.files.store import FileRejected
 from bot.i18n import N_
 from db.base import utcnow
 from db.models import Channel, DialogState, MessengerAccount, Organization, Person
-from db.session import is_postgres
+from db.statements import insert_or_ignore
 
 # A refused file: the context, why, and the buttons of the dialog in progress (to show them again).
 FileRejectedHandler = Callable[[Context, FileRejected, list[list[Button]]], Awaitable[None]]
@@ -146,18 +146,13 @@ class Conversation:
 
     async def _create_account(self, session: AsyncSession, incoming: Incoming) -> MessengerAccount:
         # Two first messages of one person may race on PostgreSQL: insert-or-ignore, then read.
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert = postgresql.insert if is_postgres(session) else sqlite.insert
         await session.execute(
-            insert(MessengerAccount)
-            .values(
+            insert_or_ignore(session, MessengerAccount, ["channel", "external_id"]).values(
                 channel=incoming.channel,
                 external_id=incoming.external_user_id,
                 chat_id=incoming.chat_id,
                 created_at=utcnow(),
             )
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
         account = await session.scalar(
             select(MessengerAccount).where(

@@ -16,7 +16,6 @@ import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,6 +26,7 @@ from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
+from db.statements import dialect_name, insert_or_ignore
 
 if TYPE_CHECKING:
     from bot.queues.outbox import Job, OutboxSender
@@ -64,16 +64,12 @@ def chat_key(incoming: Incoming) -> str:
     return f"{incoming.channel.value}:{incoming.chat_id}"
 
 
-def _store_statement(dialect: Any) -> Any:
-    return (
-        dialect.insert(InboxUpdate)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(InboxUpdate.id)
-    )
+def _store_statement(dialect: str) -> Any:
+    return insert_or_ignore(dialect, InboxUpdate, ["channel", "external_id"]).returning(InboxUpdate.id)
 
 
 # Built once per dialect: the webhook's hot path pays for the parameters only.
-_STORE = {"postgresql": _store_statement(postgresql), "sqlite": _store_statement(sqlite)}
+_STORE = {name: _store_statement(name) for name in ("postgresql", "sqlite")}
 
 
 # Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its
@@ -83,7 +79,7 @@ REDELIVERY_WINDOW = dt.timedelta(hours=48)
 
 async def store(session: AsyncSession, incoming: Incoming, external_id: str) -> int | None:
     """Inserts the row in the caller's transaction; returns None when it was already there."""
-    stmt = _STORE["postgresql" if is_postgres(session) else "sqlite"]
+    stmt = _STORE[dialect_name(session)]
     row_id: int | None = await session.scalar(stmt, _values(incoming, external_id))
     if row_id is not None:
         return row_id

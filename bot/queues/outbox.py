@@ -20,8 +20,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -34,15 +47,32 @@ from bot.queues.group_commit import GroupCommit
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person
-from db.session import is_postgres
+from db.session import is_postgres, rowcount
+from db.statements import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
 REPLY_PRIORITY = 10
+REMINDER_KIND = "reminder"  # deadline and lesson reminders, made in bulk by enqueue_from_select
 MAX_ATTEMPTS = 8
 
 
 _INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
+
+
+def _new_row(
+    kind: str, priority: int, not_before: dt.datetime | None, created_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """What every new outbox row starts with, whichever entry it comes by: pending, never tried."""
+    now = utcnow()
+    return dict(
+        kind=kind,
+        priority=priority,
+        status=OutboxStatus.pending,
+        not_before=not_before or now,
+        created_at=created_at or now,
+        attempts=0,
+    )
 
 
 async def enqueue(
@@ -65,34 +95,74 @@ async def enqueue(
     """
     if person_id is None and account_id is None:
         raise ValueError("an outbox message needs a person or an account")
-    values = dict(
+    values = _new_row(kind, priority, not_before) | dict(
         person_id=person_id,
         account_id=account_id,
-        kind=kind,
-        priority=priority,
         payload=reply.to_json(),
         template_vars=template_vars,
-        status=OutboxStatus.sending if claimed_by else OutboxStatus.pending,
         claimed_by=claimed_by,
         claimed_until=claim_until() if claimed_by else None,
-        not_before=not_before or utcnow(),
-        created_at=utcnow(),
-        attempts=0,
         dedupe_key=dedupe_key,
     )
+    if claimed_by:
+        values["status"] = OutboxStatus.sending
     if dedupe_key is None:
         # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
         new_id: int | None = await session.scalar(_INSERT, values)
         return new_id
-    upsert = postgresql.insert if is_postgres(session) else sqlite.insert
     stmt = (
-        upsert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
+        insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).values(**values).returning(OutboxMessage.id)
     )
     kept_id: int | None = await session.scalar(stmt)
     return kept_id
+
+
+# What a bulk producer's SELECT names; enqueue_from_select fills in every other column.
+BULK_COLUMNS = ("person_id", "payload", "template_vars", "dedupe_key")
+
+
+async def enqueue_from_select(
+    session: AsyncSession,
+    rows: Select[Any],
+    *,
+    kind: str,
+    priority: int = 0,
+    not_before: dt.datetime | None = None,
+    created_at: dt.datetime | None = None,
+) -> int:
+    """Adds one message per row of `rows`, in the caller's transaction, by one INSERT ... SELECT.
+
+    For producers of thousands of rows at once (reminders: a million in one wave), where
+    enqueue() row by row would be far too slow. `rows` names the columns of BULK_COLUMNS:
+    person_id, payload (a Reply's JSON), template_vars and dedupe_key; a row whose dedupe_key
+    is already in the outbox is skipped, as with enqueue(). Returns how many rows were added.
+
+    Template variables are kept only for people with a WhatsApp account, the one channel that
+    uses them (outside its 24-hour window): a million copies nobody can use add up.
+    """
+    src = rows.subquery("bulk")
+    missing = [name for name in BULK_COLUMNS if name not in src.c]
+    if missing:
+        raise ValueError(f"the outbox rows' SELECT does not name {', '.join(missing)}")
+    table = OutboxMessage.__table__.c
+    # The same for every row: bound once, each with its column's own type (enum, UTC datetime).
+    constants = {
+        name: literal(value, table[name].type)
+        for name, value in _new_row(kind, priority, not_before, created_at).items()
+    }
+    has_whatsapp = exists().where(
+        MessengerAccount.person_id == src.c.person_id, MessengerAccount.channel == Channel.whatsapp
+    )
+    values = constants | {
+        "person_id": src.c.person_id,
+        "payload": src.c.payload,
+        "template_vars": case((has_whatsapp, src.c.template_vars)),
+        "dedupe_key": src.c.dedupe_key,
+    }
+    # WHERE true: SQLite cannot tell an INSERT ... SELECT's ON CONFLICT from a join's ON without it.
+    copy = select(*values.values()).select_from(src).where(true())
+    stmt = insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).from_select(list(values), copy)
+    return max(rowcount(await session.execute(stmt)), 0)
 
 
 # -- what a channel reports back ---------------------------------------------------

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.channels.telegram.intake import POLL_PREFIX
 from bot.channels.telegram.outgoing import Acked, FileToSend, TelegramOut, TryLater, Unreachable
@@ -20,7 +19,7 @@ from bot.queues.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
 from bot.queues.outbox import Unreachable as OutboxUnreachable
 from db.base import utcnow
 from db.models import Channel, ChannelFileId, FileName
-from db.session import is_postgres
+from db.statements import dialect_insert
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -146,8 +145,7 @@ class StoreFiles:
 
     async def remember(self, stored_file_id: int, remote_id: str) -> None:
         async with self.runtime.sessions() as session, session.begin():
-            insert = postgresql.insert if is_postgres(session) else sqlite.insert
-            stmt = insert(ChannelFileId).values(
+            stmt = dialect_insert(session, ChannelFileId).values(
                 channel=Channel.telegram,
                 stored_file_id=stored_file_id,
                 remote_id=remote_id,

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.whatsapp.media import limit_for
@@ -25,6 +24,7 @@ from db.models import (
     WhatsAppPart,
 )
 from db.session import is_postgres
+from db.statements import dialect_insert, insert_or_ignore
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
@@ -56,10 +56,6 @@ _OUTBOX_RANK = {OutboxStatus.sent: 1, OutboxStatus.failed: 2, OutboxStatus.undel
                 OutboxStatus.delivered: 3, OutboxStatus.read: 4}  # fmt: skip
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if is_postgres(session) else sqlite.insert
-
-
 # A part refused for the closed window was replaced by a template: it neither blocks nor shows.
 _not_outside_window = or_(WhatsAppPart.error_code.is_(None), WhatsAppPart.error_code != OUTSIDE_WINDOW)
 
@@ -88,7 +84,7 @@ async def remember_choices(session: AsyncSession, account_id: int, choices: list
     if not choices:
         await session.execute(delete(WhatsAppChoices).where(WhatsAppChoices.account_id == account_id))
         return
-    stmt = _insert(session)(WhatsAppChoices).values(
+    stmt = dialect_insert(session, WhatsAppChoices).values(
         account_id=account_id, choices=choices, offered_at=utcnow()
     )
     await session.execute(
@@ -139,7 +135,7 @@ async def sent_parts(session: AsyncSession, outbox_id: int) -> dict[int, str]:
 async def record_part(session: AsyncSession, outbox_id: int, part: int, sid: str) -> None:
     # A status callback may have come first and made the row: keep its status. A part sent
     # again (refused for the window before) starts over.
-    stmt = _insert(session)(WhatsAppPart).values(
+    stmt = dialect_insert(session, WhatsAppPart).values(
         outbox_id=outbox_id, part=part, sid=sid, status="queued", updated_at=utcnow()
     )
     same = WhatsAppPart.sid == stmt.excluded.sid
@@ -166,7 +162,7 @@ async def record_unsent(
 ) -> None:
     """Parts given up on: failed, with no sid (they were never accepted)."""
     for part in parts:
-        stmt = _insert(session)(WhatsAppPart).values(
+        stmt = insert_or_ignore(session, WhatsAppPart, ["outbox_id", "part"]).values(
             outbox_id=outbox_id,
             part=part,
             sid=None,
@@ -174,7 +170,7 @@ async def record_unsent(
             error_code=error_code,
             updated_at=utcnow(),
         )
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["outbox_id", "part"]))
+        await session.execute(stmt)
 
 
 async def record_status(
@@ -198,10 +194,10 @@ async def record_status(
         outbox_id, part = found
     if await session.get(OutboxMessage, outbox_id) is None:
         return False
-    stmt = _insert(session)(WhatsAppPart).values(
+    stmt = insert_or_ignore(session, WhatsAppPart, ["outbox_id", "part"]).values(
         outbox_id=outbox_id, part=part, sid=sid, status=status, error_code=error_code, updated_at=utcnow()
     )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["outbox_id", "part"]))
+    await session.execute(stmt)
     row = await session.scalar(
         select(WhatsAppPart)
         .where(WhatsAppPart.outbox_id == outbox_id, WhatsAppPart.part == part)

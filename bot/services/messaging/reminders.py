@@ -12,7 +12,11 @@ afresh. The tick, in one transaction per batch:
 3. claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two instances never take the
    same one; SQLite serializes writers) and merges everything one person has due into one
    message, built once per distinct content, language and zone, then copied into the
-   outbox by INSERT ... SELECT.
+   outbox by the outbox's own set-based entry (outbox.enqueue_from_select).
+
+Every statement is SQLAlchemy Core built from the models, the same on both databases;
+what they spell differently (date arithmetic, an ordered string aggregate) is in
+db.statements.
 
 A wave too big for the channel's rate (organization setting, Telegram's 30 a second by
 default) is planned back from its deadline so that its last message leaves on time.
@@ -21,24 +25,72 @@ default) is planned back from its deadline so that its last message leaves on ti
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, column, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Exists,
+    Float,
+    Integer,
+    MetaData,
+    Subquery,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+from sqlalchemy.schema import CreateTable, DropTable
 
 from bot.actions.student import Submit
 from bot.core.actions import link_button
 from bot.core.messages import Button, Reply, shorten
 from bot.i18n import Translator
 from bot.labels import days_phrase, hours_phrase
-from db.base import UTCDateTime, utcnow
-from db.models import Assignment, Channel, Course, Lesson, Organization
+from bot.queues.outbox import REMINDER_KIND, enqueue_from_select
+from db.base import JSONType, utcnow
+from db.models import (
+    Assignment,
+    AssignmentStatus,
+    Course,
+    Extension,
+    Lesson,
+    LessonMode,
+    NotificationPreference,
+    Organization,
+    Person,
+    PersonRole,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+    Submission,
+    SubmissionStatus,
+)
 from db.session import is_postgres, rowcount
+from db.statements import epoch_seconds, insert_or_ignore, joined_text, minutes_before, sorted_join
 
 # NotificationPreference kinds a student can switch off.
 DEADLINE_REMINDERS = "reminder_deadline"
@@ -87,42 +139,49 @@ def quiet_until(now: dt.datetime, zone: str, settings: ReminderSettings) -> dt.d
     return dt.datetime.combine(day, end, tz).astimezone(dt.UTC)
 
 
-# -- SQL that differs between the two databases ------------------------------------------
-@dataclass(frozen=True)
-class _Dialect:
-    pg: bool
-
-    def minus(self, moment: str, minutes: str, seconds: str = "0") -> str:
-        """`moment` - minutes - seconds, in the column's own storage form."""
-        if self.pg:
-            return f"({moment} - ({minutes}) * interval '1 minute' - ({seconds}) * interval '1 second')"
-        # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' text (see db.base.UTCDateTime).
-        return (
-            f"(strftime('%Y-%m-%d %H:%M:%f', {moment}, '-' || ({minutes}) || ' minutes', "
-            f"'-' || ({seconds}) || ' seconds') || '000')"
-        )
-
-    def epoch(self, moment: str) -> str:
-        return (
-            f"CAST(extract(epoch FROM {moment}) AS BIGINT)"
-            if self.pg
-            else f"CAST(strftime('%s', {moment}) AS INTEGER)"
-        )
-
-    def fdiv(self, a: str, b: str) -> str:
-        return f"(CAST({a} AS double precision) / {b})" if self.pg else f"(({a}) * 1.0 / {b})"
+# -- pieces of the statements --------------------------------------------------------------
+def _offsets(minutes: Iterable[int]) -> Subquery:
+    """A one-column table of offsets; inline ints from settings, as SQLite has no VALUES aliases."""
+    rows = [select(literal_column(str(int(m)), Integer).label("minutes")) for m in sorted(set(minutes))]
+    if not rows:
+        return select(literal_column("0", Integer).label("minutes")).where(false()).subquery("o")
+    return union_all(*rows).subquery("o")
 
 
-def _offsets(minutes: Iterable[int]) -> str:
-    """A one-column table of offsets; literals (ints from settings), as SQLite has no VALUES aliases."""
-    return (
-        " UNION ALL ".join(f"SELECT {int(m)} AS minutes" for m in sorted(set(minutes)))
-        or "SELECT 0 WHERE 1=0"
+def _switched_off(person_id: Any, kind: str) -> Exists:
+    """The person switched this kind of reminder off."""
+    return exists().where(
+        NotificationPreference.person_id == person_id,
+        NotificationPreference.kind == kind,
+        NotificationPreference.enabled == false(),
     )
 
 
-def _params(stmt: str, **types: Any) -> Any:
-    return text(stmt).bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()))
+def _handed_in(assignment_id: Any, student_id: Any) -> Exists:
+    return exists().where(
+        Submission.assignment_id == assignment_id,
+        Submission.student_id == student_id,
+        Submission.status != SubmissionStatus.draft,
+    )
+
+
+def _constant(column: str, value: Any) -> Any:
+    """A value bound with the reminder column's own type (an enum as its string)."""
+    return literal(value, Reminder.__table__.c[column].type)
+
+
+# Written into the SQL rather than bound: only then may the planner use the partial index
+# ix_reminder_planned (status = 'planned'), on SQLite and in PostgreSQL's generic plans alike.
+_IS_PLANNED = Reminder.status == literal(
+    ReminderStatus.planned, Reminder.__table__.c.status.type, literal_execute=True
+)
+
+
+# The columns planning writes, in the order of its SELECTs.
+_PLANNED = (
+    "person_id", "kind", "assignment_id", "lesson_id", "due_at", "expires_at", "offset_minutes", "status",
+    "dedupe_key",
+)  # fmt: skip
 
 
 async def _no_commit_flush(session: AsyncSession) -> None:
@@ -159,45 +218,67 @@ async def _plan_deadlines(
 ) -> int:
     if not settings.deadline_minutes:
         return 0
-    d = _Dialect(is_postgres(session))
-    if d.pg:  # the wave's window sorts every planned row: in memory rather than on disk
+    if is_postgres(session):  # the wave's window sorts every planned row: in memory rather than on disk
         await session.execute(text("SET LOCAL work_mem = '256MB'"))
         await _no_commit_flush(session)
     wave = max(1, int(settings.rate_per_second * 60))  # under a minute's worth goes out as planned
-    shift = f"CASE WHEN cnt > {wave} THEN {d.fdiv('cnt - rn', ':rate')} ELSE 0 END"
-    deadline = "COALESCE(e.deadline, a.deadline)"
-    stmt = f"""
-        INSERT INTO reminder (person_id, kind, assignment_id, lesson_id, due_at, expires_at,
-                              offset_minutes, status, dedupe_key)
-        SELECT person_id, 'deadline', assignment_id, NULL, {d.minus("deadline", "minutes", shift)},
-               deadline, minutes, 'planned',
-               'd:' || assignment_id || ':' || person_id || ':' || minutes || ':' || {d.epoch("deadline")}
-        FROM (
-            SELECT pr.person_id AS person_id, a.id AS assignment_id, o.minutes AS minutes,
-                   {deadline} AS deadline,
-                   count(*) OVER (PARTITION BY {deadline}, o.minutes) AS cnt,
-                   row_number() OVER (PARTITION BY {deadline}, o.minutes
-                                      ORDER BY pr.person_id, a.id) AS rn
-            FROM assignment a
-            JOIN course c ON c.id = a.course_id
-            JOIN person_role pr ON pr.group_id = c.group_id AND pr.role = 'student'
-            CROSS JOIN ({_offsets(settings.deadline_minutes)}) o
-            LEFT JOIN extension e ON e.assignment_id = a.id AND e.student_id = pr.person_id
-            WHERE c.organization_id = :org AND a.status = 'published'
-              AND {deadline} > :now
-              AND {d.minus(deadline, "o.minutes")} > :now
-              AND NOT EXISTS (SELECT 1 FROM submission s WHERE s.assignment_id = a.id
-                              AND s.student_id = pr.person_id AND s.status <> 'draft')
-              AND NOT EXISTS (SELECT 1 FROM notification_preference np WHERE np.person_id = pr.person_id
-                              AND np.kind = '{DEADLINE_REMINDERS}' AND np.enabled = false)
-        ) planned
-        WHERE true  -- SQLite needs a WHERE before an upsert's ON CONFLICT
-        ON CONFLICT (dedupe_key) DO NOTHING
-    """
-    result = await session.execute(
-        _params(stmt, now=UTCDateTime()), {"org": org_id, "now": now, "rate": settings.rate_per_second}
+    o = _offsets(settings.deadline_minutes)
+    deadline = func.coalesce(Extension.deadline, Assignment.deadline)
+    moment = [deadline, o.c.minutes]
+    planned = (
+        select(
+            PersonRole.person_id.label("person_id"),
+            Assignment.id.label("assignment_id"),
+            o.c.minutes.label("minutes"),
+            deadline.label("deadline"),
+            func.count().over(partition_by=moment).label("cnt"),
+            func.row_number()
+            .over(partition_by=moment, order_by=[PersonRole.person_id, Assignment.id])
+            .label("rn"),
+        )
+        .select_from(Assignment)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(PersonRole, and_(PersonRole.group_id == Course.group_id, PersonRole.role == Role.student))
+        .join(o, true())
+        .outerjoin(
+            Extension,
+            and_(Extension.assignment_id == Assignment.id, Extension.student_id == PersonRole.person_id),
+        )
+        .where(
+            Course.organization_id == org_id,
+            Assignment.status == AssignmentStatus.published,
+            deadline > now,
+            minutes_before(deadline, o.c.minutes) > now,
+            ~_handed_in(Assignment.id, PersonRole.person_id),
+            ~_switched_off(PersonRole.person_id, DEADLINE_REMINDERS),
+        )
+        .subquery("planned")
     )
-    return max(rowcount(result) or 0, 0)
+    # A wave too big for the rate starts early: the n-th of cnt goes (cnt - n) / rate seconds sooner.
+    rate = literal(settings.rate_per_second, Float)
+    shift = case((planned.c.cnt > wave, cast(planned.c.cnt - planned.c.rn, Float) / rate), else_=0)
+    rows = select(
+        planned.c.person_id,
+        _constant("kind", ReminderKind.deadline),
+        planned.c.assignment_id,
+        null(),
+        minutes_before(planned.c.deadline, planned.c.minutes, shift),
+        planned.c.deadline,
+        planned.c.minutes,
+        _constant("status", ReminderStatus.planned),
+        joined_text(
+            "d:",
+            planned.c.assignment_id,
+            ":",
+            planned.c.person_id,
+            ":",
+            planned.c.minutes,
+            ":",
+            epoch_seconds(planned.c.deadline),
+        ),
+    ).where(true())  # SQLite needs a WHERE before an upsert's ON CONFLICT
+    stmt = insert_or_ignore(session, Reminder, ["dedupe_key"]).from_select(_PLANNED, rows)
+    return max(rowcount(await session.execute(stmt)), 0)
 
 
 async def _plan_lessons(
@@ -205,36 +286,53 @@ async def _plan_lessons(
 ) -> int:
     if not settings.lesson_minutes:
         return 0
-    d = _Dialect(is_postgres(session))
-    filters = "c.organization_id = :org AND l.mode = 'online' AND l.cancelled = false "
-    filters += "AND l.starts_at > :now AND l.starts_at < :horizon"
-    stmt = f"""
-        INSERT INTO reminder (person_id, kind, assignment_id, lesson_id, due_at, expires_at,
-                              offset_minutes, status, dedupe_key)
-        SELECT person_id, 'lesson', NULL, lesson_id, {d.minus("starts", "o.minutes")}, starts, o.minutes,
-               'planned',
-               'l:' || lesson_id || ':' || person_id || ':' || o.minutes || ':' || {d.epoch("starts")}
-        FROM (
-            SELECT pr.person_id AS person_id, l.id AS lesson_id, l.starts_at AS starts
-            FROM lesson l JOIN course c ON c.id = l.course_id
-            JOIN person_role pr ON pr.group_id = c.group_id AND pr.role = 'student'
-            WHERE l.student_id IS NULL AND {filters}
-            UNION ALL
-            SELECT l.student_id, l.id, l.starts_at
-            FROM lesson l JOIN course c ON c.id = l.course_id
-            WHERE l.student_id IS NOT NULL AND {filters}
-        ) x
-        CROSS JOIN ({_offsets(settings.lesson_minutes)}) o
-        WHERE {d.minus("starts", "o.minutes")} > :now
-          AND NOT EXISTS (SELECT 1 FROM notification_preference np WHERE np.person_id = x.person_id
-                          AND np.kind = '{LESSON_REMINDERS}' AND np.enabled = false)
-        ON CONFLICT (dedupe_key) DO NOTHING
-    """
-    result = await session.execute(
-        _params(stmt, now=UTCDateTime(), horizon=UTCDateTime()),
-        {"org": org_id, "now": now, "horizon": now + LESSON_HORIZON},
+    on = (
+        Course.organization_id == org_id,
+        Lesson.mode == LessonMode.online,
+        Lesson.cancelled == false(),
+        Lesson.starts_at > now,
+        Lesson.starts_at < now + LESSON_HORIZON,
     )
-    return max(rowcount(result) or 0, 0)
+    group_lessons = (
+        select(
+            PersonRole.person_id.label("person_id"),
+            Lesson.id.label("lesson_id"),
+            Lesson.starts_at.label("starts"),
+        )
+        .join(Course, Course.id == Lesson.course_id)
+        .join(PersonRole, and_(PersonRole.group_id == Course.group_id, PersonRole.role == Role.student))
+        .where(Lesson.student_id.is_(None), *on)
+    )
+    own_lessons = (
+        select(Lesson.student_id, Lesson.id, Lesson.starts_at)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(Lesson.student_id.is_not(None), *on)
+    )
+    x = union_all(group_lessons, own_lessons).subquery("x")
+    o = _offsets(settings.lesson_minutes)
+    rows = (
+        select(
+            x.c.person_id,
+            _constant("kind", ReminderKind.lesson),
+            null(),
+            x.c.lesson_id,
+            minutes_before(x.c.starts, o.c.minutes),
+            x.c.starts,
+            o.c.minutes,
+            _constant("status", ReminderStatus.planned),
+            joined_text(
+                "l:", x.c.lesson_id, ":", x.c.person_id, ":", o.c.minutes, ":", epoch_seconds(x.c.starts)
+            ),
+        )
+        .select_from(x)
+        .join(o, true())
+        .where(
+            minutes_before(x.c.starts, o.c.minutes) > now,
+            ~_switched_off(x.c.person_id, LESSON_REMINDERS),
+        )
+    )
+    stmt = insert_or_ignore(session, Reminder, ["dedupe_key"]).from_select(_PLANNED, rows)
+    return max(rowcount(await session.execute(stmt)), 0)
 
 
 # -- the tick: due rows into the outbox --------------------------------------------------------
@@ -273,33 +371,92 @@ async def _hold_quiet(session: AsyncSession, now: dt.datetime) -> int:
         until = quiet_until(now, zone, ReminderSettings.of(org_settings))
         if until is None:
             continue
-        hold = """
-            UPDATE reminder SET due_at = :until
-            WHERE status = 'planned' AND due_at <= :now AND expires_at > :until
-              AND person_id IN (SELECT id FROM person WHERE organization_id = :org)
-        """
-        result = await session.execute(
-            _params(hold, now=UTCDateTime(), until=UTCDateTime()), {"now": now, "until": until, "org": org_id}
+        hold = (
+            update(Reminder)
+            .where(
+                _IS_PLANNED,
+                Reminder.due_at <= now,
+                Reminder.expires_at > until,
+                Reminder.person_id.in_(select(Person.id).where(Person.organization_id == org_id)),
+            )
+            .values(due_at=until)
+            .execution_options(synchronize_session=False)
         )
-        held += rowcount(result) or 0
+        held += rowcount(await session.execute(hold)) or 0
     return held
 
 
-# Still wanted at the moment of sending: the person, assignment or lesson still exists (reminder
-# has no foreign keys: a LEFT JOIN that finds nothing skips it), not expired, the work not
-# handed in, the assignment still published with this very deadline (an extension counts), the
-# lesson still on at the same time, and the student has not switched this kind of reminder off.
-_WANTED = f"""(r.expires_at > :now AND pe.id IS NOT NULL AND CASE WHEN r.kind = 'deadline' THEN
-        a.status = 'published' AND COALESCE(e.deadline, a.deadline) = r.expires_at
-        AND NOT EXISTS (SELECT 1 FROM submission s WHERE s.assignment_id = r.assignment_id
-                        AND s.student_id = r.person_id AND s.status <> 'draft')
-        AND NOT EXISTS (SELECT 1 FROM notification_preference np WHERE np.person_id = r.person_id
-                        AND np.kind = '{DEADLINE_REMINDERS}' AND np.enabled = false)
-    ELSE
-        l.cancelled = false AND l.starts_at = r.expires_at
-        AND NOT EXISTS (SELECT 1 FROM notification_preference np WHERE np.person_id = r.person_id
-                        AND np.kind = '{LESSON_REMINDERS}' AND np.enabled = false)
-    END)"""
+# The tick's working tables, one transaction long (PostgreSQL drops them at the commit; SQLite
+# keeps them for the connection, so each batch drops what a previous one left).
+_TICK = MetaData()
+_TEMP: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DROP"}
+# The claimed reminders: `item` names what is due ("a<assignment>@<deadline epoch>" or
+# "l<lesson>"); ok = 1 if it is still wanted.
+_CLAIM = Table(
+    "tick_claim",
+    _TICK,
+    Column("id", BigInteger),
+    Column("person_id", BigInteger),
+    Column("item", Text),
+    Column("assignment_id", BigInteger),
+    Column("lesson_id", BigInteger),
+    Column("ok", Integer),
+    **_TEMP,
+)
+# One line per person: the sorted, distinct items they have due, their language and zone.
+_PERSON = Table(
+    "tick_person",
+    _TICK,
+    Column("person_id", BigInteger),
+    Column("first_id", BigInteger),
+    Column("sig", Text),
+    Column("locale", Text),
+    Column("zone", Text),
+    **_TEMP,
+)
+# Each distinct message, rendered once.
+_PAYLOAD = Table(
+    "tick_payload",
+    _TICK,
+    Column("sig", Text),
+    Column("locale", Text),
+    Column("zone", Text),
+    Column("payload", JSONType),
+    Column("template_vars", JSONType),
+    **_TEMP,
+)
+
+
+async def _fresh(session: AsyncSession, temp: Table, pg: bool) -> None:
+    if not pg:  # PostgreSQL dropped it at the last commit
+        await session.execute(DropTable(temp, if_exists=True))
+    await session.execute(CreateTable(temp))
+
+
+def _wanted(r: Subquery, now: dt.datetime) -> ColumnElement[bool]:
+    """Still wanted at the moment of sending.
+
+    The person, assignment or lesson still exists (reminder has no foreign keys: a LEFT JOIN
+    that finds nothing skips it), not expired, the work not handed in, the assignment still
+    published with this very deadline (an extension counts), the lesson still on at the same
+    time, and the student has not switched this kind of reminder off.
+    """
+    deadline_still = and_(
+        Assignment.status == AssignmentStatus.published,
+        func.coalesce(Extension.deadline, Assignment.deadline) == r.c.expires_at,
+        ~_handed_in(r.c.assignment_id, r.c.person_id),
+        ~_switched_off(r.c.person_id, DEADLINE_REMINDERS),
+    )
+    lesson_still = and_(
+        Lesson.cancelled == false(),
+        Lesson.starts_at == r.c.expires_at,
+        ~_switched_off(r.c.person_id, LESSON_REMINDERS),
+    )
+    return and_(
+        r.c.expires_at > now,
+        Person.id.is_not(None),
+        case((r.c.kind == ReminderKind.deadline, deadline_still), else_=lesson_still),
+    )
 
 
 async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> TickResult:
@@ -311,75 +468,100 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     stays empty: setting it costs a foreign-key check per row (+8 s a million, see bench/).
     """
     pg = is_postgres(session)
-    d = _Dialect(pg)
     if pg:
         await _no_commit_flush(session)
-    temp = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if pg else "CREATE TEMP TABLE {} AS "
-    if not pg:
+    else:
         # Take SQLite's write lock first, so that what is read below stays true until the commit.
-        await session.execute(text("UPDATE reminder SET status = status WHERE 0"))
-        for table in ("tick_claim", "tick_person", "tick_payload"):
-            await session.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))
-    pick = "SELECT * FROM reminder WHERE status = 'planned' AND due_at <= :now ORDER BY due_at LIMIT :batch"
-    item = (
-        f"CASE WHEN r.kind = 'deadline' THEN 'a' || r.assignment_id || '@' || {d.epoch('r.expires_at')} "
-        "ELSE 'l' || r.lesson_id END"
+        await session.execute(
+            update(Reminder)
+            .where(false())
+            .values(status=Reminder.status)
+            .execution_options(synchronize_session=False)
+        )
+    for temp in (_CLAIM, _PERSON, _PAYLOAD):
+        await _fresh(session, temp, pg)
+
+    # PostgreSQL: FOR UPDATE SKIP LOCKED, so that two ticks never take the same rows.
+    r = (
+        select(Reminder.__table__)
+        .where(_IS_PLANNED, Reminder.due_at <= now)
+        .order_by(Reminder.due_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+        .subquery("r")
     )
-    await session.execute(
-        _params(
-            temp.format("tick_claim")
-            + f"""SELECT r.id AS id, r.person_id AS person_id, {item} AS item,
-                         r.assignment_id AS assignment_id, r.lesson_id AS lesson_id,
-                         CASE WHEN {_WANTED} THEN 1 ELSE 0 END AS ok
-                  FROM ({pick}{" FOR UPDATE SKIP LOCKED" if pg else ""}) r
-                  LEFT JOIN person pe ON pe.id = r.person_id
-                  LEFT JOIN assignment a ON a.id = r.assignment_id
-                  LEFT JOIN extension e ON e.assignment_id = r.assignment_id AND e.student_id = r.person_id
-                  LEFT JOIN lesson l ON l.id = r.lesson_id""",
-            now=UTCDateTime(),
+    item = case(
+        (
+            r.c.kind == ReminderKind.deadline,
+            joined_text("a", r.c.assignment_id, "@", epoch_seconds(r.c.expires_at)),
         ),
-        {"now": now, "batch": batch},
+        else_=joined_text("l", r.c.lesson_id),
     )
+    claims = select(
+        r.c.id,
+        r.c.person_id,
+        item,
+        r.c.assignment_id,
+        r.c.lesson_id,
+        case((_wanted(r, now), 1), else_=0),
+    ).select_from(
+        r.outerjoin(Person, Person.id == r.c.person_id)
+        .outerjoin(Assignment, Assignment.id == r.c.assignment_id)
+        .outerjoin(
+            Extension,
+            and_(Extension.assignment_id == r.c.assignment_id, Extension.student_id == r.c.person_id),
+        )
+        .outerjoin(Lesson, Lesson.id == r.c.lesson_id)
+    )
+    await session.execute(insert(_CLAIM).from_select(list(_CLAIM.c.keys()), claims))
     claimed, wanted = (
-        await session.execute(text("SELECT count(*), COALESCE(sum(ok), 0) FROM tick_claim"))
+        await session.execute(select(func.count(), func.coalesce(func.sum(_CLAIM.c.ok), 0)))
     ).one()
     if not claimed:
         return TickResult()
 
-    # One line per person: the sorted, distinct items they have due, their language and zone.
-    language = "COALESCE(p.locale, o.default_locale)"
-    whatsapp = (
-        "EXISTS (SELECT 1 FROM messenger_account ma WHERE ma.person_id = x.person_id "
-        f"AND ma.channel = '{Channel.whatsapp.value}')"
+    # Distinct items per person, in order (sorted_join needs its input sorted on SQLite).
+    items = (
+        select(_CLAIM.c.person_id, _CLAIM.c.item, func.min(_CLAIM.c.id).label("first_id"))
+        .where(_CLAIM.c.ok == 1)
+        .group_by(_CLAIM.c.person_id, _CLAIM.c.item)
+        .order_by(_CLAIM.c.person_id, _CLAIM.c.item)
+        .subquery("i")
     )
-    if pg:
-        per_person = (
-            "SELECT person_id, min(id) AS first_id, string_agg(DISTINCT item, ',' ORDER BY item) AS sig "
-            "FROM tick_claim WHERE ok = 1 GROUP BY person_id"
+    x = (
+        select(
+            items.c.person_id,
+            func.min(items.c.first_id).label("first_id"),
+            sorted_join(items.c.item).label("sig"),
         )
-    else:
-        per_person = (
-            "SELECT person_id, min(first_id) AS first_id, group_concat(item, ',') AS sig FROM "
-            "(SELECT person_id, item, min(id) AS first_id FROM tick_claim WHERE ok = 1 "
-            "GROUP BY person_id, item ORDER BY person_id, item) GROUP BY person_id"
-        )
-    await session.execute(
-        text(
-            temp.format("tick_person")
-            + f"""SELECT x.person_id AS person_id, x.first_id AS first_id, x.sig AS sig,
-                         {language} AS locale, o.timezone AS zone, {whatsapp} AS whatsapp
-                  FROM ({per_person}) x
-                  JOIN person p ON p.id = x.person_id JOIN organization o ON o.id = p.organization_id"""
-        )
+        .group_by(items.c.person_id)
+        .subquery("x")
     )
+    people = (
+        select(
+            x.c.person_id,
+            x.c.first_id,
+            x.c.sig,
+            func.coalesce(Person.locale, Organization.default_locale),
+            Organization.timezone,
+        )
+        .select_from(x)
+        .join(Person, Person.id == x.c.person_id)
+        .join(Organization, Organization.id == Person.organization_id)
+    )
+    await session.execute(insert(_PERSON).from_select(list(_PERSON.c.keys()), people))
     messages = 0
     if wanted:
         messages = await _insert_messages(session, pg, now)
+    status = case(
+        (_CLAIM.c.ok == 1, _constant("status", ReminderStatus.queued)),
+        else_=_constant("status", ReminderStatus.skipped),
+    )
     result = await session.execute(
-        text(
-            """UPDATE reminder SET status = CASE WHEN c.ok = 1 THEN 'queued' ELSE 'skipped' END
-               FROM tick_claim c WHERE reminder.id = c.id AND reminder.status = 'planned'"""
-        )
+        update(Reminder)
+        .where(Reminder.id == _CLAIM.c.id, Reminder.status == ReminderStatus.planned)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
     )
     if (rowcount(result) or 0) != claimed:
         raise RuntimeError("reminders claimed by another tick: this batch is rolled back")
@@ -388,45 +570,30 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
 async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) -> int:
     """Renders each distinct message once and copies it into the outbox for everyone who gets it."""
-    kinds = (await session.execute(text("SELECT DISTINCT sig, locale, zone FROM tick_person"))).tuples().all()
-    rendered = await _build_payloads(session, kinds, now)
-    json_type = "jsonb" if pg else "TEXT"
-    await session.execute(
-        text(
-            f"CREATE TEMP TABLE tick_payload (sig text, locale text, zone text, payload {json_type}, "
-            f"template_vars {json_type})" + (" ON COMMIT DROP" if pg else "")
-        )
+    kinds = (
+        (await session.execute(select(_PERSON.c.sig, _PERSON.c.locale, _PERSON.c.zone).distinct()))
+        .tuples()
+        .all()
     )
-    cast = "CAST({} AS jsonb)" if pg else "{}"
+    rendered = await _build_payloads(session, kinds, now)
     await session.execute(
-        text(
-            f"INSERT INTO tick_payload VALUES (:sig, :locale, :zone, {cast.format(':payload')}, "
-            f"{cast.format(':vars')})"
-        ),
+        insert(_PAYLOAD),
         [
-            {"sig": s, "locale": lo, "zone": z, "payload": json.dumps(m.payload), "vars": json.dumps(m.vars)}
+            {"sig": s, "locale": lo, "zone": z, "payload": m.payload, "template_vars": m.vars}
             for (s, lo, z), m in rendered.items()
         ],
     )
     if pg:  # temp tables have no statistics: without them the join below picks nested loops
         await session.execute(text("ANALYZE tick_person"))
         await session.execute(text("ANALYZE tick_payload"))
-    result = await session.execute(
-        _params(
-            """INSERT INTO outbox_message (person_id, kind, priority, payload, template_vars, status,
-                                           not_before, created_at, attempts, dedupe_key)
-               SELECT tp.person_id, 'reminder', 0, pl.payload,
-                      CASE WHEN tp.whatsapp THEN pl.template_vars END, 'pending', :now, :now, 0,
-                      'rem:' || tp.person_id || ':' || tp.first_id
-               FROM tick_person tp
-               JOIN tick_payload pl ON pl.sig = tp.sig AND pl.locale = tp.locale AND pl.zone = tp.zone
-               WHERE true
-               ON CONFLICT (dedupe_key) DO NOTHING""",
-            now=UTCDateTime(),
-        ),
-        {"now": now},
-    )
-    return int(rowcount(result) or 0)
+    tp, pl = _PERSON.c, _PAYLOAD.c
+    rows = select(
+        tp.person_id.label("person_id"),
+        pl.payload.label("payload"),
+        pl.template_vars.label("template_vars"),
+        joined_text("rem:", tp.person_id, ":", tp.first_id).label("dedupe_key"),
+    ).join_from(_PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone))
+    return await enqueue_from_select(session, rows, kind=REMINDER_KIND, not_before=now, created_at=now)
 
 
 # -- the message ---------------------------------------------------------------------------------
@@ -455,7 +622,7 @@ async def _build_payloads(
     session: AsyncSession, kinds: Iterable[tuple[str, str, str]], now: dt.datetime
 ) -> dict[tuple[str, str, str], _Rendered]:
     kinds = list(kinds)
-    claim = table("tick_claim", column("assignment_id"), column("lesson_id"), column("ok"))
+    claim = _CLAIM
     wanted = claim.c.ok == 1  # looked up through the claim table: a million ids are no bind list
     assignments = {
         a_id: (title, discipline)
@@ -591,16 +758,22 @@ async def delete_orphans(session: AsyncSession) -> int:
 
     The tick's re-check already skips them; this only keeps the table from growing.
     """
-    result = await session.execute(
-        text(
-            """DELETE FROM reminder WHERE id IN (
-                   SELECT r.id FROM reminder r
-                   LEFT JOIN person p ON p.id = r.person_id
-                   LEFT JOIN assignment a ON a.id = r.assignment_id
-                   LEFT JOIN lesson l ON l.id = r.lesson_id
-                   WHERE p.id IS NULL OR (r.assignment_id IS NOT NULL AND a.id IS NULL)
-                      OR (r.lesson_id IS NOT NULL AND l.id IS NULL))"""
+    r = aliased(Reminder)  # not correlated with the DELETE's own table
+    orphans = (
+        select(r.id)
+        .outerjoin(Person, Person.id == r.person_id)
+        .outerjoin(Assignment, Assignment.id == r.assignment_id)
+        .outerjoin(Lesson, Lesson.id == r.lesson_id)
+        .where(
+            or_(
+                Person.id.is_(None),
+                and_(r.assignment_id.is_not(None), Assignment.id.is_(None)),
+                and_(r.lesson_id.is_not(None), Lesson.id.is_(None)),
+            )
         )
+    )
+    result = await session.execute(
+        delete(Reminder).where(Reminder.id.in_(orphans)).execution_options(synchronize_session=False)
     )
     return max(rowcount(result) or 0, 0)
 

@@ -12,7 +12,6 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator, pick_locale
@@ -30,7 +29,7 @@ from db.models import (
     PersonRole,
     Role,
 )
-from db.session import is_postgres
+from db.statements import insert_or_ignore
 
 CHILD_CODE_TTL = dt.timedelta(days=7)
 # The name of a parent who joined with a child's code from a messenger that gave no name.
@@ -208,11 +207,10 @@ async def acknowledge(session: AsyncSession, announcement_id: int, person_id: in
     announcement = await session.get(Announcement, announcement_id)
     if announcement is None or not await in_audience(session, announcement, person_id):
         return False
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     await session.execute(
-        insert(Acknowledgement)
-        .values(announcement_id=announcement_id, person_id=person_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["announcement_id", "person_id"])
+        insert_or_ignore(session, Acknowledgement, ["announcement_id", "person_id"]).values(
+            announcement_id=announcement_id, person_id=person_id, created_at=utcnow()
+        )
     )
     return True
 
