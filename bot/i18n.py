@@ -11,11 +11,14 @@ import functools
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+
+from bot.language import kazakh
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALES = ("kk", "ru")
@@ -61,6 +64,36 @@ PATTERNS: dict[str, dict[str, str]] = {
 }
 
 
+KAZAKH_CASES = frozenset(case.value for case in kazakh.Case)
+
+
+class Inflectable:
+    """A value in a translated sentence: `{max}` as it is, `{max:dative}` with the Kazakh case ending
+    the sentence puts on it («0-ден {max:dative} дейін» → «0-ден 10-ға дейін»)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        if spec in KAZAKH_CASES:
+            return kazakh.attach(format(self.value, ""), kazakh.Case(spec))
+        return format(self.value, spec)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Template(str):
+    """A translated string whose format() reads case endings in its placeholders (see Inflectable)."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return str.format(self, *args, **{k: Inflectable(v) for k, v in kwargs.items()})
+
+
 class Translator:
     """Everything locale-bound a handler needs: gettext, plurals, dates in the organization's zone."""
 
@@ -72,10 +105,10 @@ class Translator:
         self.patterns = PATTERNS.get(locale, PATTERNS["ru"])
 
     def gettext(self, message: str) -> str:
-        return self._t.gettext(message)
+        return Template(self._t.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._t.ngettext(singular, plural, n)
+        return Template(self._t.ngettext(singular, plural, n))
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.tz)

@@ -141,3 +141,19 @@ def time_with_ending(time_text: str, case: Case) -> str:
     hours, minutes = int(match[1]), int(match[2])
     word = last_word_of_number(minutes if minutes else hours)
     return f"{time_text.strip()}-{ending(word, case)}"
+
+
+TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)$")
+
+
+def attach(text: str, case: Case) -> str:
+    """The ending a value shown in a sentence takes, attached as a clerk writes it: after a time or a
+    number with a hyphen («21:48-ге», «10-ға»), after a word directly («желтоқсанға», «Петроваға»)."""
+    text = str(text)
+    stripped = text.rstrip()
+    if TIME.search(stripped) and TIME.fullmatch(stripped.split()[-1].strip(",")):
+        return stripped[: -len(stripped.split()[-1])] + time_with_ending(stripped.split()[-1], case)
+    number = TRAILING_NUMBER.search(stripped)
+    if number is not None:
+        return stripped[: number.start()] + number_with_ending(number[1], case)
+    return with_ending(stripped, case) if stripped else text

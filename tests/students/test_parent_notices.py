@@ -45,14 +45,14 @@ async def test_a_missed_extended_deadline_is_told_by_the_childs_own_deadline(
     async with demo.sessions() as session, session.begin():
         await digest.missed_deadlines(session)
     await harness.settle()
-    assert "не сдал(а)" not in texts(await harness.received(olga))  # her daughter still has two days
+    assert "не сдана в срок" not in texts(await harness.received(olga))  # her daughter still has two days
     clock.move_to(extended_to + dt.timedelta(minutes=10))
     async with demo.sessions() as session, session.begin():
         await digest.missed_deadlines(session)
         await digest.missed_deadlines(session)
     await harness.settle()
     got = texts(await harness.received(olga))
-    assert got.count("Анна Сергеевна Петрова не сдал(а) «Рубежный контроль 1»") == 1
+    assert got.count("Анна Сергеевна Петрова: работа «Рубежный контроль 1»") == 1
     assert Translator("ru").datetime(extended_to) in got  # her own deadline, not the group's
 
 
@@ -107,7 +107,7 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
         await lessons.toggle(session, kim, past.id, anna)
         assert await lessons.save(session, kim, past.id) == [ANNA]
     await harness.settle()
-    assert "отсутствовал" not in texts(await harness.received(olga))
+    assert "отсутствие на онлайн-занятии" not in texts(await harness.received(olga))
     await harness.tap(olga, "Уведомления", "Пропуски занятий")  # on again
     async with demo.sessions() as session, session.begin():
         again = Lesson(
@@ -122,4 +122,4 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
         await lessons.toggle(session, kim, again.id, anna)
         await lessons.save(session, kim, again.id)
     await harness.settle()
-    assert "Анна Сергеевна Петрова отсутствовал(а)" in texts(await harness.received(olga))
+    assert "Анна Сергеевна Петрова: отсутствие" in texts(await harness.received(olga))

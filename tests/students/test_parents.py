@@ -56,10 +56,10 @@ async def test_a_child_code_links_a_parent_and_notices_follow(demo: Runtime, har
     parent = await harness.seat_for("Ольга Викторовна Петрова")  # joined, Anna's mother
     await harness.tap(parent, "Привязать ребёнка")
     linked = texts(await harness.say(parent, code))
-    assert "Дмитрий Олегович Ли привязан(а) к вам" in linked
+    assert "Дмитрий Олегович Ли теперь в списке ваших детей" in linked
     # The same code again: the child is already hers, said so (not «used»).
     await harness.tap(parent, "Привязать ребёнка")
-    assert "Дмитрий Олегович Ли уже привязан(а) к вам" in texts(await harness.say(parent, code))
+    assert "Дмитрий Олегович Ли уже в списке ваших детей" in texts(await harness.say(parent, code))
     # Someone else with that used code is told to ask the child, not the organization.
     other = await harness.seat_for("Игорь Николаевич Ткаченко")
     await harness.tap(other, "Привязать ребёнка")
@@ -97,7 +97,7 @@ async def test_missed_deadline_and_weekly_digest_reach_the_parent_once(
     assert sent >= 1 and again == 0
     await harness.settle()
     got = texts(await harness.received(parent))
-    assert "Диана Ержановна Калиева не сдал(а) «Вёрстка страницы»" in got
+    assert "Диана Ержановна Калиева: работа «Вёрстка страницы»" in got
     zone = zoneinfo.ZoneInfo("Asia/Almaty")
     today = dt.datetime.now(zone).date()
     sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7)
@@ -251,7 +251,7 @@ async def test_a_joined_parent_pastes_a_child_code_as_plain_text_ru(demo: Runtim
     code = await child_code(harness, DMITRY)
     parent = await harness.seat_for(OLGA)
     got = await harness.say(parent, f" {code[:4].lower()} {code[4:].lower()} ")
-    assert f"{DMITRY} привязан(а) к вам" in texts(got)
+    assert f"{DMITRY} теперь в списке ваших детей" in texts(got)
     assert await linked(demo, OLGA, DMITRY)
     assert "Такой код приглашения не найден" in texts(await harness.say(parent, "ZZ3ZZ4ZZ"))
 
@@ -300,14 +300,14 @@ async def test_start_with_a_child_code_names_the_child_ru(demo: Runtime, harness
     parent = await harness.seat_for(OLGA)
     anna_code = await child_code(harness, ANNA)
     got = await harness.say(parent, f"/start {anna_code}")
-    assert f"{ANNA} уже привязан(а) к вам." in texts(got)
+    assert f"{ANNA} уже в списке ваших детей." in texts(got)
     assert "Вы подключены" not in texts(got) and "Главное меню — Ольга Викторовна Петрова" in texts(got)
     code = await child_code(harness, DMITRY)
     got = texts(await harness.say(parent, f"/start {code}"))
-    assert f"{DMITRY} привязан(а) к вам" in got and "Вы подключены" not in got
+    assert f"{DMITRY} теперь в списке ваших детей" in got and "Вы подключены" not in got
     assert "Главное меню" in got and await linked(demo, OLGA, DMITRY)
     # The deep link pressed again.
-    assert f"{DMITRY} уже привязан(а) к вам." in texts(await harness.say(parent, f"/start {code}"))
+    assert f"{DMITRY} уже в списке ваших детей." in texts(await harness.say(parent, f"/start {code}"))
 
 
 async def test_start_with_a_child_code_names_the_child_kk(demo: Runtime, harness: Harness) -> None:
@@ -349,7 +349,7 @@ async def test_a_teacher_linking_their_child_keeps_acting_as_a_teacher(
     code = await child_code(harness, ANNA)
     teacher = await harness.seat_for("Сергей Викторович Ким")
     got = await harness.say(teacher, f"/start {code}")
-    assert f"{ANNA} привязан(а) к вам" in texts(got)
+    assert f"{ANNA} теперь в списке ваших детей" in texts(got)
     assert "Сейчас вы работаете в роли «педагог»" in texts(got) and "/role" in texts(got)
     assert "Главное меню — Сергей Викторович Ким, педагог." in texts(got)
     me = await person_named(demo, "Сергей Викторович Ким")
@@ -403,7 +403,7 @@ async def test_only_the_audience_acknowledges_an_announcement(demo: Runtime, har
     assert "Бұл батырма енді белсенді емес" in texts(await harness.say(outsider, button=f"ack:{ann_id}"))
     student = await harness.seat_for(ANNA)  # in ИС-22, but the announcement is for parents
     assert "Эта кнопка больше не действует" in texts(await harness.say(student, button=f"ack:{ann_id}"))
-    assert "педагог увидит" in texts(await harness.tap(mother, "Ознакомлен(а)", on=posted))
+    assert "педагог увидит" in texts(await harness.tap(mother, "Принято к сведению", on=posted))
     async with demo.sessions() as session:
         names = [name for name, _ in await parents.acknowledged_by(session, ann_id)]
     assert names == [OLGA]

@@ -51,7 +51,7 @@ async def test_thematic_schedule_in_chat_and_from_xlsx(
     await harness.press(teacher, replies[-1], "Python негіздері — ПО-21")
     assert "2-жол: сағат саны" in texts(await harness.say(teacher, "Кіріспе; 2\nЦиклдер; көп"))
     replies = await harness.say(teacher, "Кіріспе; 2; 27.11 18:00\nЦиклдер; 4; 04.12 18:00\nФункциялар; 6")
-    assert "2. Циклдер — 4 сағат, 4 желтоқсан, 18:00 дейін" in texts(replies)
+    assert "2. Циклдер — 4 сағат, 4 желтоқсан, 18:00-ге дейін" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Жариялау")
     assert "курс жоспары ретінде сақталып" in texts(replies)
     async with demo.sessions() as session:

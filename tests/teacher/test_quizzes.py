@@ -119,7 +119,7 @@ async def test_kazakh_test_built_in_chat_taken_and_graded(
     replies = await harness.press(student, notice[-1], "Тестті бастау")
     assert "Тестте 3 сұрақ бар" in texts(replies)
     assert "3 сұрақтың 1-сі" in texts(replies) and labels(replies[-1]) == ["1", "2", "3"]
-    assert "1-ден 3 дейін" in texts(await harness.say(student, "бес"))
+    assert "1-ден 3-ке дейін" in texts(await harness.say(student, "бес"))
     replies = await harness.say(student, "2")  # right
     replies = await harness.press(student, replies[-1], "2")  # wrong: (1, 2) is a tuple
     replies = await harness.press(student, replies[-1], "2")  # right

@@ -82,7 +82,7 @@ async def test_queue_grade_draft_release_and_a_change_with_its_reason(
     assert "«Циклдер: 5 есеп» жұмысы, орындаған: Жансая Болатқызы Омарова" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Бағалау")
     assert "Балл сан болуы керек" in texts(await harness.say(teacher, "жақсы"))
-    assert "0-ден 100 дейін" in texts(await harness.say(teacher, "120"))
+    assert "0-ден 100-ге дейін" in texts(await harness.say(teacher, "120"))
     await harness.say(teacher, "88,5")
     replies = await harness.say(teacher, "Жақсы, бірақ 5-есепті тексеріңіз")
     replies = await harness.press(teacher, replies[-1], "Қазір жариялау")

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, Translator, pick_locale
 
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\{(\w+)(?::\w+)?\}")  # a name, and a Kazakh case ending: {max:dative}
 
 
 def catalog(lang: str):  # type: ignore[no-untyped-def]
@@ -115,3 +115,37 @@ def test_each_language_orders_a_dates_parts_its_own_way() -> None:
     assert ru.period(dt.date(2019, 12, 14), dt.date(2019, 12, 19)) == "14–19 декабря 2019"
     assert kk.period(dt.date(2027, 9, 1), dt.date(2027, 12, 25)) == "2027 жылғы 1 қыркүйек – 25 желтоқсан"
     assert ru.period(dt.date(2027, 9, 1), dt.date(2028, 1, 10)) == "1 сентября 2027 – 10 января 2028"
+
+
+def test_kazakh_placeholders_take_the_case_ending_of_their_value() -> None:
+    kk = Translator("kk")
+    assert (
+        kk.gettext("The score must be from 0 to {max}.").format(max=10)
+        == "Балл 0-ден 10-ға дейін болуы керек."
+    )
+    assert (
+        kk.gettext("The score must be from 0 to {max}.").format(max=6) == "Балл 0-ден 6-ға дейін болуы керек."
+    )
+    assert kk.gettext("Type a whole number from {low} to {high}.").format(low=6, high=40) == (
+        "6-дан 40-қа дейінгі бүтін санды жазыңыз."
+    )
+    assert kk.gettext("Finish by {time}.").format(time="21:48") == "21:48-ге дейін аяқтаңыз."
+    assert kk.gettext("until {when}").format(when="2 желтоқсан, 18:00") == "2 желтоқсан, 18:00-ге дейін"
+    assert Translator("ru").gettext("The score must be from 0 to {max}.").format(max=10) == (
+        "Балл должен быть от 0 до 10."
+    )
+
+
+def test_no_kazakh_placeholder_stands_bare_before_a_postposition() -> None:
+    bare = re.compile(r"\{\w+\} (дейін|бастап|кейін)")
+    found = [m.string for m in catalog("kk") if m.id and any(bare.search(s) for s in _strings(m))]
+    assert found == []
+
+
+def _strings(message) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def test_no_russian_text_hedges_a_persons_gender_with_brackets() -> None:
+    hedged = [m.id for m in catalog("ru") if m.id and any("(а)" in s for s in _strings(m))]
+    assert hedged == []
