@@ -11,12 +11,15 @@ from pathlib import Path
 
 import aiohttp
 
+ROOT = Path(__file__).resolve().parents[1]
 USTAZ = [sys.executable, "-m", "bot"]
 
 
 def env_for(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("USTAZ_")}
     env.update(USTAZ_DATABASE_URL=database_url, USTAZ_FILES_DIR=str(tmp_path / "files"), **extra)
+    # This checkout's code, whichever checkout the virtualenv was installed from.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
 
 

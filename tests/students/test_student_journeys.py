@@ -180,7 +180,7 @@ async def test_grades_with_comment_and_rating(demo: Runtime, harness: Harness) -
 async def test_question_reaches_the_teacher_and_the_answer_comes_back(
     demo: Runtime, harness: Harness
 ) -> None:
-    from bot.services.messaging import questions
+    from bot.services.messaging import announcing
 
     student = await harness.seat_for(RU_STUDENT)
     teacher = await harness.seat_for("Сергей Викторович Ким")
@@ -194,9 +194,7 @@ async def test_question_reaches_the_teacher_and_the_answer_comes_back(
     async with demo.sessions() as session, session.begin():
         q = await session.scalar(select(Question))
         assert q is not None
-        await questions.answer(
-            session, q.id, await person_id(demo, "Сергей Викторович Ким"), "Да, можно.", utcnow()
-        )
+        await announcing.answer(session, await person_id(demo, "Сергей Викторович Ким"), q.id, "Да, можно.")
     await harness.settle()
     assert "Да, можно." in texts(await harness.received(student))
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Reply
 from bot.i18n import Translator
-from bot.services.messaging import notices
+from bot.services.messaging import notices, questions
 from bot.services.messaging.notices import group_students, parents_of
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import NotYours, courses_of, own_course
@@ -144,4 +144,5 @@ async def answer(session: AsyncSession, teacher_id: int, question_id: int, text:
             + answer_text
         )
 
-    await notify(session, [question.student_id], build, kind="answer", dedupe_prefix=f"answer:{question.id}")
+    dedupe = f"answer:{question.id}"
+    await notify(session, [question.student_id], build, kind=questions.ANSWER, dedupe_prefix=dedupe)

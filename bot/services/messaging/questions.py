@@ -1,12 +1,11 @@
 """A student's question to the course's teacher; the teacher's answer goes back to the student.
 
-The teacher is told with a button `qans:<question_id>` (the teachers' module opens the
-answer dialog); `answer()` stores the answer and sends it to the student's chat.
+The teacher is told with a button (StudentQuestions: the teacher's module opens the answer
+dialog); the answer is stored and sent back by announcing.answer(), with the teacher's other
+conversations with students.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,27 +42,3 @@ async def ask(
             )
 
         await notify(session, [course.teacher_id], build, kind=QUESTION, dedupe_prefix=f"q:{question.id}")
-
-
-async def answer(
-    session: AsyncSession, question_id: int, teacher_id: int, text: str, now: dt.datetime
-) -> None:
-    question = await session.get(Question, question_id)
-    assert question is not None
-    question.answer = text
-    question.answered_by_id = teacher_id
-    question.answered_at = now
-    course = await session.get(Course, question.course_id)
-    assert course is not None
-
-    def build(t: Translator) -> Reply:
-        return Reply(
-            t.gettext("The teacher answered your question ({course}):").format(course=course.discipline)
-            + "\n\n«"
-            + (question.text or "…")
-            + "»\n\n"
-            + text
-        )
-
-    await notify(session, [question.student_id], build, kind=ANSWER)
-    await session.flush()
