@@ -17,18 +17,24 @@ import datetime as dt
 import enum
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.labels import AUDIT_ACTION_NAMES, AUDIT_ENTITY_NAMES, AUDIT_FIELD_NAMES, AUDIT_VALUE_NAMES
+from bot.services.admin import audit_anchor, audit_rows
+from bot.services.admin.audit_anchor import Anchor, AnchorFinding
+from bot.services.admin.audit_rows import RowFinding
 from db.base import utcnow
 from db.models import AuditRecord, Group, Person
-from db.session import is_postgres
+
+Finding = RowFinding | AnchorFinding
 
 GENESIS = "0" * 64
 # One chain for the whole database: writers take this lock so that two processes
@@ -61,7 +67,7 @@ def canonical(fields: dict[str, Any]) -> bytes:
 
 
 def _fields(rec: Any) -> dict[str, Any]:
-    return {
+    fields = {
         "organization_id": rec.organization_id,
         "at": rec.at,
         "actor_id": rec.actor_id,
@@ -71,16 +77,14 @@ def _fields(rec: Any) -> dict[str, Any]:
         "before": rec.before,
         "after": rec.after,
     }
+    if rec.rows is not None:  # records written before rows were sealed hash as they did
+        fields["rows"] = rec.rows
+    return fields
 
 
 def compute_hash(rec: Any, prev_hash: str) -> str:
     """rec: an AuditRecord or a row with the same column names."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(_fields(rec))).hexdigest()
-
-
-async def _lock_chain(session: AsyncSession) -> None:
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
 
 
 async def record(
@@ -99,12 +103,32 @@ async def record(
     entity: "grade", "order", "enrolment", "role", "application", "study_plan"...;
     action: "create", "update", "delete", "sign", "approve"...;
     before/after: plain dicts of the fields that changed (None for a creation/deletion).
+    The protected rows the transaction has touched so far are sealed into this record.
     """
     if organization_id is None and actor_id is not None:
         organization_id = await session.scalar(select(Person.organization_id).where(Person.id == actor_id))
-    await _lock_chain(session)
-    await session.flush()  # earlier records of this transaction get their ids first
-    last = await session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
+    return await session.run_sync(
+        append, actor_id, entity, entity_id, action, before, after, organization_id=organization_id
+    )
+
+
+def append(
+    session: Session,
+    actor_id: int | None,
+    entity: str,
+    entity_id: int | str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    organization_id: int | None = None,
+) -> AuditRecord:
+    """record() on the synchronous session: also called at commit to seal rows (audit_rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    session.flush()  # earlier records of this transaction get their ids first
+    rows = audit_rows.take(session)
+    last = session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
     prev = last or GENESIS
     rec = AuditRecord(
         organization_id=organization_id,
@@ -115,18 +139,19 @@ async def record(
         action=action,
         before=plain(before) if before is not None else None,
         after=plain(after) if after is not None else None,
+        rows=rows,
         prev_hash=prev,
     )
     rec.hash = compute_hash(rec, prev)
     session.add(rec)
-    await session.flush()
+    session.flush()
     return rec
 
 
 _COLUMNS = [
     getattr(AuditRecord, c)
     for c in ("id", "organization_id", "at", "actor_id", "entity", "entity_id", "action")
-    + ("before", "after", "prev_hash", "hash")
+    + ("before", "after", "rows", "prev_hash", "hash")
 ]
 
 
@@ -135,33 +160,66 @@ class Verdict:
     checked: int
     broken_id: int | None = None  # the first record that does not fit the chain
     reason: str = ""
+    last_id: int = 0  # the newest record that fits (0: none)
+    # What else does not fit: rows changed behind Ustaz's back, records deleted after an anchor.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.findings
 
 
-async def verify(session: AsyncSession, batch: int = 1000) -> Verdict:
-    """Walks the whole chain in order; stops at the first record that does not fit."""
+async def verify(session: AsyncSession, anchors: Sequence[Anchor] = (), batch: int = 1000) -> Verdict:
+    """Walks the whole chain in order and stops at the first record that does not fit; then checks
+    the chain against its anchors (kept outside the database) and, on an intact chain, every
+    protected row against the content sealed in its latest record."""
     prev = GENESIS
     checked = 0
     last_id = 0
-    while True:
+    sealed: dict[str, Any] = {}
+    watched = {a.seq for a in anchors}
+    seen: dict[int, str] = {}  # anchored record id -> its hash in the chain
+    broken: tuple[int, str] | None = None
+    while broken is None:
         rows = (
             await session.execute(  # plain rows, not ORM objects: a long chain must not pile up
                 select(*_COLUMNS).where(AuditRecord.id > last_id).order_by(AuditRecord.id).limit(batch)
             )
         ).all()
         if not rows:
-            return Verdict(checked)
+            break
         for rec in rows:
             if rec.prev_hash != prev:
-                return Verdict(checked, rec.id, "the previous record is missing or was changed")
+                broken = (rec.id, N_("the previous record is missing or was changed"))
+                break
             if compute_hash(rec, prev) != rec.hash:
-                return Verdict(checked, rec.id, "the record was changed after it was written")
+                broken = (rec.id, N_("the record was changed after it was written"))
+                break
+            if rec.rows:
+                sealed.update(rec.rows)
+            if rec.id in watched:
+                seen[rec.id] = rec.hash
             prev = rec.hash
             checked += 1
             last_id = rec.id
+    found: list[Finding] = list(audit_anchor.check(anchors, last_id, seen, broken is not None))
+    if broken is not None:
+        return Verdict(checked, broken[0], broken[1], last_id, tuple(found))
+    found += await audit_rows.check(session, sealed, batch)
+    return Verdict(checked, last_id=last_id, findings=tuple(found))
+
+
+async def explain(session: AsyncSession, t: Translator, verdict: Verdict) -> list[str]:
+    """What verify found, a sentence each, in t's language; empty for a clean verdict."""
+    lines = []
+    if verdict.broken_id is not None:
+        text = t.gettext(
+            "The audit trail is broken at record {id}: {reason} ({n} records before it are intact)."
+        )
+        lines.append(text.format(id=verdict.broken_id, reason=t.gettext(verdict.reason), n=verdict.checked))
+    lines += [f.explain(t) for f in verdict.findings if isinstance(f, AnchorFinding)]
+    rows = [f for f in verdict.findings if isinstance(f, RowFinding)]
+    return lines + await audit_rows.explain(session, t, rows)
 
 
 async def history(
