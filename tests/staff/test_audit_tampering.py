@@ -230,4 +230,4 @@ async def test_the_command_catches_a_grade_edit_and_a_deleted_newest_record(
     assert code == 1 and ", сейчас 100." in out, out
     # The demo school is one record: deleting it leaves an empty, intact chain, but not the anchor.
     code, out = await tamper(f"DELETE FROM audit_record WHERE id = {seq}")
-    assert code == 1 and f"но была закреплена на записи {seq}" in out, out
+    assert code == 1 and f"был закреплён на записи {seq}" in out, out
