@@ -2,6 +2,7 @@
 
 ustaz audit verify [--lang kk|ru]
 ustaz audit anchor [--send]
+ustaz audit baseline
 ustaz roster import roster.xlsx [--invites invites.csv] [--send]
 ustaz calendar import calendar.xlsx
 ustaz orders export [--out orders.xlsx]
@@ -41,6 +42,9 @@ def extend(
     ver.add_argument("--lang", choices=["en", "kk", "ru"], default="en", help="the language of the findings")
     anc = aud_sub.add_parser("anchor", help="print the chain's head and append it to the anchor log")
     anc.add_argument("--send", action="store_true", help="also send it to the heads through the outbox")
+    aud_sub.add_parser(
+        "baseline", help="once, after upgrading: seal the rows written before they were sealed"
+    )
     command("audit")(cmd_audit)
 
     ros = sub.add_parser("roster", help="the roster of students, parents and teachers")
@@ -107,6 +111,17 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"Anchored at {head.at.isoformat()} in {path}" + (f"; sent to {sent} heads." if sent else ".")
             )
+            return 0
+        if args.audit_action == "baseline":
+            async with runtime.sessions() as session, session.begin():
+                count = await audit.baseline(session)
+            if count is None:
+                print(
+                    "No baseline: the audit trail already seals rows or is broken; see `ustaz audit verify`.",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"Baseline: {count} rows (grades, orders, roles, certificates) sealed as they stand.")
             return 0
         anchors = audit_anchor.read(runtime.files.root)
         t = Translator(args.lang)

@@ -27,7 +27,6 @@ from db.models import (
     Organization,
     OutboxMessage,
     Person,
-    PersonRole,
     Role,
 )
 from tests.test_cli import env_for, ustaz
@@ -182,6 +181,19 @@ async def test_a_deleted_grade_and_a_changed_enrolment_are_named(demo: Runtime) 
         f"The enrolment of {KIM} in group ПО-21 was changed outside Ustaz: group: recorded ИС-22, now ПО-21."
         in lines
     )
+
+
+async def test_a_baseline_seals_rows_written_before_the_upgrade_once(demo: Runtime) -> None:
+    async with demo.sessions() as session, session.begin():
+        assert await audit.baseline(session) is None  # the demo school is sealed already
+    # A database from before rows were sealed: rows, and no record that carries any.
+    await sql(demo, "DELETE FROM audit_record")
+    assert not (await findings(demo))[0].ok
+    async with demo.sessions() as session, session.begin():
+        assert (await audit.baseline(session) or 0) > 20
+    assert (await findings(demo))[0].ok
+    async with demo.sessions() as session, session.begin():
+        assert await audit.baseline(session) is None
 
 
 async def test_the_tick_anchors_once_a_day_and_tells_the_head(demo: Runtime) -> None:

@@ -161,6 +161,7 @@ class Verdict:
     broken_id: int | None = None  # the first record that does not fit the chain
     reason: str = ""
     last_id: int = 0  # the newest record that fits (0: none)
+    sealed: int = 0  # protected rows the intact chain knows
     # What else does not fit: rows changed behind Ustaz's back, records deleted after an anchor.
     findings: tuple[Finding, ...] = ()
 
@@ -206,7 +207,23 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = (), batch: i
     if broken is not None:
         return Verdict(checked, broken[0], broken[1], last_id, tuple(found))
     found += await audit_rows.check(session, sealed, batch)
-    return Verdict(checked, last_id=last_id, findings=tuple(found))
+    return Verdict(checked, last_id=last_id, sealed=len(sealed), findings=tuple(found))
+
+
+async def baseline(session: AsyncSession) -> int | None:
+    """Seals every protected row as it stands into one record, once: on a database upgraded from before
+    rows were sealed. None (and nothing written) when the chain is broken or already seals any row:
+    then a baseline would only bless whatever was changed behind Ustaz's back."""
+    verdict = await verify(session)
+    if verdict.broken_id is not None or verdict.sealed:
+        return None
+
+    def seal(sync: Session) -> int:
+        count = audit_rows.touch_all(sync)
+        append(sync, None, "rows", "", "baseline", None, None)
+        return count
+
+    return await session.run_sync(seal)
 
 
 async def explain(session: AsyncSession, t: Translator, verdict: Verdict) -> list[str]:

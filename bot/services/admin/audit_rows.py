@@ -107,6 +107,14 @@ def take(session: Session) -> dict[str, Any] | None:
     return rows
 
 
+def touch_all(session: Session) -> int:
+    """Marks every protected row as touched, for a baseline record (audit.baseline)."""
+    pending: set[tuple[str, int]] = session.info.setdefault(_PENDING, set())
+    for p in PROTECTED:
+        pending.update((p.kind, i) for i in session.scalars(select(p.model.id)))
+    return len(pending)
+
+
 def _seal_at_commit(session: Session) -> None:
     """Rows touched after the transaction's last audit record (or in one that writes none)."""
     if session.new or session.dirty or session.deleted:
