@@ -141,6 +141,27 @@ async def test_all_records_deleted_are_caught(demo: Runtime) -> None:
     assert len(lines) > 20 and all("was added outside Ustaz" in line or "given" in line for line in lines[1:])
 
 
+async def test_an_edited_middle_record_is_named_and_rows_are_not_judged_on_a_broken_chain(
+    demo: Runtime,
+) -> None:
+    grade_id, _ = await anna_grade(demo)
+    await transfer_kim(demo)
+    async with demo.sessions() as session:
+        record = await session.scalar(
+            select(AuditRecord.id).where(
+                AuditRecord.entity == "grade", AuditRecord.entity_id == str(grade_id)
+            )
+        )
+    await sql(demo, """UPDATE audit_record SET "after" = '{"score": "99"}' WHERE id = :id""", id=record)
+    await sql(demo, "UPDATE grade SET score = 99 WHERE id = :id", id=grade_id)
+    verdict, lines = await findings(demo)
+    assert verdict.broken_id == record and verdict.sealed == 0
+    assert lines == [
+        f"The audit trail is broken at record {record}: the record was changed after it was written "
+        f"({verdict.checked} records before it are intact)."
+    ]
+
+
 async def test_an_edited_order_is_named(demo: Runtime) -> None:
     order = await transfer_kim(demo)
     await sql(demo, "UPDATE study_order SET grounds = 'решение педсовета' WHERE id = :id", id=order.id)

@@ -205,7 +205,7 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = (), batch: i
             last_id = rec.id
     found: list[Finding] = list(audit_anchor.check(anchors, last_id, seen, broken is not None))
     if broken is not None:
-        return Verdict(checked, broken[0], broken[1], last_id, tuple(found))
+        return Verdict(checked, broken[0], broken[1], last_id, findings=tuple(found))
     found += await audit_rows.check(session, sealed, batch)
     return Verdict(checked, last_id=last_id, sealed=len(sealed), findings=tuple(found))
 
