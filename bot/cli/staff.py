@@ -124,7 +124,7 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Baseline: {count} rows (grades, orders, roles, certificates) sealed as they stand.")
             return 0
         anchors = audit_anchor.read(runtime.files.root)
-        t = Translator(args.lang)
+        t = Translator(getattr(args, "lang", "en"))  # called without --lang by older callers
         async with runtime.sessions() as session:
             verdict = await audit.verify(session, anchors)
             lines = await audit.explain(session, t, verdict)

@@ -157,7 +157,7 @@ async def test_an_edited_middle_record_is_named_and_rows_are_not_judged_on_a_bro
     verdict, lines = await findings(demo)
     assert verdict.broken_id == record and verdict.sealed == 0
     assert lines == [
-        f"The audit trail is broken at record {record}: the record was changed after it was written "
+        f"The audit chain is BROKEN at record {record}: the record was changed after it was written "
         f"({verdict.checked} records before it are intact)."
     ]
 

@@ -231,7 +231,7 @@ async def explain(session: AsyncSession, t: Translator, verdict: Verdict) -> lis
     lines = []
     if verdict.broken_id is not None:
         text = t.gettext(
-            "The audit trail is broken at record {id}: {reason} ({n} records before it are intact)."
+            "The audit chain is BROKEN at record {id}: {reason} ({n} records before it are intact)."
         )
         lines.append(text.format(id=verdict.broken_id, reason=t.gettext(verdict.reason), n=verdict.checked))
     lines += [f.explain(t) for f in verdict.findings if isinstance(f, AnchorFinding)]
