@@ -4,6 +4,9 @@ Each record's hash is SHA-256 over a canonical JSON of its fields plus the previ
 record's hash, so an edit, insert or deletion made behind the software's back
 (a direct SQL UPDATE) breaks the chain and `ustaz audit verify` finds the first
 broken record (001 item 28, 004 item 12: protection against falsification).
+Each record also seals the protected rows its transaction touched (audit_rows), so a
+row edited behind Ustaz's back shows too; and the chain's head is anchored outside the
+database (audit_anchor), so deleting the newest records shows.
 
     await audit.record(session, actor_id, "grade", grade.id, "update",
                        before={"score": "70"}, after={"score": "85"})
@@ -243,7 +246,12 @@ async def history(
     session: AsyncSession, *, organization_id: int | None = None, entity: str | None = None, limit: int = 20
 ) -> list[AuditRecord]:
     """The latest records, newest first, for staff to read."""
-    query = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+    query = (
+        select(AuditRecord)
+        .where(AuditRecord.action.not_in(("seal", "baseline")))  # rows sealed, not a change to read
+        .order_by(AuditRecord.id.desc())
+        .limit(limit)
+    )
     if organization_id is not None:
         query = query.where(AuditRecord.organization_id == organization_id)
     if entity is not None:

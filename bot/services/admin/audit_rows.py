@@ -8,7 +8,10 @@ protected row and compares it with the content in its latest record: a direct SQ
 INSERT or DELETE shows (001 item 28: protection against falsification).
 
 The contents are read back from the database, never from the Python objects, so that sealing
-and verifying serialize the very same values.
+and verifying serialize the very same values. The session hooks below are installed when this
+module is imported: bot.services.admin.audit imports it, and the handlers import that, so every
+process that builds a runtime has them. Writes that bypass the ORM (Core UPDATEs, database
+cascades) are not seen and show as findings: keep protected rows to the ORM.
 """
 
 from __future__ import annotations
