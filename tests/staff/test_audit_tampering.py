@@ -218,11 +218,11 @@ async def test_a_baseline_seals_rows_written_before_the_upgrade_once(demo: Runti
 
 
 async def test_the_tick_anchors_once_a_day_and_tells_the_head(demo: Runtime) -> None:
-    await audit_anchor.anchor_tick(demo)
-    await audit_anchor.anchor_tick(demo)  # the chain has not grown: nothing new
+    await audit_anchor.anchor_tick(demo.deps)
+    await audit_anchor.anchor_tick(demo.deps)  # the chain has not grown: nothing new
     (first,) = audit_anchor.read(demo.files.root)
     await anna_grade(demo)
-    await audit_anchor.anchor_tick(demo)  # grown, but within the day
+    await audit_anchor.anchor_tick(demo.deps)  # grown, but within the day
     assert audit_anchor.read(demo.files.root) == [first]
     assert (audit_anchor.log_path(demo.files.root).stat().st_mode & 0o777) == 0o600
     async with demo.sessions() as session:

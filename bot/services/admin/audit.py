@@ -17,12 +17,10 @@ Call it inside the transaction that makes the change: both commit or neither doe
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text
@@ -33,7 +31,7 @@ from bot.i18n import N_, Translator
 from bot.labels import AUDIT_ACTION_NAMES, AUDIT_ENTITY_NAMES, AUDIT_FIELD_NAMES, AUDIT_VALUE_NAMES
 from bot.services.admin import audit_anchor, audit_rows
 from bot.services.admin.audit_anchor import Anchor, AnchorFinding
-from bot.services.admin.audit_rows import RowFinding
+from bot.services.admin.audit_rows import RowFinding, plain
 from db.base import utcnow
 from db.models import AuditRecord, Group, Person
 
@@ -43,26 +41,6 @@ GENESIS = "0" * 64
 # One chain for the whole database: writers take this lock so that two processes
 # never both chain onto the same previous record (PostgreSQL; SQLite has one writer).
 _PG_LOCK_KEY = 0x5553_5441_5A41  # "USTAZA"
-
-
-def plain(value: Any) -> Any:
-    """A JSON value that reads back from either database exactly as it was written."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return plain(value.value)
-    if isinstance(value, Decimal | float):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [plain(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    return str(value)
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
@@ -150,6 +128,8 @@ def append(
     session.flush()
     return rec
 
+
+audit_rows.seal_with(lambda session: append(session, None, "rows", "", "seal", None, None))
 
 _COLUMNS = [
     getattr(AuditRecord, c)

@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.deps import Deps
 from bot.core.messages import Reply
 from bot.i18n import Translator
-from bot.runtime import Runtime
 from db.base import utcnow
 from db.models import AuditRecord, Person, PersonRole, Role
 
@@ -50,7 +50,7 @@ class AnchorFinding:
     truncated: bool  # True: the anchored record is gone; False: it is there with another hash
 
     def explain(self, t: Translator) -> str:
-        on = t.datetime(self.anchor.at, "d MMMM y, HH:mm")
+        on = t.datetime(self.anchor.at, year=True)
         if not self.truncated:
             text = t.gettext("Record {seq} is not the one anchored on {date}: the audit trail was rewritten.")
             return text.format(seq=self.anchor.seq, date=on)
@@ -146,15 +146,16 @@ async def tell_heads(session: AsyncSession, anchor: Anchor) -> int:
     return await notify(session, heads, build, kind="report", dedupe_prefix=f"audit-anchor:{anchor.seq}")
 
 
-async def anchor_tick(runtime: Runtime) -> None:
+async def anchor_tick(deps: Deps) -> None:
     """Hourly: anchors the head once a day when the chain has grown since the last anchor."""
-    anchors = read(runtime.files.root)
-    async with runtime.sessions() as session, session.begin():
+    anchors = read(deps.files.root)
+    async with deps.sessions() as session, session.begin():
         now = await head(session)
         if now is None:
             return
         last = anchors[-1] if anchors else None
         if last is not None and (last.seq == now.seq or now.at - last.at < EVERY):
             return
-        write(runtime.files.root, now)
+        write(deps.files.root, now)
         await tell_heads(session, now)
+    deps.wake_sender()

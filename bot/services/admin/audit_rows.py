@@ -17,7 +17,8 @@ cascades) are not seen and show as findings: keep protected rows to the ORM.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -68,11 +69,29 @@ def key(kind: str, row_id: int) -> str:
     return f"{kind}:{row_id}"
 
 
+def plain(value: Any) -> Any:
+    """A JSON value that reads back from either database exactly as it was written."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, Decimal | float):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    return str(value)
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, Decimal):  # 85.00 from one database and 85 from another are one score
         return format(value.normalize(), "f")
-    from bot.services.admin.audit import plain
-
     return plain(value)
 
 
@@ -110,6 +129,16 @@ def take(session: Session) -> dict[str, Any] | None:
     return rows
 
 
+# audit.append for a record of its own ("seal"); given by bot.services.admin.audit, which imports this
+# module, so that the two do not import each other.
+_seal: Callable[[Session], object] | None = None
+
+
+def seal_with(append: Callable[[Session], object]) -> None:
+    global _seal
+    _seal = append
+
+
 def touch_all(session: Session) -> int:
     """Marks every protected row as touched, for a baseline record (audit.baseline)."""
     pending: set[tuple[str, int]] = session.info.setdefault(_PENDING, set())
@@ -122,10 +151,8 @@ def _seal_at_commit(session: Session) -> None:
     """Rows touched after the transaction's last audit record (or in one that writes none)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
-    if session.info.get(_PENDING):
-        from bot.services.admin.audit import append
-
-        append(session, None, "rows", "", "seal", None, None)
+    if session.info.get(_PENDING) and _seal is not None:
+        _seal(session)
 
 
 def _forget(session: Session, transaction: SessionTransaction) -> None:
