@@ -5,7 +5,7 @@ meaningful columns, by the audit record of the change; `ustaz audit verify` comp
 with its latest record, so a direct SQL edit of a protected row shows. Older records have none.
 
 Revision ID: 0008_audit_row_hashes
-Revises: 0002_outbox_progress
+Revises: 0007_web_sessions
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql, sqlite
 
 revision: str = "0008_audit_row_hashes"
-down_revision: str | None = "0002_outbox_progress"
+down_revision: str | None = "0007_web_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
