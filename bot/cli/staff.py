@@ -1,6 +1,8 @@
 """Staff tasks from the command line: the audit check, the roster import, the register export.
 
-ustaz audit verify
+ustaz audit verify [--lang kk|ru]
+ustaz audit anchor [--send]
+ustaz audit baseline
 ustaz roster import roster.xlsx [--invites invites.csv] [--send]
 ustaz calendar import calendar.xlsx
 ustaz orders export [--out orders.xlsx]
@@ -34,7 +36,15 @@ def extend(
     """Adds the staff subcommands to the parser and registers their coroutines."""
     aud = sub.add_parser("audit", help="the audit trail of grades, orders, enrolments and roles")
     aud_sub = aud.add_subparsers(dest="audit_action", required=True)
-    aud_sub.add_parser("verify", help="check the hash chain; report the first broken record")
+    ver = aud_sub.add_parser(
+        "verify", help="check the chain, its anchors and every grade, order, role and certificate against it"
+    )
+    ver.add_argument("--lang", choices=["en", "kk", "ru"], default="en", help="the language of the findings")
+    anc = aud_sub.add_parser("anchor", help="print the chain's head and append it to the anchor log")
+    anc.add_argument("--send", action="store_true", help="also send it to the heads through the outbox")
+    aud_sub.add_parser(
+        "baseline", help="once, after upgrading: seal the rows written before they were sealed"
+    )
     command("audit")(cmd_audit)
 
     ros = sub.add_parser("roster", help="the roster of students, parents and teachers")
@@ -84,22 +94,51 @@ async def _runtime(settings: Settings) -> Runtime:
 
 
 async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.admin import audit
+    from bot.i18n import Translator
+    from bot.services.admin import audit, audit_anchor
 
     runtime = await _runtime(settings)
     try:
+        if args.audit_action == "anchor":
+            async with runtime.sessions() as session, session.begin():
+                head = await audit_anchor.head(session)
+                if head is None:
+                    print("The audit trail is empty: nothing to anchor yet.", file=sys.stderr)
+                    return 1
+                path = audit_anchor.write(runtime.files.root, head)
+                sent = await audit_anchor.tell_heads(session, head) if args.send else 0
+            print(f"{head.seq} {head.hash}")
+            print(
+                f"Anchored at {head.at.isoformat()} in {path}" + (f"; sent to {sent} heads." if sent else ".")
+            )
+            return 0
+        if args.audit_action == "baseline":
+            async with runtime.sessions() as session, session.begin():
+                count = await audit.baseline(session)
+            if count is None:
+                print(
+                    "No baseline: the audit trail already seals rows or is broken; see `ustaz audit verify`.",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"Baseline: {count} rows (grades, orders, roles, certificates) sealed as they stand.")
+            return 0
+        anchors = audit_anchor.read(runtime.files.root)
+        t = Translator(getattr(args, "lang", "en"))  # called without --lang by older callers
         async with runtime.sessions() as session:
-            verdict = await audit.verify(session)
+            verdict = await audit.verify(session, anchors)
+            lines = await audit.explain(session, t, verdict)
     finally:
         await runtime.engine.dispose()
     if verdict.ok:
-        print(f"The audit chain is intact: {verdict.checked} records checked.")
+        anchored = f", the last anchor ({anchors[-1].seq}) holds" if anchors else ", no anchor yet"
+        print(
+            f"The audit chain is intact: {verdict.checked} records checked{anchored}; "
+            "every protected row fits it."
+        )
         return 0
-    print(
-        f"The audit chain is BROKEN at record {verdict.broken_id}: {verdict.reason} "
-        f"({verdict.checked} records before it are intact).",
-        file=sys.stderr,
-    )
+    for line in lines:
+        print(line, file=sys.stderr)
     return 1
 
 

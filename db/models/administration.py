@@ -139,3 +139,6 @@ class AuditRecord(IdMixin, Base):
     after: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The protected rows this change left behind, as they stood: {"grade:12": {...}, "role:7": null}
+    # (bot/services/admin/audit_rows.py); covered by the hash, so a row edited later shows.
+    rows: Mapped[dict[str, Any] | None]

@@ -70,7 +70,9 @@ async def test_good_roster_is_imported_with_invites(demo: Runtime, harness: Harn
         links = set(await session.scalars(select(ParentLink.child_id).where(ParentLink.parent_id == ivan.id)))
         assert anna.id in links and len(links) == 2
         assert await session.scalar(select(Group).where(Group.name == "ПО-23")) is not None
-        assert await session.scalar(select(func.count()).select_from(AuditRecord)) == 5
+        # The import's records: the demo school's rows were sealed by a record of their own.
+        records = select(func.count()).select_from(AuditRecord).where(AuditRecord.action != "seal")
+        assert await session.scalar(records) == 5
 
     # The invite joins the person.
     code = rows[1][3]
