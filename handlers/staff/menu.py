@@ -273,11 +273,8 @@ async def audit_trail(ctx: Joined, _: Audit) -> None:
             "The audit chain is intact: {n} records checked.",
             verdict.checked,
         )
-    else:
-        head = ctx._(
-            "The audit chain is BROKEN at record {id}: a record was changed or removed behind Ustaz's back.",
-            id=verdict.broken_id,
-        )
+    else:  # a broken chain, a record deleted since the anchor, or a row changed outside Ustaz: named
+        head = "\n".join(await audit.explain(ctx.session, ctx.t, verdict))
     records = await audit.history(ctx.session, organization_id=ctx.org.id, limit=15)
     lines = [head, "", ctx._("Latest changes:"), *await audit.describe(ctx.session, ctx.t, records)]
     ctx.reply("\n".join(lines)[:3900], buttons=[_menu(ctx)])

@@ -29,6 +29,7 @@ from db.models import (
     Person,
     Role,
 )
+from tests.harness import Harness, texts
 from tests.test_cli import env_for, ustaz
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
@@ -115,6 +116,15 @@ async def test_a_direct_sql_grade_edit_is_named(demo: Runtime) -> None:
     ]
     (ru,) = (await findings(demo, "ru"))[1]
     assert ANNA in ru and "85" in ru and "100" in ru and "outside" not in ru
+
+
+async def test_the_heads_audit_screen_names_a_grade_changed_outside_ustaz(
+    demo: Runtime, harness: Harness
+) -> None:
+    grade_id, title = await anna_grade(demo)
+    await sql(demo, "UPDATE grade SET score = 100 WHERE id = :id", id=grade_id)
+    shown = texts(await harness.tap(await harness.seat_for(HEAD), "Аудит журналы"))
+    assert f"«{title}» үшін баға ({ANNA}) Ustaz-тан тыс өзгертілген" in shown and "None" not in shown
 
 
 async def test_the_newest_record_deleted_is_caught_by_the_anchor(demo: Runtime) -> None:
