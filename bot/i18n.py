@@ -18,7 +18,8 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from bot.language import kazakh
+from bot.language import kazakh, russian
+from bot.language.gender import Gender, gender_of
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALES = ("kk", "ru")
@@ -65,33 +66,58 @@ PATTERNS: dict[str, dict[str, str]] = {
 
 
 KAZAKH_CASES = frozenset(case.value for case in kazakh.Case)
+RUSSIAN_CASES = frozenset(case.value for case in russian.Case)
+CASES = KAZAKH_CASES | RUSSIAN_CASES
 
 
 class Inflectable:
-    """A value in a translated sentence: `{max}` as it is, `{max:dative}` with the Kazakh case ending
-    the sentence puts on it («0-ден {max:dative} дейін» → «0-ден 10-ға дейін»)."""
+    """A value in a translated sentence. `{name}` is the value as it is; a format spec asks for more:
+    - a case (`{max:dative}`, `{student:genitive}`): in Kazakh the ending the sentence puts on the
+      value («0-ден {max:dative} дейін» → «0-ден 10-ға дейін»); in Russian a person's name declined
+      («заявления {student:genitive}» → «заявления Петровой Анны Сергеевны»);
+    - a choice by the person's gender, `{student:обучающемуся|обучающейся}`: the first form (the
+      generic one) when the gender is not known from the patronymic.
+    """
 
-    __slots__ = ("value",)
+    __slots__ = ("locale", "value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, locale: str) -> None:
         self.value = value
+        self.locale = locale
 
     def __format__(self, spec: str) -> str:
-        if spec in KAZAKH_CASES:
-            return kazakh.attach(format(self.value, ""), kazakh.Case(spec))
-        return format(self.value, spec)
+        text = format(self.value, "" if spec in CASES or "|" in spec else spec)
+        if "|" in spec:
+            generic, female = spec.split("|", 1)
+            return female if gender_of(text) is Gender.female else generic
+        if spec in CASES:
+            if self.locale == "kk":
+                return kazakh.attach(text, kazakh.Case(spec)) if spec in KAZAKH_CASES else text
+            if spec in RUSSIAN_CASES:
+                return russian.decline(text, russian.Case(spec)) or text
+            return text
+        return text
 
     def __str__(self) -> str:
         return str(self.value)
 
 
 class Template(str):
-    """A translated string whose format() reads case endings in its placeholders (see Inflectable)."""
+    """A translated string whose format() reads the specs of its placeholders (see Inflectable)."""
 
-    __slots__ = ()
+    __slots__ = ("locale",)
+    locale: str
+
+    def __new__(cls, text: str, locale: str = "") -> Template:
+        made = super().__new__(cls, text)
+        made.locale = locale
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copies keep the language
+        return (str(self), self.locale)
 
     def format(self, *args: Any, **kwargs: Any) -> str:
-        return str.format(self, *args, **{k: Inflectable(v) for k, v in kwargs.items()})
+        return str.format(self, *args, **{k: Inflectable(v, self.locale) for k, v in kwargs.items()})
 
 
 class Translator:
@@ -105,10 +131,10 @@ class Translator:
         self.patterns = PATTERNS.get(locale, PATTERNS["ru"])
 
     def gettext(self, message: str) -> str:
-        return Template(self._t.gettext(message))
+        return Template(self._t.gettext(message), self.locale)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return Template(self._t.ngettext(singular, plural, n))
+        return Template(self._t.ngettext(singular, plural, n), self.locale)
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.tz)

@@ -13,6 +13,7 @@ from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.files.tables import XLSX_MIME
 from bot.i18n import N_
+from bot.language.russian import surname_first
 from bot.services.admin import orders
 from bot.services.people.permissions import Action, may, roles_for
 from db.models import Group, OrderKind, Person, Role
@@ -178,7 +179,7 @@ async def order_grounds(ctx: Joined) -> None:
     await ctx.goto("confirm", grounds=text[:2000])
     current = await orders.group_name(ctx.session, student.id)
     decision = ctx._(orders.DECISIONS[kind]).format(
-        student=student.full_name, group=group.name if group else current, from_group=current
+        student=surname_first(student.full_name), group=group.name if group else current, from_group=current
     )
     lines = [
         ctx._("Check the order before signing it:"),

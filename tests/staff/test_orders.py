@@ -137,7 +137,10 @@ async def test_an_expulsion_is_previewed_and_signed_only_on_sign(
     assert seen["signed"] in texts(signed) and "001/" in texts(signed)
     assert await count_orders(demo) == 1 and not await kim_is_student(demo)
     ((_, pdf),) = await files_of(demo, signed)
-    assert KIM in pdf_text(pdf)
+    # As a clerk writes it: the surname first, declined in Russian, the participle agreeing.
+    written = {"kk": "ИС-22 тобының білім алушысы Ким Екатерина Павловна оқудан шығарылсын.",
+               "ru": "Отчислить Ким Екатерину Павловну, обучающуюся группы ИС-22."}[lang]  # fmt: skip
+    assert written in pdf_text(pdf)
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -196,6 +199,10 @@ async def test_grounds_of_an_approved_application_are_in_each_language(
     ((_, ru_pdf),) = await files_of(demo, got)
     ru_text = " ".join(pdf_text(ru_pdf).split())
     assert "2. Основание: временное ограничение по здоровью, не позволяющее посещать занятия" in ru_text
+    assert "на основании заявления Петровой Анны Сергеевны от" in ru_text
+    assert "1. Разрешить Петровой Анне Сергеевне, обучающейся группы" in ru_text
+    assert "Петрова Анна Сергеевнаның" in kk_text and "берген өтініші негізінде" in kk_text
+    assert "білім алушысы Петрова Анна Сергеевнаға қашықтықтан" in kk_text
     assert "денсаулық" not in ru_text
 
     exported = await harness.tap(head, SEEN["kk"]["register"], SEEN["kk"]["export"])

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, Translator, pick_locale
 
-PLACEHOLDER = re.compile(r"\{(\w+)(?::\w+)?\}")  # a name, and a Kazakh case ending: {max:dative}
+PLACEHOLDER = re.compile(r"\{(\w+)(?::[^{}]*)?\}")  # a name, and a Kazakh case ending: {max:dative}
 
 
 def catalog(lang: str):  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from bot.files.tables import xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import CATEGORIES, ORDER_KIND_NAMES, ROLE_NAMES
 from bot.language.names import initials_surname
+from bot.language.russian import surname_first
 from bot.services.admin import audit, study_plans
 from bot.services.admin.applications import WrongState
 from bot.services.messaging.notify import notify
@@ -339,13 +340,16 @@ async def order_document(
                 "distance-learning technologies (Order of the Minister of Education and Science No. 137 of "
                 "20 March 2015) and on the basis of the application of {student} of {date}, I ORDER:"
             ).format(
-                student=student.full_name, date=t.date(application.submitted_at or application.created_at)
+                student=surname_first(student.full_name),
+                date=t.date(application.submitted_at or application.created_at),
             )
         )
     else:
         doc.para(_("On the basis of: {grounds}. I ORDER:").format(grounds=grounds_text(t, order)))
     decision = _(DECISIONS[order.kind]).format(
-        student=student.full_name, group=details.get("group", "—"), from_group=details.get("from_group", "—")
+        student=surname_first(student.full_name),
+        group=details.get("group", "—"),
+        from_group=details.get("from_group", "—"),
     )
     doc.para(f"1. {decision}")
     if order.kind is OrderKind.distance_learning:
