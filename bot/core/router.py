@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from bot.core.actions import Action, ActionError
 from bot.core.context import Context, Joined
+from bot.core.menus import HELP_WORDS, MENU_WORDS, menus, normalized
 from bot.core.messages import Button
 from db.models import Role
 
@@ -178,7 +179,27 @@ class Router:
         if ctx.dialog is not None:
             await self._step(ctx)
             return
-        await self._call(self.fallback, ctx)
+        if not await self._typed_words(ctx):
+            await self._call(self.fallback, ctx)
+
+    async def _typed_words(self, ctx: Joined) -> bool:
+        """«меню», «көмек», «расписание»: a plain text that names the main menu, help or an entry of
+        the person's menu does what pressing it does (WhatsApp and the web show no lasting keyboard)."""
+        text = ctx.incoming.text
+        if not text or ctx.incoming.attachments or len(text) > 40:
+            return False
+        said = normalized(text)
+        command = "menu" if said in MENU_WORDS else "help" if said in HELP_WORDS else None
+        if command is not None and command in self.commands:
+            route = self.commands[command]
+            if await self._admit(route.roles, ctx, leaves_dialog=False):
+                await route.handler(ctx)
+            return True
+        action = menus.typed(ctx.role, text) if ctx.role is not None else None
+        if action is None:
+            return False
+        await self._press(ctx, action.pack())
+        return True
 
     async def _press(self, ctx: Joined, payload: str) -> None:
         prefix = payload.partition(":")[0]
