@@ -19,7 +19,7 @@ from bot.core.context import Context, load_context, make_context
 from bot.core.deps import Deps
 from bot.core.messages import Attachment, Button, Incoming, Reply
 from bot.core.router import Router
-from bot.files.store import FileRejected
+from bot.files.store import FileReason, FileRejected
 from bot.i18n import N_
 from db.base import utcnow
 from db.models import Channel, DialogState, MessengerAccount, Organization, Person
@@ -178,11 +178,11 @@ class Conversation:
                 taken.append(att)
                 continue
             if fetcher is None:
-                raise FileRejected("bad_type", att.filename or att.kind)
+                raise FileRejected(FileReason.bad_type, att.filename or att.kind)
             name = att.filename or default_file_name(att)
             limit = fetcher.max_bytes(att)
             if att.size is not None and att.size > limit:
-                raise FileRejected("too_big", name, att.size, limit)  # refused before downloading
+                raise FileRejected(FileReason.too_big, name, att.size, limit)  # refused before downloading
             data = await fetcher.fetch(att)
             saved = await self.deps.files.save(
                 ctx.session, data, name, att.kind, ctx.person.id if ctx.person else None, max_bytes=limit

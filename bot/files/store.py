@@ -71,11 +71,11 @@ class FileReason(enum.StrEnum):
 
 
 class FileRejected(Exception):
-    """A file Ustaz will not keep. `reason` may come as its string value (from the channels)."""
+    """A file Ustaz will not keep, and why."""
 
-    def __init__(self, reason: FileReason | str, name: str, size: int = 0, limit: int = 0) -> None:
+    def __init__(self, reason: FileReason, name: str, size: int = 0, limit: int = 0) -> None:
         name = safe_name(name)  # it is shown back to the person
-        self.reason = FileReason(reason)  # an unknown reason fails here, not when it is answered
+        self.reason = reason
         super().__init__(f"{self.reason}: {name}")
         self.name, self.size, self.limit = name, size, limit
 

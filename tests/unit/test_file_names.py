@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.files.store import MAX_NAME, FileRejected, safe_name
+from bot.files.store import MAX_NAME, FileReason, FileRejected, safe_name
 from bot.runtime import Runtime
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -39,7 +39,7 @@ def test_a_long_name_without_an_extension_is_cut_with_an_ellipsis() -> None:
 
 
 def test_a_refused_file_is_named_safely_back_to_the_person() -> None:
-    assert FileRejected("bad_type", "x\u202egpj.exe").name == "xgpj.exe"
+    assert FileRejected(FileReason.bad_type, "x\u202egpj.exe").name == "xgpj.exe"
 
 
 async def test_a_kept_file_has_the_safe_name(runtime: Runtime, session: AsyncSession) -> None:

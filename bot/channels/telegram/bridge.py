@@ -14,7 +14,7 @@ from bot.channels.telegram.intake import POLL_PREFIX
 from bot.channels.telegram.outgoing import Acked, FileToSend, TelegramOut, TryLater, Unreachable
 from bot.channels.telegram.unconfirmed import Unconfirmed
 from bot.core.messages import Attachment
-from bot.files.store import FileRejected
+from bot.files.store import FileReason, FileRejected
 from bot.queues.outbox import Delivery, DeliveryResult, Failed, RetryLater, Sent
 from bot.queues.outbox import Unreachable as OutboxUnreachable
 from db.base import utcnow
@@ -106,10 +106,10 @@ class TelegramFiles:
             if "too big" not in exc.message.lower():
                 raise
             self.server_limit = min(self.server_limit, CLOUD_DOWNLOAD_LIMIT)
-            raise FileRejected("too_big", name, att.size or 0, self.max_bytes(att)) from exc
+            raise FileRejected(FileReason.too_big, name, att.size or 0, self.max_bytes(att)) from exc
         limit = self.max_bytes(att)
         if remote.file_size is not None and remote.file_size > limit:
-            raise FileRejected("too_big", name, remote.file_size, limit)
+            raise FileRejected(FileReason.too_big, name, remote.file_size, limit)
         path = remote.file_path or ""
         if os.path.isabs(path) and os.path.exists(path):
             # A local Bot API server in --local mode hands out a path on this machine, not a URL.

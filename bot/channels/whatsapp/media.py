@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.channels.whatsapp.client import is_twilio_host, rebase
 from bot.core.messages import Attachment
-from bot.files.store import FileRejected, sniff_mime
+from bot.files.store import FileReason, FileRejected, sniff_mime
 
 MAX_FILE = 16 * 1024 * 1024
 MAX_IMAGE = 5 * 1024 * 1024
@@ -101,7 +101,7 @@ class WhatsAppFiles:
     async def fetch(self, att: Attachment) -> bytes:
         name = att.filename or att.kind
         if not att.remote_ref:
-            raise FileRejected("empty", name)
+            raise FileRejected(FileReason.empty, name)
         got = await fetch(
             self.http,
             att.remote_ref,
@@ -115,7 +115,7 @@ class WhatsAppFiles:
             raise MediaUnavailable(f"Twilio did not give {att.remote_ref}")
         if got.refusal is not None or got.content is None:
             limit = MAX_IMAGE if got.refusal is Refusal.image_too_big else MAX_FILE
-            raise FileRejected("too_big", name, got.size, limit)
+            raise FileRejected(FileReason.too_big, name, got.size, limit)
         return got.content
 
 
