@@ -118,7 +118,7 @@ async def confirmed(ctx: Joined) -> bool:
         ctx.reply(ctx._("Cancelled. Nothing was published."), buttons=[menu_row(ctx)])
         return False
     if choice(ctx) != "publish":
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return False
     return True
 
@@ -128,7 +128,7 @@ async def chosen_course(ctx: Joined) -> Course | None:
     try:
         return await own_course(ctx.session, ctx.person.id, choice(ctx) or "0")
     except (NotYours, ValueError):
-        ctx.reply(ctx._("Choose the course with a button."))
+        ctx.ask_again(ctx._("Choose the course with a button."))
         return None
 
 

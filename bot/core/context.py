@@ -15,6 +15,8 @@ from bot.core.messages import Button, Incoming, OutFile, Quiz, Reply
 from bot.i18n import Translator, pick_locale
 from db.models import DialogState, MessengerAccount, Organization, Person, Role
 
+SHOWN = "_shown"  # dialog data: the buttons the current step showed
+
 
 @dataclass
 class Context:
@@ -54,7 +56,17 @@ class Context:
     ) -> Reply:
         reply = Reply(text=text, buttons=buttons or [], files=files or [], quiz=quiz, edit_source=edit)
         self.replies.append(reply)
+        if buttons and self.dialog is not None:
+            # The step's choices, to show again under an answer that is not one of them (ask_again).
+            shown = [[[b.label, b.payload, b.url] for b in row] for row in buttons]
+            self.dialog.data = {**self.dialog.data, SHOWN: shown}
         return reply
+
+    def ask_again(self, text: str) -> Reply:
+        """Answers a step's wrong input with `text` and the buttons the step last showed."""
+        shown = self.dialog.data.get(SHOWN, []) if self.dialog is not None else []
+        buttons = [[Button(label, payload, url) for label, payload, url in row] for row in shown]
+        return self.reply(text, buttons=buttons)
 
     # -- multi-step dialogs: the state is a database row ------------------------
     @property

@@ -187,7 +187,7 @@ async def plan_lines(ctx: Joined) -> None:
 async def plan_basis(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked is None or picked not in Basis.__members__:
-        ctx.reply(ctx._("Choose the basis with a button."))
+        ctx.ask_again(ctx._("Choose the basis with a button."))
         return
     lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
     app_id = ctx.data["application_id"]

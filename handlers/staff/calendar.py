@@ -103,7 +103,7 @@ async def event_start(ctx: Joined, _: NewEvent) -> None:
 async def event_kind(ctx: Joined) -> None:
     kind = choice(ctx)
     if kind not in EVENT_KINDS:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("title", kind=kind)
     ctx.reply(ctx._("Its name (for example «Winter holidays»)?"))

@@ -63,7 +63,7 @@ async def course_edit_what(ctx: Joined) -> None:
         await ctx.goto("credits")
         ctx.reply(ctx._("How many credits? A whole number, e.g. 5."))
     else:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
 
 
 @course_edit.step("teacher")

@@ -76,7 +76,7 @@ async def order_start(ctx: Joined, _: NewOrder) -> None:
 async def order_kind(ctx: Joined) -> None:
     kind = choice(ctx)
     if kind not in {k.value for k in ENROLMENT_KINDS}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("student", kind=kind)
     ctx.reply(ctx._("Write the student's full name (or a part of it)."))
@@ -140,7 +140,7 @@ async def order_group(ctx: Joined) -> None:
     picked = choice(ctx)
     group = await ctx.session.get(Group, int(picked)) if picked is not None and picked.isdigit() else None
     if group is None or group.organization_id != ctx.org.id:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     kind = OrderKind(ctx.data["kind"])
     student = await ctx.session.get(Person, ctx.data["student_id"])

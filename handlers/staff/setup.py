@@ -138,7 +138,7 @@ async def program_name(ctx: Joined) -> None:
 async def program_level(ctx: Joined) -> None:
     level = choice(ctx)
     if level not in {lv.value for lv in ProgramLevel}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     if ProgramLevel(level) not in HIGHER:
         # Caps by field and basis are for bachelor's and master's programs only (002 items 17, 19).
@@ -156,7 +156,7 @@ async def program_level(ctx: Joined) -> None:
 async def program_field(ctx: Joined) -> None:
     field = choice(ctx)
     if field not in {*FIELD_NAMES, "other"}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("basis", field="" if field == "other" else field)
     ctx.reply(
@@ -169,7 +169,7 @@ async def program_field(ctx: Joined) -> None:
 async def program_basis(ctx: Joined) -> None:
     basis = choice(ctx)
     if basis not in BASIS_NAMES:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await _program_done(ctx, level=ctx.data["level"], field=ctx.data["field"], basis=basis)
 
@@ -245,7 +245,7 @@ async def group_program(ctx: Joined) -> None:
             await ctx.goto("name")
             exists(ctx, ctx.data["name"])
         else:
-            ctx.reply(ctx._("Choose with a button."))
+            ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.end_dialog()
     ctx.reply(
@@ -346,7 +346,7 @@ async def course_term(ctx: Joined) -> None:
             term_id=chosen_id,
         )
     except SetupError:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.end_dialog()
     ctx.reply(
@@ -409,7 +409,7 @@ async def lesson_when(ctx: Joined) -> None:
 async def lesson_mode(ctx: Joined) -> None:
     mode = choice(ctx)
     if mode not in ("online", "offline"):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("place", mode=mode)
     ctx.reply(ctx._("The link to the lesson (https://...)?") if mode == "online" else ctx._("Which room?"))

@@ -123,7 +123,7 @@ async def change_what(ctx: Joined) -> None:
             ],
         )
     else:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
 
 
 @edit_dialog.step("when")
@@ -188,7 +188,7 @@ async def change_place(ctx: Joined) -> None:
 async def change_confirm(ctx: Joined) -> None:
     answer = choice(ctx)
     if answer not in ("yes", "no"):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     if answer == "no":
         await ctx.end_dialog()
@@ -215,7 +215,7 @@ async def change_confirm(ctx: Joined) -> None:
 async def _picked_lesson(ctx: Joined, picked: str | None) -> timetable_changes.LessonRef | None:
     """The lesson of a pressed button, if it can still be changed; says why not otherwise."""
     if not (picked and picked.isdigit()):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return None
     try:
         lesson, _ = await timetable_changes.changeable(

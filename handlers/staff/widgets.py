@@ -63,7 +63,7 @@ def optional_id(ctx: Joined) -> tuple[bool, int | None]:
         return True, None
     if picked is not None and picked.isdigit():
         return True, int(picked)
-    ctx.reply(ctx._("Choose with a button."))
+    ctx.ask_again(ctx._("Choose with a button."))
     return False, None
 
 
@@ -91,7 +91,7 @@ async def chosen_group(ctx: Joined) -> Group | None:
         typed = " ".join((ctx.incoming.text or "").split())
         group = await ctx.session.scalar(query.where(Group.name == typed)) if typed else None
     if group is None:
-        ctx.reply(ctx._("Choose the group with a button or write its name exactly."))
+        ctx.ask_again(ctx._("Choose the group with a button or write its name exactly."))
     return group
 
 
@@ -140,6 +140,6 @@ async def picked_course(ctx: Joined) -> Course | None:
     picked = choice(ctx)
     course = await ctx.session.get(Course, int(picked)) if picked and picked.isdigit() else None
     if course is None or course.group_id != ctx.data["group_id"]:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return None
     return course

@@ -71,7 +71,7 @@ async def child(ctx: Joined) -> None:
     children = {c.id for c in await applications.children_of(ctx.session, ctx.person.id)}
     picked = choice(ctx)
     if picked is None or not picked.isdigit() or int(picked) not in children:
-        ctx.reply(ctx._("Choose the child with a button."))
+        ctx.ask_again(ctx._("Choose the child with a button."))
         return
     await _ask_category(ctx, int(picked))
 
@@ -80,7 +80,7 @@ async def child(ctx: Joined) -> None:
 async def category(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked is None or picked not in CATEGORIES:
-        ctx.reply(ctx._("Choose the category with a button."))
+        ctx.ask_again(ctx._("Choose the category with a button."))
         return
     await ctx.goto("reason", category=picked)
     ctx.reply(

@@ -130,7 +130,7 @@ async def lesson_course(ctx: Joined) -> None:
 @scheduling.step("mode")
 async def lesson_mode(ctx: Joined) -> None:
     if choice(ctx) not in ("online", "offline"):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("when", mode=choice(ctx))
     ctx.reply(ctx._("When? For example «tomorrow 10:00» or «27.11 14:30»."))

@@ -166,7 +166,7 @@ async def score_step(ctx: Joined) -> None:
 async def control_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in {c.value for c in ControlType}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("kind", control=picked)
     kinds = [k for k in AssignmentKind if k != AssignmentKind.test]  # tests are built under «Tests»
@@ -193,7 +193,7 @@ def draft_of(data: dict[str, Any]) -> Draft:
 async def kind_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in {k.value for k in AssignmentKind}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("preview", kind=picked)
     draft = draft_of(ctx.data)

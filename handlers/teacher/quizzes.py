@@ -132,7 +132,7 @@ async def attempts_step(ctx: Joined) -> None:
 @building.step("shuffle")
 async def shuffle_step(ctx: Joined) -> None:
     if choice(ctx) not in ("yes", "no"):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("control", shuffle=choice(ctx) == "yes")
     ctx.reply(
@@ -144,7 +144,7 @@ async def shuffle_step(ctx: Joined) -> None:
 @building.step("control")
 async def control_step(ctx: Joined) -> None:
     if choice(ctx) not in {c.value for c in ControlType}:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("deadline", control=choice(ctx))
     ctx.reply(ctx._("Open until? Write the deadline or press a button."), buttons=deadline_buttons(ctx))

@@ -204,7 +204,7 @@ async def comment_step(ctx: Joined) -> None:
 async def release_step(ctx: Joined) -> None:
     picked = choice(ctx)
     if picked not in ("now", "draft"):
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     max_score = ctx.data["max"]
     grade = await review.grade(
@@ -315,7 +315,7 @@ async def begin_extension(ctx: Joined, action: Extension) -> None:
 async def extension_student(ctx: Joined) -> None:
     picked = choice(ctx)
     if not picked or not picked.isdigit() or int(picked) not in ctx.data["students"]:
-        ctx.reply(ctx._("Choose the student with a button."))
+        ctx.ask_again(ctx._("Choose the student with a button."))
         return
     await ctx.goto("deadline", student_id=int(picked))
     ctx.reply(ctx._("The student's new deadline?"), buttons=deadline_buttons(ctx))

@@ -49,7 +49,7 @@ async def begin(ctx: Joined, _: Announce) -> None:
 @announcing_dialog.step("group")
 async def group_step(ctx: Joined) -> None:
     if not (choice(ctx) or "").isdigit():
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("audience", group_id=int(choice(ctx) or 0))
     ctx.reply(
@@ -61,7 +61,7 @@ async def group_step(ctx: Joined) -> None:
 @announcing_dialog.step("audience")
 async def audience_step(ctx: Joined) -> None:
     if choice(ctx) not in AUDIENCE_NAMES:
-        ctx.reply(ctx._("Choose with a button."))
+        ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("text", audience=choice(ctx))
     ctx.reply(ctx._("The text of the announcement?"))
