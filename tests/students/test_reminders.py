@@ -354,3 +354,29 @@ async def test_reminders_of_a_deleted_student_assignment_or_lesson_are_skipped_t
         )
         kept = await session.scalar(select(func.count()).where(Reminder.assignment_id == kept_id))
     assert orphans == 0 and kept and kept > 0
+
+
+async def test_a_test_is_reminded_as_a_test_and_not_once_it_is_taken(demo: Runtime, harness: Harness) -> None:
+    from db.models import QuizTest
+    from db.models import TestAttempt as Attempt  # not a test class
+
+    deadline = local(10, 15)
+    a_id = await new_assignment(demo, "Тест по HTML", deadline)
+    ru = await harness.seat_for(RU_STUDENT)
+    other = await harness.seat_for("Дмитрий Олегович Ли")
+    async with demo.sessions() as session, session.begin():
+        course = await group_course(session)
+        test = QuizTest(course_id=course.id, title="Тест по HTML")
+        session.add(test)
+        await session.flush()
+        assignment = await session.get(Assignment, a_id)
+        assert assignment is not None
+        assignment.test_id = test.id
+        anna = await session.scalar(select(Person.id).where(Person.full_name == RU_STUDENT))
+        session.add(Attempt(test_id=test.id, student_id=anna, started_at=utcnow(), finished_at=utcnow()))
+    await plan(demo)
+    await tick_at(demo, harness, deadline - dt.timedelta(hours=2) + dt.timedelta(minutes=1))
+    assert await reminder_texts(harness, ru) == []  # she has taken it: nothing to remind of
+    got = await harness.received(other)
+    assert "Напоминание: тест «Тест по HTML»" in texts(got) and "Вы его ещё не прошли" in texts(got)
+    assert labels(got[-1]) == ["Пройти тест"]  # not «Сдать работу»

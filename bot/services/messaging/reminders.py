@@ -64,7 +64,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.schema import CreateTable, DropTable
 
-from bot.actions.student import Submit
+from bot.actions.student import StartTest, Submit
 from bot.core.actions import link_button
 from bot.core.messages import Button, Reply, shorten
 from bot.i18n import Translator
@@ -88,6 +88,7 @@ from db.models import (
     Role,
     Submission,
     SubmissionStatus,
+    TestAttempt,
 )
 from db.session import is_postgres, rowcount
 from db.statements import epoch_seconds, insert_or_ignore, joined_text, minutes_before, sorted_join
@@ -157,12 +158,25 @@ def _switched_off(person_id: Any, kind: str) -> Exists:
     )
 
 
-def _handed_in(assignment_id: Any, student_id: Any) -> Exists:
-    return exists().where(
+def _handed_in(assignment_id: Any, student_id: Any) -> ColumnElement[bool]:
+    """Work handed in, or, for a test, an attempt finished: either way nothing is left to remind of."""
+    submitted = exists().where(
         Submission.assignment_id == assignment_id,
         Submission.student_id == student_id,
         Submission.status != SubmissionStatus.draft,
     )
+    own = aliased(Assignment)  # its own alias: the outer query may hold Assignment already
+    tested = (
+        select(TestAttempt.id)
+        .join(own, own.test_id == TestAttempt.test_id)
+        .where(
+            own.id == assignment_id,
+            TestAttempt.student_id == student_id,
+            TestAttempt.finished_at.is_not(None),
+        )
+        .exists()
+    )
+    return or_(submitted, tested)
 
 
 def _constant(column: str, value: Any) -> Any:
@@ -602,6 +616,7 @@ class _Due:
     title: str
     discipline: str
     deadline: dt.datetime
+    is_test: bool = False  # taken, not handed in: its own words and a button that starts it
 
 
 @dataclass(frozen=True)
@@ -625,10 +640,10 @@ async def _build_payloads(
     claim = _CLAIM
     wanted = claim.c.ok == 1  # looked up through the claim table: a million ids are no bind list
     assignments = {
-        a_id: (title, discipline)
-        for a_id, title, discipline in (
+        a_id: (title, discipline, test_id is not None)
+        for a_id, title, discipline, test_id in (
             await session.execute(
-                select(Assignment.id, Assignment.title, Course.discipline)
+                select(Assignment.id, Assignment.title, Course.discipline, Assignment.test_id)
                 .join(Course, Course.id == Assignment.course_id)
                 .where(Assignment.id.in_(select(claim.c.assignment_id).where(wanted)))
             )
@@ -651,8 +666,9 @@ async def _build_payloads(
         for i in sig.split(","):
             if i.startswith("a"):
                 a_id, epoch = (int(x) for x in i[1:].split("@"))
-                title, discipline = assignments.get(a_id, ("", ""))
-                due.append((a_id, _Due(title, discipline, dt.datetime.fromtimestamp(epoch, dt.UTC))))
+                title, discipline, is_test = assignments.get(a_id, ("", "", False))
+                deadline = dt.datetime.fromtimestamp(epoch, dt.UTC)
+                due.append((a_id, _Due(title, discipline, deadline, is_test)))
             elif int(i[1:]) in lessons:
                 coming.append(lessons[int(i[1:])])
         t = Translator(locale, zone)
@@ -705,9 +721,16 @@ def reminder_reply(
     if len(due) == 1 and not coming:
         a_id, d = due[0]
         lines.append(
-            t.gettext(
-                "Reminder: the deadline of «{title}» ({course}) is {deadline}, {left} left. "
-                "You have not handed in this work yet."
+            (
+                t.gettext(
+                    "Reminder: the test «{title}» ({course}) closes {deadline}, {left} left. "
+                    "You have not taken it yet."
+                )
+                if d.is_test
+                else t.gettext(
+                    "Reminder: the deadline of «{title}» ({course}) is {deadline}, {left} left. "
+                    "You have not handed in this work yet."
+                )
             ).format(
                 title=d.title,
                 course=d.discipline,
@@ -728,6 +751,14 @@ def reminder_reply(
                 )
             )
     for a_id, d in due[:5]:
+        if d.is_test:
+            label = (
+                t.gettext("Take the test")
+                if len(due) == 1
+                else t.gettext("Take the test: {title}").format(title=shorten(d.title, 40))
+            )
+            buttons.append([StartTest(a_id).button(label)])
+            continue
         label = (
             t.gettext("Submit work")
             if len(due) == 1
