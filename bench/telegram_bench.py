@@ -170,6 +170,8 @@ class Target:
     pid: int
     stats_url: str  # where its event loop's longest stall is read
     rounds: list[Round] = field(default_factory=list)
+    # One numbering of update ids for the whole run: Ustaz's inbox takes a repeated id for a duplicate.
+    updates: Updates = field(default_factory=Updates)
     rss: float = 0.0
     stall_ms: int = 0
 
@@ -221,7 +223,7 @@ async def running_target(kind: str, args: argparse.Namespace, workdir: Path) -> 
 
 async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
     calls, cpu = len(target.api.calls), cpu_seconds(target.pid)
-    fig = await closed_loop(target.api, people, menu_walk(Updates(), target.api), seconds, target.name)
+    fig = await closed_loop(target.api, people, menu_walk(target.updates, target.api), seconds, target.name)
     handled = max(fig.handled, 1)
     target.rounds.append(
         Round(
@@ -271,7 +273,9 @@ async def update_path(args: argparse.Namespace, tmp: str) -> None:
             workdir.mkdir()
             targets.append(await stack.enter_async_context(running_target(kind, args, workdir)))
         for target in targets:  # caches, connections and JIT-free Python's first paths: not measured
-            await closed_loop(target.api, people, menu_walk(Updates(), target.api), args.warmup, target.name)
+            await closed_loop(
+                target.api, people, menu_walk(target.updates, target.api), args.warmup, target.name
+            )
         for n in range(args.rounds):
             for target in targets[n % len(targets) :] + targets[: n % len(targets)]:
                 await measure(target, people, args.seconds)
