@@ -33,7 +33,7 @@ from bot.services.admin import audit_anchor, audit_rows
 from bot.services.admin.audit_anchor import Anchor, AnchorFinding
 from bot.services.admin.audit_rows import RowFinding, plain
 from db.base import utcnow
-from db.models import AuditRecord, Group, Person
+from db.models import AuditRecord, Person
 
 Finding = RowFinding | AnchorFinding
 
@@ -267,14 +267,7 @@ async def describe(session: AsyncSession, t: Translator, records: list[AuditReco
                     person_ids.add(_int(value) or 0)
                 elif key == "group_id":
                     group_ids.add(_int(value) or 0)
-    people = dict(
-        (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(person_ids))))
-        .tuples()
-        .all()
-    )
-    groups = dict(
-        (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).tuples().all()
-    )
+    people, groups = await audit_rows.names_by_id(session, person_ids, group_ids)
 
     def value_text(key: str, value: Any) -> str:
         if value is None or value == "":

@@ -248,13 +248,10 @@ _MORE_FIELDS = {
 _PEOPLE = ("student_id", "person_id", "graded_by_id", "signed_by_id")
 
 
-async def explain(session: AsyncSession, t: Translator, findings: Sequence[RowFinding]) -> list[str]:
-    """Each finding as a sentence staff understand, in t's language, people and work by name."""
-    _ = t.gettext
-    sides = [c for f in findings for c in (f.recorded, f.now) if c]
-    person_ids = {int(c[k]) for c in sides for k in _PEOPLE if c.get(k) is not None}
-    group_ids = {int(c["group_id"]) for c in sides if c.get("group_id") is not None}
-    work_ids = {int(c["assignment_id"]) for c in sides if c.get("assignment_id") is not None}
+async def names_by_id(
+    session: AsyncSession, person_ids: set[int], group_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """People's full names and groups' names by id, for findings and history lines alike."""
     people = dict(
         (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(person_ids))))
         .tuples()
@@ -263,6 +260,17 @@ async def explain(session: AsyncSession, t: Translator, findings: Sequence[RowFi
     groups = dict(
         (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).tuples().all()
     )
+    return people, groups
+
+
+async def explain(session: AsyncSession, t: Translator, findings: Sequence[RowFinding]) -> list[str]:
+    """Each finding as a sentence staff understand, in t's language, people and work by name."""
+    _ = t.gettext
+    sides = [c for f in findings for c in (f.recorded, f.now) if c]
+    person_ids = {int(c[k]) for c in sides for k in _PEOPLE if c.get(k) is not None}
+    group_ids = {int(c["group_id"]) for c in sides if c.get("group_id") is not None}
+    work_ids = {int(c["assignment_id"]) for c in sides if c.get("assignment_id") is not None}
+    people, groups = await names_by_id(session, person_ids, group_ids)
     works = dict(
         (await session.execute(select(Assignment.id, Assignment.title).where(Assignment.id.in_(work_ids))))
         .tuples()
