@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from bot.language.names import split_name
-
-MALE_PATRONYMIC = ("ович", "евич", "ич", "ұлы", "улы", "оглы", "уулу")
-FEMALE_PATRONYMIC = ("овна", "евна", "ична", "инична", "қызы", "кызы", "гызы")
+from bot.language.names import FEMALE_PATRONYMIC, MALE_PATRONYMIC, split_name
 
 
 class Gender(enum.StrEnum):

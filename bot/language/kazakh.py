@@ -149,11 +149,13 @@ TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)$")
 def attach(text: str, case: Case) -> str:
     """The ending a value shown in a sentence takes, attached as a clerk writes it: after a time or a
     number with a hyphen («21:48-ге», «10-ға»), after a word directly («желтоқсанға», «Петроваға»)."""
-    text = str(text)
     stripped = text.rstrip()
-    if TIME.search(stripped) and TIME.fullmatch(stripped.split()[-1].strip(",")):
-        return stripped[: -len(stripped.split()[-1])] + time_with_ending(stripped.split()[-1], case)
+    if not stripped:
+        return text
+    last = stripped.split()[-1]
+    if TIME.fullmatch(last):
+        return stripped[: -len(last)] + time_with_ending(last, case)
     number = TRAILING_NUMBER.search(stripped)
     if number is not None:
         return stripped[: number.start()] + number_with_ending(number[1], case)
-    return with_ending(stripped, case) if stripped else text
+    return with_ending(stripped, case)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 SURNAME_ENDINGS = ("ов", "ова", "ев", "ева", "ёв", "ёва", "ин", "ина", "ын", "ына",
                    "ский", "ская", "цкий", "цкая", "енко", "ук", "юк")  # fmt: skip
-PATRONYMIC_ENDINGS = ("ұлы", "улы", "қызы", "кызы", "ович", "евич", "ич", "овна", "евна", "ична", "инична")
+MALE_PATRONYMIC = ("ович", "евич", "ич", "ұлы", "улы", "оглы", "уулу")
+FEMALE_PATRONYMIC = ("овна", "евна", "ична", "инична", "қызы", "кызы", "гызы")
+KAZAKH_PATRONYMIC = ("ұлы", "улы", "қызы", "кызы")  # not declined in Russian
+PATRONYMIC_ENDINGS = MALE_PATRONYMIC + FEMALE_PATRONYMIC
 
 
 def split_name(full_name: str) -> tuple[str, list[str]]:

@@ -16,9 +16,7 @@ from pytrovich.enums import NamePart
 from pytrovich.maker import PetrovichDeclinationMaker
 
 from bot.language.gender import Gender, gender_of
-from bot.language.names import split_name
-
-KAZAKH_PATRONYMIC = ("ұлы", "улы", "қызы", "кызы")
+from bot.language.names import KAZAKH_PATRONYMIC, split_name
 
 _maker = PetrovichDeclinationMaker()
 
