@@ -1,38 +1,42 @@
 """Benchmark: plan and queue the deadline reminders of N students on SQLite or PostgreSQL.
 
     .venv/bin/python -m bench.reminders --students 100000 --db sqlite
-    .venv/bin/python -m bench.reminders --students 1000000 --db postgresql
+    .venv/bin/python -m bench.reminders --students 1000000 --db postgresql --rounds 3
 
 PostgreSQL: the database is created through USTAZ_BENCH_PG_URL (default: the server's
 `postgres` maintenance database on 127.0.0.1) and dropped at the end.
 
 Builds a throwaway database with N students in groups of 25, one course and one
 assignment per group, all due at the same moment (the worst wave). Then it times
-reminders.plan() (INSERT ... SELECT) and reminders.tick() (claim, merge, copy into the
-outbox) with the clock at the reminders' moment, and prints the time and the memory
-of this process (the database server's own memory is not counted).
+reminders.plan() (INSERT ... SELECT) and reminders.tick() (claim, merge, one shared
+payload per distinct message, a row per person pointing at it) with the clock at the
+reminders' moment, --rounds times on the same data (emptying reminders and outbox in
+between), and prints each round, min/median/max and the peak memory of this process
+(the database server's own memory is not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import os
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, event, func, select, text
 
 from bot.services.messaging import reminders
 from db.base import UTCDateTime
 from db.migrate import upgrade
-from db.models import OutboxMessage, Reminder
+from db.models import OutboxMessage, OutboxPayload, Reminder
 from db.scratch import SERVER, scratch_postgres
 from db.session import make_engine, make_sessionmaker
 
@@ -104,13 +108,52 @@ async def bench_database(db: str, folder: Path) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
 
 
-async def run(n: int, db: str, offsets: list[int]) -> None:
+async def run(n: int, db: str, offsets: list[int], rounds: int, profile: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="ustaz-bench-") as folder:
         async with bench_database(db, Path(folder)) as url:
-            await measure(url, n, db, offsets)
+            await measure(url, n, db, offsets, rounds, profile)
 
 
-async def measure(url: str, n: int, db: str, offsets: list[int]) -> None:
+async def reset(engine) -> None:  # type: ignore[no-untyped-def]
+    """Empties what a round wrote, so that every round plans and queues the same wave afresh."""
+    pg = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        if pg:  # CASCADE: whatsapp_business_start refers to the outbox (empty here)
+            await conn.execute(text("TRUNCATE reminder, outbox_message, outbox_payload CASCADE"))
+        else:
+            for table in ("reminder", "outbox_message", "outbox_payload"):
+                await conn.execute(text(f"DELETE FROM {table}"))
+    if pg:  # the last round's dirty pages are written now, not during this one
+        async with engine.connect() as conn:
+            await conn.execute(text("CHECKPOINT"))
+
+
+class Profile:
+    """Seconds per SQL statement (its first words), summed over a run: --profile."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.spent: dict[str, float] = collections.defaultdict(float)
+        self._started: list[float] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+        event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+
+    def _before(self, *_args) -> None:  # type: ignore[no-untyped-def]
+        self._started.append(time.perf_counter())
+
+    def _after(self, _conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        self.spent[" ".join(statement.split())[:90]] += time.perf_counter() - self._started.pop()
+
+    def report(self) -> None:
+        for statement, seconds in sorted(self.spent.items(), key=lambda x: -x[1])[:10]:
+            print(f"    {seconds:6.1f} s  {statement}")
+        self.spent.clear()
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.1f}/{statistics.median(values):.1f}/{max(values):.1f}"
+
+
+async def measure(url: str, n: int, db: str, offsets: list[int], rounds: int, profile: bool) -> None:
     engine = make_engine(url)
     try:
         await upgrade(engine)
@@ -121,28 +164,40 @@ async def measure(url: str, n: int, db: str, offsets: list[int]) -> None:
         print(f"{db}: {n:,} students in {n // GROUP_SIZE:,} groups built in {time.perf_counter() - t0:.1f} s")
 
         sessions = make_sessionmaker(engine)
-        rss0 = rss_mb()
-        t0 = time.perf_counter()
-        async with sessions() as session, session.begin():
-            planned = await reminders.plan(session, now)
-        t_plan = time.perf_counter() - t0
+        profiler = Profile(engine) if profile else None
         due_moment = deadline - dt.timedelta(minutes=min(offsets)) + dt.timedelta(seconds=1)
-        t0 = time.perf_counter()
-        result = await reminders.tick(sessions, due_moment)
-        t_tick = time.perf_counter() - t0
-        async with sessions() as session:
-            outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
-            queued = await session.scalar(
-                select(func.count()).select_from(Reminder).where(Reminder.status == "queued")
+        plans, ticks, totals = [], [], []
+        for i in range(rounds):
+            if i:
+                await reset(engine)
+            rss0 = rss_mb()
+            t0 = time.perf_counter()
+            async with sessions() as session, session.begin():
+                planned = await reminders.plan(session, now)
+            t_plan = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            result = await reminders.tick(sessions, due_moment)
+            t_tick = time.perf_counter() - t0
+            async with sessions() as session:
+                outbox = await session.scalar(select(func.count()).select_from(OutboxMessage))
+                shared = await session.scalar(select(func.count()).select_from(OutboxPayload))
+                queued = await session.scalar(
+                    select(func.count()).select_from(Reminder).where(Reminder.status == "queued")
+                )
+            print(
+                f"  round {i + 1}: planned {planned:,} ({len(offsets)} offset(s)) in {t_plan:.1f} s; queued "
+                f"{result.claimed:,} into {result.messages:,} outbox rows sharing {shared:,} payloads in "
+                f"{t_tick:.1f} s (outbox rows {outbox:,}, reminders queued {queued:,}); total "
+                f"{t_plan + t_tick:.1f} s; rss {rss0:.0f} → {rss_mb():.0f} MB"
             )
-        print(f"  planned {planned:,} reminders ({len(offsets)} offset(s)) in {t_plan:.1f} s")
+            if profiler:
+                profiler.report()
+            plans.append(t_plan)
+            ticks.append(t_tick)
+            totals.append(t_plan + t_tick)
         print(
-            f"  queued  {result.claimed:,} due reminders into {result.messages:,} outbox messages "
-            f"in {t_tick:.1f} s (outbox rows {outbox:,}, reminders queued {queued:,})"
-        )
-        print(
-            f"  total   {t_plan + t_tick:.1f} s; memory: rss {rss0:.0f} → {rss_mb():.0f} MB, peak "
-            f"{peak_mb():.0f} MB"
+            f"  min/median/max over {rounds} round(s): plan {spread(plans)} s, queue {spread(ticks)} s, "
+            f"total {spread(totals)} s; peak RSS {peak_mb():.0f} MB"
         )
     finally:
         await engine.dispose()
@@ -155,8 +210,11 @@ def main() -> None:
     parser.add_argument(
         "--offsets", default="120", help="reminder offsets in minutes, comma-separated (default: 120)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="plan-and-queue rounds on the same data")
+    parser.add_argument("--profile", action="store_true", help="also print the slowest SQL statements")
     args = parser.parse_args()
-    asyncio.run(run(args.students, args.db, [int(x) for x in args.offsets.split(",")]))
+    offsets = [int(x) for x in args.offsets.split(",")]
+    asyncio.run(run(args.students, args.db, offsets, args.rounds, args.profile))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from bot.queues.claims import Claims, Database, claim_until
 from bot.queues.group_commit import GroupCommit
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
-from db.models import Channel, MessengerAccount, OutboxMessage, OutboxStatus, Person
+from db.models import Channel, MessengerAccount, OutboxMessage, OutboxPayload, OutboxStatus, Person
 from db.session import is_postgres, rowcount
 from db.statements import insert_or_ignore
 
@@ -117,8 +117,32 @@ async def enqueue(
     return kept_id
 
 
-# What a bulk producer's SELECT names; enqueue_from_select fills in every other column.
-BULK_COLUMNS = ("person_id", "payload", "template_vars", "dedupe_key")
+# What a bulk producer's SELECT names: the person, either the message itself (payload and
+# template_vars) or a shared one (payload_id, from share_payloads), and dedupe_key (NULL: none).
+BULK_COLUMNS = ("person_id", "payload", "template_vars", "payload_id", "dedupe_key")
+
+
+async def share_payloads(
+    session: AsyncSession, messages: Sequence[tuple[Reply | dict[str, Any], dict[str, Any] | None]]
+) -> list[int]:
+    """Stores rendered messages (a Reply or its JSON, and template variables) once each; returns their ids.
+
+    Bulk rows name them by payload_id (enqueue_from_select) instead of carrying a copy each.
+    """
+    if not messages:
+        return []
+    now = utcnow()
+    rows = [
+        {"payload": m.to_json() if isinstance(m, Reply) else m, "template_vars": v, "created_at": now}
+        for m, v in messages
+    ]
+    table = cast(Table, OutboxPayload.__table__)
+    if is_postgres(session):  # one round trip, ids in the order given
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list((await session.scalars(stmt, rows)).all())
+    return [
+        (await session.execute(insert(table).values(row).returning(table.c.id))).scalar_one() for row in rows
+    ]
 
 
 async def enqueue_from_select(
@@ -133,15 +157,18 @@ async def enqueue_from_select(
     """Adds one message per row of `rows`, in the caller's transaction, by one INSERT ... SELECT.
 
     For producers of thousands of rows at once (reminders: a million in one wave), where
-    enqueue() row by row would be far too slow. `rows` names the columns of BULK_COLUMNS:
-    person_id, payload (a Reply's JSON), template_vars and dedupe_key; a row whose dedupe_key
-    is already in the outbox is skipped, as with enqueue(). Returns how many rows were added.
+    enqueue() row by row would be far too slow. `rows` names person_id and either payload_id
+    (a message stored once by share_payloads: the row stays small) or payload (a Reply's
+    JSON) with template_vars, and dedupe_key: a row whose key is already in the outbox is
+    skipped, as with enqueue() (NULL: never). Returns how many rows were added.
 
-    Template variables are kept only for people with a WhatsApp account, the one channel that
-    uses them (outside its 24-hour window): a million copies nobody can use add up.
+    Copied template variables are kept only for people with a WhatsApp account, the one channel
+    that uses them (outside its 24-hour window): a million copies nobody can use add up.
     """
     src = rows.subquery("bulk")
-    missing = [name for name in BULK_COLUMNS if name not in src.c]
+    missing = [name for name in ("person_id", "dedupe_key") if name not in src.c]
+    if not ("payload_id" in src.c or {"payload", "template_vars"} <= set(src.c.keys())):
+        missing.append("payload_id (or payload and template_vars)")
     if missing:
         raise ValueError(f"the outbox rows' SELECT does not name {', '.join(missing)}")
     table = OutboxMessage.__table__.c
@@ -150,15 +177,12 @@ async def enqueue_from_select(
         name: literal(value, table[name].type)
         for name, value in _new_row(kind, priority, not_before, created_at).items()
     }
-    has_whatsapp = exists().where(
-        MessengerAccount.person_id == src.c.person_id, MessengerAccount.channel == Channel.whatsapp
-    )
-    values = constants | {
-        "person_id": src.c.person_id,
-        "payload": src.c.payload,
-        "template_vars": case((has_whatsapp, src.c.template_vars)),
-        "dedupe_key": src.c.dedupe_key,
-    }
+    values: dict[str, Any] = constants | {name: src.c[name] for name in BULK_COLUMNS if name in src.c}
+    if "template_vars" in src.c:
+        has_whatsapp = exists().where(
+            MessengerAccount.person_id == src.c.person_id, MessengerAccount.channel == Channel.whatsapp
+        )
+        values["template_vars"] = case((has_whatsapp, src.c.template_vars))
     # WHERE true: SQLite cannot tell an INSERT ... SELECT's ON CONFLICT from a join's ON without it.
     copy = select(*values.values()).select_from(src).where(true())
     stmt = insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).from_select(list(values), copy)
@@ -277,6 +301,7 @@ _CLAIMED = (
     OutboxMessage.kind,
     OutboxMessage.payload,
     OutboxMessage.template_vars,
+    OutboxMessage.payload_id,
     OutboxMessage.attempts,
     OutboxMessage.parts_done,
 )
@@ -466,11 +491,15 @@ class OutboxSender:
             if not rows:
                 return []
             targets = await self._targets(session, rows)
-        jobs = [
-            Job(row.id, row.account_id, row.person_id, row.kind, row.payload, row.template_vars, row.attempts,
-                row.parts_done, targets(row.account_id, row.person_id))
-            for row in rows
-        ]  # fmt: skip
+            shared = await _shared_payloads(session, rows)
+        jobs = []
+        for row in rows:
+            payload, template_vars = shared.get(row.payload_id, (row.payload, None))
+            template_vars = row.template_vars or template_vars
+            jobs.append(
+                Job(row.id, row.account_id, row.person_id, row.kind, payload, template_vars, row.attempts,
+                    row.parts_done, targets(row.account_id, row.person_id))
+            )  # fmt: skip
         return self._take(jobs)
 
     async def _targets(self, session: AsyncSession, rows: Sequence[Any]) -> Any:
@@ -675,6 +704,21 @@ class OutboxSender:
                     .values({name: bindparam("b_" + name) for name in shape})
                 )
                 await conn.execute(stmt, params)
+
+
+async def _shared_payloads(
+    session: AsyncSession, rows: Sequence[Any]
+) -> dict[int, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """The shared messages the claimed rows point at, each read once (a wave's batch shares a few)."""
+    ids = {r.payload_id for r in rows if r.payload_id is not None}
+    if not ids:
+        return {}
+    found = await session.execute(
+        select(OutboxPayload.id, OutboxPayload.payload, OutboxPayload.template_vars).where(
+            OutboxPayload.id.in_(ids)
+        )
+    )
+    return {i: (payload, template_vars) for i, payload, template_vars in found}
 
 
 def _bind(values: dict[str, Any]) -> dict[str, Any]:

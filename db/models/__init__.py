@@ -34,6 +34,7 @@ from db.models.messaging import (
     FileName,
     InboxUpdate,
     OutboxMessage,
+    OutboxPayload,
     StoredFile,
     WebchatMessage,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "OrderAttachment",
     "Organization",
     "OutboxMessage",
+    "OutboxPayload",
     "ParentLink",
     "Person",
     "PersonRole",

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, IdMixin, TimestampMixin, enum_column, utcnow
+from db.base import Base, BigIntPK, IdMixin, TimestampMixin, enum_column, utcnow
 from db.models.enums import Channel, InboxStatus, OutboxStatus
 
 
@@ -34,6 +34,16 @@ class InboxUpdate(IdMixin, Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxPayload(IdMixin, TimestampMixin, Base):
+    """A rendered message many outbox rows share (a reminder wave): stored once, not once a row."""
+
+    __tablename__ = "outbox_payload"
+
+    payload: Mapped[dict[str, Any]]  # the neutral Reply, serialized
+    # WhatsApp outside the 24-hour window: a template kind and its variables.
+    template_vars: Mapped[dict[str, Any] | None]
 
 
 class OutboxMessage(IdMixin, TimestampMixin, Base):
@@ -65,9 +75,13 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     channel: Mapped[Channel | None] = enum_column(Channel, nullable=True)
     kind: Mapped[str] = mapped_column(String(32), default="reply")  # reply, notice, reminder, announcement...
     priority: Mapped[int] = mapped_column(default=0)  # replies go before broadcasts
-    payload: Mapped[dict[str, Any]]  # the neutral Reply, serialized
-    # WhatsApp outside the 24-hour window: a template kind and its variables.
+    # The neutral Reply, serialized; empty when the row shares an OutboxPayload (payload_id).
+    payload: Mapped[dict[str, Any] | None]
+    # WhatsApp outside the 24-hour window: a template kind and its variables (or the shared payload's).
     template_vars: Mapped[dict[str, Any] | None]
+    # The shared rendered message, for rows made in bulk. No foreign key: checking it cost a lookup
+    # per row of a million-row wave, and payloads are never deleted while rows point at them.
+    payload_id: Mapped[int | None] = mapped_column(BigIntPK)
     status: Mapped[OutboxStatus] = enum_column(OutboxStatus, default=OutboxStatus.pending)
     not_before: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -22,6 +22,7 @@ from db.models import (
     LessonMode,
     NotificationPreference,
     OutboxMessage,
+    OutboxPayload,
     Person,
     Reminder,
     ReminderStatus,
@@ -281,16 +282,36 @@ async def test_a_whatsapp_student_s_reminder_carries_template_variables(
                 await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
             ).all()
         }
-    vars_ = rows[wa_id].template_vars
+        # Each row points at its message, stored once for everyone who gets the same one.
+        assert rows[wa_id].payload is None and rows[wa_id].payload_id is not None
+        shared = await session.get(OutboxPayload, rows[wa_id].payload_id)
+        assert shared is not None
+    vars_ = shared.template_vars
     assert vars_ is not None and vars_["template"] == "reminder"
     assert "«Реферат»" in vars_["1"] and "Веб-программирование" in vars_["1"]
-    assert vars_["2"] and vars_["2"] in rows[wa_id].payload["text"]  # the deadline as the message shows it
-    assert rows[other_id].template_vars is None  # no WhatsApp account: nothing to carry
+    assert vars_["2"] and vars_["2"] in shared.payload["text"]  # the deadline as the message shows it
     # The compact payload still reads back as the whole reply.
     from bot.core.messages import Reply
 
-    reply = Reply.from_json(rows[wa_id].payload)
+    reply = Reply.from_json(shared.payload)
     assert "Реферат" in reply.text and reply.buttons[0][0].payload.startswith("sub:")
+    # The sender hands the WhatsApp student's row the template and its variables.
+    from bot.queues.outbox import Delivery, Sent
+
+    sent: list[Delivery] = []
+
+    class WhatsApp:
+        channel = Channel.whatsapp
+
+        async def deliver(self, delivery: Delivery) -> Sent:
+            sent.append(delivery)
+            return Sent()
+
+    demo.channel_senders[Channel.whatsapp] = WhatsApp()
+    with time_machine.travel(deadline - dt.timedelta(hours=24) + dt.timedelta(minutes=2), tick=False):
+        await harness.settle()
+    [got] = [d for d in sent if d.person_id == wa_id]
+    assert got.template_vars == vars_ and got.reply.text == reply.text
 
 
 async def test_reminders_of_a_deleted_student_assignment_or_lesson_are_skipped_then_cleaned(

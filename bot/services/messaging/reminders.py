@@ -11,8 +11,9 @@ afresh. The tick, in one transaction per batch:
    deadline would pass first (then it goes now rather than never);
 3. claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two instances never take the
    same one; SQLite serializes writers) and merges everything one person has due into one
-   message, built once per distinct content, language and zone, then copied into the
-   outbox by the outbox's own set-based entry (outbox.enqueue_from_select).
+   message, rendered and stored once per distinct content, language and zone
+   (outbox.share_payloads); each person's outbox row only points at it
+   (outbox.enqueue_from_select), so a wave writes no million copies of a message.
 
 Every statement is SQLAlchemy Core built from the models, the same on both databases;
 what they spell differently (date arithmetic, an ordered string aggregate) is in
@@ -69,8 +70,8 @@ from bot.core.actions import link_button
 from bot.core.messages import Button, Reply, shorten
 from bot.i18n import Translator
 from bot.labels import days_phrase, hours_phrase
-from bot.queues.outbox import REMINDER_KIND, enqueue_from_select
-from db.base import JSONType, utcnow
+from bot.queues.outbox import REMINDER_KIND, enqueue_from_select, share_payloads
+from db.base import utcnow
 from db.models import (
     Assignment,
     AssignmentStatus,
@@ -422,21 +423,19 @@ _PERSON = Table(
     "tick_person",
     _TICK,
     Column("person_id", BigInteger),
-    Column("first_id", BigInteger),
     Column("sig", Text),
     Column("locale", Text),
     Column("zone", Text),
     **_TEMP,
 )
-# Each distinct message, rendered once.
+# Each distinct message: its shared outbox payload, rendered once.
 _PAYLOAD = Table(
     "tick_payload",
     _TICK,
     Column("sig", Text),
     Column("locale", Text),
     Column("zone", Text),
-    Column("payload", JSONType),
-    Column("template_vars", JSONType),
+    Column("payload_id", BigInteger),
     **_TEMP,
 )
 
@@ -536,25 +535,20 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
     # Distinct items per person, in order (sorted_join needs its input sorted on SQLite).
     items = (
-        select(_CLAIM.c.person_id, _CLAIM.c.item, func.min(_CLAIM.c.id).label("first_id"))
+        select(_CLAIM.c.person_id, _CLAIM.c.item)
         .where(_CLAIM.c.ok == 1)
         .group_by(_CLAIM.c.person_id, _CLAIM.c.item)
         .order_by(_CLAIM.c.person_id, _CLAIM.c.item)
         .subquery("i")
     )
     x = (
-        select(
-            items.c.person_id,
-            func.min(items.c.first_id).label("first_id"),
-            sorted_join(items.c.item).label("sig"),
-        )
+        select(items.c.person_id, sorted_join(items.c.item).label("sig"))
         .group_by(items.c.person_id)
         .subquery("x")
     )
     people = (
         select(
             x.c.person_id,
-            x.c.first_id,
             x.c.sig,
             func.coalesce(Person.locale, Organization.default_locale),
             Organization.timezone,
@@ -583,18 +577,23 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
 
 async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) -> int:
-    """Renders each distinct message once and copies it into the outbox for everyone who gets it."""
+    """Renders each distinct message once, stores it once, and queues a row per person pointing at it.
+
+    The rows carry no copy of the message (outbox_payload holds it) and no dedupe key: the
+    claimed reminders turn `queued` in this same transaction, so none can be queued twice.
+    """
     kinds = (
         (await session.execute(select(_PERSON.c.sig, _PERSON.c.locale, _PERSON.c.zone).distinct()))
         .tuples()
         .all()
     )
     rendered = await _build_payloads(session, kinds, now)
+    ids = await share_payloads(session, [(m.payload, m.vars) for m in rendered.values()])
     await session.execute(
         insert(_PAYLOAD),
         [
-            {"sig": s, "locale": lo, "zone": z, "payload": m.payload, "template_vars": m.vars}
-            for (s, lo, z), m in rendered.items()
+            {"sig": s, "locale": lo, "zone": z, "payload_id": i}
+            for (s, lo, z), i in zip(rendered, ids, strict=True)
         ],
     )
     if pg:  # temp tables have no statistics: without them the join below picks nested loops
@@ -602,10 +601,7 @@ async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) ->
         await session.execute(text("ANALYZE tick_payload"))
     tp, pl = _PERSON.c, _PAYLOAD.c
     rows = select(
-        tp.person_id.label("person_id"),
-        pl.payload.label("payload"),
-        pl.template_vars.label("template_vars"),
-        joined_text("rem:", tp.person_id, ":", tp.first_id).label("dedupe_key"),
+        tp.person_id.label("person_id"), pl.payload_id.label("payload_id"), null().label("dedupe_key")
     ).join_from(_PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone))
     return await enqueue_from_select(session, rows, kind=REMINDER_KIND, not_before=now, created_at=now)
 

@@ -1,0 +1,57 @@
+"""outbox: a rendered message shared by many rows (outbox_payload, outbox_message.payload_id)
+
+A reminder wave queues a million outbox rows; copying the same rendered payload (and its WhatsApp
+template variables) into each cost most of the wave's time. The rows now point at one shared
+payload per distinct message; outbox_message.payload is empty for them. payload_id has no foreign
+key (a check per row of the wave) and no index (nothing looks rows up by it).
+
+Revision ID: 0009_outbox_shared_payload
+Revises: 0008_audit_row_hashes
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql, sqlite
+
+revision: str = "0009_outbox_shared_payload"
+down_revision: str | None = "0008_audit_row_hashes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Frozen here: a later change of the models must not change what this revision did.
+BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON = (
+    sa.JSON()
+    .with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+    .with_variant(sqlite.JSON(), "sqlite")
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "outbox_payload",
+        sa.Column("id", BIGINT_PK, primary_key=True, autoincrement=True),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("template_vars", JSON, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox_payload"),
+    )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("payload_id", BIGINT_PK, nullable=True))
+        batch_op.alter_column("payload", existing_type=JSON, nullable=True)
+
+
+def downgrade() -> None:
+    op.execute(
+        "UPDATE outbox_message SET payload = (SELECT p.payload FROM outbox_payload p WHERE p.id = payload_id), "
+        "template_vars = COALESCE(template_vars, (SELECT p.template_vars FROM outbox_payload p "
+        "WHERE p.id = payload_id)) WHERE payload_id IS NOT NULL"
+    )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.alter_column("payload", existing_type=JSON, nullable=False)
+        batch_op.drop_column("payload_id")
+    op.drop_table("outbox_payload")
