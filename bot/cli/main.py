@@ -82,8 +82,18 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         people = await demo_people(session)
     username = await _bot_username(settings)
     for p in people:
-        link = (invites.deep_link(username, p.code) or f"code {p.code}") if p.code else "(joined)"
+        link = (
+            (invites.deep_link(username, p.code) or f"code {p.code}")
+            if p.code
+            else "(joined: another messenger by «My messengers»)"
+        )
         print(f"{p.role.value}\t{p.name}\t{p.locale}\t{p.group or '-'}\t{link}")
+    if any(p.code is None for p in people):
+        # Not a new invite: that would make a second person. The person links the other messenger.
+        print(
+            "Someone who joined adds another messenger (Telegram, WhatsApp or the web chat) themselves: "
+            "«My messengers» in their menu gives a link code to send from it."
+        )
     await runtime.engine.dispose()
     return 0
 
