@@ -43,7 +43,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import upgrade
     from db.session import make_engine
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url.get_secret_value())
     await upgrade(engine)
     await engine.dispose()
     print("The database is up to date.")
@@ -189,5 +189,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _reached_then(run: Command, settings: Settings, args: argparse.Namespace) -> int:
-    await reach(settings.database_url)
+    await reach(settings.database_url.get_secret_value())
     return await run(settings, args)
