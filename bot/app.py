@@ -32,7 +32,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from handlers import build_router
     from handlers.common.welcome import file_rejected
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url.get_secret_value())
     key = load_or_create_secret(key_path(settings.files_dir))
     runtime = Runtime(
         settings=settings,
@@ -40,7 +40,7 @@ def build_runtime(settings: Settings) -> Runtime:
         sessions=make_sessionmaker(engine),
         files=FileStore(settings.files_dir),
         links=LinkSigner(key, settings.base_url),
-        redis=redis_state.connect(settings.redis_url) if settings.redis_url else None,
+        redis=redis_state.connect(settings.redis_url.get_secret_value()) if settings.redis_url else None,
     )
     conversation = Conversation(runtime.deps, build_router(), file_rejected, runtime.file_fetchers)
     runtime.conversation = InboxConversation(runtime, conversation)

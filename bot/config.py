@@ -32,7 +32,8 @@ class PickerMode(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="USTAZ_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./var/ustaz.sqlite3"
+    # Secret like the tokens (it may carry a password): shown as ********** in any repr or log.
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./var/ustaz.sqlite3")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = None
@@ -82,32 +83,33 @@ class Settings(BaseSettings):
     channel_fallback_minutes: float = Field(30, ge=0)
 
     # Several processes share the messengers' rate limits here: redis://host:6379/0. Unset: per process.
-    redis_url: str | None = None
+    redis_url: SecretStr | None = None  # secret: redis://:password@host may carry a password
 
     @field_validator("database_url")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
+    def _async_driver(cls, secret: SecretStr) -> SecretStr:
         # People paste plain URLs; the app needs the async drivers.
+        value = secret.get_secret_value()
         if value.startswith("sqlite:///") or value == "sqlite://":
-            return value.replace("sqlite://", "sqlite+aiosqlite://", 1)
+            return SecretStr(value.replace("sqlite://", "sqlite+aiosqlite://", 1))
         if value.startswith(("postgresql://", "postgres://")):
-            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+            return SecretStr("postgresql+asyncpg://" + value.split("://", 1)[1])
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return value
+        return secret
 
     @field_validator("redis_url")
     @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
-        if not value:
+    def _redis_url(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None or not secret.get_secret_value():
             return None
         from redis.connection import parse_url
 
         try:
-            parse_url(value)
-        except ValueError as exc:
-            raise ValueError(f"must be redis://host:port/db, rediss:// or unix:// ({exc})") from None
-        return value
+            parse_url(secret.get_secret_value())
+        except ValueError:  # its message may quote the URL, password and all
+            raise ValueError("must be redis://host:port/db, rediss:// or unix://") from None
+        return secret
 
     @field_validator("twilio_templates", mode="before")
     @classmethod

@@ -44,8 +44,10 @@ async def test_a_backup_restores_the_school_and_its_files_into_a_new_database(
     work = "%PDF-1.4\n% Айдананың эссесі\n%%EOF\n".encode()
     async with demo.sessions() as session, session.begin():
         saved = await demo.files.save(session, work, "Эссе.pdf")
-    people = await people_in(demo.settings.database_url)
-    source = Places(demo.settings.database_url, demo.settings.files_dir, tmp_path / "secret.key")
+    people = await people_in(demo.settings.database_url.get_secret_value())
+    source = Places(
+        demo.settings.database_url.get_secret_value(), demo.settings.files_dir, tmp_path / "secret.key"
+    )
     source.key_file.write_bytes(b"k" * 32)
     archive = backup(source, tmp_path / "backups" / "ustaz.tar.gz")
     with tarfile.open(archive) as tar:

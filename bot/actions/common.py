@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from bot.core.actions import Action
 from db.models import Role
 
@@ -34,3 +36,17 @@ class Acknowledge(Action, prefix="ack"):
     """A student or parent has read an announcement that asks for it."""
 
     announcement_id: int
+
+
+class MessengerStep(enum.StrEnum):
+    link = "link"  # a new link code to send from the other messenger
+    notices = "notices"  # notices go first to the account
+    unlink = "unlink"  # ask before unlinking the account
+    unlink_yes = "unlink_yes"
+
+
+class Messengers(Action, prefix="msgr"):
+    """«My messengers»: the person's accounts, linking another one, where notices go, unlinking."""
+
+    step: MessengerStep | None = None  # none: the list
+    account_id: int | None = None

@@ -14,7 +14,7 @@ from bot.ops.backup import BackupError, Places, backup, restore
 
 
 def places(settings: Settings) -> Places:
-    return Places(settings.database_url, settings.files_dir, key_path(settings.files_dir))
+    return Places(settings.database_url.get_secret_value(), settings.files_dir, key_path(settings.files_dir))
 
 
 async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:

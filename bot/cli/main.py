@@ -43,7 +43,7 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import upgrade
     from db.session import make_engine
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url.get_secret_value())
     await upgrade(engine)
     await engine.dispose()
     print("The database is up to date.")
@@ -82,8 +82,18 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         people = await demo_people(session)
     username = await _bot_username(settings)
     for p in people:
-        link = (invites.deep_link(username, p.code) or f"code {p.code}") if p.code else "(joined)"
+        link = (
+            (invites.deep_link(username, p.code) or f"code {p.code}")
+            if p.code
+            else "(joined: another messenger by «My messengers»)"
+        )
         print(f"{p.role.value}\t{p.name}\t{p.locale}\t{p.group or '-'}\t{link}")
+    if any(p.code is None for p in people):
+        # Not a new invite: that would make a second person. The person links the other messenger.
+        print(
+            "Someone who joined adds another messenger (Telegram, WhatsApp or the web chat) themselves: "
+            "«My messengers» in their menu gives a link code to send from it."
+        )
     await runtime.engine.dispose()
     return 0
 
@@ -179,5 +189,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _reached_then(run: Command, settings: Settings, args: argparse.Namespace) -> int:
-    await reach(settings.database_url)
+    await reach(settings.database_url.get_secret_value())
     return await run(settings, args)

@@ -159,7 +159,7 @@ async def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import upgrade
     from db.session import make_engine, make_sessionmaker
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url.get_secret_value())
     await upgrade(engine)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():

@@ -515,6 +515,7 @@ class OutboxSender:
                 MessengerAccount.external_id,
                 MessengerAccount.last_inbound_at,
                 MessengerAccount.language_code,
+                MessengerAccount.notices_first,
                 Person.locale,
             )
             .outerjoin(Person, Person.id == MessengerAccount.person_id)
@@ -533,9 +534,10 @@ class OutboxSender:
                             a.last_inbound_at)  # fmt: skip
             by_id[a.id] = target
             if a.person_id is not None:
-                # The account they wrote from last goes first; never-used ones after.
+                # The account they chose for notices first, then the one they wrote from last;
+                # never-used ones after.
                 last = a.last_inbound_at
-                rank = (last is None, -last.timestamp() if last else 0.0, a.id)
+                rank = (not a.notices_first, last is None, -last.timestamp() if last else 0.0, a.id)
                 by_person[a.person_id].append((rank, target))
         senders = self.runtime.channel_senders
 

@@ -20,7 +20,7 @@ def _url() -> str:
     if not url:
         from bot.config import load_settings
 
-        url = load_settings().database_url
+        url = load_settings().database_url.get_secret_value()
     return url
 
 

@@ -40,7 +40,7 @@ from db.models.messaging import (
 )
 from db.models.notifications import Acknowledgement, Announcement, NotificationPreference, Question, Reminder
 from db.models.organization import Group, Organization, Program
-from db.models.people import Invite, MessengerAccount, ParentLink, Person, PersonRole
+from db.models.people import Invite, LinkCode, LinkTry, MessengerAccount, ParentLink, Person, PersonRole
 from db.models.web import WebSession, WebSignInCode
 from db.models.whatsapp import WhatsAppBusinessStart, WhatsAppChoices, WhatsAppPart
 
@@ -67,6 +67,8 @@ __all__ = [
     "InboxUpdate",
     "Invite",
     "Lesson",
+    "LinkCode",
+    "LinkTry",
     "MessengerAccount",
     "NotificationPreference",
     "Order",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, IdMixin, TimestampMixin, enum_column
@@ -61,6 +61,8 @@ class MessengerAccount(IdMixin, TimestampMixin, Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     last_inbound_at: Mapped[dt.datetime | None]  # WhatsApp's 24-hour window starts here
     unreachable_at: Mapped[dt.datetime | None]  # blocked the bot, number gone...
+    # The person chose this account for notices; their other accounts are the fallback.
+    notices_first: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     person: Mapped[Person | None] = relationship(back_populates="accounts")
 
@@ -94,6 +96,30 @@ class Invite(IdMixin, TimestampMixin, Base):
         ForeignKey("messenger_account.id", ondelete="SET NULL")
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+
+class LinkCode(IdMixin, TimestampMixin, Base):
+    """A one-time code to link another messenger to a person, kept only as a hash."""
+
+    __tablename__ = "link_code"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    used_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messenger_account.id", ondelete="SET NULL")
+    )
+
+
+class LinkTry(IdMixin, TimestampMixin, Base):
+    """A wrong link code sent from an account: a few in a window and that account must wait."""
+
+    __tablename__ = "link_try"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("messenger_account.id", ondelete="CASCADE"), index=True
+    )
 
 
 Index("ix_person_role_role_group", PersonRole.role, PersonRole.group_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.actions.common import Help, Language, SwitchRole
+from bot.actions.common import Help, Language, Messengers, SwitchRole
 from bot.core.context import Context, Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -22,7 +22,11 @@ async def show_menu(ctx: Context, greeting: str | None = None) -> None:
         no_access(ctx)
         return
     rows = [[entry.action.button(ctx._(entry.label))] for entry in menus.entries(ctx.role)]
-    tools = [Language().button(ctx._("Language")), Help().button(ctx._("Help"))]
+    tools = [
+        Language().button(ctx._("Language")),
+        Messengers().button(ctx._("My messengers")),
+        Help().button(ctx._("Help")),
+    ]
     if len(ctx.roles) > 1:
         tools.insert(1, SwitchRole().button(ctx._("Switch role")))
     rows.append(tools)

@@ -8,12 +8,13 @@ from bot.core.messages import Button
 from bot.files.store import MB, FileReason, FileRejected
 from bot.i18n import LOCALES, N_
 from bot.labels import ROLE_NAMES
-from bot.services.people import invites, parents
+from bot.services.people import invites, linking, parents
 from bot.services.people.invites import RedeemOutcome
 from bot.services.people.parents import LinkOutcome, LinkResult
 from db.models import Role
 from handlers.common import router
 from handlers.common.menu import language_buttons, no_access, show_menu, welcome
+from handlers.common.messengers import redeem_link_code
 from handlers.parent.menu import (
     CHILD_CODE_EXPIRED,
     CHILD_CODE_USED,
@@ -58,6 +59,9 @@ def cancel_row(ctx: Joined) -> list[Button]:
 
 
 async def _redeem(ctx: Context, code: str) -> None:
+    if linking.looks_like_link_code(code):  # a code from «My messengers» of another account
+        await redeem_link_code(ctx, code)
+        return
     joined_before = ctx.person is not None
     result = await invites.redeem(ctx.session, code, ctx.account)
     match result.outcome:
@@ -112,7 +116,11 @@ async def unjoined(ctx: Context) -> None:
             ctx.account.language_code = code
             fresh = await fresh_context(ctx)
             await welcome(fresh)
-    elif msg.text and not msg.command and invites.looks_like_code(msg.text):
+    elif (
+        msg.text
+        and not msg.command
+        and (invites.looks_like_code(msg.text) or linking.looks_like_link_code(msg.text))
+    ):
         await _redeem(ctx, msg.text)
     elif msg.text and not msg.command and len(msg.text.strip()) <= 16 and any(c.isdigit() for c in msg.text):
         ctx.reply(ctx._("This invite code is not known. Check it and send it again."))
@@ -225,6 +233,9 @@ async def fallback(ctx: Joined) -> None:
             await _redeem(ctx, ctx.incoming.text)
         else:
             no_access(ctx)
+        return
+    if ctx.incoming.text and not ctx.incoming.attachments and linking.has_link_code_shape(ctx.incoming.text):
+        await redeem_link_code(ctx, ctx.incoming.text)
         return
     if await _child_code(ctx):
         return

@@ -10,14 +10,14 @@ from bot.config import SettingsError, load_settings
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     s = load_settings()
-    assert s.database_url.startswith("sqlite+aiosqlite:///")
+    assert s.database_url.get_secret_value().startswith("sqlite+aiosqlite:///")
     assert (s.http_host, s.http_port, s.timezone) == ("127.0.0.1", 8080, "Asia/Almaty")
     assert s.webchat_enabled and not s.telegram_enabled and not s.whatsapp_enabled
 
 
 def test_plain_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USTAZ_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
-    assert load_settings().database_url == "postgresql+asyncpg://postgres@127.0.0.1/test"
+    assert load_settings().database_url.get_secret_value() == "postgresql+asyncpg://postgres@127.0.0.1/test"
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,27 @@ def test_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: st
     with pytest.raises(SettingsError) as err:
         load_settings()
     assert name in str(err.value)
+
+
+def test_the_database_and_redis_urls_are_secret_in_every_repr_and_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("USTAZ_DATABASE_URL", "postgresql://ustaz:hunter2-db@db.school.kz/ustaz")
+    monkeypatch.setenv("USTAZ_REDIS_URL", "redis://:hunter2-redis@127.0.0.1:6379/0")
+    settings = load_settings()
+    assert (
+        settings.database_url.get_secret_value() == "postgresql+asyncpg://ustaz:hunter2-db@db.school.kz/ustaz"
+    )
+    assert settings.redis_url is not None
+    assert settings.redis_url.get_secret_value() == "redis://:hunter2-redis@127.0.0.1:6379/0"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+    # A wrong value is named, never quoted back.
+    monkeypatch.setenv("USTAZ_REDIS_URL", "redis://:hunter2-redis@127.0.0.1:port/0")
+    monkeypatch.setenv("USTAZ_DATABASE_URL", "mysql://ustaz:hunter2-db@db")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "USTAZ_REDIS_URL" in str(err.value) and "USTAZ_DATABASE_URL" in str(err.value)
+    assert "hunter2" not in str(err.value)
 
 
 def test_cli_stops_with_the_settings_name(

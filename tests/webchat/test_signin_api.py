@@ -317,3 +317,32 @@ async def test_bad_input_is_a_400_not_a_traceback(web: Web) -> None:
             assert (resp.status, await resp.json()) == (400, {"error": "bad_request"})
     await web.sign_in()
     assert (await web.get("/api/webchat/messages?after=x"))[0] == 400
+
+
+async def test_a_link_code_from_the_messenger_signs_in_on_the_web_as_the_same_person(web: Web) -> None:
+    from bot.services.people import linking
+
+    async with web.runtime.sessions() as session, session.begin():
+        code = await linking.new_code(session, web.person_id)
+    assert code is not None
+    status, body = await web.post("/api/webchat/invite", {"code": linking.shown(code), "lang": "ru"})
+    assert (status, body["name"]) == (200, TEACHER)
+    assert (await web.get("/api/webchat/me"))[1]["name"] == TEACHER
+    async with web.runtime.sessions() as session:
+        people = await session.scalar(
+            select(func.count()).select_from(Person).where(Person.full_name == TEACHER)
+        )
+        webs = (
+            await session.scalars(
+                select(MessengerAccount.person_id).where(MessengerAccount.channel == Channel.web)
+            )
+        ).all()
+    assert people == 1 and webs == [web.person_id]
+    # Once only: the same code again is refused and makes no account.
+    status, body = await web.post("/api/webchat/invite", {"code": code})
+    assert (status, body["error"]) == (400, "link_unknown")
+    async with web.runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(MessengerAccount).where(MessengerAccount.channel == Channel.web)
+        )
+    assert count == 1

@@ -22,7 +22,7 @@ from bot.core.messages import Reply
 from bot.i18n import Translator, pick_locale
 from bot.queues.outbox import REPLY_PRIORITY, enqueue
 from bot.runtime import Runtime
-from bot.services.people import web_signin
+from bot.services.people import linking, web_signin
 from bot.services.people.invites import RedeemOutcome
 from db.models import Channel, MessengerAccount, Person, WebSession
 
@@ -248,12 +248,27 @@ class SignInApi:
         """The first time, before any messenger: the invite code joins a new web account and signs it in."""
         self._client_may_try(request)
         body = await json_body(request)
+        code = str(body.get("code") or "")
+        if linking.looks_like_link_code(code):
+            return await self._sign_in_by_link_code(code)
         async with self.runtime.sessions() as session, session.begin():
-            outcome, account = await web_signin.redeem_invite(session, str(body.get("code") or ""))
+            outcome, account = await web_signin.redeem_invite(session, code)
             if outcome is not RedeemOutcome.joined:  # raising rolls the new account back
                 error = {RedeemOutcome.used: "invite_used", RedeemOutcome.expired: "invite_expired"}
                 raise refused(400, error.get(outcome, "invite_unknown"))
             account.language_code = body.get("lang") or None
+            token, _ = await web_signin.open_session(session, account.id, self.seats.lasts())
+            name = account.display_name
+        response = web.json_response({"ok": True, "name": name})
+        self.seats.set_cookie(response, token)
+        return response
+
+    async def _sign_in_by_link_code(self, code: str) -> web.Response:
+        """A code from «My messengers» of the person's messenger: the web joins them as the same person."""
+        async with self.runtime.sessions() as session, session.begin():
+            account = await web_signin.redeem_link_code(session, code)
+            if account is None:  # raising rolls the try back: the client's own limit counts it
+                raise refused(400, "link_unknown")
             token, _ = await web_signin.open_session(session, account.id, self.seats.lasts())
             name = account.display_name
         response = web.json_response({"ok": True, "name": name})

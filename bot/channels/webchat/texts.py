@@ -20,7 +20,7 @@ TEXTS = {
     ),
     "code_label": N_("Code from the message"),
     "sign_in": N_("Sign in"),
-    "invite_label": N_("First time here? Your invite code"),
+    "invite_label": N_("First time here? Your invite code, or a link code from «My messengers»"),
     "invite_button": N_("Sign in with the invite code"),
     "wrong_code": N_("This code is not right. Check it and enter it again."),
     "too_many": N_("Too many wrong tries with this code. Ask for a new one."),
@@ -29,6 +29,10 @@ TEXTS = {
     "invite_unknown": N_("This invite code is not known. Check it and send it again."),
     "invite_used": N_("This invite code has already been used. Ask your organization for a new one."),
     "invite_expired": N_("This invite code has expired. Ask your organization for a new one."),
+    "link_unknown": N_(
+        "This link code is not known or has expired (codes last 15 minutes and work once). "
+        "Ask for a new one in «My messengers»."
+    ),
     "signed_out": N_("You are signed out: the session has ended. Sign in again."),
     "bad_request": N_("Something went wrong. Reload the page and try again."),
     "sign_out": N_("Sign out"),

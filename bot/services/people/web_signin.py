@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.people import invites
+from bot.services.people import invites, linking
 from db.base import utcnow
 from db.models import (
     Channel,
+    LinkCode,
     MessengerAccount,
     Organization,
     Person,
@@ -199,6 +200,38 @@ async def redeem_invite(session: AsyncSession, code: str) -> tuple[invites.Redee
     return result.outcome, account
 
 
+async def redeem_link_code(session: AsyncSession, code: str) -> MessengerAccount | None:
+    """A link code signs in as the person it was made for, on their one web account (None: refused)."""
+    account = new_web_account(None)
+    session.add(account)
+    await session.flush()
+    result = await linking.redeem(session, code, account)
+    if result.outcome is not linking.Linked.linked:
+        return None
+    person = await session.get(Person, result.person_id)
+    assert person is not None
+    earlier = await session.scalar(
+        select(MessengerAccount)
+        .where(
+            MessengerAccount.channel == Channel.web,
+            MessengerAccount.person_id == person.id,
+            MessengerAccount.id != account.id,
+        )
+        .order_by(MessengerAccount.id)
+        .limit(1)
+    )
+    if earlier is None:
+        account.display_name = person.full_name
+        return account
+    await session.execute(
+        update(LinkCode)
+        .where(LinkCode.used_by_account_id == account.id)
+        .values(used_by_account_id=earlier.id)
+    )
+    await session.delete(account)  # the web they used before keeps its history
+    return earlier
+
+
 async def open_session(
     session: AsyncSession, account_id: int, lasts: dt.timedelta
 ) -> tuple[str, dt.datetime]:
@@ -227,8 +260,10 @@ async def end_session(session: AsyncSession, token: str) -> None:
 async def takes_notices(
     session: AsyncSession, account_id: int, person_id: int | None, channels: Collection[Channel]
 ) -> bool:
-    """Whether notices (not replies) may go to this web account: a live session of it chose so, or
-    the person has no reachable messenger to get them on instead."""
+    """Whether notices (not replies) may go to this web account: the person chose it in «My
+    messengers», a live session of it chose so, or they have no reachable messenger instead."""
+    if await session.scalar(select(MessengerAccount.notices_first).where(MessengerAccount.id == account_id)):
+        return True
     chosen = await session.scalar(
         select(WebSession.id)
         .where(
