@@ -34,3 +34,9 @@ class Acknowledge(Action, prefix="ack"):
     """A student or parent has read an announcement that asks for it."""
 
     announcement_id: int
+
+
+class CalendarLink(Action, prefix="ical"):
+    """The person's private calendar link; `renew` set: a new link, the old one stops working."""
+
+    renew: int | None = None
