@@ -38,5 +38,7 @@ class ClassChat(IdMixin, TimestampMixin, Base):
     )
     title: Mapped[str | None] = mapped_column(String(300))
     locale: Mapped[str] = mapped_column(String(8))  # what Ustaz writes there: the linking person's language
+    # The bot's private chat (t.me/<bot>) as known at linking: each post offers it to those not joined yet.
+    join_url: Mapped[str | None] = mapped_column(String(200))
     linked_at: Mapped[dt.datetime | None]
     unlinked_at: Mapped[dt.datetime | None]

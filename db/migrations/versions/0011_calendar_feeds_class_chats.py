@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("account_id", BIGINT_PK, nullable=True),
         sa.Column("title", sa.String(300), nullable=True),
         sa.Column("locale", sa.String(8), nullable=False),
+        sa.Column("join_url", sa.String(200), nullable=True),
         sa.Column("linked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("unlinked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
