@@ -110,6 +110,8 @@ async def unlink_from_menu(ctx: Joined, action: UnlinkClassChat) -> None:
 
 async def group_chat(ctx: GroupContext) -> None:
     msg = ctx.incoming
+    if msg.command and not _for_us(ctx):
+        return  # `/help@another_bot`: another bot's command in the same group
     if msg.blocked is True:  # Ustaz was removed from the group: the link ends, nothing can be said there
         row = await class_chats.linked_to(ctx.session, ctx.chat.id)
         if row is not None:
@@ -126,6 +128,14 @@ async def group_chat(ctx: GroupContext) -> None:
     elif msg.command in ("join", "start", "help"):
         await _join(ctx)
     # Anything else in a group (other commands, buttons) is the class's own talk: Ustaz keeps quiet.
+
+
+def _for_us(ctx: GroupContext) -> bool:
+    """A command without a bot's name, or with this bot's."""
+    head = (ctx.incoming.text or "").split(maxsplit=1)[0] if ctx.incoming.text else ""
+    _, at, name = head.partition("@")
+    username = ctx.deps.telegram_username
+    return not at or username is None or name.lower() == username.lower()
 
 
 def _hello(ctx: GroupContext) -> None:

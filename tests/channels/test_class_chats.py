@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from bot.services.coursework import posting
 from bot.services.messaging import announcing
+from bot.services.schedule import changes, lessons
 from db.base import utcnow
-from db.models import ClassChat, Course, Group, Person, Role
+from db.models import ClassChat, Course, Group, LessonMode, Person, Role
 from tests.channels.telegram_app import TelegramUstaz, outbox_idle, telegram_account, telegram_ustaz, until
 from tests.stand_ins.telegram_api import BOT_USERNAME, BotAPIStandIn, ChatMessage, TgUser, Updates
 
@@ -77,6 +78,9 @@ async def test_a_russian_teacher_links_a_group_chat_and_the_class_sees_its_news(
     hello = await tg.say(u.bot_in_group(teacher, "left", "member", RU_CHAT), "/link КОД", chat=chat_id)
     assert "Здравствуйте! Я Ustaz" in hello.text
     await tg.send(u.group_text(stranger, "всем привет"))  # the class's own talk: Ustaz keeps quiet
+    other_bot = u.group_command(stranger, "help", chat=RU_CHAT)
+    other_bot["message"]["text"] = "/help@another_bot"
+    await tg.send(other_bot)  # another bot's command: not ours to answer
     linked = await tg.say(
         u.group_command(teacher, "link", code, RU_CHAT, mention=True), "связан", chat=chat_id
     )
@@ -153,8 +157,24 @@ async def test_a_kazakh_teacher_links_by_the_startgroup_link_and_removing_the_bo
         await posting.publish(
             session, teacher_id, posting.Draft(course_id, "Циклдар", utcnow() + dt.timedelta(days=2))
         )
-    await tg.api.wait_for(lambda: any("Циклдар" in m.text for m in api.messages(chat_id)))
-    assert any("Жаңа тапсырма: Циклдар" in m.text for m in api.messages(chat_id))
+        lesson = await lessons.schedule(
+            session,
+            teacher_id,
+            course_id,
+            utcnow() + dt.timedelta(days=1),
+            LessonMode.online,
+            link="https://meet.jit.si/python-1",
+        )
+        teacher_row = await session.get(Person, teacher_id)
+        assert teacher_row is not None
+        await changes.cancel(session, teacher_row.organization_id, lesson.id, utcnow(), teacher_id)
+    await tg.api.wait_messages(chat_id, 6)
+    shown = await _quiet_after(tg, chat_id, 6)  # unknown code, hello, linked, assignment, lesson, cancelled
+    assert "Сәлеметсіз бе! Мен Ustaz" in shown[1].text
+    assert "Жаңа тапсырма: Циклдар" in shown[3].text
+    assert "Онлайн сабақ: Python негіздері" in shown[4].text
+    assert shown[4].button("Сабаққа қосылу")["url"] == "https://meet.jit.si/python-1"
+    assert "Python негіздері сабағы" in shown[5].text and "болдырылмады" in shown[5].text
     before = len(api.messages(chat_id))
 
     api.remove_from_group(chat_id)
