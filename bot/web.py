@@ -15,6 +15,7 @@ from bot.language.names import surname_initials
 from bot.ops import metrics
 from bot.runtime import Runtime
 from bot.services.admin import certificates
+from bot.services.schedule import feeds
 from bot.supervisor import Loop, Supervisor
 
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
@@ -34,6 +35,7 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", health)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/files/{token}", signed_file)
+    app.router.add_get("/calendar/{token}", calendar_feed)
     app.router.add_get("/verify", verify_page)
     app.router.add_get("/verify/{code}", verify_page)
     return app
@@ -77,6 +79,19 @@ async def signed_file(request: web.Request) -> web.StreamResponse:
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
     }  # Cache-Control: private, no-store and nosniff come from web_security, as for every page
     return web.FileResponse(found.path, headers=headers)
+
+
+async def calendar_feed(request: web.Request) -> web.Response:
+    """A person's private calendar (.ics) behind a signed link that a new link revokes."""
+    runtime = request.app[RUNTIME_KEY]
+    async with runtime.sessions() as session, session.begin():
+        person_id = await feeds.verify(session, runtime.links, request.match_info["token"])
+        body = await feeds.render(session, person_id, runtime.settings.default_locale) if person_id else None
+    if body is None:
+        raise web.HTTPNotFound()
+    headers = {"Content-Disposition": "inline; filename=ustaz.ics"}
+    # Cache-Control: private, no-store and nosniff come from web_security, as for /files/
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
 
 
 # -- the public certificate check ---------------------------------------------------

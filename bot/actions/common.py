@@ -50,3 +50,19 @@ class Messengers(Action, prefix="msgr"):
 
     step: MessengerStep | None = None  # none: the list
     account_id: int | None = None
+
+
+class CalendarLink(Action, prefix="ical"):
+    """The person's private calendar link; `renew` set: a new link, the old one stops working."""
+
+    renew: int | None = None
+
+
+class ClassChats(Action, prefix="cchat"):
+    """The groups whose Telegram group chat the person may link; with a group: its code and state."""
+
+    group_id: int | None = None
+
+
+class UnlinkClassChat(Action, prefix="cchatx"):
+    group_id: int

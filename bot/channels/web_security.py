@@ -1,9 +1,10 @@
 """What every answer of the web server carries, and what a state-changing web chat request must show.
 
 Headers: no MIME sniffing, no referrer leaving the site, no framing (clickjacking); the web chat's
-pages get a CSP that allows only their own scripts and styles; signed file links are never cached
-by a shared cache. Requests: a POST to the web chat's API must come from a page of this site (its
-Origin), and a JSON endpoint takes only JSON, so a form on another site cannot submit to it.
+pages get a CSP that allows only their own scripts and styles; signed file links and calendar feeds
+are never cached by a shared cache. Requests: a POST to the web chat's API must come from a page of
+this site (its Origin), and a JSON endpoint takes only JSON, so a form on another site cannot submit
+to it.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
         headers.setdefault("Cache-Control", "no-store")
     else:
         headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    if request.path.startswith("/files/"):
+    if request.path.startswith(("/files/", "/calendar/")):
         headers["Cache-Control"] = "private, no-store"
 
 

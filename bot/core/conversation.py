@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.core.context import Context, load_context, make_context
 from bot.core.deps import Deps
+from bot.core.group_chat import group_context
 from bot.core.messages import Attachment, Button, Incoming, Reply
 from bot.core.router import Router
 from bot.files.store import FileReason, FileRejected
@@ -63,6 +64,8 @@ class Conversation:
 
     async def handle(self, session: AsyncSession, incoming: Incoming) -> Handled | None:
         """Handles one message in the caller's transaction; None when there is nothing to answer."""
+        if incoming.group:
+            return await self._group(session, incoming)
         if incoming.blocked is not None:
             await self._note_blocked(session, incoming)
             return None
@@ -85,6 +88,13 @@ class Conversation:
                 reply.source_message_id = incoming.source_message_id  # the sender edits that message
         return Handled(account, ctx.person, ctx.replies)
 
+    async def _group(self, session: AsyncSession, incoming: Incoming) -> Handled | None:
+        """A command in a group chat, or the bot added to or removed from one: answered in the group."""
+        ctx = await group_context(self.deps, session, incoming)
+        if self.router.group_chat is not None:
+            await self.router.group_chat(ctx)
+        return Handled(ctx.chat, None, ctx.replies)
+
     async def _note_blocked(self, session: AsyncSession, incoming: Incoming) -> None:
         """A block is known at once, so notices take the person's other channels without a failed try."""
         account = await session.scalar(
@@ -98,6 +108,9 @@ class Conversation:
 
     async def apology(self, session: AsyncSession, incoming: Incoming) -> Handled:
         """The answer to a message whose handling failed for good: sorry, in the sender's language."""
+        if incoming.group:  # in the group, not in the sender's private chat
+            group = await group_context(self.deps, session, incoming)
+            return Handled(group.chat, None, [Reply(group._(APOLOGY))])
         account = await self.account_for(session, incoming)
         ctx = await self.context(session, incoming, account)
         return Handled(account, ctx.person, [Reply(ctx._(APOLOGY))])

@@ -57,6 +57,10 @@ class Incoming:
     # Not a message: the person stopped (True) or restarted (False) the bot in the messenger.
     # Nothing is answered; their account is marked unreachable, or reachable again.
     blocked: bool | None = None
+    # Written in a group chat (a class's chat), not in the person's private chat: `chat_id` is the group's.
+    # With `blocked`, the bot itself was removed from the group (True) or added to it (False).
+    group: bool = False
+    chat_title: str | None = None
 
     @classmethod
     def parse_text(cls, text: str | None) -> tuple[str | None, str]:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from bot.core.actions import Action, ActionError
 from bot.core.context import Context, Joined
+from bot.core.group_chat import GroupHandler
 from bot.core.menus import HELP_WORDS, MENU_WORDS, menus, normalized
 from bot.core.messages import Button
 from db.models import Role
@@ -105,6 +106,7 @@ class Router:
         self.unknown_command: Handler | None = None
         self.refused: Handler | None = None  # tells a person a button or command is not theirs
         self.stale_button: Handler | None = None
+        self.group_chat: GroupHandler | None = None  # commands in a group chat, the bot added or removed
 
     # -- registration -----------------------------------------------------------
     def command(self, *names: str, roles: Iterable[Role] | None = None) -> Callable[[Handler], Handler]:
@@ -146,7 +148,15 @@ class Router:
         _merge(self.commands, other.commands)
         _merge(self.buttons, other.buttons)
         _merge(self.dialogs, other.dialogs)
-        for hook in ("quiz_handler", "unjoined", "fallback", "unknown_command", "refused", "stale_button"):
+        for hook in (
+            "quiz_handler",
+            "unjoined",
+            "fallback",
+            "unknown_command",
+            "refused",
+            "stale_button",
+            "group_chat",
+        ):
             if getattr(other, hook) is not None:
                 setattr(self, hook, getattr(other, hook))
 

@@ -41,6 +41,7 @@ from db.models.messaging import (
 from db.models.notifications import Acknowledgement, Announcement, NotificationPreference, Question, Reminder
 from db.models.organization import Group, Organization, Program
 from db.models.people import Invite, LinkCode, LinkTry, MessengerAccount, ParentLink, Person, PersonRole
+from db.models.sharing import CalendarFeed, ClassChat
 from db.models.web import WebSession, WebSignInCode
 from db.models.whatsapp import WhatsAppBusinessStart, WhatsAppChoices, WhatsAppPart
 
@@ -54,8 +55,10 @@ __all__ = [
     "Attendance",
     "AuditRecord",
     "CalendarEvent",
+    "CalendarFeed",
     "Certificate",
     "ChannelFileId",
+    "ClassChat",
     "Course",
     "DialogState",
     "DistanceApplication",

@@ -226,6 +226,7 @@ class BotAPIStandIn:
         self.files: dict[str, RemoteFile] = {}
         self.polls: dict[str, dict[str, Any]] = {}
         self.blocked: set[int] = set()
+        self.removed_from: set[int] = set()  # groups the bot was removed from
         self.webhook: dict[str, Any] = {}
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.confirmed_offset = 0
@@ -349,6 +350,10 @@ class BotAPIStandIn:
         """The next calls of `method` fail with `status`; status 0 drops the connection instead."""
         for _ in range(times):
             self._faults.append((method.lower(), status, description))
+
+    def remove_from_group(self, chat_id: int) -> None:
+        """The bot is no longer in this group: sends there fail as Telegram's do (403)."""
+        self.removed_from.add(chat_id)
 
     def block(self, chat_id: int) -> None:
         self.blocked.add(int(chat_id))
@@ -484,6 +489,8 @@ class BotAPIStandIn:
             return
         if int(params["chat_id"]) in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if int(params["chat_id"]) in self.removed_from:
+            raise ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
 
     def _check_flood(self, chat_id: int) -> None:
         if not self.limits.enabled:
@@ -833,6 +840,40 @@ class Updates:
             user, text=text, entities=[{"type": "bot_command", "offset": 0, "length": len(name) + 1}]
         )
         return self._update(message=msg)
+
+    # -------------------------------------------------------------- group chats (a class's chat)
+
+    def group_command(
+        self,
+        user: TgUser,
+        name: str,
+        args: str = "",
+        chat: dict[str, Any] | None = None,
+        mention: bool = False,
+    ) -> dict[str, Any]:
+        """A command typed in a group: `/name args`, or `/name@bot args` as the command menu sends it."""
+        head = f"/{name}" + (f"@{BOT_USERNAME}" if mention else "")
+        msg = {**self._message(user, text=head + (f" {args}" if args else "")), "chat": chat or self.group(),
+               "entities": [{"type": "bot_command", "offset": 0, "length": len(head)}]}  # fmt: skip
+        return self._update(message=msg)
+
+    def group_text(self, user: TgUser, text: str, chat: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Plain talk in a group (a bot with privacy mode off gets it too)."""
+        return self._update(message={**self._message(user, text=text), "chat": chat or self.group()})
+
+    def bot_in_group(
+        self, user: TgUser, old: str, new: str, chat: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """my_chat_member in a group: "left" -> "member" when `user` adds the bot, "member" -> "left"
+        (or "kicked") when they remove it. ChatMemberBanned carries until_date (0: for ever)."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "Ustaz", "username": BOT_USERNAME}
+
+        def member(status: str) -> dict[str, Any]:
+            return {"status": status, "user": bot, **({"until_date": 0} if status == "kicked" else {})}
+
+        body = {"chat": chat or self.group(), "from": user.as_json(), "date": int(time.time()),
+                "old_chat_member": member(old), "new_chat_member": member(new)}  # fmt: skip
+        return self._update(my_chat_member=body)
 
     def callback(
         self, user: TgUser, data: str, message: ChatMessage | dict[str, Any] | None = None

@@ -56,9 +56,14 @@ def attachments(message: Message) -> tuple[Attachment, ...]:
     return ()
 
 
+GROUP_TYPES = ("group", "supergroup")
+
+
 def from_message(message: Message) -> Incoming | None:
     if message.from_user is None or message.from_user.is_bot:
         return None  # channel posts and other bots
+    if message.chat.type in GROUP_TYPES:
+        return from_group_message(message)
     text = message.text if message.text is not None else message.caption
     command, args = Incoming.parse_text(message.text)  # a caption is never a command
     files = attachments(message)
@@ -66,6 +71,17 @@ def from_message(message: Message) -> Incoming | None:
         return None  # stickers, locations, service messages: nothing the core understands
     return Incoming(**_who(message.from_user, message.chat.id), text=text, command=command,  # type: ignore[arg-type]
                     command_args=args, attachments=files)  # fmt: skip
+
+
+def from_group_message(message: Message) -> Incoming | None:
+    """In a class's group chat only commands are Ustaz's (/link CODE, /unlink, /join); talk is the class's."""
+    assert message.from_user is not None
+    command, args = Incoming.parse_text(message.text)
+    if command is None:
+        return None
+    who = _who(message.from_user, message.chat.id)
+    return Incoming(**who, text=message.text, command=command, command_args=args,  # type: ignore[arg-type]
+                    group=True, chat_title=message.chat.title)  # fmt: skip
 
 
 def from_callback(query: CallbackQuery) -> Incoming | None:
@@ -76,14 +92,24 @@ def from_callback(query: CallbackQuery) -> Incoming | None:
     # An old or deleted message (InaccessibleMessage, date 0) cannot be edited: the press is still
     # routed, and the core answers it in a new message.
     source = str(message.message_id) if isinstance(message, Message) else None
-    return Incoming(**_who(query.from_user, chat_id), button=query.data, source_message_id=source)  # type: ignore[arg-type]
+    # A button under a message in a group chat is the group's business, never the presser's private chat.
+    group = message is not None and message.chat.type in GROUP_TYPES
+    return Incoming(**_who(query.from_user, chat_id), button=query.data, source_message_id=source,  # type: ignore[arg-type]
+                    group=group)  # fmt: skip
 
 
 def from_member_change(change: ChatMemberUpdated) -> Incoming | None:
-    """The person blocked the bot in a private chat ("kicked"), or unblocked it ("member")."""
-    if change.chat.type != "private":
-        return None  # groups the bot was added to: not ours
+    """The person blocked the bot in a private chat ("kicked"), or unblocked it ("member"); in a group,
+    the bot was removed ("left", "kicked") or added ("member", "administrator")."""
     status = change.new_chat_member.status
+    if change.chat.type in GROUP_TYPES:
+        if status not in ("left", "kicked", "member", "administrator"):
+            return None  # restricted: still in the group
+        who = _who(change.from_user, change.chat.id)
+        return Incoming(**who, blocked=status in ("left", "kicked"), group=True,  # type: ignore[arg-type]
+                        chat_title=change.chat.title)  # fmt: skip
+    if change.chat.type != "private":
+        return None  # channels: not ours
     if status not in ("kicked", "member"):
         return None
     return Incoming(**_who(change.from_user, change.chat.id), blocked=status == "kicked")  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ class ListOf:
 # a dict (a nested object, shaped when present) or ListOf(a shape).
 USER: dict[str, Any] = {"id": None, "is_bot": False, "first_name": "", "last_name": None, "username": None,
                         "language_code": None}  # fmt: skip
-CHAT: dict[str, Any] = {"id": None, "type": "private"}
+CHAT: dict[str, Any] = {"id": None, "type": "private", "title": None}
 # One shape for every kind of file: the dimensions a kind does not have are extra fields aiogram keeps.
 FILE: dict[str, Any] = {"file_id": None, "file_unique_id": "", "file_name": None, "mime_type": None,
                         "file_size": None, "width": 0, "height": 0, "duration": 0, "length": 0}  # fmt: skip
@@ -69,8 +69,11 @@ def parse(bot: Bot, data: dict[str, Any]) -> Update:
     if change is not None:
         for side in ("old_chat_member", "new_chat_member"):
             member = change.get(side) or {}
-            # Only "member" and "kicked" mean something to Ustaz; an admin's many required fields do not.
-            if member.get("status") not in ("member", "kicked"):
+            # Only "member", "kicked" and "left" mean something to Ustaz; an admin's many required fields
+            # do not: an administrator (of a group the bot is in) is a member there.
+            if member.get("status") == "administrator":
+                member["status"] = "member"
+            elif member.get("status") not in ("member", "kicked"):
                 member["status"] = "left"
     return Update.model_validate(update, context={"bot": bot})
 

@@ -21,6 +21,7 @@ from bot.actions.student import Submit
 from bot.core.messages import OutFile, Reply
 from bot.i18n import Translator
 from bot.labels import CONTROL_TYPE_NAMES
+from bot.services.messaging import class_chats
 from bot.services.messaging.notify import ReplyBuilder, notify
 from db.models import (
     Announcement,
@@ -151,6 +152,13 @@ async def assignment_published(session: AsyncSession, assignment_id: int) -> int
         ),
         dedupe=f"pubp:{assignment_id}",
     )
+    # The class's group chat sees the assignment too (its text, no files, no names).
+    await class_chats.post(
+        session,
+        course.group_id,
+        lambda t: Reply(assignment_text(t, assignment, course)),
+        f"pub:{assignment_id}",
+    )
     return count
 
 
@@ -173,6 +181,9 @@ async def deadline_changed(session: AsyncSession, assignment_id: int, old_deadli
         )
 
     told = await notify(session, students, build, kind=DEADLINE_CHANGED)
+    await class_chats.post(
+        session, course.group_id, build, f"dl:{assignment_id}:{assignment.deadline:%Y%m%d%H%M}"
+    )
     title, discipline, new_deadline = assignment.title, course.discipline, assignment.deadline
 
     def for_parent(t: Translator, child: str) -> Reply:
@@ -295,6 +306,8 @@ async def announcement_posted(session: AsyncSession, announcement_id: int) -> in
             kind=ANNOUNCEMENT,
             dedupe_prefix=f"ann:{ann.id}",
         )
+        if ann.group_id is not None:  # the class's group chat reads what the students are told
+            await class_chats.post(session, ann.group_id, lambda t: build(t, False), f"ann:{ann.id}")
     if ann.audience in ("parents", "both"):
         parents = sorted({p for ps in (await parents_of(session, students)).values() for p in ps})
         count += await notify(

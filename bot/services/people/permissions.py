@@ -27,6 +27,7 @@ class Action(enum.StrEnum):
     read_reports = "read_reports"
     read_audit = "read_audit"
     issue_certificates = "issue_certificates"
+    link_class_chats = "link_class_chats"  # any group's chat; a teacher links the chats of their own groups
 
 
 H, D, M, A = Role.head, Role.deputy, Role.methodist, Role.admin
@@ -45,6 +46,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.read_reports: frozenset({H, D, M}),
     Action.read_audit: frozenset({H, D, M, A}),
     Action.issue_certificates: frozenset({H, D, M}),
+    Action.link_class_chats: frozenset({H, D, A}),
 }
 
 

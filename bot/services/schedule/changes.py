@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.actions import link_button
 from bot.core.messages import Button, Reply
 from bot.i18n import Translator
-from bot.services.messaging import notices
+from bot.services.messaging import class_chats, notices
 from bot.services.messaging.notices import group_students
 from bot.services.messaging.notify import ReplyBuilder, notify
 from bot.services.refs import CourseBrief
@@ -216,3 +216,5 @@ async def _tell(session: AsyncSession, course: Course, lesson: Lesson, build: Re
 
     change = uuid.uuid4().hex[:12]  # each change is news once, however many a lesson gets
     await notices.to_parents(session, students, notices.PARENT_TIMETABLE, for_parent, dedupe=f"tt:{change}")
+    if lesson.student_id is None:  # a group's lesson: its group chat sees the change (one student's: never)
+        await class_chats.post(session, course.group_id, build, f"tt:{change}")

@@ -17,7 +17,7 @@ from bot.core.actions import link_button
 from bot.core.messages import Reply
 from bot.i18n import Translator
 from bot.services.coursework.deadlines import check_future
-from bot.services.messaging import notices
+from bot.services.messaging import class_chats, notices
 from bot.services.messaging.notices import group_students, parents_of
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import NotYours, own_course
@@ -113,6 +113,8 @@ async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: 
         return Reply(text + "\n\n" + (task or "").strip())
 
     await notify(session, students + parents, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
+    if lesson.student_id is None:
+        await class_chats.post(session, course.group_id, build, f"lesson:{lesson.id}")
 
 
 async def recent_online(session: AsyncSession, teacher_id: int, days: int = 7) -> list[tuple[LessonRef, str]]:
