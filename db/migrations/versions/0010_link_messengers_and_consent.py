@@ -5,7 +5,7 @@ only as a hash (link_code), wrong codes an account sends are counted (link_try) 
 and messenger_account.notices_first marks the account the person chose for notices.
 
 Revision ID: 0010_link_messengers_and_consent
-Revises: 0008_audit_row_hashes
+Revises: 0009_outbox_shared_payload
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_link_messengers_and_consent"
-down_revision: str | None = "0008_audit_row_hashes"
+down_revision: str | None = "0009_outbox_shared_payload"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """calendar_feed and class_chat: private calendar links, and class group chats linked by a code
 
 Revision ID: 0011_calendar_feeds_class_chats
-Revises: 0008_audit_row_hashes
+Revises: 0010_link_messengers_and_consent
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_calendar_feeds_class_chats"
-down_revision: str | None = "0008_audit_row_hashes"
+down_revision: str | None = "0010_link_messengers_and_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
