@@ -15,6 +15,7 @@ TREE: dict[str, tuple[str, ...]] = {
     "student": ("menu", "submit", "quiz", "application"),
     "parent": ("menu",),
     "teacher": ("post", "review", "gradebook", "quizzes", "plan", "talk"),
+    "tutor": ("menu",),
     "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders"),
 }
 

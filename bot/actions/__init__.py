@@ -8,6 +8,6 @@ a notice or a screen builds its button from the same class (`GradeQueue(12).butt
 from __future__ import annotations
 
 # Imported here so that the registry knows every action once any of them is used.
-from bot.actions import common, parent, staff, student, teacher
+from bot.actions import common, parent, staff, student, teacher, tutor
 
-AUDIENCES = (common, student, parent, teacher, staff)
+AUDIENCES = (common, student, parent, teacher, tutor, staff)

@@ -105,6 +105,10 @@ class WeeklyReport(Action, prefix="srepw"):
     pass
 
 
+class PublishReport(Action, prefix="srepp"):
+    """Send the report to the teachers and the head (002 item 26-1, duty 10)."""
+
+
 class Audit(Action, prefix="saud"):
     pass
 

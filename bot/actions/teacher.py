@@ -74,6 +74,14 @@ class NewTest(Action, prefix="tquiz"):
 
 class IdentityChecks(Action, prefix="tid"):
     attempt_id: int | None = None  # set: the identity of this attempt is confirmed
+    submission_id: int | None = None  # set: the identity of this written attestation is confirmed
+
+
+class RejectIdentity(Action, prefix="tidno"):
+    """The teacher rejects an identity photo: the reason is asked next (002 item 16)."""
+
+    attempt_id: int | None = None
+    submission_id: int | None = None
 
 
 class MyReport(Action, prefix="trep"):

@@ -157,6 +157,11 @@ class Submission(IdMixin, TimestampMixin, Base):
     status: Mapped[SubmissionStatus] = enum_column(SubmissionStatus, default=SubmissionStatus.submitted)
     submitted_at: Mapped[dt.datetime | None]
     late: Mapped[bool] = mapped_column(default=False)
+    # A written attestation is handed in with a photo of the student holding their ID (002 item 16);
+    # it waits for grading until the teacher confirms it, and a rejection (with its reason) returns it.
+    identity_file_name_id: Mapped[int | None] = mapped_column(ForeignKey("file_name.id", ondelete="SET NULL"))
+    identity_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    identity_rejection: Mapped[str | None] = mapped_column(Text)
 
     versions: Mapped[list[SubmissionVersion]] = relationship(
         cascade="all, delete-orphan", order_by="SubmissionVersion.number"

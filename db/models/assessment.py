@@ -52,6 +52,9 @@ class TestAttempt(IdMixin, TimestampMixin, Base):
     score: Mapped[Any | None] = mapped_column(Numeric(6, 2))
     identity_file_name_id: Mapped[int | None] = mapped_column(ForeignKey("file_name.id", ondelete="SET NULL"))
     identity_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # Set with identity_checked_by_id when the teacher rejects the photo (002 item 16): the attempt
+    # never counts and is not one of the attempts used.
+    identity_rejection: Mapped[str | None] = mapped_column(Text)
 
 
 class TestAnswer(IdMixin, TimestampMixin, Base):

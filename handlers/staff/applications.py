@@ -38,10 +38,11 @@ from handlers.ui import choice
 REVIEW = roles_for(Action.review_applications)
 PLANS = roles_for(Action.study_plans)
 DECIDE = roles_for(Action.decide_applications)
+ASK = roles_for(Action.ask_documents)
 SIGN = roles_for(Action.sign_orders)
 
 plan_dialog = router.add_dialog(Dialog("study_plan", roles=PLANS))
-ask_dialog = router.add_dialog(Dialog("ask_documents", roles=REVIEW))
+ask_dialog = router.add_dialog(Dialog("ask_documents", roles=ASK))
 refuse_dialog = router.add_dialog(Dialog("refuse_application", roles=DECIDE))
 
 menus.add(tuple(REVIEW), N_("Applications"), ApplicationQueue(), order=10)
@@ -129,7 +130,8 @@ async def card(ctx: Joined, action: OpenApplication) -> None:
     if app.status in applications.OPEN:
         if may(ctx.roles, Action.study_plans):
             buttons.append([StudyPlan(app.id).button(ctx._("Individual study plan"))])
-        buttons.append([AskDocuments(app.id).button(ctx._("Ask for documents"))])
+        if may(ctx.roles, Action.ask_documents):
+            buttons.append([AskDocuments(app.id).button(ctx._("Ask for documents"))])
         if may(ctx.roles, Action.decide_applications):
             buttons.append([RefuseApplication(app.id).button(ctx._("Refuse"))])
         if may(ctx.roles, Action.sign_orders):
@@ -269,7 +271,7 @@ async def _decide_with_text(ctx: Joined, decide: Decision) -> DistanceApplicatio
     return app
 
 
-@router.action(AskDocuments, roles=REVIEW)
+@router.action(AskDocuments, roles=ASK)
 async def ask_start(ctx: Joined, action: AskDocuments) -> None:
     await _ask_for_text(
         ctx,

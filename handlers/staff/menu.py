@@ -7,7 +7,16 @@ rest (a student, a teacher) before any handler runs.
 
 from __future__ import annotations
 
-from bot.actions.staff import Audit, Certificates, Import, ImportKind, Reports, SendInvites, WeeklyReport
+from bot.actions.staff import (
+    Audit,
+    Certificates,
+    Import,
+    ImportKind,
+    PublishReport,
+    Reports,
+    SendInvites,
+    WeeklyReport,
+)
 from bot.actions.teacher import MyReport
 from bot.core.context import Joined
 from bot.core.menus import menus
@@ -34,6 +43,7 @@ IMPORTERS = (
     | roles_for(Action.edit_calendar)
 )
 REPORTS = roles_for(Action.read_reports)
+PUBLISHERS = roles_for(Action.publish_reports)
 AUDIT = roles_for(Action.read_audit)
 CERTS = roles_for(Action.issue_certificates)
 
@@ -239,6 +249,8 @@ async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports
         ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
     )
     buttons = [[WeeklyReport().button(ctx._("Weekly summary"))]] if teacher_id is None else []
+    if teacher_id is None and may(ctx.roles, Action.publish_reports):
+        buttons.append([PublishReport().button(ctx._("Send to the teachers and the head"))])
     ctx.reply(
         reports.as_text(ctx.t, report, title=title), files=[OutFile(saved.id)], buttons=buttons + [_menu(ctx)]
     )
@@ -253,6 +265,22 @@ async def report(ctx: Joined, _: Reports) -> None:
 async def weekly_report(ctx: Joined, _: WeeklyReport) -> None:
     """The summary the head gets each Monday, on demand."""
     await _send_report(ctx, None, reports.WEEKLY_TITLE)
+
+
+@router.action(PublishReport, roles=PUBLISHERS)
+async def publish_report(ctx: Joined, _: PublishReport) -> None:
+    """Methodists inform the head and the teachers of the results (002 item 26-1, duties 10 and 16)."""
+    sent = await reports.publish(ctx.session, ctx.deps.files, ctx.org.id, ctx.person.id)
+    ctx.reply(
+        ctx.n_(
+            "The report is sent to {n} person: the head gets the whole report, each teacher the one on "
+            "their own courses.",
+            "The report is sent to {n} people: the head gets the whole report, each teacher the one on "
+            "their own courses.",
+            sent,
+        ),
+        buttons=[_menu(ctx)],
+    )
 
 
 @router.action(MyReport, roles=[Role.teacher])

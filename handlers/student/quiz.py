@@ -281,6 +281,13 @@ async def _finish(ctx: Joined, attempt: TestAttempt, reason: Over | None = None)
     if ctx.dialog is not None:
         await ctx.end_dialog()
     text = ctx._(OVER[reason]) + " " if reason else ""
+    if grade is None:  # an attestation: the score waits for the teacher's identity check (002 item 16)
+        text += ctx._(
+            "The test is finished. Your result goes into the gradebook once your teacher has confirmed "
+            "your identity; you will be told."
+        )
+        ctx.reply(text, buttons=[menu_row(ctx)])
+        return
     text += ctx._(
         "The test is finished: {score} of {max}. It is in the gradebook.",
         score=ctx.t.number(attempt.score or 0),

@@ -13,7 +13,7 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
-from bot.services.coursework import assignments, quizzes, submissions
+from bot.services.coursework import assignments, proctoring, quizzes, submissions
 from bot.services.coursework.submissions import Receipt, Refusal
 from bot.services.messaging import questions
 from bot.services.people import student_scope
@@ -117,7 +117,23 @@ async def open_submit(ctx: Joined, action: Submit) -> None:
         lines.append(
             ctx._("You have already handed this in. A new version replaces it; the earlier ones are kept.")
         )
-    draft = await submissions.draft_info(ctx.session, v.id, ctx.person.id)
+    if submissions.written_attestation(assignment):
+        # Online proctoring (002 item 16): the photo with the ID comes first, then the work.
+        await ctx.start_dialog("submit", "identity", a=v.id)
+        lines += [
+            "",
+            ctx._(
+                "This is an attestation: first send a photo of yourself holding your ID (online proctoring). "
+                "Your teacher checks it before grading the work."
+            ),
+        ]
+        ctx.reply("\n".join(lines), buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]])
+        return
+    await _collect(ctx, v.id, lines)
+
+
+async def _collect(ctx: Joined, assignment_id: int, lines: list[str], **data: int) -> None:
+    draft = await submissions.draft_info(ctx.session, assignment_id, ctx.person.id)
     if draft is not None:
         lines.append(_draft_line(ctx, draft.files, draft.text))
     lines += [
@@ -127,8 +143,25 @@ async def open_submit(ctx: Joined, action: Submit) -> None:
             "video or text. Then press «Confirm and hand in»."
         ),
     ]
-    await ctx.start_dialog("submit", "collect", a=v.id)
+    await ctx.start_dialog("submit", "collect", a=assignment_id, **data)
     ctx.reply("\n".join(lines), buttons=_collect_buttons(ctx))
+
+
+@submit.step("identity")
+async def identity_photo(ctx: Joined) -> None:
+    assignment_id = int(ctx.data["a"])
+    if ctx.incoming.button and choice(ctx) == "cancel":
+        await ctx.end_dialog()
+        ctx.reply(ctx._("Cancelled. Nothing was handed in."), buttons=[menu_row(ctx)])
+        return
+    photos = [a for a in ctx.incoming.attachments if a.kind == "photo" and a.file_name_id]
+    if not photos:
+        ctx.reply(
+            ctx._("Send a photo of yourself holding your ID first."),
+            buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]],
+        )
+        return
+    await _collect(ctx, assignment_id, [ctx._("The photo is received.")], idp=photos[0].file_name_id or 0)
 
 
 def _draft_line(ctx: Joined, files: list[str], text: str | None) -> str:
@@ -209,8 +242,14 @@ async def _confirm(ctx: Joined, assignment_id: int) -> None:
         await ctx.end_dialog()
         ctx.reply(ctx._(REFUSALS[result]), buttons=[menu_row(ctx)])
         return
+    photo = ctx.data.get("idp")
+    if photo:
+        await proctoring.attach_photo(ctx.session, assignment, ctx.person.id, int(photo))
     await ctx.end_dialog()
-    ctx.reply(receipt_text(ctx, assignment, result), buttons=[menu_row(ctx)])
+    text = receipt_text(ctx, assignment, result)
+    if photo:
+        text += "\n" + ctx._("Your teacher checks your identity photo before grading the work.")
+    ctx.reply(text, buttons=[menu_row(ctx)])
 
 
 def receipt_text(ctx: Joined, assignment: Assignment, receipt: Receipt) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from bot.actions.teacher import IdentityChecks, MyAssignments, NewTest
+from bot.actions.teacher import IdentityChecks, MyAssignments, NewTest, RejectIdentity
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import CONTROL_TYPE_NAMES
-from bot.services.coursework import quizzes
+from bot.services.coursework import proctoring, quizzes
 from bot.services.coursework.deadlines import DeadlineError
+from bot.services.coursework.proctoring import Kind
 from bot.services.coursework.quizzes import ParseReason, QuestionDraft, QuestionsError, TestSettings
 from db.models import ControlType, Role
 from handlers.teacher import router
@@ -30,6 +31,7 @@ from handlers.ui import (
 
 TEACHER = [Role.teacher]
 building = router.add_dialog(Dialog("quizbuild", roles=TEACHER))
+rejecting = router.add_dialog(Dialog("idreject", roles=TEACHER))
 
 menus.add(Role.teacher, N_("New test"), NewTest(), order=40)
 menus.add(Role.teacher, N_("Identity checks"), IdentityChecks(), order=45)
@@ -215,25 +217,92 @@ async def preview_step(ctx: Joined) -> None:
 # -- identity photos for the teacher to check ------------------------------------------------
 
 
+def _which(action: IdentityChecks | RejectIdentity) -> tuple[Kind, int] | None:
+    if action.submission_id is not None:
+        return Kind.submission, action.submission_id
+    if action.attempt_id is not None:
+        return Kind.attempt, action.attempt_id
+    return None
+
+
 @router.action(IdentityChecks, roles=TEACHER)
 async def identity_checks(ctx: Joined, action: IdentityChecks) -> None:
-    if action.attempt_id is not None:
-        confirmed = await quizzes.confirm_identity(ctx.session, ctx.person.id, action.attempt_id)
-        if confirmed is None:
-            not_yours(ctx)
-            return
-    queue = await quizzes.identity_queue(ctx.session, ctx.person.id)
-    if not queue:
-        ctx.reply(ctx._("No identity photos wait for a check."), buttons=[menu_row(ctx)])
+    """The photos of students holding their ID, one at a time: confirm (the result counts) or reject."""
+    which = _which(action)
+    if which is not None and await proctoring.confirm(ctx.session, ctx.person.id, *which) is None:
+        not_yours(ctx)
         return
-    attempt, student, title = queue[0]
+    await _next_check(ctx)
+
+
+async def _next_check(ctx: Joined, notes: list[str] | None = None) -> None:
+    queue = await proctoring.queue(ctx.session, ctx.person.id)
+    if not queue:
+        ctx.reply(
+            "\n\n".join([*(notes or []), ctx._("No identity photos wait for a check.")]),
+            buttons=[menu_row(ctx)],
+        )
+        return
+    check = queue[0]
+    if check.kind == Kind.attempt:
+        text = ctx._(
+            "Identity check: {student}, test «{title}», started {when}.",
+            student=check.student,
+            title=check.title,
+            when=ctx.t.datetime(check.at),
+        )
+        ok, no = IdentityChecks(attempt_id=check.id), RejectIdentity(attempt_id=check.id)
+    else:
+        text = ctx._(
+            "Identity check: {student}, written attestation «{title}», handed in {when}. "
+            "It can be graded once you confirm the identity.",
+            student=check.student,
+            title=check.title,
+            when=ctx.t.datetime(check.at),
+        )
+        ok, no = IdentityChecks(submission_id=check.id), RejectIdentity(submission_id=check.id)
+    if check.photo is None:
+        text += "\n" + ctx._("No photo was sent.")
+    ctx.reply(
+        "\n\n".join([*(notes or []), text]),
+        files=[OutFile(check.photo)] if check.photo is not None else [],
+        buttons=[
+            [ok.button(ctx._("The identity is confirmed"))],
+            [no.button(ctx._("Reject the identity"))],
+            menu_row(ctx),
+        ],
+    )
+
+
+@router.action(RejectIdentity, roles=TEACHER)
+async def begin_reject(ctx: Joined, action: RejectIdentity) -> None:
+    which = _which(action)
+    waiting = await proctoring.queue(ctx.session, ctx.person.id)
+    if which is None or not any((c.kind, c.id) == which for c in waiting):
+        not_yours(ctx)
+        return
+    await ctx.start_dialog("idreject", "reason", kind=which[0].value, id=which[1])
     ctx.reply(
         ctx._(
-            "Identity check: {student}, test «{title}», started {when}.",
-            student=student,
-            title=title,
-            when=ctx.t.datetime(attempt.started_at),
+            "Why is the identity rejected? The student gets your reason, for example: the face is not seen."
         ),
-        files=[OutFile(attempt.identity_file_name_id or 0)],
-        buttons=[[IdentityChecks(attempt.id).button(ctx._("The identity is confirmed"))], menu_row(ctx)],
+        buttons=[[Button(ctx._("Cancel"), dialog_button("cancel"))]],
     )
+
+
+@rejecting.step("reason")
+async def reject_reason(ctx: Joined) -> None:
+    if ctx.incoming.button:
+        await ctx.end_dialog()
+        await _next_check(ctx, [ctx._("Cancelled.")])
+        return
+    reason = (ctx.incoming.text or "").strip()
+    if not reason:
+        ctx.reply(ctx._("Write the reason in words."))
+        return
+    kind, item_id = Kind(ctx.data["kind"]), int(ctx.data["id"])
+    await ctx.end_dialog()
+    if await proctoring.reject(ctx.session, ctx.person.id, kind, item_id, reason[:500]) is None:
+        not_yours(ctx)
+        return
+    await _next_check(ctx, [ctx._("The identity is rejected; the student has been told why.")])

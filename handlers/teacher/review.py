@@ -42,6 +42,10 @@ REVIEW_ERRORS = {
     ReviewReason.score_range: N_("The score must be from 0 to {max}."),
     ReviewReason.needs_reason: N_("A grade can be changed only with a reason. Write the reason."),
     ReviewReason.empty_comment: N_("Write a comment: what should the student fix?"),
+    ReviewReason.identity: N_(
+        "This written attestation can be graded once you confirm the student's identity: "
+        "open «Identity checks»."
+    ),
 }
 
 

@@ -8,21 +8,24 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
 from bot.core.messages import Incoming, QuizAnswer, Reply
 from bot.queues import inbox
 from bot.runtime import Runtime
-from bot.services.coursework import posting, quizzes
+from bot.services.coursework import posting, quizzes, review
 from db.base import utcnow
 from db.models import (
     Assignment,
     Channel,
+    ControlType,
     Grade,
     MessengerAccount,
     OutboxMessage,
     Person,
+    Submission,
 )
 from db.models import TestAnswer as Answer
 from db.models import TestAttempt as Attempt
@@ -180,7 +183,9 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
         shown = texts(replies)
         question = next(q for q in pick if q in shown)
         replies = await harness.press(anna, replies[-1], number_of(shown, pick[question]))
-    assert "Тест завершён: 50 из 100" in texts(replies)
+    # Order 169 item 16 / 002 item 16: the score is held until the teacher confirms the identity.
+    assert "Результат попадёт в журнал, когда преподаватель подтвердит вашу личность" in texts(replies)
+    assert await grade_of(demo, "Итоговая аттестация", "Анна Сергеевна Петрова") is None
 
     replies = await harness.tap(teacher, "Проверка личности")
     assert "Проверка личности: Анна Сергеевна Петрова, тест «Итоговая аттестация»" in texts(replies)
@@ -191,6 +196,11 @@ async def test_attestation_from_a_file_needs_every_measure_and_identity(
         attempt = await session.scalar(select(Attempt))
         assert attempt is not None and attempt.identity_checked_by_id == teacher.person_id
         assert attempt.identity_file_name_id is not None
+    grade = await grade_of(demo, "Итоговая аттестация", "Анна Сергеевна Петрова")
+    assert grade is not None and grade.score == Decimal("50.00")
+    assert "подтвердил вашу личность: тест «Итоговая аттестация» засчитан, 50 из 100" in texts(
+        await harness.received(anna)
+    )
 
 
 async def test_time_limit_ends_the_attempt(
@@ -332,3 +342,140 @@ async def test_a_question_too_long_for_a_telegram_poll_is_asked_as_text(
     asked = [p for p in payloads if "print(sum(x))" in (p.get("text") or "")]
     assert asked and not asked[-1].get("quiz"), "the whole question, as text, not a clipped poll"
     assert len(asked[-1]["buttons"][0]) == 2
+
+
+async def _final_test(harness: Harness, teacher: object, title: str, attempts: str = "1") -> Reply:
+    """Сергей Ким publishes a final-attestation test of one question; returns Anna's notice."""
+    await harness.tap(teacher, "Новый тест", "Веб-программирование — ИС-22")  # type: ignore[arg-type]
+    await harness.say(teacher, title)  # type: ignore[arg-type]
+    replies = await harness.say(teacher, "Что такое HTML?\n*язык разметки\nбаза данных")  # type: ignore[arg-type]
+    replies = await harness.say(teacher, "20")  # type: ignore[arg-type]
+    await harness.tap(teacher, attempts, "да", "итоговая аттестация", on=replies)  # type: ignore[arg-type]
+    replies = await harness.say(teacher, "через 3 дня")  # type: ignore[arg-type]
+    await harness.press(teacher, replies[-1], "Опубликовать")  # type: ignore[arg-type]
+    return (await harness.received(harness.anna))[-1]  # type: ignore[attr-defined]
+
+
+async def test_attestation_identity_rejected_with_a_reason_never_counts(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    """Order 169 item 16 (002 item 16, online proctoring): the teacher rejects the identity photo with a
+    reason; the student is told it in their language, the attempt's score never reaches the gradebook,
+    and the rejected attempt is not one of the attempts used."""
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    anna = harness.anna = await harness.seat_for("Анна Сергеевна Петрова")  # type: ignore[attr-defined]
+    await hand_in(demo, "Рубежный контроль 1", "Анна Сергеевна Петрова", "rk.pdf", b"%PDF-1.4\n%%EOF\n")
+    notice = await _final_test(harness, teacher, "Экзамен")
+    await harness.press(anna, notice, "Начать тест")
+    replies = await harness.say(anna, files=[("me.jpg", JPEG)])
+    replies = await harness.press(anna, replies[-1], number_of(texts(replies), "язык разметки"))
+    assert "подтвердит вашу личность" in texts(replies)
+
+    replies = await harness.tap(teacher, "Проверка личности", "Отклонить личность")
+    assert "Почему личность не подтверждена?" in texts(replies)
+    assert "словами" in texts(await harness.say(teacher, "   "))
+    replies = await harness.say(teacher, "на фото не видно лица")
+    assert "Личность не подтверждена; обучающемуся сообщена причина" in texts(replies)
+    assert "Нет фото, ожидающих проверки" in texts(replies)
+
+    told = texts(await harness.received(anna))
+    assert "не подтвердил вашу личность по тесту «Экзамен»: на фото не видно лица" in told
+    assert "попытка не засчитывается" in told
+    assert await grade_of(demo, "Экзамен", "Анна Сергеевна Петрова") is None
+    async with demo.sessions() as session:
+        attempt = await session.scalar(select(Attempt))
+        assert attempt is not None and attempt.identity_rejection == "на фото не видно лица"
+
+    # One attempt allowed, yet a rejected one is not used up: she starts again with a clear photo.
+    replies = await harness.press(anna, notice, "Начать тест")
+    assert "онлайн прокторинг" in texts(replies)
+    replies = await harness.say(anna, files=[("me2.jpg", JPEG)])
+    assert "В тесте 1 вопрос" in texts(replies)
+
+
+async def test_attestation_identity_rejected_in_kazakh_while_the_attempt_runs_closes_it(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    """Order 169 item 16: a rejection reaches a Kazakh-speaking student in Kazakh, and an attempt still
+    running when its identity is rejected is closed without a grade."""
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    anna = harness.anna = await harness.seat_for("Анна Сергеевна Петрова")  # type: ignore[attr-defined]
+    async with demo.sessions() as session, session.begin():
+        person = await session.get(Person, anna.person_id)
+        assert person is not None
+        person.locale = "kk"
+    await hand_in(demo, "Рубежный контроль 1", "Анна Сергеевна Петрова", "rk.pdf", b"%PDF-1.4\n%%EOF\n")
+    notice = await _final_test(harness, teacher, "Емтихан")
+    await harness.press(anna, notice, "Тестті бастау")
+    replies = await harness.say(anna, files=[("me.jpg", JPEG)])
+    question = replies[-1]
+    await harness.tap(teacher, "Проверка личности", "Отклонить личность")
+    await harness.say(teacher, "бұл басқа адам")
+    told = texts(await harness.received(anna))
+    assert "Оқытушы «Емтихан» тесті бойынша жеке басыңызды растамады: бұл басқа адам" in told
+    replies = await harness.press(anna, question, number_of(texts([question]), "язык разметки"))
+    assert "әрекет аяқталып қойған" in texts(replies)
+    assert await grade_of(demo, "Емтихан", "Анна Сергеевна Петрова") is None
+
+
+async def test_attestation_written_is_held_until_the_identity_is_confirmed(
+    clock: time_machine.Coordinates, demo: Runtime, harness: Harness
+) -> None:
+    """Order 169 item 16 (002 item 16): a written intermediate or final attestation is handed in with a
+    photo of the student holding their ID; it waits outside the grading queue (and cannot be graded)
+    until the teacher confirms the identity; a rejection returns it to the student with the reason."""
+    teacher = await harness.seat_for("Сергей Викторович Ким")
+    anna = await harness.seat_for("Анна Сергеевна Петрова")
+    await hand_in(demo, "Рубежный контроль 1", "Анна Сергеевна Петрова", "rk.pdf", b"%PDF-1.4\n%%EOF\n")
+    async with demo.sessions() as session, session.begin():
+        course_id = await session.scalar(
+            select(Assignment.course_id).where(Assignment.title == "Рубежный контроль 1")
+        )
+        assert course_id is not None
+        line = await posting.publish(
+            session,
+            teacher.person_id or 0,
+            posting.Draft(
+                course_id=course_id,
+                title="Письменный экзамен",
+                deadline=utcnow() + dt.timedelta(days=3),
+                control_type=ControlType.intermediate,
+                text="Эссе о HTTP",
+            ),
+        )
+    await harness.settle()
+    notice = await harness.received(anna)
+    replies = await harness.tap(anna, "Сдать работу", on=notice)
+    assert "сначала отправьте фото, где вы держите удостоверение личности" in texts(replies)
+    assert "Сначала отправьте фото" in texts(await harness.say(anna, "вот эссе"))
+    replies = await harness.say(anna, files=[("me.jpg", JPEG)])
+    assert "Фото получено" in texts(replies)
+    replies = await harness.say(anna, files=[("essay.pdf", b"%PDF-1.4\n%%EOF\n")])
+    replies = await harness.tap(anna, "Подтвердить и сдать", on=replies)
+    assert "Квитанция" in texts(replies) and "Преподаватель проверит фото" in texts(replies)
+
+    async with demo.sessions() as session:
+        submission = await session.scalar(select(Submission).where(Submission.assignment_id == line.id))
+        assert submission is not None and submission.identity_file_name_id is not None
+        held = await review.queue(session, teacher.person_id or 0, line.id)
+    assert held == []
+    async with demo.sessions() as session, session.begin():
+        with pytest.raises(review.ReviewError):
+            await review.grade(session, teacher.person_id or 0, submission.id, Decimal(90), None)
+
+    # Rejected: back to her with the reason; she hands it in again with a new photo; then confirmed.
+    replies = await harness.tap(teacher, "Проверка личности")
+    assert "письменная аттестация «Письменный экзамен»" in texts(replies)
+    await harness.tap(teacher, "Отклонить личность", on=replies)
+    await harness.say(teacher, "фото размыто")
+    told = texts(await harness.received(anna))
+    assert "не подтвердил вашу личность по «Письменный экзамен»: фото размыто" in told
+    replies = await harness.tap(anna, "Сдать работу", on=notice)
+    await harness.say(anna, files=[("me2.jpg", JPEG)])
+    replies = await harness.say(anna, "Эссе, версия 2")
+    await harness.tap(anna, "Подтвердить и сдать", on=replies)
+    replies = await harness.tap(teacher, "Проверка личности", "Личность подтверждена")
+    assert "Нет фото, ожидающих проверки" in texts(replies)
+    async with demo.sessions() as session:
+        waiting = await review.queue(session, teacher.person_id or 0, line.id)
+    assert [w.title for w in waiting] == ["Письменный экзамен"]

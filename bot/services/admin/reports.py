@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -345,6 +345,56 @@ async def send_weekly(
         kind="report",
         dedupe_prefix=key,
     )
+
+
+async def publish(session: AsyncSession, files: FileStore, org_id: int, sender_id: int) -> int:
+    """A methodist or deputy informs the participants of the results (002 item 26-1, duties 10 and 16):
+    the head gets the organization's report, each teacher the report on their own courses, in each one's
+    language with the XLSX. Returns how many people it was sent to."""
+    org = await session.get(Organization, org_id)
+    assert org is not None
+    now = utcnow()
+    heads = set(
+        await session.scalars(
+            select(PersonRole.person_id)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(Person.organization_id == org_id, PersonRole.role == Role.head)
+        )
+    )
+    teachers = {
+        t
+        for t in await session.scalars(
+            select(Course.teacher_id).where(Course.organization_id == org_id, Course.teacher_id.is_not(None))
+        )
+        if t is not None
+    }
+    sent = 0
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    audiences: list[tuple[list[int], int | None]] = [(sorted(heads - {sender_id}), None)]
+    audiences += [([t], t) for t in sorted(teachers - {sender_id})]
+    for people, teacher_id in audiences:
+        if not people:
+            continue
+        report = await build(session, org_id, teacher_id=teacher_id)
+        texts, attachments = {}, {}
+        for locale in LOCALES:
+            t = Translator(locale, org.timezone)
+            texts[locale] = as_text(t, report)
+            name = t.gettext("Report {date}").format(date=t.local(now).date().isoformat()) + ".xlsx"
+            saved = await files.save(session, as_xlsx(t, report), name, "document", trusted_mime=XLSX_MIME)
+            attachments[locale] = saved.id
+        sent += await notify(
+            session,
+            people,
+            _with_file(texts, attachments),
+            kind="report",
+            dedupe_prefix=f"published:{org_id}:{stamp}",
+        )
+    return sent
+
+
+def _with_file(texts: dict[str, str], attachments: dict[str, int]) -> Callable[[Translator], Reply]:
+    return lambda t: Reply(texts[t.locale], files=[OutFile(attachments[t.locale])])
 
 
 async def _already_sent(session: AsyncSession, key: str, person_ids: list[int]) -> bool:

@@ -372,8 +372,13 @@ async def _check_start(
     deadline = await submissions.deadline_for(session, assignment, student_id)
     if deadline <= utcnow():
         raise QuizError(StartReason.past)
+    # An attempt whose identity the teacher rejected is not one of the attempts used (002 item 16).
     used = await session.scalar(
-        select(func.count()).where(TestAttempt.test_id == test.id, TestAttempt.student_id == student_id)
+        select(func.count()).where(
+            TestAttempt.test_id == test.id,
+            TestAttempt.student_id == student_id,
+            TestAttempt.identity_rejection.is_(None),
+        )
     )
     if (used or 0) >= test.attempts_allowed:
         raise QuizError(StartReason.no_attempts)
@@ -509,7 +514,7 @@ async def answer(session: AsyncSession, attempt: TestAttempt, question_id: int, 
     return True
 
 
-async def _claim(session: AsyncSession, attempt: TestAttempt) -> bool:
+async def claim(session: AsyncSession, attempt: TestAttempt) -> bool:
     """Marks the attempt finished unless someone (another process, the tick) already has: the guarded
     UPDATE lets exactly one of them score it and tell the student."""
     now = utcnow()
@@ -526,9 +531,19 @@ async def _claim(session: AsyncSession, attempt: TestAttempt) -> bool:
     return False
 
 
-async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade:
-    """Scores the attempt (unanswered questions count as wrong) and puts the best attempt in the gradebook."""
-    if attempt.finished_at is None and not await _claim(session, attempt):
+async def identity_pending(session: AsyncSession, attempt: TestAttempt) -> bool:
+    """An attestation's attempt counts only once the teacher has confirmed the identity photo (002 item 16):
+    until then (or if rejected) its score is held back from the gradebook."""
+    test = await session.get(QuizTest, attempt.test_id)
+    if test is None or not test.requires_identity:
+        return False
+    return attempt.identity_checked_by_id is None or attempt.identity_rejection is not None
+
+
+async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade | None:
+    """Scores the attempt (unanswered questions count as wrong) and puts the best attempt in the gradebook;
+    None while the attempt's identity waits for the teacher (the score is kept on the attempt)."""
+    if attempt.finished_at is None and not await claim(session, attempt):
         # Finished and scored elsewhere meanwhile: its grade stands.
         done = await session.scalar(
             select(Grade)
@@ -554,6 +569,14 @@ async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade:
     score = (earned * assignment.max_score / total).quantize(Decimal("0.01")) if total else Decimal(0)
     attempt.score = score
     await session.flush()
+    if await identity_pending(session, attempt):
+        return None
+    return await count(session, attempt, assignment)
+
+
+async def count(session: AsyncSession, attempt: TestAttempt, assignment: Assignment) -> Grade:
+    """Puts a scored attempt in the gradebook when it is the student's best."""
+    score = Decimal(attempt.score or 0)
     grade = await session.scalar(
         select(Grade).where(Grade.assignment_id == assignment.id, Grade.student_id == attempt.student_id)
     )
@@ -572,51 +595,6 @@ async def finish(session: AsyncSession, attempt: TestAttempt) -> Grade:
 async def own_attempt(session: AsyncSession, student_id: int, attempt_id: int) -> TestAttempt | None:
     attempt = await session.get(TestAttempt, attempt_id)
     return attempt if attempt is not None and attempt.student_id == student_id else None
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityPhoto:
-    """An attempt whose identity photo waits for the teacher's check."""
-
-    id: int  # the attempt's
-    started_at: dt.datetime
-    identity_file_name_id: int | None
-
-
-async def identity_queue(session: AsyncSession, teacher_id: int) -> list[tuple[IdentityPhoto, str, str]]:
-    """Attempts with an identity photo not yet checked, on the teacher's courses: (attempt, student, test)."""
-    return [
-        (IdentityPhoto(a.id, a.started_at, a.identity_file_name_id), name, title)
-        for a, name, title in await _identity_rows(session, teacher_id)
-    ]
-
-
-async def _identity_rows(session: AsyncSession, teacher_id: int) -> list[tuple[TestAttempt, str, str]]:
-    rows = (
-        await session.execute(
-            select(TestAttempt, Person.full_name, QuizTest.title)
-            .join(QuizTest, QuizTest.id == TestAttempt.test_id)
-            .join(Course, Course.id == QuizTest.course_id)
-            .join(Person, Person.id == TestAttempt.student_id)
-            .where(
-                Course.teacher_id == teacher_id,
-                TestAttempt.identity_file_name_id.is_not(None),
-                TestAttempt.identity_checked_by_id.is_(None),
-            )
-            .order_by(TestAttempt.started_at)
-        )
-    ).all()
-    return [(a, name, title) for a, name, title in rows]
-
-
-async def confirm_identity(session: AsyncSession, teacher_id: int, attempt_id: int) -> IdentityPhoto | None:
-    """Marks the photo checked; None if it is not one waiting on this teacher's courses."""
-    for attempt, _, _ in await _identity_rows(session, teacher_id):
-        if attempt.id == attempt_id:
-            attempt.identity_checked_by_id = teacher_id
-            await session.flush()
-            return IdentityPhoto(attempt.id, attempt.started_at, attempt.identity_file_name_id)
-    return None
 
 
 # -- unfinished attempts: resumed, or finished when their time or the deadline is over ----------------
@@ -668,6 +646,7 @@ class Ended:
     reason: Over
     score: Decimal
     max_score: int
+    held: bool = False  # the score waits for the teacher's identity check
 
 
 ENDED = {
@@ -686,7 +665,15 @@ ENDED = {
 }
 
 
+HELD = N_(
+    "Your attempt at the test «{title}» is over. Your result goes into the gradebook once your teacher "
+    "has confirmed your identity; you will be told."
+)
+
+
 def ended_text(t: Translator, ended: Ended) -> str:
+    if ended.held:
+        return t.gettext(HELD).format(title=ended.title)
     return t.gettext(ENDED[ended.reason]).format(
         title=ended.title, score=t.number(ended.score), max=ended.max_score
     )
@@ -694,12 +681,14 @@ def ended_text(t: Translator, ended: Ended) -> str:
 
 async def _end(session: AsyncSession, attempt: TestAttempt, reason: Over) -> Ended | None:
     """Finishes an attempt that is over; None if another process finished it first."""
-    if not await _claim(session, attempt):
+    if not await claim(session, attempt):
         return None
-    await finish(session, attempt)
+    grade = await finish(session, attempt)
     assignment = await session.scalar(select(Assignment).where(Assignment.test_id == attempt.test_id))
     assert assignment is not None
-    return Ended(attempt.id, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score)
+    return Ended(
+        attempt.id, assignment.title, reason, Decimal(attempt.score or 0), assignment.max_score, grade is None
+    )
 
 
 async def end_overdue(session: AsyncSession, student_id: int) -> list[Ended]:
@@ -765,7 +754,7 @@ async def end_one(session: AsyncSession, attempt_id: int) -> bool:
 async def overdue_tick(runtime: Any) -> int:
     """Finishes and scores attempts whose time or deadline is over, so the grade reaches the gradebook
     even if the student never comes back. Each attempt in its own transaction; the guarded UPDATE in
-    _claim makes two processes (or the student's own message) finish it once."""
+    claim makes two processes (or the student's own message) finish it once."""
     async with runtime.sessions() as session:
         ids = await overdue_ids(session)
     done = 0

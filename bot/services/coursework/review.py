@@ -21,6 +21,7 @@ from bot.files.store import FileStore
 from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.coursework.deadlines import check_future
+from bot.services.coursework.submissions import held_submission, submission_held
 from bot.services.messaging import notices
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import own_assignment, own_submission
@@ -52,6 +53,7 @@ class ReviewReason(enum.StrEnum):
     empty_comment = "empty_comment"
     closed = "closed"  # no extension on a closed assignment
     not_later = "not_later"  # an extension before the deadline
+    identity = "identity"  # a written attestation whose identity the teacher has not confirmed (002 item 16)
 
 
 class ReviewError(ValueError):
@@ -136,7 +138,11 @@ async def queue(session: AsyncSession, teacher_id: int, assignment_id: int | Non
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Course, Course.id == Assignment.course_id)
         .join(Person, Person.id == Submission.student_id)
-        .where(Course.teacher_id == teacher_id, Submission.status == SubmissionStatus.submitted)
+        .where(
+            Course.teacher_id == teacher_id,
+            Submission.status == SubmissionStatus.submitted,
+            ~held_submission(),  # a written attestation waits for the identity check first
+        )
         .order_by(Submission.submitted_at, Submission.id)
     )
     if assignment_id is not None:
@@ -201,6 +207,8 @@ async def grade(
 ) -> GradeRef:
     """Grades a submission; a submission graded before needs a `reason` (see change_grade)."""
     submission, assignment, graded = await _rows(session, teacher_id, submission_id)
+    if submission_held(submission, assignment):
+        raise ReviewError(ReviewReason.identity)
     if graded is not None:
         done = await change_grade(
             session,

@@ -15,12 +15,13 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Assignment,
     AssignmentStatus,
+    ControlType,
     Extension,
     FileName,
     Grade,
@@ -54,6 +55,30 @@ class Receipt:
     late: bool
     files: list[str]
     text: str | None
+
+
+ATTESTATION = (ControlType.intermediate, ControlType.final)
+
+
+def written_attestation(assignment: Assignment) -> bool:
+    """Handed in as work (not a test) and an attestation: the identity is checked (002 item 16)."""
+    return assignment.test_id is None and assignment.control_type in ATTESTATION
+
+
+def submission_held(submission: Submission, assignment: Assignment) -> bool:
+    """A written attestation waits for grading until the teacher confirms the student's identity."""
+    return written_attestation(assignment) and (
+        submission.identity_checked_by_id is None or submission.identity_rejection is not None
+    )
+
+
+def held_submission() -> ColumnElement[bool]:
+    """SQL of submission_held (Assignment joined)."""
+    return and_(
+        Assignment.test_id.is_(None),
+        Assignment.control_type.in_(ATTESTATION),
+        or_(Submission.identity_checked_by_id.is_(None), Submission.identity_rejection.is_not(None)),
+    )
 
 
 def submission_number(assignment_id: int, student_id: int) -> str:

@@ -15,7 +15,8 @@ from db.models import Role
 
 class Action(enum.StrEnum):
     sign_orders = "sign_orders"  # approve an application and issue the order: the head only
-    decide_applications = "decide_applications"  # refuse an application, ask for documents
+    decide_applications = "decide_applications"  # refuse an application: the head and the deputy decide
+    ask_documents = "ask_documents"  # ask an applicant for more documents: methodists too (26-1)
     review_applications = "review_applications"  # see the queue
     import_roster = "import_roster"
     setup = "setup"  # programs, groups, courses, academic periods (terms)
@@ -25,6 +26,7 @@ class Action(enum.StrEnum):
     study_plans = "study_plans"
     read_register = "read_register"
     read_reports = "read_reports"
+    publish_reports = "publish_reports"  # send the report to the teachers and the head (26-1, duty 16)
     read_audit = "read_audit"
     issue_certificates = "issue_certificates"
     link_class_chats = "link_class_chats"  # any group's chat; a teacher links the chats of their own groups
@@ -35,6 +37,7 @@ H, D, M, A = Role.head, Role.deputy, Role.methodist, Role.admin
 ALLOWED: dict[Action, frozenset[Role]] = {
     Action.sign_orders: frozenset({H}),
     Action.decide_applications: frozenset({H, D}),
+    Action.ask_documents: frozenset({H, D, M}),
     Action.review_applications: frozenset({H, D, M}),
     Action.import_roster: frozenset({H, D, A}),
     Action.setup: frozenset({D, M, A}),
@@ -44,6 +47,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.study_plans: frozenset({H, D, M}),
     Action.read_register: frozenset({H, D, M, A}),
     Action.read_reports: frozenset({H, D, M}),
+    Action.publish_reports: frozenset({D, M}),
     Action.read_audit: frozenset({H, D, M, A}),
     Action.issue_certificates: frozenset({H, D, M}),
     Action.link_class_chats: frozenset({H, D, A}),

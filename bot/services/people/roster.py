@@ -189,7 +189,15 @@ def _check(row: Row, allowed: frozenset[Role]) -> tuple[_Line | None, list[RowEr
     if errors or role is None:
         return None, errors
     return _Line(
-        row, role, full_name, group if role is Role.student else None, locale, phone, iin, birth, children
+        row,
+        role,
+        full_name,
+        group if role in (Role.student, Role.tutor) else None,
+        locale,
+        phone,
+        iin,
+        birth,
+        children,
     ), []
 
 
