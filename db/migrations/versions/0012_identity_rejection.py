@@ -5,7 +5,7 @@ the identity photo, who checked it and a rejection reason, so a written attestat
 check before it is graded.
 
 Revision ID: 0012_identity_rejection
-Revises: 0008_audit_row_hashes
+Revises: 0011_calendar_feeds_class_chats
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_identity_rejection"
-down_revision: str | None = "0008_audit_row_hashes"
+down_revision: str | None = "0011_calendar_feeds_class_chats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
