@@ -21,7 +21,7 @@ from bot.files.store import FileStore
 from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.coursework.deadlines import check_future
-from bot.services.messaging import notices
+from bot.services.messaging import notices, reminders
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import own_assignment, own_submission
 from db.base import utcnow
@@ -384,6 +384,7 @@ async def extend(
     extension.deadline = deadline
     extension.granted_by_id = teacher_id
     await session.flush()
+    await reminders.plan_assignment(session, assignment.id)
 
     def build(t: Translator) -> Reply:
         return Reply(
