@@ -12,7 +12,7 @@ from bot.core.router import Router
 
 TREE: dict[str, tuple[str, ...]] = {
     "common": ("welcome", "settings"),
-    "student": ("menu", "submit", "quiz", "application"),
+    "student": ("menu", "submit", "stray", "quiz", "application"),
     "parent": ("menu",),
     "teacher": ("post", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),
     "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders"),
