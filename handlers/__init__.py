@@ -12,9 +12,9 @@ from bot.core.router import Router
 
 TREE: dict[str, tuple[str, ...]] = {
     "common": ("welcome", "settings", "messengers", "calendar_feed", "class_chats"),
-    "student": ("menu", "submit", "quiz", "application"),
+    "student": ("menu", "submit", "stray", "quiz", "application"),
     "parent": ("menu",),
-    "teacher": ("post", "review", "gradebook", "quizzes", "plan", "talk"),
+    "teacher": ("post", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),
     "tutor": ("menu",),
     "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders"),
 }

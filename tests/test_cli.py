@@ -128,7 +128,9 @@ async def test_org_settings_are_changed_and_checked(
     assert code == 0 and "\tAsia/Aqtobe\t" in out, out
 
     code, out = await ustaz("org", "set", "reminders.quiet_start", '"25:99"', env=env, cwd=tmp_path)
-    assert code == 2 and "reminders.quiet_start" in out, out
+    assert code == 2 and "reminders.quiet_start" in out and "HH:MM" in out, out
+    code, out = await ustaz("org", "set", "reminders.quiet_start", "03:00", env=env, cwd=tmp_path)
+    assert code == 0 and '"quiet_start": "03:00"' in out, out
     code, out = await ustaz("org", "set", "timezone", "Mars/Olympus", env=env, cwd=tmp_path)
     assert code == 2 and "unknown time zone" in out, out
     code, out = await ustaz("org", "show", env=env, cwd=tmp_path)

@@ -131,3 +131,20 @@ class AnswerQuestionSent(Action, prefix="qans"):
     """The «Answer» button of question notices sent before it was StudentQuestions: routed the same."""
 
     question_id: int
+
+
+# -- graded work, found again to change a grade
+class GradedWork(Action, prefix="tgw"):
+    """Graded work narrowed by an assignment (its card), or a course and a student (the gradebook)."""
+
+    assignment_id: int | None = None
+    course_id: int | None = None
+    student_id: int | None = None
+
+
+class OpenGrade(Action, prefix="tgo"):
+    grade_id: int
+
+
+class ChangeGrade(Action, prefix="tgc"):
+    grade_id: int

@@ -4,7 +4,7 @@
     ustaz org set name "Алматы цифрлық колледжі"
     ustaz org set kind university | timezone Asia/Aqtobe | default_locale ru | grading_scheme school5
     ustaz org set reminders.deadline_minutes "[2880, 120]"     # JSON values under settings
-    ustaz org set reminders.quiet_start '"23:00"'
+    ustaz org set reminders.quiet_start 23:00                  # a plain value is taken as it is
     ustaz org set grading.admission_weight '"0.5"'
 
 Keys under settings (defaults in DESIGN.md): reminders.{deadline_minutes, lesson_minutes,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import zoneinfo
 from collections.abc import Callable
@@ -93,7 +94,7 @@ def apply(org: Organization, key: str, value: str) -> None:
     section, _, name = key.partition(".")
     if section not in SECTIONS:
         raise ValueError(f"unknown key {key!r}: {', '.join([*COLUMNS, *SECTIONS])}")
-    parsed = json.loads(value) if value[:1] in '[{"0123456789-tfn' else value
+    parsed = _value(value)
     settings = json.loads(json.dumps(org.settings or {}))  # a new object, so the JSON column is saved
     if name:
         settings.setdefault(section, {})[name] = parsed
@@ -101,6 +102,19 @@ def apply(org: Organization, key: str, value: str) -> None:
         settings[section] = parsed
     _check(settings)
     org.settings = settings
+
+
+def _value(value: str) -> Any:
+    """A JSON value (a list, a number, true), or else the plain text as typed («23:00», «monday»)."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        if value.lstrip()[:1] in "[{":
+            raise ValueError(f'not valid JSON: {value!r}; write a list as "[2880, 120]"') from None
+        return value
+
+
+TIMES = ("quiet_start", "quiet_end")
 
 
 # Day names a person may write for digest.weekday, stored as 0 (Monday) to 6 (Sunday).
@@ -128,6 +142,10 @@ def _check(settings: dict[str, Any]) -> None:
     from bot.services.coursework.grading_scale import GradingSettings
     from bot.services.messaging.reminders import ReminderSettings
 
+    reminders = settings.get("reminders", {})
+    for name in TIMES:
+        if name in reminders:
+            reminders[name] = _time(reminders[name], f"reminders.{name}")
     try:
         ReminderSettings.of(settings)
         GradingSettings.of(settings)
@@ -153,6 +171,14 @@ def _check(settings: dict[str, Any]) -> None:
     prefix = settings.get("order_prefix", "")
     if not isinstance(prefix, str) or len(prefix) > 20:
         raise ValueError(f"order_prefix must be text of at most 20 characters, not {prefix!r}")
+
+
+def _time(value: Any, what: str) -> str:
+    """A time of day as HH:MM («3:00» becomes «03:00»)."""
+    found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value) if isinstance(value, str) else None
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        raise ValueError(f"{what} must be a time of day as HH:MM, for example 22:00, not {value!r}")
+    return f"{int(found[1]):02d}:{found[2]}"
 
 
 async def cmd_org(settings: Settings, args: argparse.Namespace) -> int:

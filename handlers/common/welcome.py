@@ -23,6 +23,7 @@ from handlers.parent.menu import (
     answer_linked,
     code_problem,
 )
+from handlers.student import stray
 
 HELP_BY_ROLE = {
     Role.student: N_(
@@ -238,6 +239,9 @@ async def fallback(ctx: Joined) -> None:
         await redeem_link_code(ctx, ctx.incoming.text)
         return
     if await _child_code(ctx):
+        return
+    if ctx.incoming.attachments and ctx.role == Role.student:
+        await stray.offer(ctx)  # kept, and offered to their open assignments or a teacher
         return
     if ctx.incoming.attachments:
         text = ctx._("To hand in work, open the menu and choose the assignment first; then send the files.")

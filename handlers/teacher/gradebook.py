@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.actions.teacher import ExportFormat, Gradebook, GradebookExport
+from bot.actions.teacher import ExportFormat, Gradebook, GradebookExport, GradedWork
 from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import OutFile
@@ -60,9 +60,15 @@ async def show(ctx: Joined, course_id: str) -> None:
         else:
             lines.append(f"{n}. {row.name} — —")  # nothing graded yet
     lines += ["", ctx._("The rating is the admission rating until the exam, then the final grade.")]
+    lines.append(ctx._("Press a student's name to see their graded work and change a grade."))
+    names = [
+        [GradedWork(course_id=book.course.id, student_id=row.student_id).button(row.name)]
+        for row in book.rows
+    ]
     ctx.reply(
         "\n".join(lines),
-        buttons=[
+        buttons=names
+        + [
             [
                 GradebookExport(book.course.id, ExportFormat.xlsx).button("XLSX"),
                 GradebookExport(book.course.id, ExportFormat.csv).button("CSV"),

@@ -14,6 +14,7 @@ from bot.actions.teacher import (
     CloseAssignment,
     Extension,
     FilesZip,
+    GradedWork,
     GradeQueue,
     MyAssignments,
     NewAssignment,
@@ -313,6 +314,7 @@ async def show_assignment(ctx: Joined, assignment_id: str) -> None:
             GradeQueue(assignment.id).button(ctx._("Submissions")),
             FilesZip(assignment.id).button(ctx._("All files as ZIP")),
         ],
+        [GradedWork(assignment_id=assignment.id).button(ctx._("Graded work"))],
     ]
     if assignment.status != AssignmentStatus.closed:  # a closed one takes no new deadline nor extension
         buttons.append(

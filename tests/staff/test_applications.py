@@ -104,8 +104,12 @@ async def test_russian_student_application_to_order(demo: Runtime, harness: Harn
     text = pdf_text(student_pdf)
     assert "ПРИКАЗ №" in text and "индивидуальный учебный план" in text.lower()
     assert "Анна Сергеевна Петрова" in text and "spravka.pdf" in text
-    # The parent of the student got it too, in her language.
-    assert "ПРИКАЗ" in pdf_text((await files_of(demo, await harness.received(parent)))[0][1])
+    # The parent of the student got it too, in her language, worded for her: her child applied, not she.
+    to_parent = await harness.received(parent)
+    assert "Анна Сергеевна Петрова: заявление №" in texts(to_parent) and "Ваше заявление" not in texts(
+        to_parent
+    )
+    assert "ПРИКАЗ" in pdf_text((await files_of(demo, to_parent))[0][1])
 
     async with demo.sessions() as session:
         app = await session.scalar(select(DistanceApplication))

@@ -57,6 +57,10 @@ async def test_a_child_code_links_a_parent_and_notices_follow(demo: Runtime, har
     await harness.tap(parent, "Привязать ребёнка")
     linked = texts(await harness.say(parent, code))
     assert "Дмитрий Олегович Ли теперь в списке ваших детей" in linked
+    # The child is told who now gets their notices.
+    assert "Ольга Викторовна Петрова теперь привязан(а) к вам как родитель" in texts(
+        await harness.received(child)
+    )
     # The same code again: the child is already hers, said so (not «used»).
     await harness.tap(parent, "Привязать ребёнка")
     assert "Дмитрий Олегович Ли уже в списке ваших детей" in texts(await harness.say(parent, code))
@@ -407,3 +411,33 @@ async def test_only_the_audience_acknowledges_an_announcement(demo: Runtime, har
     async with demo.sessions() as session:
         names = [name for name, _ in await parents.acknowledged_by(session, ann_id)]
     assert names == [OLGA]
+
+
+async def test_a_new_lesson_names_the_child_and_two_children_in_one_group_make_one_message(
+    demo: Runtime, harness: Harness
+) -> None:
+    from bot.services.schedule import lessons
+    from db.models import Course, Group, LessonMode
+
+    parent = await harness.seat_for(GULNARA)  # Алина is in ИС-22; Анна becomes her child too
+    async with demo.sessions() as session, session.begin():
+        gulnara = await session.scalar(select(Person.id).where(Person.full_name == GULNARA))
+        anna = await session.scalar(select(Person.id).where(Person.full_name == "Анна Сергеевна Петрова"))
+        assert gulnara is not None and anna is not None
+        await parents.link(session, gulnara, anna)
+        course = await session.scalar(
+            select(Course).join(Group, Group.id == Course.group_id).where(Group.name == "ИС-22")
+        )
+        assert course is not None and course.teacher_id is not None
+        await lessons.schedule(
+            session,
+            course.teacher_id,
+            course.id,
+            utcnow() + dt.timedelta(days=1),
+            LessonMode.online,
+            link="https://meet.example/abc",
+        )
+    await harness.settle()
+    got = [r.text for r in await harness.received(parent) if "онлайн сабақ" in r.text]
+    assert len(got) == 1, got  # one message for both children
+    assert "Алина Руслановна Ахметова" in got[0] and "Анна Сергеевна Петрова" in got[0]

@@ -108,10 +108,11 @@ async def test_queue_grade_draft_release_and_a_change_with_its_reason(
 
     # Айдана's work was graded 95 before: a change needs a reason and leaves a trace.
     assignment_id, student_id, submission_id = await ids(demo, "Циклдер: 5 есеп", "Айдана Серікқызы Бекова")
-    # no screen shows this button: graded work leaves the review queue, and neither the assignment's
-    # card nor the gradebook opens a submission, so a released grade is changed only from a card
-    # opened before the grade.
-    replies = await harness.say(teacher, button=f"tsub:{submission_id}")
+    # Graded work left the review queue; the assignment's card finds it again.
+    replies = await harness.tap(teacher, "Менің тапсырмаларым", "Циклдер: 5 есеп", "Бағаланған жұмыстар")
+    replies = await harness.press(
+        teacher, replies[-1], "Айдана Серікқызы Бекова · Циклдер: 5 есеп · 100 балдан 95"
+    )
     assert "Баға: 100 балдан 95 (жарияланды)" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Бағаны өзгерту")
     replies = await harness.say(teacher, "90")

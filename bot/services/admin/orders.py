@@ -498,27 +498,59 @@ async def tell_about_order(
 ) -> None:
     """The order's PDF in each person's own language, to the student, the applicant and the parents."""
     order = issued.order
-    people = {order.student_id} if order.student_id else set()
-    if application is not None:
-        people.add(application.applicant_id)
+    applicant = application.applicant_id if application is not None else None
+    parents: set[int] = set()
+    child = ""
     if order.student_id:
-        people |= set(
+        parents = set(
             await session.scalars(select(ParentLink.parent_id).where(ParentLink.child_id == order.student_id))
         )
+        child = await session.scalar(select(Person.full_name).where(Person.id == order.student_id)) or ""
+    # Each is told in their own words: the applicant «your application», the student the application
+    # made for them, a parent who did not apply their child's.
+    own = {applicant} if applicant else set()
+    student = {order.student_id} - own if order.student_id else set()
+    parents -= own | student
 
-    def build(t: Translator) -> Reply:
+    def build(t: Translator, whose: str) -> Reply:
         text = t.gettext("Order No. {number} of {date}: {kind}. The order is attached.").format(
             number=order.number, date=t.date(order.issued_on), kind=t.gettext(KIND_NAMES[order.kind])
         )
+        if whose == "parent":
+            text = t.gettext("{child}: {notice}").format(child=child, notice=text)
         if order.kind is OrderKind.distance_learning:
-            text = t.gettext(
-                "Your application No. {app} is approved. Order No. {number} of {date} allows study by "
-                "distance-learning technologies; the individual study plan and schedule are its appendices."
-            ).format(app=order.application_id, number=order.number, date=t.date(order.issued_on))
+            if whose == "own":
+                text = t.gettext(
+                    "Your application No. {app} is approved. Order No. {number} of {date} allows study by "
+                    "distance-learning technologies; the individual study plan and schedule are its "
+                    "appendices."
+                )
+            elif whose == "student":
+                text = t.gettext(
+                    "The application No. {app} made for you is approved. Order No. {number} of {date} allows "
+                    "you to study by distance-learning technologies; the individual study plan and schedule "
+                    "are its appendices."
+                )
+            else:
+                text = t.gettext(
+                    "{child}: the application No. {app} is approved. Order No. {number} of {date} allows "
+                    "study by distance-learning technologies; the individual study plan and schedule are "
+                    "its appendices."
+                )
+            text = text.format(
+                app=order.application_id, number=order.number, date=t.date(order.issued_on), child=child
+            )
         text += "\n" + t.gettext("Grounds: {grounds}.").format(grounds=grounds_text(t, order))
         return Reply(text, files=[OutFile(issued.pdfs[t.locale])])
 
-    await notify(session, people, build, kind="order", dedupe_prefix=f"order:{order.id}")
+    for whose, people in (("own", own), ("student", student), ("parent", parents)):
+        await notify(
+            session,
+            people,
+            lambda t, whose=whose: build(t, whose),  # type: ignore[misc]
+            kind="order",
+            dedupe_prefix=f"order:{order.id}",
+        )
 
 
 async def pdf_for(session: AsyncSession, order_id: int, locale: str) -> int | None:

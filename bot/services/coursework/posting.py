@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.coursework.deadlines import check_future
-from bot.services.messaging import notices
+from bot.services.messaging import notices, reminders
 from bot.services.people.teacher_scope import own_assignment, own_course
 from db.base import utcnow
 from db.models import (
@@ -114,6 +114,7 @@ async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assig
     assignment.files = [AssignmentFile(file_name_id=f) for f in draft.files]
     session.add(assignment)
     await session.flush()
+    await reminders.plan_assignment(session, assignment.id, now)
     if draft.test_id is None:  # a test's notice carries its own "start" button (quizzes.publish_test)
         await notices.assignment_published(session, assignment.id)
     return AssignmentLine.of(assignment)
@@ -134,6 +135,7 @@ async def change_deadline(
         delete(Extension).where(Extension.assignment_id == assignment.id, Extension.deadline <= deadline)
     )
     await session.flush()
+    await reminders.plan_assignment(session, assignment.id)
     await notices.deadline_changed(session, assignment.id, old)
     return AssignmentLine.of(assignment)
 

@@ -22,7 +22,7 @@ from bot.i18n import Translator
 from bot.services.admin import audit
 from bot.services.coursework.deadlines import check_future
 from bot.services.coursework.submissions import held_submission, submission_held
-from bot.services.messaging import notices
+from bot.services.messaging import notices, reminders
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import own_assignment, own_submission
 from db.base import utcnow
@@ -392,6 +392,7 @@ async def extend(
     extension.deadline = deadline
     extension.granted_by_id = teacher_id
     await session.flush()
+    await reminders.plan_assignment(session, assignment.id)
 
     def build(t: Translator) -> Reply:
         return Reply(

@@ -251,3 +251,26 @@ async def versions(session: AsyncSession, assignment_id: int, student_id: int) -
         info = await _info(session, v)
         out.append(Receipt(f"{sub.number}/{v.number}", v.number, v.submitted_at, v.late, info.files, v.text))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Takes:
+    """An assignment that takes work from this student now (not a test: a test is taken, not handed in)."""
+
+    id: int
+    title: str
+
+
+async def taking_work(session: AsyncSession, student_id: int, now: dt.datetime) -> list[Takes]:
+    """The student's assignments a file sent outside any dialog can be attached to, nearest deadline first."""
+    from bot.services.coursework.assignments import State, views
+
+    wanted = [v for v in await views(session, student_id, now) if v.state != State.graded and not v.closed]
+    found: list[Takes] = []
+    for v in sorted(wanted, key=lambda v: v.deadline):
+        assignment = await session.get(Assignment, v.id)
+        if assignment is None or assignment.test_id is not None:
+            continue
+        if await refusal(session, assignment, student_id, now) is None:
+            found.append(Takes(v.id, v.title))
+    return found

@@ -332,17 +332,26 @@ def for_child(build: ParentReplyBuilder, child: str) -> ReplyBuilder:
 async def to_parents(
     session: AsyncSession, child_ids: list[int], kind: str, build: ParentReplyBuilder, dedupe: str
 ) -> int:
-    """Each parent gets one notice per child, naming the child."""
+    """Each parent gets one notice per event naming the child; a parent of two children of the group
+    gets one notice naming both («Анна Петрова, Иван Петров»), not two."""
     links = await parents_of(session, child_ids)
     names = await _names(session, links)
-    count = 0
+    children_of: dict[int, list[int]] = defaultdict(list)
     for child_id, parent_ids in links.items():
-        wanted = await _wanted(session, parent_ids, kind)
+        for parent_id in parent_ids:
+            children_of[parent_id].append(child_id)
+    by_children: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for parent_id, own in children_of.items():
+        by_children[tuple(sorted(own))].append(parent_id)
+    count = 0
+    for kids, same in by_children.items():
+        wanted = await _wanted(session, sorted(same), kind)
+        child = ", ".join(sorted(names[k] for k in kids))
         count += await notify(
             session,
             wanted,
-            for_child(build, names[child_id]),
+            for_child(build, child),
             kind=kind,
-            dedupe_prefix=f"{dedupe}:{child_id}",
+            dedupe_prefix=f"{dedupe}:{'-'.join(map(str, kids))}",
         )
     return count

@@ -228,12 +228,34 @@ async def plan(
     return added
 
 
+async def plan_assignment(session: AsyncSession, assignment_id: int, now: dt.datetime | None = None) -> int:
+    """One assignment's deadline reminders, planned in the caller's transaction when it is posted or its
+    deadline (or a student's extension) is set: an offset due before the next planning tick is kept."""
+    row = (
+        await session.execute(
+            select(Organization.id, Organization.settings)
+            .join(Course, Course.organization_id == Organization.id)
+            .join(Assignment, Assignment.course_id == Course.id)
+            .where(Assignment.id == assignment_id)
+        )
+    ).first()
+    if row is None:
+        return 0
+    return await _plan_deadlines(session, row[0], ReminderSettings.of(row[1]), now or utcnow(), assignment_id)
+
+
 async def _plan_deadlines(
-    session: AsyncSession, org_id: int, settings: ReminderSettings, now: dt.datetime
+    session: AsyncSession,
+    org_id: int,
+    settings: ReminderSettings,
+    now: dt.datetime,
+    assignment_id: int | None = None,  # one assignment, in a teacher's transaction
 ) -> int:
     if not settings.deadline_minutes:
         return 0
-    if is_postgres(session):  # the wave's window sorts every planned row: in memory rather than on disk
+    # The wave's window sorts every planned row: in memory rather than on disk; and the commit need not
+    # wait for the disk, but not in a teacher's own transaction (one assignment).
+    if is_postgres(session) and assignment_id is None:
         await session.execute(text("SET LOCAL work_mem = '256MB'"))
         await _no_commit_flush(session)
     wave = max(1, int(settings.rate_per_second * 60))  # under a minute's worth goes out as planned
@@ -266,6 +288,7 @@ async def _plan_deadlines(
             minutes_before(deadline, o.c.minutes) > now,
             ~_handed_in(Assignment.id, PersonRole.person_id),
             ~_switched_off(PersonRole.person_id, DEADLINE_REMINDERS),
+            true() if assignment_id is None else Assignment.id == assignment_id,
         )
         .subquery("planned")
     )

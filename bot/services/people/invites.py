@@ -73,6 +73,8 @@ async def redeem(session: AsyncSession, code: str, account: MessengerAccount) ->
         )
         if linked is None:
             session.add(ParentLink(parent_id=invite.person_id, child_id=invite.child_id))
+            await session.flush()
+            await parents.tell_child(session, invite.person_id, invite.child_id)
     person = await session.get(Person, invite.person_id)
     assert person is not None
     person.active_role = invite.role

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.messages import Reply
 from bot.i18n import N_, Translator, pick_locale
+from bot.services.messaging.notify import notify
 from bot.services.people.codes import create_invite, normalize_code
 from db.base import utcnow
 from db.models import (
@@ -151,7 +153,23 @@ async def link(session: AsyncSession, parent_id: int, child_id: int) -> LinkOutc
         return LinkOutcome.already
     session.add(ParentLink(parent_id=parent_id, child_id=child_id))
     await session.flush()
+    await tell_child(session, parent_id, child_id)
     return LinkOutcome.linked
+
+
+async def tell_child(session: AsyncSession, parent_id: int, child_id: int) -> None:
+    """The child learns who now gets their notices: a link they did not expect is seen at once."""
+    parent = await session.scalar(select(Person.full_name).where(Person.id == parent_id))
+
+    def build(t: Translator) -> Reply:
+        return Reply(
+            t.gettext(
+                "{parent} is now linked to you as a parent and will get your notices: assignments, grades, "
+                "absences. If you do not know this person, tell your teacher."
+            ).format(parent=parent or "")
+        )
+
+    await notify(session, [child_id], build, kind="parent_linked", dedupe_prefix=f"linked:{parent_id}")
 
 
 async def join_with_child_code(session: AsyncSession, invite: Invite, account: MessengerAccount) -> int:

@@ -18,7 +18,7 @@ from bot.core.messages import Reply
 from bot.i18n import Translator
 from bot.services.coursework.deadlines import check_future
 from bot.services.messaging import class_chats, notices
-from bot.services.messaging.notices import group_students, parents_of
+from bot.services.messaging.notices import group_students, to_parents
 from bot.services.messaging.notify import notify
 from bot.services.people.teacher_scope import NotYours, own_course
 from bot.services.refs import CourseBrief
@@ -95,7 +95,6 @@ async def schedule(
 async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: str | None = None) -> None:
     """The group's students and their parents are told of a new lesson (002 item 26-1)."""
     students = await group_students(session, course.group_id)
-    parents = sorted({p for ps in (await parents_of(session, students)).values() for p in ps})
     starts_at, link, room, mode = lesson.starts_at, lesson.link, lesson.room, lesson.mode
 
     def build(t: Translator) -> Reply:
@@ -112,7 +111,19 @@ async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: 
         text = t.gettext("Offline work: {course}, {when}.").format(course=course.discipline, when=when)
         return Reply(text + "\n\n" + (task or "").strip())
 
-    await notify(session, students + parents, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
+    def for_parent(t: Translator, child: str) -> Reply:
+        """The parent's notice names the child (the link is the student's to use)."""
+        when = t.datetime(starts_at)
+        if mode == LessonMode.online:
+            text = t.gettext("{child}: online lesson: {course}, {when}.")
+        elif room:
+            text = t.gettext("{child}: lesson in class: {course}, {when}, room {room}.")
+        else:
+            text = t.gettext("{child}: offline work: {course}, {when}.")
+        return Reply(text.format(child=child, course=course.discipline, when=when, room=room))
+
+    await notify(session, students, build, kind="lesson", dedupe_prefix=f"lesson:{lesson.id}")
+    await to_parents(session, students, "lesson", for_parent, dedupe=f"lessonp:{lesson.id}")
     if lesson.student_id is None:
         await class_chats.post(session, course.group_id, build, f"lesson:{lesson.id}")
 
