@@ -176,6 +176,19 @@ async def plan_lines(ctx: Joined) -> None:
             )
         )
         return
+    lines, unknown = await study_plans.match_courses(ctx.session, ctx.data["student_id"], lines)
+    if unknown:
+        courses = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
+        ctx.reply(
+            ctx._(
+                "The student's group has no course {names}. Write the disciplines as the group's courses are "
+                "named:\n{courses}",
+                names=", ".join(f"«{n}»" for n in unknown),
+                courses="\n".join(f"• {c.discipline}; {c.credits}" for c in courses) or "—",
+            ),
+            buttons=[[Button(ctx._("Take the group's courses"), dialog_button("group"))]],
+        )
+        return
     await ctx.goto("basis", lines=[[ln.discipline, ln.credits, ln.course_id] for ln in lines])
     ctx.reply(
         ctx._("On what basis does the student study by distance?"),

@@ -11,7 +11,7 @@ from bot.services.admin import study_plans
 from bot.services.admin.study_plans import Basis, CapExceeded, PlanLine
 from db.models import CreditCapCategory, Group, Organization, Person, PersonRole, Program, ProgramLevel, Role
 from tests.harness import Harness, texts
-from tests.staff.helpers import scan
+from tests.staff.helpers import pdf_text, scan
 from tests.staff.test_applications import APPLYING, DECIDING
 
 # (level, category, higher-education basis, field, plan basis, the cap, the item)
@@ -151,13 +151,56 @@ async def test_head_refuses_a_plan_over_a_cap_in_chat(
 
     deciding = DECIDING[locale]
     await harness.tap(head, deciding["open"], deciding["plan"], on=await harness.received(head))
-    replies = await harness.say(head, "Python; 40\nSQL; 25")
+    replies = await harness.say(head, "Веб-программирование; 65")
     replies = await harness.press(head, replies[-1], MOBILITY[locale])
     assert refusal in texts(replies) and cited in texts(replies) and "27" in texts(replies)
-    replies = await harness.say(head, "Python; 40\nSQL; 20")
+    replies = await harness.say(head, "Веб-программирование; 60")
     replies = await harness.press(head, replies[-1], MOBILITY[locale])
     assert "60" in texts(replies)
     card = await harness.tap(head, deciding["back"], on=replies)
-    assert "SQL — 20" in texts(card)
+    assert "Веб-программирование — 60" in texts(card)
     signed = await harness.press(head, card[-1], deciding["approve"])
     assert len(signed[-1].files) == 1
+
+
+@pytest.mark.parametrize(
+    ("locale", "unknown", "appendix"),
+    [
+        ("kk", "Білім алушының тобында «Python» курсы жоқ", "3-қосымша. Жеке кесте"),
+        ("ru", "В группе обучающегося нет курса «Python»", "Приложение 3. Индивидуальный график"),
+    ],
+)
+async def test_a_typed_plan_is_matched_to_the_groups_courses_and_the_order_lists_their_topics(
+    demo: Runtime, harness: Harness, locale: str, unknown: str, appendix: str
+) -> None:
+    """002 items 8-10 (the order with the individual study plan and schedule, appendix 3): typed plan
+    rows are matched to the group's courses, an unknown course is refused, and the signed order's
+    schedule lists the typed course's topics instead of «by the academic calendar»."""
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(
+            select(Person).where(Person.full_name == "Ерлан Маратұлы Жұмабаев")
+        )
+        assert head_person is not None
+        head_person.locale = locale
+    head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    words = APPLYING["ru"]
+    await harness.tap(student, words["apply"], words["academic_mobility"])
+    await harness.say(student, "Семестр по академической мобильности в Польше")
+    sent = await harness.say(student, files=[("invitation.pdf", scan())])
+    await harness.tap(student, words["send"], on=sent)
+
+    deciding = DECIDING[locale]
+    await harness.tap(head, deciding["open"], deciding["plan"], on=await harness.received(head))
+    refused = texts(await harness.say(head, "Python; 5\nвеб-программирование; 5"))
+    assert unknown in refused and "• Веб-программирование; " in refused
+    replies = await harness.say(head, "  веб-программирование ; 5")  # case and spaces aside
+    replies = await harness.press(head, replies[-1], MOBILITY[locale])
+    card = await harness.tap(head, deciding["back"], on=replies)
+    signed = await harness.press(head, card[-1], deciding["approve"])
+    async with demo.sessions() as session:
+        order = pdf_text((await demo.files.load(session, signed[-1].files[0].file_name_id)).data)
+    schedule = order[order.index(appendix) :]
+    assert "Веб-программирование" in schedule
+    for topic in ("HTML и CSS", "JavaScript: основы", "DOM и события", "HTTP и REST"):
+        assert topic in schedule

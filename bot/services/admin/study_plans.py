@@ -256,6 +256,27 @@ async def group_courses(session: AsyncSession, student_id: int) -> list[PlanLine
     return [PlanLine(c.discipline, c.credits, c.id) for c in rows]
 
 
+def _name_key(name: str) -> str:
+    return " ".join(name.replace("ё", "е").replace("Ё", "Е").casefold().split())
+
+
+async def match_courses(
+    session: AsyncSession, student_id: int, lines: Sequence[PlanLine]
+) -> tuple[list[PlanLine], list[str]]:
+    """Typed plan lines matched to the group's courses by name (case and spacing aside), so the
+    order's individual schedule (appendix 3, 002 items 8-10) is built from their topics; the names
+    that match no course of the group come back to be refused, never guessed."""
+    courses = {_name_key(c.discipline): c for c in await group_courses(session, student_id)}
+    matched, unknown = [], []
+    for ln in lines:
+        course = courses.get(_name_key(ln.discipline))
+        if course is None:
+            unknown.append(ln.discipline)
+        else:
+            matched.append(PlanLine(course.discipline, ln.credits, course.course_id, ln.by_distance))
+    return matched, unknown
+
+
 LINE = re.compile(r"^\s*(?P<name>.+?)\s*[;:—–|,-]\s*(?P<credits>\d{1,3})\s*$")
 
 
