@@ -204,6 +204,7 @@ async def plan_basis(ctx: Joined) -> None:
         return
     lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
     app_id = ctx.data["application_id"]
+    application = await ctx.session.get(DistanceApplication, app_id)
     try:
         await study_plans.save_plan(
             ctx.session,
@@ -212,6 +213,7 @@ async def plan_basis(ctx: Joined) -> None:
             lines,
             actor_id=ctx.person.id,
             application_id=app_id,
+            category=application.category if application else None,
         )
     except CapExceeded as exc:
         await ctx.goto("lines")
@@ -232,6 +234,15 @@ async def plan_basis(ctx: Joined) -> None:
 def cap_refusal(ctx: Joined, exc: CapExceeded) -> str:
     v = exc.verdict
     assert v.broken is not None
+    if v.broken.limit == 0:  # item 17 (not eligible) or an empty plan: no count to show
+        return (
+            ctx._(
+                "The plan is refused under the Rules for organizing the educational process using "
+                "distance-learning technologies (No. 137):"
+            )
+            + "\n"
+            + ctx._(v.broken.rule)
+        )
     text = ctx.n_(
         "The plan is refused: {n} credit by distance over the whole period of study, but item {item} of the "
         "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "

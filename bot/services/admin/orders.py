@@ -444,7 +444,13 @@ async def approve_application(
             )
         )
         plan = await study_plans.save_plan(
-            session, application.student_id, basis, lines, actor_id=head.id, application_id=application.id
+            session,
+            application.student_id,
+            basis,
+            lines,
+            actor_id=head.id,
+            application_id=application.id,
+            category=application.category,
         )
         plan = await study_plans.plan_for_application(session, application.id)
         assert plan is not None
@@ -455,6 +461,7 @@ async def approve_application(
             study_plans.Basis(plan.basis),
             study_plans.lines_of(plan),
             exclude_plan_id=plan.id,
+            category=application.category,
         )
         if not verdict.ok:
             raise study_plans.CapExceeded(verdict)
