@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.router import dialog_button
 from bot.runtime import Runtime
-from db.models import ApplicationStatus, AuditRecord, DistanceApplication, Order, StudyPlan
+from db.models import ApplicationStatus, AuditRecord, DistanceApplication, Order, Person, StudyPlan
 from tests.harness import Harness, Seat, texts
-from tests.staff.helpers import button_payload, files_of, pdf_text, scan
+from tests.staff.helpers import button_payload, files_of, make_bachelor, pdf_text, scan
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 
@@ -72,9 +74,7 @@ async def test_russian_student_application_to_order(demo: Runtime, harness: Harn
     student = await harness.seat_for("Анна Сергеевна Петрова")
     replies = await harness.tap(student, APPLYING["ru"]["apply"])
     assert "Выберите категорию" in texts(replies)
-    assert "дети-инвалиды" in texts(replies) or any(
-        "инвалид" in b.label for row in replies[-1].buttons for b in row
-    )
+    assert "ребёнок-инвалид" in texts(replies)  # the full wording in the message, short labels on buttons
     await harness.press(student, replies[-1], APPLYING["ru"]["temporary_health"])
     replies = await harness.say(student, "ok")
     assert "хотя бы несколько слов" in texts(replies)
@@ -169,3 +169,50 @@ async def test_an_application_can_be_cancelled_with_its_button_at_any_step(
     assert "Ваше заявление №" not in texts(await harness.press(student, documents[-1], words["send"]))
     async with demo.sessions() as session:
         assert await session.scalar(select(DistanceApplication)) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "full_61", "level", "trip"),
+    [
+        (
+            "ru",
+            "Правила № 137, пункт 6.1",
+            "техническое и профессиональное образование",
+            "длительная заграничная командировка",
+        ),
+        ("kk", "№ 137 қағидалар, 6.1-тармақ", "техникалық және кәсіптік білім", "ұзақ шетелдік іссапар"),
+    ],
+)
+async def test_categories_by_the_programs_level(
+    demo: Runtime, harness: Harness, lang: str, full_61: str, level: str, trip: str
+) -> None:
+    """002 item 6 and 003 item 1.5: only the categories the student's program level allows are offered
+    (a long business trip, item 6.4, is for higher education), the full wording with its item in the
+    message and short whole labels on the buttons, with no internal «002» and no «…» cut."""
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    async with demo.sessions() as session, session.begin():
+        person = await session.get(Person, student.person_id)
+        assert person is not None
+        person.locale = lang
+    replies = await harness.tap(student, APPLYING[lang]["apply"])
+    shown = texts(replies)
+    buttons = [b.label for row in replies[-1].buttons for b in row]
+    assert full_61 in shown and level in shown
+    assert trip not in buttons and APPLYING[lang]["academic_mobility"] not in buttons  # a college program
+    assert APPLYING[lang]["temporary_health"] in buttons
+    assert all("002" not in b and "…" not in b and len(b) <= 48 for b in buttons)
+    assert "002" not in shown
+    # A forged press of a category the level does not allow is refused and asked again.
+    again = texts(await harness.say(student, button=dialog_button("business_trip")))
+    assert ("Выберите категорию" if lang == "ru" else "Санатын батырмамен") in again
+    async with demo.sessions() as session:
+        assert await session.scalar(select(DistanceApplication)) is None
+
+    await make_bachelor(demo)
+    replies = await harness.tap(student, APPLYING[lang]["apply"])
+    buttons = [b.label for row in replies[-1].buttons for b in row]
+    assert trip in buttons and APPLYING[lang]["academic_mobility"] in buttons
+    moved = await harness.press(student, replies[-1], trip)
+    assert [b.label for row in moved[-1].buttons for b in row] == [
+        buttons[-1]
+    ]  # the reason step: cancel only

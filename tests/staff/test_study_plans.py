@@ -22,7 +22,7 @@ from db.models import (
     Role,
 )
 from tests.harness import Harness, texts
-from tests.staff.helpers import pdf_text, scan
+from tests.staff.helpers import make_bachelor, pdf_text, scan
 from tests.staff.test_applications import APPLYING, DECIDING, apply, approve_from_notice
 
 # (level, category, higher-education basis, field, plan basis, the cap, the item)
@@ -152,6 +152,7 @@ async def test_head_refuses_a_plan_over_a_cap_in_chat(
         )
         assert head_person is not None
         head_person.locale = locale
+    await make_bachelor(demo)  # academic mobility is a category of higher education (002 item 6.5)
     head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
     student = await harness.seat_for("Дмитрий Олегович Ли")
     words = APPLYING["ru"]
@@ -193,6 +194,7 @@ async def test_a_typed_plan_is_matched_to_the_groups_courses_and_the_order_lists
         )
         assert head_person is not None
         head_person.locale = locale
+    await make_bachelor(demo)  # academic mobility is a category of higher education (002 item 6.5)
     head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
     student = await harness.seat_for("Дмитрий Олегович Ли")
     words = APPLYING["ru"]
