@@ -40,6 +40,7 @@ DECIDING = {
         "ask": "Құжаттарды сұрау",
         "plan": "Жеке оқу жоспары",
         "back": "Өтінішке оралу",
+        "sign": "Қол қою",
     },
     "ru": {
         "open": "Открыть заявление",
@@ -47,6 +48,7 @@ DECIDING = {
         "ask": "Запросить документы",
         "plan": "Индивидуальный учебный план",
         "back": "Вернуться к заявлению",
+        "sign": "Подписать",
     },
 }
 OPEN, APPROVE, ASK = (DECIDING["kk"][k] for k in ("open", "approve", "ask"))
@@ -65,7 +67,16 @@ async def approve_from_notice(harness: Harness, head: Seat, lang: str = "kk") ->
     """The head opens the application from its notice and approves it there."""
     words = DECIDING[lang]
     card = await harness.tap(head, words["open"], on=await harness.received(head))
-    return await harness.press(head, card[-1], words["approve"])
+    return await approve_and_sign(harness, head, card, lang)
+
+
+async def approve_and_sign(harness: Harness, head: Seat, card: list, lang: str = "kk") -> list:
+    """«Approve» previews the order (nothing signed yet); «Sign» signs it."""
+    preview = await harness.press(head, card[-1], DECIDING[lang]["approve"])
+    if not any(DECIDING[lang]["sign"] == b.label for row in preview[-1].buttons for b in row):
+        return preview  # refused before any preview (item 17, a cap, decided already)
+    assert not preview[-1].files
+    return await harness.press(head, preview[-1], DECIDING[lang]["sign"])
 
 
 async def test_russian_student_application_to_order(demo: Runtime, harness: Harness) -> None:
@@ -91,7 +102,7 @@ async def test_russian_student_application_to_order(demo: Runtime, harness: Harn
     card = await harness.press(head, notices[-1], OPEN)
     assert "Анна Сергеевна Петрова" in texts(card) and "ИС-22" in texts(card)
     assert len(card[-1].files) == 1  # the supporting document
-    signed = await harness.press(head, card[-1], APPROVE)
+    signed = await approve_and_sign(harness, head, card)
     assert "бұйрық" in texts(signed).lower()
     ((name, head_pdf),) = await files_of(demo, signed)
     text = pdf_text(head_pdf)
@@ -216,3 +227,40 @@ async def test_categories_by_the_programs_level(
     assert [b.label for row in moved[-1].buttons for b in row] == [
         buttons[-1]
     ]  # the reason step: cancel only
+
+
+@pytest.mark.parametrize(
+    ("lang", "check", "plan"),
+    [
+        ("kk", "Қол қоймас бұрын", "Веб-программирование — "),
+        ("ru", "Проверьте приказ", "Веб-программирование — "),
+    ],
+)
+async def test_the_distance_learning_order_is_signed_only_after_its_preview(
+    demo: Runtime, harness: Harness, lang: str, check: str, plan: str
+) -> None:
+    """002 items 8-10: the order is shown with its plan and schedule before the head signs it, like
+    transfer and expulsion; «Cancel» signs and registers nothing."""
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head_person is not None
+        head_person.locale = lang
+    head = await harness.seat_for(HEAD)
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    await apply(harness, student, "ru")
+    card = await harness.tap(head, DECIDING[lang]["open"], on=await harness.received(head))
+    preview = await harness.press(head, card[-1], DECIDING[lang]["approve"])
+    shown = texts(preview)
+    assert check in shown and plan in shown and not preview[-1].files
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is None
+    cancelled = await harness.tap(head, "Бас тарту" if lang == "kk" else "Отмена", on=preview)
+    assert not cancelled[-1].files
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is None
+        app = await session.scalar(select(DistanceApplication))
+        assert app is not None and app.status == ApplicationStatus.submitted
+    signed = await approve_and_sign(harness, head, card, lang)
+    assert len(signed[-1].files) == 1
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is not None

@@ -23,7 +23,7 @@ from db.models import (
 )
 from tests.harness import Harness, texts
 from tests.staff.helpers import make_bachelor, pdf_text, scan
-from tests.staff.test_applications import APPLYING, DECIDING, apply, approve_from_notice
+from tests.staff.test_applications import APPLYING, DECIDING, apply, approve_and_sign, approve_from_notice
 
 # (level, category, higher-education basis, field, plan basis, the cap, the item)
 CASES = [
@@ -171,7 +171,7 @@ async def test_head_refuses_a_plan_over_a_cap_in_chat(
     assert "60" in texts(replies)
     card = await harness.tap(head, deciding["back"], on=replies)
     assert "Веб-программирование — 60" in texts(card)
-    signed = await harness.press(head, card[-1], deciding["approve"])
+    signed = await approve_and_sign(harness, head, card, locale)
     assert len(signed[-1].files) == 1
 
 
@@ -210,7 +210,7 @@ async def test_a_typed_plan_is_matched_to_the_groups_courses_and_the_order_lists
     replies = await harness.say(head, "  веб-программирование ; 5")  # case and spaces aside
     replies = await harness.press(head, replies[-1], MOBILITY[locale])
     card = await harness.tap(head, deciding["back"], on=replies)
-    signed = await harness.press(head, card[-1], deciding["approve"])
+    signed = await approve_and_sign(harness, head, card, locale)
     async with demo.sessions() as session:
         order = pdf_text((await demo.files.load(session, signed[-1].files[0].file_name_id)).data)
     schedule = order[order.index(appendix) :]
