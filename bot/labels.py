@@ -88,18 +88,69 @@ BASIS_NAMES = {
 # 002 item 6, then the organization's own grounds (003 item 1.5): the categories of an application to
 # study by distance, also the grounds of the order that approves it.
 CATEGORIES: dict[str, str] = {
-    "programs": N_("a learner of an educational program (002 item 6.1)"),
-    "special_needs": N_(
-        "special educational needs, including children with disabilities and persons with "
-        "disabilities of groups I and II (002 item 6.2)"
+    "programs": N_(
+        "a learner of an educational program of additional, secondary, technical and vocational, "
+        "post-secondary or higher education, or of an MBA (EMBA) or DBA program (Rules No. 137, item 6.1)"
     ),
-    "exchange": N_("abroad on an exchange program, except Bolashak scholars (002 item 6.3)"),
-    "business_trip": N_("on a long business trip abroad, more than 2 months (002 item 6.4)"),
-    "academic_mobility": N_("an academic mobility program (002 item 6.5)"),
-    "penitentiary": N_("serving a sentence (002 item 6.6)"),
-    "temporary_health": N_("a temporary health limitation that keeps the learner from attending"),
-    "military_service": N_("called up for military service"),
+    "special_needs": N_(
+        "a person with special educational needs, including children with disabilities, persons disabled "
+        "since childhood and persons with disabilities of groups I and II, at every level of education "
+        "(Rules No. 137, item 6.2)"
+    ),
+    "exchange": N_(
+        "a learner of a higher or postgraduate program who has gone abroad on an exchange program, except "
+        "Bolashak scholars (Rules No. 137, item 6.3)"
+    ),
+    "business_trip": N_(
+        "a learner of a higher education program on a long business trip abroad, more than 2 months "
+        "(Rules No. 137, item 6.4)"
+    ),
+    "academic_mobility": N_(
+        "a learner of a higher or postgraduate program in an academic mobility program "
+        "(Rules No. 137, item 6.5)"
+    ),
+    "penitentiary": N_(
+        "a convict held in a penitentiary institution or sentenced without imprisonment, where the "
+        "institution has the technical means (Rules No. 137, item 6.6)"
+    ),
+    "temporary_health": N_(
+        "a temporary health limitation that keeps the learner from attending the organization regularly "
+        "(the organization's regulation, item 1.5)"
+    ),
+    "military_service": N_(
+        "a learner of a higher education program called up for fixed-term military service "
+        "(the organization's regulation, item 1.5)"
+    ),
+    "other": N_("another reason, which the head weighs"),
+}
+
+# The same categories as a button shows them: short, whole words (the message gives the full wording).
+CATEGORY_LABELS: dict[str, str] = {
+    "programs": N_("learner of an educational program"),
+    "special_needs": N_("special educational needs"),
+    "exchange": N_("exchange program abroad"),
+    "business_trip": N_("long business trip abroad"),
+    "academic_mobility": N_("academic mobility program"),
+    "penitentiary": N_("serving a sentence"),
+    "temporary_health": N_("temporary health limitation"),
+    "military_service": N_("military service"),
     "other": N_("another reason"),
+}
+
+_HIGHER = frozenset(
+    {ProgramLevel.bachelor, ProgramLevel.master, ProgramLevel.mba, ProgramLevel.emba, ProgramLevel.dba}
+)
+# The program levels a category is for (002 item 6, 003 item 1.5); None: every level.
+CATEGORY_LEVELS: dict[str, frozenset[ProgramLevel] | None] = {
+    "programs": None,
+    "special_needs": None,
+    "exchange": _HIGHER,  # 6.3: higher and postgraduate
+    "business_trip": frozenset({ProgramLevel.bachelor}),  # 6.4: higher education
+    "academic_mobility": _HIGHER,  # 6.5: higher and postgraduate
+    "penitentiary": None,
+    "temporary_health": None,
+    "military_service": frozenset({ProgramLevel.bachelor}),  # 003 1.5: at the level of higher education
+    "other": None,
 }
 
 APPLICATION_STATUS_NAMES = {

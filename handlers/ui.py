@@ -13,10 +13,11 @@ from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from bot.i18n import N_
+from bot.services.coursework import admission
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow
-from db.models import AssignmentKind, Course
+from db.models import AssignmentKind, ControlType, Course
 
 T = TypeVar("T")
 
@@ -150,3 +151,21 @@ async def owned(
     except (NotYours, ValueError):
         not_yours(ctx)
         return None
+
+
+async def early_attestation_warning(
+    ctx: Joined, course_id: int, control: ControlType, deadline: dt.datetime
+) -> str | None:
+    """An attestation due before the course's last control measure: students cannot be admitted
+    in time (001 item 29). A warning, not a refusal: the teacher may move a measure's deadline."""
+    if control not in admission.ATTESTATION:
+        return None
+    last = await admission.last_measure_deadline(ctx.session, course_id)
+    if last is None or last <= deadline:
+        return None
+    return ctx._(
+        "Warning: the attestation is due before the last control measure of the discipline "
+        "(deadline {last}). A student is admitted only after all control measures (Order 169, item 29), "
+        "so nobody may be admitted in time. Move the deadline, or publish anyway.",
+        last=ctx.t.datetime(last),
+    )

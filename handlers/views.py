@@ -9,6 +9,7 @@ from bot.actions.common import Menu
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
+from bot.services.coursework.admission import Admission
 from bot.services.coursework.assignments import AssignmentView, State
 from bot.services.coursework.grades_view import CourseGrades
 from bot.services.schedule.timetable import LessonView, TopicView
@@ -120,3 +121,19 @@ def grades_text(t: Translator, courses: list[CourseGrades], title: str, detailed
             if g.comment:
                 lines.append("    " + t.gettext("Teacher's comment: {comment}").format(comment=g.comment))
     return "\n".join(lines)
+
+
+def not_admitted_text(t: Translator, admission: Admission) -> str:
+    """Why a student may not sit an attestation yet (001 item 29), in the student's language."""
+    if admission.missing:
+        return t.gettext(
+            "You are not admitted to this attestation yet: first do every control measure of the discipline. "
+            "Still to do: {missing}."
+        ).format(missing="; ".join(f"«{m}»" for m in admission.missing))
+    return t.gettext(
+        "You are not admitted to this attestation yet: your admission rating is {rating}%, "
+        "the organization admits from {threshold}%."
+    ).format(
+        rating=t.number(admission.rating) if admission.rating is not None else "0",
+        threshold=t.number(admission.threshold) if admission.threshold is not None else "0",
+    )

@@ -3,7 +3,7 @@
 sapq: the queue ─▶ sap:<id> the card ─▶ splan:<id>  compose the individual study plan
                                       ─▶ sask:<id>   ask for more documents
                                       ─▶ sref:<id>   refuse with a reason
-                                      ─▶ sok:<id>    approve: the head signs the order
+                                      ─▶ sok:<id>    approve: the order previewed ─▶ «Sign» signs it
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.services.admin import applications, orders, study_plans
 from bot.services.admin.applications import CATEGORIES, STATUS_NAMES, WrongState
 from bot.services.admin.study_plans import BASIS_NAMES, Basis, CapExceeded, PlanLine
 from bot.services.people.permissions import Action, may, roles_for
-from db.models import DistanceApplication, Person
+from db.models import DistanceApplication, OrderKind, Person
 from handlers.staff import router
 from handlers.ui import choice
 
@@ -44,6 +44,7 @@ SIGN = roles_for(Action.sign_orders)
 plan_dialog = router.add_dialog(Dialog("study_plan", roles=PLANS))
 ask_dialog = router.add_dialog(Dialog("ask_documents", roles=ASK))
 refuse_dialog = router.add_dialog(Dialog("refuse_application", roles=DECIDE))
+sign_dialog = router.add_dialog(Dialog("sign_application", roles=SIGN))
 
 menus.add(tuple(REVIEW), N_("Applications"), ApplicationQueue(), order=10)
 
@@ -178,6 +179,19 @@ async def plan_lines(ctx: Joined) -> None:
             )
         )
         return
+    lines, unknown = await study_plans.match_courses(ctx.session, ctx.data["student_id"], lines)
+    if unknown:
+        courses = await study_plans.group_courses(ctx.session, ctx.data["student_id"])
+        ctx.reply(
+            ctx._(
+                "The student's group has no course {names}. Write the disciplines as the group's courses are "
+                "named:\n{courses}",
+                names=", ".join(f"«{n}»" for n in unknown),
+                courses="\n".join(f"• {c.discipline}; {c.credits}" for c in courses) or "—",
+            ),
+            buttons=[[Button(ctx._("Take the group's courses"), dialog_button("group"))]],
+        )
+        return
     await ctx.goto("basis", lines=[[ln.discipline, ln.credits, ln.course_id] for ln in lines])
     ctx.reply(
         ctx._("On what basis does the student study by distance?"),
@@ -193,6 +207,7 @@ async def plan_basis(ctx: Joined) -> None:
         return
     lines = [PlanLine(d, c, cid) for d, c, cid in ctx.data["lines"]]
     app_id = ctx.data["application_id"]
+    application = await ctx.session.get(DistanceApplication, app_id)
     try:
         await study_plans.save_plan(
             ctx.session,
@@ -201,6 +216,7 @@ async def plan_basis(ctx: Joined) -> None:
             lines,
             actor_id=ctx.person.id,
             application_id=app_id,
+            category=application.category if application else None,
         )
     except CapExceeded as exc:
         await ctx.goto("lines")
@@ -221,6 +237,15 @@ async def plan_basis(ctx: Joined) -> None:
 def cap_refusal(ctx: Joined, exc: CapExceeded) -> str:
     v = exc.verdict
     assert v.broken is not None
+    if v.broken.limit == 0:  # item 17 (not eligible) or an empty plan: no count to show
+        return (
+            ctx._(
+                "The plan is refused under the Rules for organizing the educational process using "
+                "distance-learning technologies (No. 137):"
+            )
+            + "\n"
+            + ctx._(v.broken.rule)
+        )
     text = ctx.n_(
         "The plan is refused: {n} credit by distance over the whole period of study, but item {item} of the "
         "Rules for organizing the educational process using distance-learning technologies (No. 137) allows "
@@ -310,9 +335,77 @@ async def refuse_reason(ctx: Joined) -> None:
         )
 
 
+SIGN_BUTTON, CANCEL_BUTTON = "sign", "cancel"
+
+
 @router.action(ApproveApplication, roles=SIGN)
 async def approve(ctx: Joined, action: ApproveApplication) -> None:
+    """The order as it will be signed, with its plan and schedule; nothing is signed until «Sign»."""
     app = await _load(ctx, action.application_id)
+    if app is None:
+        return
+    if app.status not in applications.OPEN:
+        ctx.reply(ctx._("This application is already decided."), buttons=_back(ctx))
+        return
+    ahead = await orders.to_sign(ctx.session, app)
+    if not ahead.verdict.ok:
+        ctx.reply(cap_refusal(ctx, CapExceeded(ahead.verdict)), buttons=_back(ctx, app.id))
+        return
+    student = await ctx.session.get(Person, app.student_id)
+    assert student is not None
+    lines = [
+        ctx._("Check the order before signing it:"),
+        ctx._("Order: {kind}", kind=ctx._(orders.KIND_NAMES[OrderKind.distance_learning])),
+        ctx._("Number: given on signing, the next in the register"),
+        ctx._("Date: {date}", date=ctx.t.date(orders.today_for(ctx.org))),
+        ctx._(
+            "Student: {name}, group {group}",
+            name=student.full_name,
+            group=await orders.group_name(ctx.session, student.id),
+        ),
+        ctx._("Category: {category}", category=ctx._(CATEGORIES.get(app.category, app.category))),
+        ctx._(
+            "Individual study plan ({basis}): {n} credits",
+            basis=ctx._(BASIS_NAMES[ahead.basis]),
+            n=study_plans.total_credits(ahead.lines),
+        ),
+    ]
+    lines += [f"• {ln.discipline} — {ln.credits}" for ln in ahead.lines]
+    lines.append(
+        ctx.n_(
+            "Individual schedule: {n} topic from the disciplines' thematic schedules.",
+            "Individual schedule: {n} topics from the disciplines' thematic schedules.",
+            ahead.topics,
+        )
+        if ahead.topics
+        else ctx._("Individual schedule: it follows the academic calendar (no topics published).")
+    )
+    lines += ["", ctx._("Nothing is signed or registered until you press «Sign».")]
+    await ctx.start_dialog("sign_application", "confirm", application_id=app.id)
+    ctx.reply(
+        "\n".join(lines),
+        buttons=[
+            [Button(ctx._("Sign"), dialog_button(SIGN_BUTTON))],
+            [Button(ctx._("Cancel"), dialog_button(CANCEL_BUTTON))],
+        ],
+    )
+
+
+@sign_dialog.step("confirm")
+async def approve_confirm(ctx: Joined) -> None:
+    picked = choice(ctx)
+    app_id = ctx.data["application_id"]
+    if picked == CANCEL_BUTTON:
+        await ctx.end_dialog()
+        ctx.reply(
+            ctx._("The order is not signed: nothing was entered in the register."), buttons=_back(ctx, app_id)
+        )
+        return
+    if picked != SIGN_BUTTON:
+        ctx.ask_again(ctx._("Press «Sign» or «Cancel»."))
+        return
+    await ctx.end_dialog()
+    app = await _load(ctx, app_id)
     if app is None:
         return
     try:

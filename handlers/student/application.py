@@ -14,7 +14,7 @@ from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
-from bot.labels import files_phrase
+from bot.labels import CATEGORY_LABELS, PROGRAM_LEVEL_NAMES, files_phrase
 from bot.services.admin import applications, orders
 from bot.services.admin.applications import CATEGORIES, STATUS_NAMES
 from db.models import Order, Role
@@ -54,14 +54,30 @@ async def new_application(ctx: Joined, _: Apply) -> None:
 
 
 async def _ask_category(ctx: Joined, student_id: int) -> None:
-    await ctx.start_dialog("apply", "category", student_id=student_id, files=[])
-    ctx.reply(
+    """Only the categories the student's program level allows: the full wording with its item in the
+    message, a short label on each button."""
+    allowed, level = await applications.categories_for(ctx.session, student_id)
+    await ctx.start_dialog("apply", "category", student_id=student_id, files=[], allowed=allowed)
+    lines = [
         ctx._(
             "The application (өтініш / заявление) to the head of the organization to study by "
             "distance-learning "
             "technologies. Choose the category:"
         ),
-        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORIES.items()]
+        "",
+    ]
+    lines += [f"• {ctx._(CATEGORY_LABELS[key])}: {ctx._(CATEGORIES[key])}" for key in allowed]
+    if level is not None and len(allowed) < len(CATEGORIES):
+        lines += [
+            "",
+            ctx._(
+                "The other categories of item 6 are for other levels of education than yours ({level}).",
+                level=ctx._(PROGRAM_LEVEL_NAMES[level]),
+            ),
+        ]
+    ctx.reply(
+        "\n".join(lines),
+        buttons=[[Button(ctx._(CATEGORY_LABELS[key]), dialog_button(key))] for key in allowed]
         + [cancel_row(ctx)],
     )
 
@@ -79,7 +95,7 @@ async def child(ctx: Joined) -> None:
 @apply.step("category")
 async def category(ctx: Joined) -> None:
     picked = choice(ctx)
-    if picked is None or picked not in CATEGORIES:
+    if picked is None or picked not in ctx.data.get("allowed", CATEGORIES):
         ctx.ask_again(ctx._("Choose the category with a button."))
         return
     await ctx.goto("reason", category=picked)

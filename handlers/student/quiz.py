@@ -23,6 +23,7 @@ from handlers.student import router
 from handlers.ui import (
     menu_row,
 )
+from handlers.views import not_admitted_text
 
 STUDENT = [Role.student]
 taking = router.add_dialog(Dialog("quiz", roles=STUDENT))
@@ -71,12 +72,8 @@ async def student_tests(ctx: Joined, _: Tests) -> None:
 
 
 def start_refused(ctx: Joined, exc: QuizError, notes: list[str] | None = None) -> None:
-    if exc.reason == StartReason.not_admitted:
-        text = ctx._(
-            "You are not admitted to this attestation yet: first do every control measure of the discipline. "
-            "Still to do: {missing}.",
-            missing="; ".join(f"«{m}»" for m in exc.missing),
-        )
+    if exc.reason == StartReason.not_admitted and exc.admission is not None:
+        text = not_admitted_text(ctx.t, exc.admission)
     else:
         text = ctx._(START_ERRORS[exc.reason])
     ctx.reply("\n\n".join((notes or []) + [text]), buttons=[menu_row(ctx)])

@@ -13,7 +13,7 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
-from bot.services.coursework import assignments, proctoring, quizzes, submissions
+from bot.services.coursework import admission, assignments, proctoring, quizzes, submissions
 from bot.services.coursework.submissions import Receipt, Refusal
 from bot.services.messaging import questions
 from bot.services.people import student_scope
@@ -21,7 +21,7 @@ from db.base import utcnow
 from db.models import Assignment, Role
 from handlers.student import router
 from handlers.ui import choice
-from handlers.views import STATE_NAMES, menu_row
+from handlers.views import STATE_NAMES, menu_row, not_admitted_text
 
 STUDENT = [Role.student]
 submit = router.add_dialog(Dialog("submit", roles=STUDENT, buttons_again=lambda ctx: _collect_buttons(ctx)))
@@ -33,6 +33,13 @@ REFUSALS = {
     Refusal.deadline_passed: N_("The deadline has passed: the work you handed in can no longer be replaced."),
     Refusal.not_published: N_("This assignment is not published."),
 }
+
+
+async def refusal_text(ctx: Joined, why: Refusal, assignment: Assignment) -> str:
+    """Why the work cannot be handed in; a written attestation names what is still to do (001 item 29)."""
+    if why == Refusal.not_admitted:
+        return not_admitted_text(ctx.t, await admission.check(ctx.session, ctx.person.id, assignment))
+    return ctx._(REFUSALS[why])
 
 
 def _collect_buttons(ctx: Joined) -> list[list[Button]]:
@@ -70,8 +77,9 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
             if assignment
             else None
         )
-        if why is not None:
-            ctx.reply("\n".join(lines + ["", ctx._(REFUSALS[why])]), buttons=[menu_row(ctx)])
+        if why is not None and assignment is not None:
+            text = await refusal_text(ctx, why, assignment)
+            ctx.reply("\n".join(lines + ["", text]), buttons=[menu_row(ctx)])
             return
         ctx.reply("\n".join(lines), buttons=[[Submit(v.id).button(ctx._("Submit work"))], menu_row(ctx)])
         return
@@ -105,7 +113,7 @@ async def open_submit(ctx: Joined, action: Submit) -> None:
         return
     why = await submissions.refusal(ctx.session, assignment, ctx.person.id, now)
     if why is not None:
-        ctx.reply(ctx._(REFUSALS[why]), buttons=[menu_row(ctx)])
+        ctx.reply(await refusal_text(ctx, why, assignment), buttons=[menu_row(ctx)])
         return
     lines = [
         ctx._("Handing in: «{title}» ({course})", title=v.title, course=v.discipline),
@@ -240,7 +248,7 @@ async def _confirm(ctx: Joined, assignment_id: int) -> None:
         return
     if isinstance(result, Refusal):
         await ctx.end_dialog()
-        ctx.reply(ctx._(REFUSALS[result]), buttons=[menu_row(ctx)])
+        ctx.reply(await refusal_text(ctx, result, assignment), buttons=[menu_row(ctx)])
         return
     photo = ctx.data.get("idp")
     if photo:

@@ -38,6 +38,7 @@ menus.add(Role.teacher, N_("Attendance"), Attendance(), order=80)
 
 PLAN_ERRORS = {
     PlanReason.empty: N_("I found no topics. One topic per line: «Topic; hours; deadline»."),
+    PlanReason.no_title: N_("Line {n}: the topic is missing."),
     PlanReason.bad_hours: N_("Line {n}: the hours must be a whole number."),
     PlanReason.bad_deadline: N_("Line {n}: I could not read the deadline. Write it like «25.11 18:00»."),
 }
@@ -68,8 +69,8 @@ async def plan_lines(ctx: Joined) -> None:
             lines = thematic.parse_file(stored.data, stored.name, ctx.org.timezone)
         else:
             lines = thematic.parse_text(ctx.incoming.text or "", ctx.org.timezone)
-    except PlanError as exc:
-        ctx.reply(ctx._(PLAN_ERRORS[exc.reason], n=exc.line))
+    except PlanError as exc:  # every bad line, each on its own line
+        ctx.reply("\n".join(ctx._(PLAN_ERRORS[reason], n=line) for reason, line in exc.problems))
         return
     except Exception:  # a damaged spreadsheet
         ctx.reply(ctx._("I could not read this file. Send CSV or XLSX."))

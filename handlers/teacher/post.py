@@ -48,6 +48,7 @@ from handlers.ui import (
     choice,
     confirmed,
     deadline_buttons,
+    early_attestation_warning,
     go_on_with_course,
     menu_row,
     not_yours,
@@ -209,6 +210,9 @@ async def kind_step(ctx: Joined) -> None:
     )
     text = assignment_text(ctx.t, preview, course)
     text += "\n" + ctx._("Kind: {kind}", kind=ctx._(KIND_NAMES[draft.kind]))
+    warning = await early_attestation_warning(ctx, draft.course_id, draft.control_type, draft.deadline)
+    if warning:
+        text += "\n\n" + warning
     ctx.reply(
         ctx._("Preview — this is what the students will get:") + "\n\n" + text,
         files=[OutFile(f) for f in draft.files],

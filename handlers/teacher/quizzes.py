@@ -19,6 +19,7 @@ from handlers.ui import (
     choice,
     confirmed,
     deadline_buttons,
+    early_attestation_warning,
     go_on_with_course,
     menu_row,
     not_yours,
@@ -175,6 +176,9 @@ async def deadline_step(ctx: Joined) -> None:
                 "every control measure of the discipline are admitted."
             )
         )
+    warning = await early_attestation_warning(ctx, data["course_id"], control, deadline)
+    if warning:
+        lines += ["", warning]
     ctx.reply(
         "\n".join(lines),
         buttons=publish_buttons(ctx),

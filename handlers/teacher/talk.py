@@ -67,12 +67,50 @@ async def audience_step(ctx: Joined) -> None:
     ctx.reply(ctx._("The text of the announcement?"))
 
 
+SEND_BUTTON, CANCEL_BUTTON = "send", "cancel"
+
+
 @announcing_dialog.step("text")
 async def text_step(ctx: Joined) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text:
         ctx.reply(ctx._("The announcement is empty. Send its text."))
         return
+    people = await announcing.reach(ctx.session, ctx.data["group_id"], ctx.data["audience"])
+    if people < announcing.PREVIEW_FROM:
+        await _send(ctx, text)
+        return
+    # Many people: the author sees what goes and to how many before it goes.
+    await ctx.goto("confirm", text=text)
+    ctx.reply(
+        ctx.n_(
+            "Preview — this goes to {n} person:",
+            "Preview — this goes to {n} people:",
+            people,
+        )
+        + "\n\n"
+        + text,
+        buttons=[
+            [Button(ctx._("Send"), dialog_button(SEND_BUTTON))],
+            [Button(ctx._("Cancel"), dialog_button(CANCEL_BUTTON))],
+        ],
+    )
+
+
+@announcing_dialog.step("confirm")
+async def confirm_step(ctx: Joined) -> None:
+    picked = choice(ctx)
+    if picked == CANCEL_BUTTON:
+        await ctx.end_dialog()
+        ctx.reply(ctx._("The announcement is not sent."), buttons=[menu_row(ctx)])
+        return
+    if picked != SEND_BUTTON:
+        ctx.ask_again(ctx._("Press «Send» or «Cancel»."))
+        return
+    await _send(ctx, ctx.data["text"])
+
+
+async def _send(ctx: Joined, text: str) -> None:
     try:
         ann = await announcing.post(
             ctx.session, ctx.person.id, ctx.data["group_id"], ctx.data["audience"], text

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.core.messages import Reply
 from bot.files.pdf import Document, render
 from bot.runtime import Runtime
-from db.models import Person
+from db.models import CreditCapCategory, Group, Person, Program, ProgramLevel
 from tests.harness import Harness, Seat
 
 
@@ -82,3 +82,14 @@ async def start_import(harness: Harness, seat: Seat, kind: str) -> list[Reply]:
     """Opens the import menu from the main menu and presses the kind of file, as the person reads them."""
     words = IMPORTING[await language_of(harness, seat)]
     return await harness.tap(seat, words["menu"], words[kind])
+
+
+async def make_bachelor(demo: Runtime, category: CreditCapCategory = CreditCapCategory.none) -> None:
+    """The demo college's program made a bachelor's one, for the categories and caps of higher education."""
+    async with demo.sessions() as session, session.begin():
+        group = await session.scalar(select(Group).where(Group.name == "ИС-22"))
+        assert group is not None and group.program_id is not None
+        program = await session.get(Program, group.program_id)
+        assert program is not None
+        program.level = ProgramLevel.bachelor
+        program.credit_cap_category = category

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.router import dialog_button
 from bot.runtime import Runtime
-from db.models import ApplicationStatus, AuditRecord, DistanceApplication, Order, StudyPlan
+from db.models import ApplicationStatus, AuditRecord, DistanceApplication, Order, Person, StudyPlan
 from tests.harness import Harness, Seat, texts
-from tests.staff.helpers import button_payload, files_of, pdf_text, scan
+from tests.staff.helpers import button_payload, files_of, make_bachelor, pdf_text, scan
 
 HEAD = "Ерлан Маратұлы Жұмабаев"
 
@@ -38,6 +40,7 @@ DECIDING = {
         "ask": "Құжаттарды сұрау",
         "plan": "Жеке оқу жоспары",
         "back": "Өтінішке оралу",
+        "sign": "Қол қою",
     },
     "ru": {
         "open": "Открыть заявление",
@@ -45,6 +48,7 @@ DECIDING = {
         "ask": "Запросить документы",
         "plan": "Индивидуальный учебный план",
         "back": "Вернуться к заявлению",
+        "sign": "Подписать",
     },
 }
 OPEN, APPROVE, ASK = (DECIDING["kk"][k] for k in ("open", "approve", "ask"))
@@ -63,7 +67,16 @@ async def approve_from_notice(harness: Harness, head: Seat, lang: str = "kk") ->
     """The head opens the application from its notice and approves it there."""
     words = DECIDING[lang]
     card = await harness.tap(head, words["open"], on=await harness.received(head))
-    return await harness.press(head, card[-1], words["approve"])
+    return await approve_and_sign(harness, head, card, lang)
+
+
+async def approve_and_sign(harness: Harness, head: Seat, card: list, lang: str = "kk") -> list:
+    """«Approve» previews the order (nothing signed yet); «Sign» signs it."""
+    preview = await harness.press(head, card[-1], DECIDING[lang]["approve"])
+    if not any(DECIDING[lang]["sign"] == b.label for row in preview[-1].buttons for b in row):
+        return preview  # refused before any preview (item 17, a cap, decided already)
+    assert not preview[-1].files
+    return await harness.press(head, preview[-1], DECIDING[lang]["sign"])
 
 
 async def test_russian_student_application_to_order(demo: Runtime, harness: Harness) -> None:
@@ -72,9 +85,7 @@ async def test_russian_student_application_to_order(demo: Runtime, harness: Harn
     student = await harness.seat_for("Анна Сергеевна Петрова")
     replies = await harness.tap(student, APPLYING["ru"]["apply"])
     assert "Выберите категорию" in texts(replies)
-    assert "дети-инвалиды" in texts(replies) or any(
-        "инвалид" in b.label for row in replies[-1].buttons for b in row
-    )
+    assert "ребёнок-инвалид" in texts(replies)  # the full wording in the message, short labels on buttons
     await harness.press(student, replies[-1], APPLYING["ru"]["temporary_health"])
     replies = await harness.say(student, "ok")
     assert "хотя бы несколько слов" in texts(replies)
@@ -91,7 +102,7 @@ async def test_russian_student_application_to_order(demo: Runtime, harness: Harn
     card = await harness.press(head, notices[-1], OPEN)
     assert "Анна Сергеевна Петрова" in texts(card) and "ИС-22" in texts(card)
     assert len(card[-1].files) == 1  # the supporting document
-    signed = await harness.press(head, card[-1], APPROVE)
+    signed = await approve_and_sign(harness, head, card)
     assert "бұйрық" in texts(signed).lower()
     ((name, head_pdf),) = await files_of(demo, signed)
     text = pdf_text(head_pdf)
@@ -173,3 +184,87 @@ async def test_an_application_can_be_cancelled_with_its_button_at_any_step(
     assert "Ваше заявление №" not in texts(await harness.press(student, documents[-1], words["send"]))
     async with demo.sessions() as session:
         assert await session.scalar(select(DistanceApplication)) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "full_61", "level", "trip"),
+    [
+        (
+            "ru",
+            "Правила № 137, пункт 6.1",
+            "техническое и профессиональное образование",
+            "длительная заграничная командировка",
+        ),
+        ("kk", "№ 137 қағидалар, 6.1-тармақ", "техникалық және кәсіптік білім", "ұзақ шетелдік іссапар"),
+    ],
+)
+async def test_categories_by_the_programs_level(
+    demo: Runtime, harness: Harness, lang: str, full_61: str, level: str, trip: str
+) -> None:
+    """002 item 6 and 003 item 1.5: only the categories the student's program level allows are offered
+    (a long business trip, item 6.4, is for higher education), the full wording with its item in the
+    message and short whole labels on the buttons, with no internal «002» and no «…» cut."""
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    async with demo.sessions() as session, session.begin():
+        person = await session.get(Person, student.person_id)
+        assert person is not None
+        person.locale = lang
+    replies = await harness.tap(student, APPLYING[lang]["apply"])
+    shown = texts(replies)
+    buttons = [b.label for row in replies[-1].buttons for b in row]
+    assert full_61 in shown and level in shown
+    assert trip not in buttons and APPLYING[lang]["academic_mobility"] not in buttons  # a college program
+    assert APPLYING[lang]["temporary_health"] in buttons
+    assert all("002" not in b and "…" not in b and len(b) <= 48 for b in buttons)
+    assert "002" not in shown
+    # A forged press of a category the level does not allow is refused and asked again.
+    again = texts(await harness.say(student, button=dialog_button("business_trip")))
+    assert ("Выберите категорию" if lang == "ru" else "Санатын батырмамен") in again
+    async with demo.sessions() as session:
+        assert await session.scalar(select(DistanceApplication)) is None
+
+    await make_bachelor(demo)
+    replies = await harness.tap(student, APPLYING[lang]["apply"])
+    buttons = [b.label for row in replies[-1].buttons for b in row]
+    assert trip in buttons and APPLYING[lang]["academic_mobility"] in buttons
+    moved = await harness.press(student, replies[-1], trip)
+    assert [b.label for row in moved[-1].buttons for b in row] == [
+        buttons[-1]
+    ]  # the reason step: cancel only
+
+
+@pytest.mark.parametrize(
+    ("lang", "check", "plan"),
+    [
+        ("kk", "Қол қоймас бұрын", "Веб-программирование — "),
+        ("ru", "Проверьте приказ", "Веб-программирование — "),
+    ],
+)
+async def test_the_distance_learning_order_is_signed_only_after_its_preview(
+    demo: Runtime, harness: Harness, lang: str, check: str, plan: str
+) -> None:
+    """002 items 8-10: the order is shown with its plan and schedule before the head signs it, like
+    transfer and expulsion; «Cancel» signs and registers nothing."""
+    async with demo.sessions() as session, session.begin():
+        head_person = await session.scalar(select(Person).where(Person.full_name == HEAD))
+        assert head_person is not None
+        head_person.locale = lang
+    head = await harness.seat_for(HEAD)
+    student = await harness.seat_for("Дмитрий Олегович Ли")
+    await apply(harness, student, "ru")
+    card = await harness.tap(head, DECIDING[lang]["open"], on=await harness.received(head))
+    preview = await harness.press(head, card[-1], DECIDING[lang]["approve"])
+    shown = texts(preview)
+    assert check in shown and plan in shown and not preview[-1].files
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is None
+    cancelled = await harness.tap(head, "Бас тарту" if lang == "kk" else "Отмена", on=preview)
+    assert not cancelled[-1].files
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is None
+        app = await session.scalar(select(DistanceApplication))
+        assert app is not None and app.status == ApplicationStatus.submitted
+    signed = await approve_and_sign(harness, head, card, lang)
+    assert len(signed[-1].files) == 1
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Order)) is not None

@@ -198,7 +198,7 @@ async def test_grounds_of_an_approved_application_are_in_each_language(
     assert "Основание: временное ограничение по здоровью" in texts(got)
     ((_, ru_pdf),) = await files_of(demo, got)
     ru_text = " ".join(pdf_text(ru_pdf).split())
-    assert "2. Основание: временное ограничение по здоровью, не позволяющее посещать занятия" in ru_text
+    assert "2. Основание: временное ограничение по здоровью, не позволяющее регулярно посещать" in ru_text
     assert "на основании заявления Петровой Анны Сергеевны от" in ru_text
     assert "1. Разрешить Петровой Анне Сергеевне, обучающейся группы" in ru_text
     assert "Петрова Анна Сергеевнаның" in kk_text and "берген өтініші негізінде" in kk_text

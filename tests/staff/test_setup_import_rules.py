@@ -312,13 +312,14 @@ async def test_courses_import_refuses_unknown_terms_and_missing_credits(
     assert term_after == term
 
 
-def timetable(day: dt.date, mode: str, *extra: list[str]) -> bytes:
+def timetable(day: dt.date, mode: str, *extra: list[str], link: str = "https://meet.example/b") -> bytes:
     rows = [
-        ["ИС-22", "Веб-программирование", day.isoformat(), "09:00", "10:30", mode, "101"],
-        ["ИС-22", "Веб-программирование", day.isoformat(), "11:00", "12:30", "online", ""],
+        ["ИС-22", "Веб-программирование", day.isoformat(), "09:00", "10:30", mode, "101", ""],
+        ["ИС-22", "Веб-программирование", day.isoformat(), "11:00", "12:30", "online", "", link],
         *extra,
     ]
-    return xlsx([("T", ["группа", "дисциплина", "дата", "начало", "конец", "режим", "кабинет"], rows)])
+    header = ["группа", "дисциплина", "дата", "начало", "конец", "режим", "кабинет", "ссылка"]
+    return xlsx([("T", header, rows)])
 
 
 @pytest.mark.parametrize(
@@ -355,7 +356,7 @@ async def test_the_same_timetable_sent_again_adds_nothing_and_tells_no_one(
     assert await harness.received(student) == []
 
     # one lesson more in the file: only it is added and announced
-    extra = ["ИС-22", "Веб-программирование", "2026-12-02", "09:00", "10:30", "очно", ""]
+    extra = ["ИС-22", "Веб-программирование", "2026-12-02", "09:00", "10:30", "очно", "", ""]
     await upload(harness, methodist, "timetable", "t.xlsx", timetable(day, "оффлайн", extra))
     assert await count(demo, Lesson) == before + 3
     assert "обновлено: 1 занятие" in texts(await harness.received(student))
@@ -389,4 +390,30 @@ async def test_an_unknown_mode_word_is_refused_with_its_line(
     before = await count(demo, Lesson)
     shown = await upload(harness, methodist, "timetable", "t.xlsx", timetable(dt.date(2026, 12, 4), "зум"))
     assert refusal in shown
+    assert await count(demo, Lesson) == before
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal"),
+    [
+        ("ru", "Строка 3: для онлайн-занятия нужна ссылка (https://...), а не «»"),
+        ("kk", "3-жол: онлайн сабаққа сілтеме керек (https://...), «» емес"),
+    ],
+)
+async def test_an_online_lesson_without_a_link_is_refused(
+    demo: Runtime, harness: Harness, locale: str, refusal: str
+) -> None:
+    """002 items 12-13: an online lesson is joined by its link, so an imported one without a link (or with
+    something that is no link) is refused with its line, and nothing of the file is added."""
+    await as_locale(demo, METHODIST, locale)
+    methodist = await harness.seat_for(METHODIST)
+    before = await count(demo, Lesson)
+    shown = await upload(
+        harness, methodist, "timetable", "t.xlsx", timetable(dt.date(2026, 12, 4), "офлайн", link="")
+    )
+    assert refusal in shown
+    shown = await upload(
+        harness, methodist, "timetable", "t.xlsx", timetable(dt.date(2026, 12, 4), "офлайн", link="zoom")
+    )
+    assert "«zoom»" in shown
     assert await count(demo, Lesson) == before

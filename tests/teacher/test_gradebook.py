@@ -52,7 +52,8 @@ async def test_kazakh_gradebook_and_xlsx(
     rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert len(rows) == 10
     assert rows["Айдана Серікқызы Бекова"][2] == 95 and rows["Айдана Серікқызы Бекова"][4] == 95
-    assert rows["Айдана Серікқызы Бекова"][7:] == ("A", 4, "иә")
+    # 95 % but «Функциялар» not handed in yet: not admitted whatever the rating (001 item 29)
+    assert rows["Айдана Серікқызы Бекова"][7:] == ("A", 4, "жоқ")
     assert rows["Дәулет Қайратұлы Сейітов"][7] == "C"  # 68 %
 
 

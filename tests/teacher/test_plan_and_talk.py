@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import openpyxl
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -167,3 +168,40 @@ async def test_announcement_acknowledgements_and_a_question(
     assert "Жауап білім алушыға жіберілді" in texts(replies)
     assert "Шарт жалған болғанда." in texts(await harness.received(student))
     assert "күтіп тұрған сұрақ жоқ" in texts(await harness.tap(teacher, "Білім алушылардың сұрақтары"))
+
+
+@pytest.mark.parametrize(
+    ("teacher_name", "course", "menu", "shown"),
+    [
+        (
+            "Айгүл Сейітқызы Нұрланова",
+            "Python негіздері — ПО-21",
+            "Тақырыптық кесте",
+            ["2-жол: сағат саны", "3-жол: мерзімді түсіне алмадым", "4-жол: тақырыбы жоқ", "5-жол: сағат"],
+        ),
+        (
+            "Сергей Викторович Ким",
+            "Веб-программирование — ИС-22",
+            "Тематический график",
+            ["Строка 2: часы", "Строка 3: не удалось прочитать срок", "Строка 4: нет темы", "Строка 5: часы"],
+        ),
+    ],
+)
+async def test_every_bad_line_of_a_typed_thematic_schedule_is_reported(
+    clock: time_machine.Coordinates,
+    demo: Runtime,
+    harness: Harness,
+    teacher_name: str,
+    course: str,
+    menu: str,
+    shown: list[str],
+) -> None:
+    """002 item 26-1 (teachers send the thematic schedule with deadlines): a typed schedule with several bad
+    lines names every one of them at once, not only the first, and nothing is kept."""
+    teacher = await harness.seat_for(teacher_name)
+    await harness.tap(teacher, menu, course)
+    replies = await harness.say(teacher, "Кіріспе; 2\nЦиклдер; көп\nТізімдер; 2; бір кезде\n; 4\nSQL; 0")
+    for line in shown:
+        assert line in texts(replies)
+    async with demo.sessions() as session:
+        assert await session.scalar(select(Topic).where(Topic.title == "Кіріспе")) is None

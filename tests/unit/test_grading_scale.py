@@ -51,12 +51,12 @@ def test_school_scales_and_labels() -> None:
 def test_final_grade_uses_the_organizations_settings() -> None:
     default = gs.GradingSettings.of({})
     assert gs.final_rating(80, 60, default) == Decimal("72.00")
-    assert gs.admitted(50, default) and not gs.admitted(49.99, default)
+    assert default.admission_threshold is None  # 001 item 29: the control measures admit, no rating
     own = gs.GradingSettings.of(
         {"grading": {"admission_weight": 0.5, "exam_weight": 0.5, "admission_threshold": 60}}
     )
     assert gs.final_rating(80, 60, own) == Decimal("70.00")
-    assert not gs.admitted(55, own)
+    assert own.admission_threshold == Decimal(60)
 
 
 def test_percent_and_current_rating() -> None:

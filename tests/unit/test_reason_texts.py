@@ -38,7 +38,7 @@ CASES: list[tuple[str, type[enum.StrEnum], Mapping[enum.StrEnum, str], set[enum.
     ("thematic plan", PlanReason, PLAN_ERRORS, set()),
     ("assignment draft", DraftReason, DRAFT_ERRORS, set()),
     ("enrolment order", EnrolmentReason, ORDER_REFUSALS, set()),
-    ("handing in", Refusal, SUBMIT_REFUSALS, set()),
+    ("handing in", Refusal, SUBMIT_REFUSALS, {Refusal.not_admitted}),  # names what is left: refusal_text
 ]
 
 

@@ -22,7 +22,7 @@ from bot.actions.staff import OpenApplication
 from bot.actions.student import AddDocuments
 from bot.core.messages import Reply
 from bot.i18n import N_, Translator
-from bot.services.admin import audit
+from bot.services.admin import audit, study_plans
 from bot.services.messaging.notify import notify
 from bot.services.people.permissions import ALLOWED, Action
 from bot.services.refs import PersonRef
@@ -34,12 +34,26 @@ from db.models import (
     ParentLink,
     Person,
     PersonRole,
+    ProgramLevel,
 )
 
 # The categories (002 item 6) and statuses live with the other label tables in bot/labels.py.
 CATEGORIES = labels.CATEGORIES
 STATUS_NAMES = labels.APPLICATION_STATUS_NAMES
 OPEN = (ApplicationStatus.submitted, ApplicationStatus.more_documents)
+
+
+async def categories_for(session: AsyncSession, student_id: int) -> tuple[list[str], ProgramLevel | None]:
+    """The categories the student's program level allows (002 item 6, 003 item 1.5), in CATEGORIES'
+    order, and that level; a student without a program gets every category (nothing to narrow by)."""
+    program = await study_plans.program_of(session, student_id)
+    level = program.level if program is not None else None
+    allowed = [
+        key
+        for key in CATEGORIES
+        if level is None or (levels := labels.CATEGORY_LEVELS.get(key)) is None or level in levels
+    ]
+    return allowed, level
 
 
 class WrongState(Exception):

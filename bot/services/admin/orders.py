@@ -414,6 +414,49 @@ async def order_document(
     return doc
 
 
+@dataclass(frozen=True, slots=True)
+class ToSign:
+    """What the head's signature would approve, shown before it is given."""
+
+    lines: list[study_plans.PlanLine]
+    basis: study_plans.Basis
+    verdict: study_plans.CapVerdict
+    topics: int  # rows of the individual schedule (appendix 3); 0: it follows the academic calendar
+
+
+def _basis_of(application: DistanceApplication) -> study_plans.Basis:
+    if application.category == "academic_mobility":
+        return study_plans.Basis.academic_mobility
+    if application.category == "exchange":
+        return study_plans.Basis.exchange
+    return study_plans.Basis.regular
+
+
+async def to_sign(session: AsyncSession, application: DistanceApplication) -> ToSign:
+    """The plan the order would approve (the staff's, or the group's courses) and its check, unsaved."""
+    plan = await study_plans.plan_for_application(session, application.id)
+    if plan is None:
+        lines = await study_plans.group_courses(session, application.student_id)
+        basis = _basis_of(application)
+    else:
+        lines, basis = study_plans.lines_of(plan), study_plans.Basis(plan.basis)
+    verdict = await study_plans.check(
+        session,
+        application.student_id,
+        basis,
+        lines,
+        exclude_plan_id=plan.id if plan is not None else None,
+        category=application.category,
+    )
+    course_ids = [ln.course_id for ln in lines if ln.course_id]
+    topics = (
+        await session.scalar(select(func.count()).select_from(Topic).where(Topic.course_id.in_(course_ids)))
+        if course_ids
+        else 0
+    )
+    return ToSign(lines, basis, verdict, int(topics or 0))
+
+
 async def approve_application(
     session: AsyncSession,
     files: FileStore,
@@ -434,17 +477,15 @@ async def approve_application(
     plan = await study_plans.plan_for_application(session, application.id)
     if plan is None:
         lines = await study_plans.group_courses(session, application.student_id)
-        basis = (
-            study_plans.Basis.academic_mobility
-            if application.category == "academic_mobility"
-            else (
-                study_plans.Basis.exchange
-                if application.category == "exchange"
-                else study_plans.Basis.regular
-            )
-        )
+        basis = _basis_of(application)
         plan = await study_plans.save_plan(
-            session, application.student_id, basis, lines, actor_id=head.id, application_id=application.id
+            session,
+            application.student_id,
+            basis,
+            lines,
+            actor_id=head.id,
+            application_id=application.id,
+            category=application.category,
         )
         plan = await study_plans.plan_for_application(session, application.id)
         assert plan is not None
@@ -455,6 +496,7 @@ async def approve_application(
             study_plans.Basis(plan.basis),
             study_plans.lines_of(plan),
             exclude_plan_id=plan.id,
+            category=application.category,
         )
         if not verdict.ok:
             raise study_plans.CapExceeded(verdict)

@@ -29,7 +29,7 @@ from bot.services.messaging.notify import notify
 from bot.services.people.roster import E_EMPTY, ImportResult, Label, Labels, RowError, parse_date
 from bot.services.refs import CourseBrief, CourseFacts, GroupRef
 from bot.services.schedule import lessons
-from bot.services.schedule.lessons import LessonRef
+from bot.services.schedule.lessons import LessonError, LessonRef, clean_link
 from db.models import (
     AcademicTerm,
     Course,
@@ -197,6 +197,7 @@ E_BASIS_NEEDED = N_(
 E_TERM_UNKNOWN = N_("there is no academic period «{value}»")
 E_CREDITS = N_("the credits «{value}» must be a whole number from 1 to 300")
 E_MODE = N_("the mode «{value}» is not known (online or offline)")
+E_LINK = N_("an online lesson needs its link (https://...), not «{value}»")
 
 
 def _require(found: dict[str, str], needed: tuple[str, ...], result: ImportResult) -> bool:
@@ -409,6 +410,13 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
         mode = MODES.get(_word(row.get("mode")))
         if mode is None:
             errors.append(RowError(row.line, E_MODE, {"value": row.get("mode")}))
+        link = row.get("link") or None
+        if mode is LessonMode.online:
+            # 002 items 12-13: an online lesson is joined by its link; without one nobody can join.
+            try:
+                link = clean_link(link)
+            except LessonError:
+                errors.append(RowError(row.line, E_LINK, {"value": link or ""}))
         result.errors.extend(errors)
         if errors or course is None or day is None or start is None or end is None or mode is None:
             continue
@@ -418,7 +426,7 @@ async def import_timetable(session: AsyncSession, org: Organization, data: bytes
                 starts_at=dt.datetime.combine(day, start, zone).astimezone(dt.UTC),
                 ends_at=dt.datetime.combine(day, end, zone).astimezone(dt.UTC),
                 mode=mode,
-                link=row.get("link") or None,
+                link=link if mode is LessonMode.online else None,
                 room=row.get("room") or None,
                 topic=row.get("topic") or None,
             )

@@ -78,6 +78,10 @@ CAP_RULES = {
         "item 17: higher education on the basis of general secondary school is not studied by distance, "
         "except academic mobility"
     ),
+    "8-10": N_(
+        "items 8-10: the order approves an individual study plan of the disciplines studied by distance, "
+        "and this plan has none"
+    ),
     "19": N_(
         "item 19: training in choreography, instrumental performance, aviation, construction, marine "
         "technology, health care, military affairs or veterinary medicine on the basis of higher education: "
@@ -178,14 +182,35 @@ async def check(
     lines: Sequence[PlanLine],
     *,
     exclude_plan_id: int | None = None,
+    category: str | None = None,
 ) -> CapVerdict:
+    """The plan against item 17 and the caps. Item 17 is eligibility, not a count: it is checked on
+    the student's program whatever the plan holds (an empty plan is refused too), and its exception,
+    academic mobility, holds only when the application itself is for academic mobility (`category`,
+    the application's; None when there is none)."""
     program = await program_of(session, student_id)
     earlier = await earlier_credits(session, student_id, exclude_plan_id)
     total = earlier + sum(ln.credits for ln in lines if ln.by_distance)
+    mobility = basis is Basis.academic_mobility and category in (None, "academic_mobility")
+    ineligible = ineligible_by_item_17(program, mobility)
+    if ineligible is not None:
+        return CapVerdict(total, earlier, ineligible)
+    if not any(ln.by_distance and ln.credits > 0 for ln in lines):
+        return CapVerdict(total, earlier, Cap("8-10", 0, CAP_RULES["8-10"]))
     for cap in caps_for(program, basis):
         if total > cap.limit:
             return CapVerdict(total, earlier, cap)
     return CapVerdict(total, earlier)
+
+
+def ineligible_by_item_17(program: Program | None, academic_mobility: bool) -> Cap | None:
+    """Item 17: higher education on the basis of general secondary school is not studied by distance,
+    except academic mobility. The program says the basis (credit_cap_category); None: eligible."""
+    if program is None or academic_mobility:
+        return None
+    if program.credit_cap_category is CreditCapCategory.on_general_secondary:
+        return Cap("17", 0, CAP_RULES["17"])
+    return None
 
 
 async def save_plan(
@@ -196,6 +221,7 @@ async def save_plan(
     *,
     actor_id: int | None,
     application_id: int | None = None,
+    category: str | None = None,
 ) -> StudyPlan:
     """Checks the caps and keeps the plan (not yet approved: the order approves it).
 
@@ -206,7 +232,7 @@ async def save_plan(
         old = await session.scalar(
             select(StudyPlan).where(StudyPlan.application_id == application_id, StudyPlan.approved.is_(False))
         )
-    verdict = await check(session, student_id, basis, lines)
+    verdict = await check(session, student_id, basis, lines, category=category)
     if not verdict.ok:
         raise CapExceeded(verdict)
     if old is not None:
@@ -254,6 +280,27 @@ async def group_courses(session: AsyncSession, student_id: int) -> list[PlanLine
         .order_by(Course.discipline)
     )
     return [PlanLine(c.discipline, c.credits, c.id) for c in rows]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.replace("ё", "е").replace("Ё", "Е").casefold().split())
+
+
+async def match_courses(
+    session: AsyncSession, student_id: int, lines: Sequence[PlanLine]
+) -> tuple[list[PlanLine], list[str]]:
+    """Typed plan lines matched to the group's courses by name (case and spacing aside), so the
+    order's individual schedule (appendix 3, 002 items 8-10) is built from their topics; the names
+    that match no course of the group come back to be refused, never guessed."""
+    courses = {_name_key(c.discipline): c for c in await group_courses(session, student_id)}
+    matched, unknown = [], []
+    for ln in lines:
+        course = courses.get(_name_key(ln.discipline))
+        if course is None:
+            unknown.append(ln.discipline)
+        else:
+            matched.append(PlanLine(course.discipline, ln.credits, course.course_id, ln.by_distance))
+    return matched, unknown
 
 
 LINE = re.compile(r"^\s*(?P<name>.+?)\s*[;:—–|,-]\s*(?P<credits>\d{1,3})\s*$")

@@ -1,9 +1,8 @@
 """The gradebook of a course: released grades per assignment, the admission rating, the exam,
 the final grade by the organization's formula, each on the organization's scale.
 
-Admission rating (рейтинг допуска): the mean of the boundary controls when the course has
-any (DESIGN.md's common practice; a missing one counts 0), otherwise the current rating
-over all graded work. Exam: intermediate and final attestation. The weights and thresholds
+Admission rating (рейтинг допуска) and «admitted»: admission.py (001 item 29).
+Exam: intermediate and final attestation. The weights and thresholds
 are the organization's settings (grading_scale.GradingSettings).
 """
 
@@ -16,13 +15,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.coursework import admission as admit
 from bot.services.coursework import grading_scale as scale
+from bot.services.coursework.admission import Column
 from bot.services.messaging.notices import group_students
 from bot.services.people.teacher_scope import CourseLine, own_course
 from db.base import utcnow
 from db.models import (
-    Assignment,
-    AssignmentStatus,
     ControlType,
     Course,
     Grade,
@@ -36,15 +35,6 @@ EXAM_TYPES = (ControlType.intermediate, ControlType.final)
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
-    assignment_id: int
-    title: str
-    control_type: ControlType
-    max_score: int
-    due: bool = True  # its deadline has passed: work not graded by now counts as 0
-
-
-@dataclass(frozen=True, slots=True)
 class Row:
     student_id: int
     name: str
@@ -53,7 +43,8 @@ class Row:
     exam: Decimal | None = None
     final: Decimal | None = None
     mark: scale.Mark | None = None  # of the final grade, or of the admission rating before the exam
-    admitted: bool = False
+    admitted: bool = False  # admission.decide: every control measure handed in (+ the org's threshold)
+    missing: tuple[str, ...] = ()  # the control measures not handed in
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +69,7 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
     group = await session.get(Group, course.group_id)
     assert org is not None and group is not None
     settings = scale.GradingSettings.of(org.settings)
-    assignments = (
-        await session.scalars(
-            select(Assignment)
-            .where(Assignment.course_id == course.id, Assignment.status != AssignmentStatus.draft)
-            .order_by(Assignment.deadline, Assignment.id)
-        )
-    ).all()
-    now = utcnow()
-    columns = [Column(a.id, a.title, a.control_type, a.max_score, a.deadline <= now) for a in assignments]
+    columns = await admit.columns(session, course.id, utcnow())
     student_ids = await group_students(session, course.group_id)
     names = dict(
         (await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(student_ids))))
@@ -104,7 +87,8 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
     for student_id, assignment_id, score in grades:
         if student_id in rows:
             rows[student_id].scores[assignment_id] = Decimal(score)
-    rated = [_rate(row, columns, settings, org.grading_scheme) for row in rows.values()]
+    missing = await admit.missing_by_student(session, columns, rows)
+    rated = [_rate(row, columns, settings, org.grading_scheme, missing[sid]) for sid, row in rows.items()]
     return Book(
         CourseLine(course.id, course.discipline, group.id, group.name),
         group.name,
@@ -115,26 +99,16 @@ async def build(session: AsyncSession, teacher_id: int | None, course_id: int) -
     )
 
 
-def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, scheme: GradingScheme) -> Row:
+def _rate(
+    row: Row,
+    columns: list[Column],
+    settings: scale.GradingSettings,
+    scheme: GradingScheme,
+    missing: list[str],
+) -> Row:
     """The row with its admission, exam, final grade and mark worked out from its scores."""
-    # A boundary control counts once it is graded or its deadline has passed (a miss is 0), not before.
-    boundary = [
-        c
-        for c in columns
-        if c.control_type == ControlType.boundary and (c.due or c.assignment_id in row.scores)
-    ]
+    admission = admit.rating(row.scores, columns)
     exams = [c for c in columns if c.control_type in EXAM_TYPES]
-    admission: Decimal | None
-    if boundary:
-        admission = scale.mean(
-            scale.percent(row.scores.get(c.assignment_id, 0), c.max_score) for c in boundary
-        )
-    else:
-        admission = scale.current_rating(
-            (row.scores[c.assignment_id], c.max_score)
-            for c in columns
-            if c.control_type not in EXAM_TYPES and c.assignment_id in row.scores
-        )
     exam: Decimal | None = None
     final: Decimal | None = None
     taken = [c for c in exams if c.assignment_id in row.scores]
@@ -148,5 +122,6 @@ def _rate(row: Row, columns: list[Column], settings: scale.GradingSettings, sche
         exam=exam,
         final=final,
         mark=scale.mark(shown, scheme) if shown is not None else None,
-        admitted=admission is not None and scale.admitted(admission, settings),
+        admitted=admit.decide(missing, admission, settings),
+        missing=tuple(missing),
     )

@@ -2,8 +2,9 @@
 
 Universities and colleges use the letter-point-rating scale (001 item 30, the table in
 DESIGN.md); schools use a 5- or 10-point scale (Organization.grading_scheme). Weights
-and the admission threshold are the organization's settings, with DESIGN.md's defaults:
-final = 0.6 × admission + 0.4 × exam, admitted to the exam from 50 of 100.
+are the organization's settings, with DESIGN.md's defaults: final = 0.6 × admission + 0.4 × exam.
+Admission itself is admission.decide (all control measures, 001 item 29); an organization may add
+a rating threshold on top (admission_threshold, default none).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ SCHOOL5_SCALE: tuple[tuple[int, str, str], ...] = (
 DEFAULTS: dict[str, Any] = {
     "admission_weight": "0.6",
     "exam_weight": "0.4",
-    "admission_threshold": 50,
+    "admission_threshold": None,  # item 29 admits on the control measures; an organization may add a rating
     "exam_threshold": 25,  # below it the exam is failed whatever the admission rating (FX/F)
 }
 
@@ -123,7 +124,7 @@ def mark(value: Any, scheme: GradingScheme | str = GradingScheme.letter) -> Mark
 class GradingSettings:
     admission_weight: Decimal
     exam_weight: Decimal
-    admission_threshold: Decimal
+    admission_threshold: Decimal | None
     exam_threshold: Decimal
 
     @classmethod
@@ -134,14 +135,11 @@ class GradingSettings:
         return cls(
             admission_weight=_d(values["admission_weight"]),
             exam_weight=_d(values["exam_weight"]),
-            admission_threshold=_d(values["admission_threshold"]),
+            admission_threshold=(
+                None if values["admission_threshold"] is None else _d(values["admission_threshold"])
+            ),
             exam_threshold=_d(values["exam_threshold"]),
         )
-
-
-def admitted(admission: Any, settings: GradingSettings) -> bool:
-    """Admitted to the exam (001 item 29): a positive admission rating."""
-    return _d(admission) >= settings.admission_threshold
 
 
 def final_rating(admission: Any, exam: Any, settings: GradingSettings) -> Decimal:

@@ -32,7 +32,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.actions.student import StartTest
 from bot.core.messages import Reply
 from bot.i18n import N_, Translator
-from bot.services.coursework import review, submissions
+from bot.services.coursework import admission, review, submissions
+from bot.services.coursework.admission import Admission
 from bot.services.coursework.posting import AssignmentLine, Draft, publish
 from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students, parents_of
@@ -51,8 +52,6 @@ from db.models import (
     PersonRole,
     QuizTest,
     Role,
-    Submission,
-    SubmissionStatus,
     TestAnswer,
     TestAttempt,
     TestQuestion,
@@ -88,16 +87,17 @@ class StartReason(enum.StrEnum):
     closed = "closed"
     past = "past"  # the deadline has passed
     no_attempts = "no_attempts"  # all attempts used
-    not_admitted = "not_admitted"  # control measures still to do: `missing`
+    not_admitted = "not_admitted"  # admission.check said no (001 item 29): `admission` says why
     identity = "identity"  # the photo with an ID is missing
 
 
 class QuizError(ValueError):
     """A student may not start an attempt; `missing` the control measures still to do."""
 
-    def __init__(self, reason: StartReason, missing: list[str] | None = None) -> None:
+    def __init__(self, reason: StartReason, admission: Admission | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.missing = reason, missing or []
+        self.reason, self.admission = reason, admission
+        self.missing = admission.missing if admission else []
 
 
 @dataclass(frozen=True)
@@ -313,31 +313,6 @@ async def open_tests(session: AsyncSession, student_id: int) -> list[AssignmentL
     return [AssignmentLine.of(a) for a in rows.all()]
 
 
-async def missing_measures(session: AsyncSession, student_id: int, assignment: Assignment) -> list[str]:
-    """The discipline's control measures (other than attestation) the student has not done (001 item 29)."""
-    measures = (
-        await session.scalars(
-            select(Assignment).where(
-                Assignment.course_id == assignment.course_id,
-                Assignment.id != assignment.id,
-                Assignment.control_type.in_([ControlType.current, ControlType.boundary]),
-                Assignment.status != AssignmentStatus.draft,
-            )
-        )
-    ).all()
-    done_ids = set(
-        (
-            await session.scalars(
-                select(Submission.assignment_id).where(
-                    Submission.student_id == student_id,
-                    Submission.status.in_([SubmissionStatus.submitted, SubmissionStatus.graded]),
-                )
-            )
-        ).all()
-    ) | set((await session.scalars(select(Grade.assignment_id).where(Grade.student_id == student_id))).all())
-    return [m.title for m in sorted(measures, key=lambda m: m.deadline) if m.id not in done_ids]
-
-
 @dataclass(frozen=True, slots=True)
 class AttemptRules:
     id: int
@@ -383,9 +358,9 @@ async def _check_start(
     if (used or 0) >= test.attempts_allowed:
         raise QuizError(StartReason.no_attempts)
     if assignment.control_type in ATTESTATION:
-        missing = await missing_measures(session, student_id, assignment)
-        if missing:
-            raise QuizError(StartReason.not_admitted, missing=missing)
+        admitted = await admission.check(session, student_id, assignment)
+        if not admitted.admitted:
+            raise QuizError(StartReason.not_admitted, admitted)
     return assignment, test
 
 

@@ -5,7 +5,8 @@ that takes the message from the inbox, so a restart between the upload and the
 confirmation loses nothing. Confirming renumbers it to the next version (1, 2, ...) and
 every earlier version stays. Late work is accepted and marked late unless the teacher
 closed the assignment; a replacement is allowed before the deadline, or after the
-teacher returned the work.
+teacher returned the work. A written intermediate or final attestation is accepted only from a
+student admitted to it (admission.check, 001 item 29).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.coursework import admission
 from db.models import (
     Assignment,
     AssignmentStatus,
@@ -39,6 +41,7 @@ class Refusal(enum.StrEnum):
     graded = "graded"  # graded: nothing to replace
     deadline_passed = "deadline_passed"  # already handed in, the deadline passed: no replacement
     not_published = "not_published"
+    not_admitted = "not_admitted"  # a written attestation before all control measures (001 item 29)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,9 @@ async def refusal(
         return Refusal.closed
     sub = await _submission(session, assignment.id, student_id)
     if sub is None or sub.status == SubmissionStatus.draft or sub.status == SubmissionStatus.returned:
+        attestation = assignment.control_type in admission.ATTESTATION
+        if attestation and not (await admission.check(session, student_id, assignment)).admitted:
+            return Refusal.not_admitted
         return None
     grade = await session.scalar(
         select(Grade.id).where(

@@ -19,6 +19,14 @@ from db.base import utcnow
 from db.models import Acknowledgement, Announcement, Course, Person, Question
 
 AUDIENCES = ("students", "parents", "both")
+PREVIEW_FROM = 30  # an announcement to this many people or more is shown to its author before it goes
+
+
+async def reach(session: AsyncSession, group_id: int, audience: str) -> int:
+    """How many people an announcement to this group and audience goes to (the preview's count)."""
+    students = await group_students(session, group_id)
+    parents = {p for ids in (await parents_of(session, students)).values() for p in ids}
+    return (len(students) if audience != "parents" else 0) + (len(parents) if audience != "students" else 0)
 
 
 @dataclass(frozen=True, slots=True)

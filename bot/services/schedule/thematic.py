@@ -35,16 +35,20 @@ class PlanReason(enum.StrEnum):
     """Why a thematic plan is refused."""
 
     empty = "empty"
+    no_title = "no_title"  # a line with hours or a deadline but no topic
     bad_hours = "bad_hours"
     bad_deadline = "bad_deadline"
 
 
 class PlanError(ValueError):
-    """`line`: the 1-based line."""
+    """Every bad line at once (`problems`: reason and 1-based line); `reason`/`line`: the first."""
 
-    def __init__(self, reason: PlanReason, line: int = 0) -> None:
+    def __init__(
+        self, reason: PlanReason, line: int = 0, more: Sequence[tuple[PlanReason, int]] = ()
+    ) -> None:
         super().__init__(reason)
         self.reason, self.line = reason, line
+        self.problems: list[tuple[PlanReason, int]] = [(reason, line), *more]
 
 
 @dataclass(frozen=True)
@@ -55,27 +59,33 @@ class PlanLine:
 
 
 def parse_rows(rows: list[list[str]], timezone: str, now: dt.datetime | None = None) -> list[PlanLine]:
+    """The plan's lines; every bad line is reported at once (PlanError.problems), not the first only."""
     now = now or utcnow()
     out = []
+    problems: list[tuple[PlanReason, int]] = []
     for n, cells in enumerate(rows, start=1):
         cells = [c.strip() for c in cells]
         if not any(cells):
             continue
         title = re.sub(r"^\d{1,3}[.)]\s*", "", cells[0])
         if not title:
-            raise PlanError(PlanReason.empty, n)
+            problems.append((PlanReason.no_title, n))
+            continue
         hours = DEFAULT_HOURS
         if len(cells) > 1 and cells[1]:
             if not cells[1].isdigit() or not 0 < int(cells[1]) <= 200:
-                raise PlanError(PlanReason.bad_hours, n)
-            hours = int(cells[1])
+                problems.append((PlanReason.bad_hours, n))
+            else:
+                hours = int(cells[1])
         deadline = None
         if len(cells) > 2 and cells[2]:
             try:
                 deadline = parse(cells[2], now, timezone).moment
-            except DeadlineError as exc:
-                raise PlanError(PlanReason.bad_deadline, n) from exc
+            except DeadlineError:
+                problems.append((PlanReason.bad_deadline, n))
         out.append(PlanLine(title[:500], hours, deadline))
+    if problems:
+        raise PlanError(problems[0][0], problems[0][1], problems[1:])
     if not out:
         raise PlanError(PlanReason.empty)
     return out
