@@ -61,6 +61,8 @@ class Incoming:
     # With `blocked`, the bot itself was removed from the group (True) or added to it (False).
     group: bool = False
     chat_title: str | None = None
+    # The group chat moved here from this chat id (Telegram upgraded a group to a supergroup).
+    moved_from: str | None = None
 
     @classmethod
     def parse_text(cls, text: str | None) -> tuple[str | None, str]:

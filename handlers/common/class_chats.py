@@ -112,6 +112,9 @@ async def group_chat(ctx: GroupContext) -> None:
     msg = ctx.incoming
     if msg.command and not _for_us(ctx):
         return  # `/help@another_bot`: another bot's command in the same group
+    if msg.moved_from is not None:  # the same class's chat under its new (supergroup) id
+        await class_chats.moved(ctx.session, msg.moved_from, ctx.chat)
+        return
     if msg.blocked is True:  # Ustaz was removed from the group: the link ends, nothing can be said there
         row = await class_chats.linked_to(ctx.session, ctx.chat.id)
         if row is not None:

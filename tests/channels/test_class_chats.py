@@ -15,7 +15,7 @@ from bot.services.coursework import posting
 from bot.services.messaging import announcing
 from bot.services.schedule import changes, lessons
 from db.base import utcnow
-from db.models import ClassChat, Course, Group, LessonMode, Person, Role
+from db.models import ClassChat, Course, Group, LessonMode, MessengerAccount, Person, Role
 from tests.channels.telegram_app import TelegramUstaz, outbox_idle, telegram_account, telegram_ustaz, until
 from tests.stand_ins.telegram_api import BOT_USERNAME, BotAPIStandIn, ChatMessage, TgUser, Updates
 
@@ -193,3 +193,37 @@ async def test_a_kazakh_teacher_links_by_the_startgroup_link_and_removing_the_bo
     await _quiet_after(tg, chat_id, before)
     sent_there = [c for c in api.calls_of("sendMessage") if str(c.params.get("chat_id")) == str(chat_id)]
     assert not any("Функциялар" in str(c.params.get("text")) for c in sent_there), "nothing tried there"
+
+
+async def test_the_link_follows_a_group_upgraded_to_a_supergroup(tg: TelegramUstaz) -> None:
+    u, api = tg.updates, tg.api
+    teacher = TgUser(9521, "Айгүл", language_code="kk")
+    menu = await tg.join(teacher, KK_TEACHER, Role.teacher)
+    teacher_id, course_id, _, group_name = await _ids(tg, KK_TEACHER, "Python негіздері")
+    groups = await _press(tg, teacher, menu, "Топтың чаты", "Топты таңдаңыз")
+    found = CODE.search((await _press(tg, teacher, groups, group_name, "/link ")).text)
+    assert found is not None
+    await tg.say(
+        u.group_command(teacher, "link", found.group(1), KK_CHAT), "байланыстырылды", chat=KK_CHAT["id"]
+    )
+
+    supergroup = Updates.group(-1009000000502, KK_CHAT["title"])
+    await tg.send(u.group_migrated(teacher, KK_CHAT, supergroup))
+    await until(lambda: _linked_chat(tg, str(supergroup["id"])))
+    async with tg.runtime.sessions() as session, session.begin():
+        await posting.publish(
+            session, teacher_id, posting.Draft(course_id, "Сөздіктер", utcnow() + dt.timedelta(days=2))
+        )
+    await api.wait_messages(supergroup["id"], 1)
+    assert "Жаңа тапсырма: Сөздіктер" in api.messages(supergroup["id"])[0].text
+    await _quiet_after(tg, KK_CHAT["id"], 1)  # the old id got nothing more
+
+
+async def _linked_chat(tg: TelegramUstaz, chat_id: str) -> bool | None:
+    async with tg.runtime.sessions() as session:
+        row = await session.scalar(
+            select(ClassChat)
+            .join(MessengerAccount, MessengerAccount.id == ClassChat.account_id)
+            .where(MessengerAccount.external_id == chat_id, ClassChat.unlinked_at.is_(None))
+        )
+    return True if row is not None else None

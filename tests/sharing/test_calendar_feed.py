@@ -143,3 +143,29 @@ async def test_bad_tokens_are_a_404_without_a_traceback(
         assert status == 404, token
         assert b"Traceback" not in body
         assert headers["Cache-Control"] == "private, no-store"
+
+
+async def test_a_teacher_sees_the_lessons_and_deadlines_of_their_own_courses(
+    demo: Runtime,
+    harness: Harness,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    seat = await harness.seat_for("Сергей Викторович Ким", Role.teacher)
+    found = FEED_PATH.search(texts(await harness.tap(seat, "Календарь для телефона")))
+    assert found is not None
+    status, body, _ = await _read(client, found.group())
+    assert status == 200
+    async with demo.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Assignment.title, Person.full_name)
+                .join(Course, Course.id == Assignment.course_id)
+                .join(Person, Person.id == Course.teacher_id)
+            )
+        ).all()
+    summaries = _summaries(body)
+    own = {title for title, teacher in rows if teacher == "Сергей Викторович Ким"}
+    others = {title for title, teacher in rows if teacher != "Сергей Викторович Ким"} - own
+    assert own and all(any(t in s for s in summaries) for t in own)
+    assert not any(t in s for t in others for s in summaries), "not a colleague's courses"
+    assert any(s.startswith("Занятие: ") for s in summaries)

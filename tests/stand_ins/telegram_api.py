@@ -861,6 +861,11 @@ class Updates:
         """Plain talk in a group (a bot with privacy mode off gets it too)."""
         return self._update(message={**self._message(user, text=text), "chat": chat or self.group()})
 
+    def group_migrated(self, user: TgUser, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        """A group upgraded to a supergroup: the service message in the new chat, migrate_from_chat_id."""
+        msg = {**self._message(user), "chat": new, "migrate_from_chat_id": old["id"]}
+        return self._update(message=msg)
+
     def bot_in_group(
         self, user: TgUser, old: str, new: str, chat: dict[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -76,10 +76,13 @@ def from_message(message: Message) -> Incoming | None:
 def from_group_message(message: Message) -> Incoming | None:
     """In a class's group chat only commands are Ustaz's (/link CODE, /unlink, /join); talk is the class's."""
     assert message.from_user is not None
+    who = _who(message.from_user, message.chat.id)
+    if message.migrate_from_chat_id is not None:  # the group became a supergroup with a new id
+        return Incoming(**who, group=True, chat_title=message.chat.title,  # type: ignore[arg-type]
+                        moved_from=str(message.migrate_from_chat_id))  # fmt: skip
     command, args = Incoming.parse_text(message.text)
     if command is None:
         return None
-    who = _who(message.from_user, message.chat.id)
     return Incoming(**who, text=message.text, command=command, command_args=args,  # type: ignore[arg-type]
                     group=True, chat_title=message.chat.title)  # fmt: skip
 

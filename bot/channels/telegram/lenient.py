@@ -32,7 +32,8 @@ FILE: dict[str, Any] = {"file_id": None, "file_unique_id": "", "file_name": None
                         "file_size": None, "width": 0, "height": 0, "duration": 0, "length": 0}  # fmt: skip
 MESSAGE: dict[str, Any] = {"message_id": None, "date": 0, "chat": CHAT, "from": USER, "text": None,
                            "caption": None, "photo": ListOf(FILE), "document": FILE, "voice": FILE,
-                           "audio": FILE, "video": FILE, "video_note": FILE}  # fmt: skip
+                           "audio": FILE, "video": FILE, "video_note": FILE,
+                           "migrate_from_chat_id": None}  # fmt: skip
 PRESSED: dict[str, Any] = {"message_id": None, "date": 0, "chat": CHAT}  # date 0: an inaccessible message
 MEMBER: dict[str, Any] = {"status": None, "user": USER, "until_date": 0}
 CALLBACK: dict[str, Any] = {"id": None, "from": USER, "chat_instance": "", "data": None, "message": PRESSED,

@@ -133,6 +133,22 @@ async def linked_to(session: AsyncSession, chat_account_id: int) -> ClassChat | 
     return await session.scalar(select(ClassChat).where(ClassChat.account_id == chat_account_id, _active()))
 
 
+async def moved(session: AsyncSession, old_chat_id: str, chat: MessengerAccount) -> bool:
+    """The linked group chat has a new id (a group upgraded to a supergroup): the link follows it."""
+    old = await session.scalar(
+        select(MessengerAccount).where(
+            MessengerAccount.channel == chat.channel, MessengerAccount.external_id == old_chat_id
+        )
+    )
+    row = await linked_to(session, old.id) if old is not None else None
+    if old is None or row is None:
+        return False
+    row.account_id = chat.id
+    old.unreachable_at = utcnow()  # Telegram takes nothing at the old id any more
+    await session.flush()
+    return True
+
+
 async def unlink(session: AsyncSession, row: ClassChat) -> None:
     row.unlinked_at = utcnow()
     await session.flush()

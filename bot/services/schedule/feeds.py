@@ -12,7 +12,6 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -123,6 +122,10 @@ async def render(session: AsyncSession, person_id: int, default_locale: str) -> 
 
 
 def _calendar(t: Translator, org_name: str, entries: list[Entry]) -> bytes:
+    # Imported here, not with the web server: icalendar and dateutil weigh some 15 MB of memory that a
+    # process serving no calendar (a Telegram worker, the CLI) should not carry.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//Ustaz//Ustaz calendar//" + t.locale.upper())
     cal.add("version", "2.0")
