@@ -17,6 +17,8 @@ from bot.services.coursework import grading_scale as scale
 from db.models import Assignment, Organization, Person, Submission, SubmissionStatus
 from tests.harness import Harness, Seat, texts
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+
 
 async def _post_written_attestation(harness: Harness, teacher: Seat, labels: dict[str, str]) -> str:
     """The teacher posts a written intermediate attestation by the visible labels; returns the preview."""
@@ -76,6 +78,8 @@ async def test_written_attestation_is_refused_before_all_control_measures_in_rus
     assert "Работа сдана" in texts(replies)
     replies = await harness.say(anna, button=f"sub:{exam.id}")
     assert "Сдача: «Письменный экзамен»" in texts(replies)
+    # A written attestation also waits for her ID photo (item 16) before it takes the work.
+    assert "Фото получено" in texts(await harness.say(anna, files=[("me.jpg", JPEG)]))
     replies = await harness.say(anna, "Мои ответы на билет.")
     assert "Работа сдана" in texts(await harness.press(anna, replies[-1], "Подтвердить и сдать"))
     async with demo.sessions() as session:
