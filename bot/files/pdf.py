@@ -10,10 +10,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+if TYPE_CHECKING:
+    from fpdf.enums import XPos, YPos
 
 FONT_DIR = Path(os.environ.get("USTAZ_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
@@ -79,6 +79,11 @@ class Document:
 
 
 def render(doc: Document, *, header: str = "", footer: str = "") -> bytes:
+    # fpdf (with PIL and numpy) is loaded on the first document, not with the web server: the
+    # update path's memory stays small in a process that never makes a PDF.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_title(doc.title)
     pdf.set_creator("Ustaz")
