@@ -102,6 +102,19 @@ CATEGORIES: dict[str, str] = {
     "other": N_("another reason"),
 }
 
+# Buttons show a short label; the message above them lists the categories in the Rules' words.
+CATEGORY_LABELS: dict[str, str] = {
+    "programs": N_("Educational program · 6.1"),
+    "special_needs": N_("Special needs, disability · 6.2"),
+    "exchange": N_("Exchange program abroad · 6.3"),
+    "business_trip": N_("Business trip abroad · 6.4"),
+    "academic_mobility": N_("Academic mobility · 6.5"),
+    "penitentiary": N_("Serving a sentence · 6.6"),
+    "temporary_health": N_("Temporary health limitation"),
+    "military_service": N_("Military service"),
+    "other": N_("Another reason"),
+}
+
 APPLICATION_STATUS_NAMES = {
     ApplicationStatus.draft: N_("draft"),
     ApplicationStatus.submitted: N_("under review"),

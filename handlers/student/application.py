@@ -14,7 +14,7 @@ from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
-from bot.labels import files_phrase
+from bot.labels import CATEGORY_LABELS, files_phrase
 from bot.services.admin import applications, orders
 from bot.services.admin.applications import CATEGORIES, STATUS_NAMES
 from db.models import Order, Role
@@ -55,13 +55,16 @@ async def new_application(ctx: Joined, _: Apply) -> None:
 
 async def _ask_category(ctx: Joined, student_id: int) -> None:
     await ctx.start_dialog("apply", "category", student_id=student_id, files=[])
+    categories = "\n".join(f"• {ctx._(CATEGORIES[key])}" for key in CATEGORY_LABELS)
     ctx.reply(
         ctx._(
             "The application (өтініш / заявление) to the head of the organization to study by "
             "distance-learning "
             "technologies. Choose the category:"
-        ),
-        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORIES.items()]
+        )
+        + "\n\n"
+        + categories,
+        buttons=[[Button(ctx._(label), dialog_button(key))] for key, label in CATEGORY_LABELS.items()]
         + [cancel_row(ctx)],
     )
 
