@@ -94,4 +94,4 @@ def test_the_command_writes_one_set_per_language(tmp_path: Path, capsys: pytest.
     assert "Басты мәзір" in screens and "## student: Айдана Серікқызы Бекова" in screens
     samples = (tmp_path / "kk" / "samples.md").read_text(encoding="utf-8")
     assert "2026 жылғы 2 желтоқсан" in samples and "10-ға" in samples and "6-дан" in samples
-    assert "Петроваға" in samples and "Бекованың" in samples
+    assert "Петроваға" in samples and "Бекованың" in samples and "Сергей Викторович Кимнің" in samples
