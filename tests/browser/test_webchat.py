@@ -83,7 +83,7 @@ async def test_a_student_reaches_the_menu_in_kazakh_and_a_teacher_in_russian(
     await p.fill("#text", "/lang")
     await p.press("#text", "Enter")
     await p.get_by_role("button", name="Қазақша").click()
-    await expect(p.locator("#log")).to_contain_text("Енді тіл — қазақша.")
+    await expect(p.locator("#log")).to_contain_text("Жарайды, енді қазақша сөйлесеміз.")
     await p.screenshot(path=str(tmp_path / "webchat.png"))
 
 
