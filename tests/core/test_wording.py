@@ -34,6 +34,8 @@ async def test_the_menu_names_the_settings_and_a_woman_as_a_woman(demo: Runtime,
     menu = await harness.say(anna, "/menu")
     assert "Главное меню — Анна Сергеевна Петрова, обучающаяся." in texts(menu)
     assert "Настройки уведомлений" in labels(menu[-1])
+    shown = texts(await harness.say(anna, "/help"))
+    assert "Меню обучающегося: здесь можно" in shown and "обучающийся" not in shown  # no gender to guess
     dmitry = await harness.seat_for("Дмитрий Олегович Ли")
     assert "Главное меню — Дмитрий Олегович Ли, обучающийся." in texts(await harness.say(dmitry, "/menu"))
     aidana = await harness.seat_for("Айдана Серікқызы Бекова")
