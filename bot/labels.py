@@ -16,6 +16,10 @@ ROLE_NAMES = {
     Role.methodist: N_("methodist"),
     Role.admin: N_("administrator"),
 }
+# Where Russian says a role otherwise of a woman (the gender from the patronymic): «обучающаяся».
+ROLE_NAMES_FEMALE = {
+    Role.student: N_("student (a woman)"),
+}
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}  # each in its own language, never translated
 

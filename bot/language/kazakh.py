@@ -55,10 +55,19 @@ def last_word_of_number(n: int) -> str:
     return "миллиард"
 
 
+def _last_word(text: str) -> str:
+    """The word the ending attaches to: «Сергей Викторович Ким» is read by «Ким»."""
+    words = text.split()
+    return words[-1] if words else text
+
+
 def _is_back(word: str) -> bool:
-    if word.lower().rstrip().endswith("ь"):
+    word = _last_word(word).lower()
+    if word.endswith("ь"):
         return False  # a soft sign makes the ending front: Игорьдің
-    letters = [c for c in word.lower() if c in VOWELS]
+    if word.endswith("ев") and len(word) > 3:
+        word = word[:-2]  # the Russian suffix follows the stem: Жұмабаевтың, Назарбаевқа
+    letters = [c for c in word if c in VOWELS]
     for c in reversed(letters):
         if c in BACK:
             return True
@@ -70,7 +79,7 @@ def _is_back(word: str) -> bool:
 
 def _last_sound(word: str) -> str:
     """'vowel', 'nasal', 'voiced' or 'voiceless'."""
-    letters = [c for c in word.lower() if c.isalpha() and c not in "ьъ"]
+    letters = [c for c in _last_word(word).lower() if c.isalpha() and c not in "ьъ"]
     if not letters:
         return "vowel"
     last = letters[-1]
@@ -108,7 +117,7 @@ def ending(word: str, case: Case) -> str:
     """The case ending this word takes (without a hyphen)."""
     sound = _last_sound(word)
     if case is Case.instrumental:
-        last = [c for c in word.lower() if c.isalpha() and c not in "ьъ"][-1:] or ["а"]
+        last = [c for c in _last_word(word).lower() if c.isalpha() and c not in "ьъ"][-1:] or ["а"]
         if sound == "voiceless":
             return "пен"
         return "бен" if last[0] in "зж" else "мен"  # мен after vowels and sonorants: адаммен

@@ -7,7 +7,8 @@ from bot.core.context import Context, Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
 from bot.i18n import LOCALES
-from bot.labels import LANGUAGE_NAMES, ROLE_NAMES
+from bot.labels import LANGUAGE_NAMES, ROLE_NAMES, ROLE_NAMES_FEMALE
+from bot.language.gender import Gender, gender_of
 
 
 def language_buttons() -> list[list[Button]]:
@@ -30,7 +31,9 @@ async def show_menu(ctx: Context, greeting: str | None = None) -> None:
     if len(ctx.roles) > 1:
         tools.insert(1, SwitchRole().button(ctx._("Switch role")))
     rows.append(tools)
-    text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(ROLE_NAMES[ctx.role]))
+    female = gender_of(ctx.person.full_name) is Gender.female and ctx.role in ROLE_NAMES_FEMALE
+    role = ROLE_NAMES_FEMALE[ctx.role] if female else ROLE_NAMES[ctx.role]
+    text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(role))
     ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
 
 

@@ -21,6 +21,7 @@ from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
+from bot.language.names import surname_initials
 from bot.services.coursework import review
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.review import ReviewError, ReviewReason
@@ -75,7 +76,12 @@ async def review_queue(ctx: Joined, action: GradeQueue) -> None:
         when = ctx.t.datetime(item.submitted_at, "d.MM HH:mm")
         late = " · " + ctx._("late") if item.late else ""
         rows.append(
-            [OpenSubmission(item.submission_id).button(f"{item.student} · {item.title} · {when}{late}")]
+            # Surname and initials: a button wider than a phone's screen is cut with «…».
+            [
+                OpenSubmission(item.submission_id).button(
+                    f"{surname_initials(item.student)} · {item.title} · {when}{late}"
+                )
+            ]
         )
     text = ctx.n_(
         "{n} submission waits for a grade, the oldest first:",

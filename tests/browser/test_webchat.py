@@ -83,7 +83,7 @@ async def test_a_student_reaches_the_menu_in_kazakh_and_a_teacher_in_russian(
     await p.fill("#text", "/lang")
     await p.press("#text", "Enter")
     await p.get_by_role("button", name="Қазақша").click()
-    await expect(p.locator("#log")).to_contain_text("Енді тіл — қазақша.")
+    await expect(p.locator("#log")).to_contain_text("Жарайды, енді қазақша сөйлесеміз.")
     await p.screenshot(path=str(tmp_path / "webchat.png"))
 
 
@@ -147,7 +147,7 @@ async def test_teacher_posts_with_a_file_student_hands_in_a_photo_and_sees_the_g
 
         await press(teacher, "Главное меню")
         await press(teacher, "Работы на проверку")
-        await press(teacher, "Анна Сергеевна Петрова · Форма обратной связи")
+        await press(teacher, "Петрова А. С. · Форма обратной связи")
         await expect(teacher.get_by_role("link", name="📎 photo1.png")).to_be_visible()
         await press(teacher, "Оценить")
         await type_(teacher, "92")

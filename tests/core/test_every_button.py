@@ -21,12 +21,12 @@ from bot.core.actions import Action, ActionError, registry
 from bot.core.messages import Button
 from bot.core.router import DIALOG_BUTTON
 from bot.runtime import Runtime
+from bot.screens.walk import WALKERS, walk
 from db.models import DialogState, InboxStatus, InboxUpdate, Person, PersonRole, Role
 from handlers import build_router
 from tests.harness import Harness, Seat, texts
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_PRESSED = {"lang", "role"}  # they switch the walker's language or role under it; still checked
 
 
 def catalogue() -> list[type[Action]]:
@@ -121,18 +121,6 @@ async def test_a_tampered_payload_gets_the_stale_answer_once(demo: Runtime, harn
 
 # -- (b) a walk through every role's screens -------------------------------------------------------
 
-WALKERS = [
-    ("Айдана Серікқызы Бекова", Role.student),
-    ("Анна Сергеевна Петрова", Role.student),
-    ("Серік Бекұлы Беков", Role.parent),
-    ("Сергей Викторович Ким", Role.teacher),
-    ("Айгүл Сейітқызы Нұрланова", Role.teacher),
-    ("Ерлан Маратұлы Жұмабаев", Role.head),
-    ("Ерлан Маратұлы Жұмабаев", Role.deputy),
-    ("Ерлан Маратұлы Жұмабаев", Role.admin),
-    ("Салтанат Әбенқызы Исмаилова", Role.methodist),
-]
-
 
 async def _in_dialog(runtime: Runtime, seat: Seat) -> bool:
     async with runtime.sessions() as session:
@@ -142,27 +130,12 @@ async def _in_dialog(runtime: Runtime, seat: Seat) -> bool:
 
 async def _walk(runtime: Runtime, harness: Harness, seat: Seat, depth: int = 2) -> None:
     """Presses every button of the main menu, then the buttons of what each shows (a few per kind)."""
-    frontier = [b.payload for r in await harness.say(seat, "/menu") for row in r.buttons for b in row]
-    pressed: set[str] = set()
-    per_kind: dict[str, int] = {}
-    for _ in range(depth):
-        shown: list[str] = []
-        for payload in frontier:
-            prefix = payload.partition(":")[0]
-            if payload in pressed or prefix in NOT_PRESSED or prefix == DIALOG_BUTTON:
-                continue
-            if per_kind.get(prefix, 0) >= 2:
-                continue
-            pressed.add(payload)
-            per_kind[prefix] = per_kind.get(prefix, 0) + 1
-            replies = await harness.say(seat, button=payload)
-            dialog_buttons = [
-                b.payload for r in replies for row in r.buttons for b in row if b.payload.startswith("dlg:")
-            ]
-            if dialog_buttons:
-                assert await _in_dialog(runtime, seat), (payload, dialog_buttons)
-            shown += [b.payload for r in replies for row in r.buttons for b in row if b.url is None]
-        frontier = shown
+    async for step in walk(harness, seat, depth):
+        dialog_buttons = [
+            b.payload for r in step.replies for row in r.buttons for b in row if b.payload.startswith("dlg:")
+        ]
+        if dialog_buttons and step.payload is not None:
+            assert await _in_dialog(runtime, seat), (step.payload, dialog_buttons)
 
 
 async def test_every_button_a_screen_shows_reaches_a_route(

@@ -138,7 +138,7 @@ async def test_language_switch_by_command_and_button(demo: Runtime, harness: Har
     replies = await harness.say(student, "/lang")
     assert texts(replies) == "Тілді таңдаңыз:"
     replies = await harness.press(student, replies[-1], "Русский")
-    assert "Теперь язык — русский." in texts(replies)
+    assert "Хорошо, теперь говорим по-русски." in texts(replies)
     assert "Главное меню" in texts(await harness.say(student, "/menu"))
 
 

@@ -93,7 +93,7 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
     await harness.settle()
     assert "Анна Сергеевна Петрова: Занятие Веб-программирование" in texts(await harness.received(olga))
 
-    await harness.tap(olga, "Уведомления", "Пропуски занятий")  # switched off
+    await harness.tap(olga, "Настройки уведомлений", "Пропуски занятий")  # switched off
     async with demo.sessions() as session, session.begin():
         past = Lesson(
             course_id=course_id,
@@ -108,7 +108,7 @@ async def test_timetable_changes_name_the_child_and_absences_can_be_switched_off
         assert await lessons.save(session, kim, past.id) == [ANNA]
     await harness.settle()
     assert "отсутствие на онлайн-занятии" not in texts(await harness.received(olga))
-    await harness.tap(olga, "Уведомления", "Пропуски занятий")  # on again
+    await harness.tap(olga, "Настройки уведомлений", "Пропуски занятий")  # on again
     async with demo.sessions() as session, session.begin():
         again = Lesson(
             course_id=course_id,

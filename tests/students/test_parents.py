@@ -167,7 +167,7 @@ async def test_a_bad_stored_digest_setting_falls_back_and_breaks_no_other_organi
 
 async def test_announcement_acknowledged_and_notices_switch_off(demo: Runtime, harness: Harness) -> None:
     parent = await harness.seat_for(GULNARA)
-    off = await harness.tap(parent, "Хабарламалар")
+    off = await harness.tap(parent, "Хабарлама баптаулары")
     await harness.press(parent, off[-1], "Бағалар")
     async with demo.sessions() as session, session.begin():
         org = await session.scalar(select(Organization))
@@ -193,7 +193,7 @@ async def test_announcement_acknowledged_and_notices_switch_off(demo: Runtime, h
         assert [name for name, _ in await parents.acknowledged_by(session, ann_id)] == [GULNARA]
         a = await session.scalar(select(Assignment).where(Assignment.title == "Рубежный контроль 1"))
         assert a is not None
-    assert "🔕 Бағалар" in labels((await harness.tap(parent, "Хабарламалар"))[-1])
+    assert "🔕 Бағалар" in labels((await harness.tap(parent, "Хабарлама баптаулары"))[-1])
 
 
 # -- linking with a child's code: QA's findings -------------------------------------------------

@@ -155,7 +155,7 @@ async def test_reminders_due_together_merge_and_a_switched_off_student_gets_none
     await new_assignment(demo, "Отчёт А", deadline)
     await new_assignment(demo, "Отчёт Б", deadline)
     ru, off = await harness.seat_for(RU_STUDENT), await harness.seat_for("Дмитрий Олегович Ли")
-    switched = await harness.tap(off, "Уведомления")
+    switched = await harness.tap(off, "Настройки уведомлений")
     assert "🔔 Напоминания о сроках сдачи" in labels(switched[-1])
     await harness.press(off, switched[-1], "Напоминания о сроках сдачи")
     await plan(demo)

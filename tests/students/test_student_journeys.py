@@ -186,11 +186,11 @@ async def test_question_reaches_the_teacher_and_the_answer_comes_back(
     teacher = await harness.seat_for("Сергей Викторович Ким")
     courses = await harness.tap(student, "Вопрос педагогу")
     asked = await harness.press(student, courses[-1], "Веб-программирование")
-    assert "Сергей Викторович Ким" in texts(asked)
+    assert "Сергею Викторовичу Киму" in texts(asked)
     done = await harness.say(student, "Можно сдать работу ссылкой на GitHub?")
     assert "Ваш вопрос отправлен" in texts(done)
     got = await harness.received(teacher)
-    assert "Можно сдать работу ссылкой на GitHub?" in texts(got) and "Анна Сергеевна Петрова" in texts(got)
+    assert "Можно сдать работу ссылкой на GitHub?" in texts(got) and "Анны Сергеевны Петровой" in texts(got)
     async with demo.sessions() as session, session.begin():
         q = await session.scalar(select(Question))
         assert q is not None

@@ -20,7 +20,7 @@ async def test_the_teacher_answers_from_the_notice(demo: Runtime, harness: Harne
     student = await harness.seat_for(STUDENT)
     teacher = await harness.seat_for(TEACHER)
     asked = await harness.tap(student, "Вопрос педагогу", "Веб-программирование")
-    assert "Сергей Викторович Ким" in texts(asked)
+    assert "Сергею Викторовичу Киму" in texts(asked)
     assert "Ваш вопрос отправлен" in texts(await harness.say(student, "Можно сдать работу ссылкой?"))
 
     notice = await harness.received(teacher)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language.kazakh import Case, number_with_ending, time_with_ending, with_ending
+from bot.language.kazakh import Case, attach, number_with_ending, time_with_ending, with_ending
 
 # «N-ге дейін» (until), «N-ден» (from), «N-нің» (of), «N-де» (at) for 0-10 and the round tens.
 DATIVE = {0: "ге", 1: "ге", 2: "ге", 3: "ке", 4: "ке", 5: "ке", 6: "ға", 7: "ге", 8: "ге", 9: "ға",
@@ -76,6 +76,11 @@ def test_decimals_are_read_by_their_fraction() -> None:
         ("Жанар", "Жанардың", "Жанарға", "Жанардан"),
         ("Дәулет", "Дәулеттің", "Дәулетке", "Дәулеттен"),
         ("Игорь", "Игорьдің", "Игорьге", "Игорьден"),
+        ("Жұмабаев", "Жұмабаевтың", "Жұмабаевқа", "Жұмабаевтан"),
+        ("Назарбаев", "Назарбаевтың", "Назарбаевқа", "Назарбаевтан"),
+        ("Сергеев", "Сергеевтің", "Сергеевке", "Сергеевтен"),
+        ("Әбдіров", "Әбдіровтың", "Әбдіровқа", "Әбдіровтан"),
+        ("Ткаченко", "Ткаченконың", "Ткаченкоға", "Ткаченкодан"),
     ],
 )
 def test_names_take_their_endings(name: str, genitive: str, dative: str, ablative: str) -> None:
@@ -92,3 +97,20 @@ def test_locative_attributive_and_instrumental() -> None:
     assert with_ending("Нұрлан", Case.instrumental) == "Нұрланмен"
     assert with_ending("Әлібек", Case.instrumental) == "Әлібекпен"
     assert with_ending("Айдана", Case.instrumental) == "Айданамен"
+
+
+@pytest.mark.parametrize(
+    ("full_name", "genitive", "dative"),
+    [
+        # A full name takes the ending its last word takes, whatever the words before it.
+        ("Сергей Викторович Ким", "Сергей Викторович Кимнің", "Сергей Викторович Кимге"),
+        ("Екатерина Павловна Ким", "Екатерина Павловна Кимнің", "Екатерина Павловна Кимге"),
+        ("Ерлан Маратұлы Жұмабаев", "Ерлан Маратұлы Жұмабаевтың", "Ерлан Маратұлы Жұмабаевқа"),
+        ("Анна Сергеевна Петрова", "Анна Сергеевна Петрованың", "Анна Сергеевна Петроваға"),
+        ("Дмитрий Олегович Ли", "Дмитрий Олегович Лидің", "Дмитрий Олегович Лиге"),
+        ("Айгүл Сейітқызы Нұрланова", "Айгүл Сейітқызы Нұрланованың", "Айгүл Сейітқызы Нұрлановаға"),
+    ],
+)
+def test_a_full_name_is_read_by_its_last_word(full_name: str, genitive: str, dative: str) -> None:
+    assert attach(full_name, Case.genitive) == genitive
+    assert attach(full_name, Case.dative) == dative

@@ -118,7 +118,7 @@ async def test_numbered_choice_dialog_in_kazakh(wa: WhatsApp) -> None:
     assert languages.startswith("Тілді таңдаңыз:") and "1. Қазақша\n2. Русский" in languages
     # So does its label, typed in any case: the dialog goes on, now in Russian.
     switched = text_of(await phone.send("русский"))
-    assert switched.startswith("Теперь язык — русский.")
+    assert switched.startswith("Хорошо, теперь говорим по-русски.")
     assert f"\n{language_number}. Язык\n" in switched
     assert switched.endswith("\n\nОтветьте номером или названием выбранного пункта.")
     async with wa.runtime.sessions() as session:
@@ -126,7 +126,7 @@ async def test_numbered_choice_dialog_in_kazakh(wa: WhatsApp) -> None:
 
     # A number that was not offered is not a press: the person gets the usual help.
     unknown = text_of(await phone.send("77"))
-    assert "Теперь язык" not in unknown and "1. " in unknown
+    assert "теперь говорим" not in unknown and "1. " in unknown
     # Choices belong to the last message that offered them: now "1" is that help's "Main menu".
     assert text_of(await phone.send("1")).startswith("Главное меню")
     assert "/menu" in text_of(await phone.send("справка"))
