@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import io
 from pathlib import Path
 
+import openpyxl
 from sqlalchemy import select, text
 
 from bot.cli import staff as staff_cli
@@ -57,6 +60,10 @@ async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, h
     assert [r[2] for r in rows[1:]] == ["ауыстыру", "оқудан шығару"]
     assert rows[1][3] == "Дәулет Қайратұлы Сейітов" and rows[1][4] == "ИС-22"
     assert rows[1][5] == "Өз өтініші бойынша"  # the typed grounds, as typed
+    # 001 item 9 (the database of orders): the date is a date cell, not text, shown dd.mm.yyyy
+    book = openpyxl.load_workbook(io.BytesIO((await files_of(demo, exported))[0][1]))
+    issued = book.active.cell(row=2, column=2)
+    assert isinstance(issued.value, dt.datetime) and issued.number_format == "DD.MM.YYYY"
 
     out = demo.settings.files_dir.parent / "orders.xlsx"
     args = argparse.Namespace(out=out, year=None, org=None, lang="ru")
