@@ -162,16 +162,21 @@ async def _import(
     work: Callable[[AsyncSession, int, bytes, str], Awaitable[T]],
 ) -> T | int:
     """`await work(session, org_id, data, name)` in one transaction on the chosen organization,
-    or an exit code when the file or the organization is missing."""
+    or an exit code when the file or the organization is missing (said in --lang, else English)."""
+    from bot.i18n import Translator
+
+    t = Translator(getattr(args, "lang", None) or "en")
     if not args.file.is_file():
-        print(f"No such file: {args.file}", file=sys.stderr)
+        print(t.gettext("No such file: {path}").format(path=args.file), file=sys.stderr)
         return 2
     runtime = await _runtime(settings)
     try:
         async with runtime.sessions() as session, session.begin():
             org_id = await _org_id(session, args.org)
             if org_id is None:
-                print("No organization yet: run `ustaz demo` first, or give --org.", file=sys.stderr)
+                print(
+                    t.gettext("No organization yet: run `ustaz demo` first, or give --org."), file=sys.stderr
+                )
                 return 2
             # With any bad row the import writes nothing at all.
             return await work(session, org_id, args.file.read_bytes(), args.file.name)
@@ -188,7 +193,9 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
     send = getattr(args, "send", False)
     if send and not settings.whatsapp_enabled:
         print(
-            "--send needs WhatsApp: set USTAZ_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _WHATSAPP_FROM.",
+            Translator(args.lang or "en").gettext(
+                "--send needs WhatsApp: set USTAZ_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _WHATSAPP_FROM."
+            ),
             file=sys.stderr,
         )
         return 2
@@ -240,19 +247,23 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
         else:
             with open(args.invites, "w", newline="", encoding="utf-8") as fh:
                 csv.writer(fh).writerows([header, *rows])
-        print(f"Invites: {args.invites}")
+        print(t.gettext("Invites: {path}").format(path=args.invites))
     else:
         for row in rows:
             print("\t".join(str(c) for c in row))
     if sent is not None:
         print(
-            f"Invites queued for WhatsApp: {sent.queued} (sent before: {sent.again}, "
-            f"no phone: {sent.no_phone}, number of someone else: {sent.taken})."
+            t.gettext(
+                "Invites queued for WhatsApp: {queued} (sent before: {again}, no phone: {no_phone}, "
+                "number of someone else: {taken})."
+            ).format(queued=sent.queued, again=sent.again, no_phone=sent.no_phone, taken=sent.taken)
         )
         if sent.queued and "invite" not in settings.twilio_templates:
             print(
-                'No WhatsApp template "invite" in USTAZ_TWILIO_TEMPLATES: '
-                "they wait in the outbox until one is set."
+                t.gettext(
+                    "No WhatsApp template «invite» in USTAZ_TWILIO_TEMPLATES: "
+                    "the invites wait in the outbox until one is set."
+                )
             )
     return 0
 
@@ -293,13 +304,20 @@ async def cmd_orders(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with runtime.sessions() as session:
             org_id = await _org_id(session, args.org)
+            t = Translator(args.lang)
             if org_id is None:
-                print("No organization yet.", file=sys.stderr)
+                print(
+                    t.gettext("No organization yet: run `ustaz demo` first, or give --org."), file=sys.stderr
+                )
                 return 2
-            data = await orders.register_xlsx(session, Translator(args.lang), org_id, args.year)
+            data = await orders.register_xlsx(session, t, org_id, args.year)
             count = len(await orders.register(session, org_id, year=args.year))
     finally:
         await runtime.engine.dispose()
     args.out.write_bytes(data)
-    print(f"{count} orders -> {args.out}")
+    print(
+        t.ngettext("{n} order written to {path}", "{n} orders written to {path}", count).format(
+            n=count, path=args.out
+        )
+    )
     return 0

@@ -130,6 +130,12 @@ def xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]
         sheet.append(header)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                # A date stays a date cell, shown as Kazakhstan writes it (openpyxl's default is ISO).
+                if isinstance(cell.value, dt.datetime):
+                    cell.number_format = "DD.MM.YYYY HH:MM"
+                elif isinstance(cell.value, dt.date):
+                    cell.number_format = "DD.MM.YYYY"
         for i, _ in enumerate(header):
             letter = sheet.cell(row=1, column=i + 1).column_letter
             width = max(

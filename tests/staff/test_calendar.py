@@ -169,3 +169,42 @@ async def test_nobody_outside_staff_edits_the_calendar(demo: Runtime, harness: H
     assert "Академиялық күнтізбе" in texts(await harness.tap(head, "Академиялық күнтізбе"))
     # Forged: no screen of the head shows «Add to the academic calendar».
     assert "қолжетімді емес" in texts(await harness.say(head, button="sevt"))
+
+
+async def test_a_holiday_spanning_two_periods_is_accepted(demo: Runtime, harness: Harness) -> None:
+    """002 item 26-1 (the academic calendar every participant is told of): winter holidays run from the
+    first period into the second; they are accepted, attached to the period they start in and shown with
+    their whole dates. A session outside its period is still refused."""
+    from tests.staff.test_setup_dialogs import make_staff
+
+    await make_staff(demo, "Марина Сергеевна Орлова", Role.deputy, "ru")
+    deputy = await harness.seat_for("Марина Сергеевна Орлова")
+    rows: list[list[object]] = [
+        ["семестр", f"Осенний семестр {YEAR}", f"01.09.{YEAR}", f"31.12.{YEAR}", ""],
+        ["семестр", f"Весенний семестр {YEAR + 1}", f"05.01.{YEAR + 1}", f"30.05.{YEAR + 1}", ""],
+        ["каникулы", "Зимние каникулы", f"29.12.{YEAR}", f"07.01.{YEAR + 1}", f"Осенний семестр {YEAR}"],
+        ["каникулы", "Новогодние дни", f"27.12.{YEAR}", f"09.01.{YEAR + 1}", ""],
+    ]
+    await start_import(harness, deputy, "calendar")
+    replies = await harness.say(deputy, files=[("calendar.xlsx", calendar_file(rows))])
+    assert "Импортировано: 4 новые записи" in texts(replies)
+    async with demo.sessions() as session:
+        autumn = await session.scalar(
+            select(AcademicTerm).where(AcademicTerm.name == f"Осенний семестр {YEAR}")
+        )
+        holidays = (
+            await session.scalars(
+                select(CalendarEvent).where(CalendarEvent.kind == "holiday").order_by(CalendarEvent.id)
+            )
+        ).all()
+    assert autumn is not None and [h.term_id for h in holidays] == [autumn.id, autumn.id]
+    student = await harness.seat_for("Анна Сергеевна Петрова")
+    with_dates = texts(await harness.tap(student, "Академический календарь"))
+    assert "Зимние каникулы — 29 декабря" in with_dates and f"7 января {YEAR + 1}" in with_dates
+
+    session_outside = [
+        ["сессия", "Зимняя сессия", f"20.12.{YEAR}", f"10.01.{YEAR + 1}", f"Осенний семестр {YEAR}"],
+    ]
+    await start_import(harness, deputy, "calendar")
+    replies = await harness.say(deputy, files=[("calendar.xlsx", calendar_file(session_outside))])
+    assert f"даты выходят за академический период «Осенний семестр {YEAR}»" in texts(replies)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import io
 from pathlib import Path
 
+import openpyxl
 from sqlalchemy import select, text
 
 from bot.cli import staff as staff_cli
@@ -57,6 +60,10 @@ async def test_transfer_order_moves_the_student_and_is_exported(demo: Runtime, h
     assert [r[2] for r in rows[1:]] == ["ауыстыру", "оқудан шығару"]
     assert rows[1][3] == "Дәулет Қайратұлы Сейітов" and rows[1][4] == "ИС-22"
     assert rows[1][5] == "Өз өтініші бойынша"  # the typed grounds, as typed
+    # 001 item 9 (the database of orders): the date is a date cell, not text, shown dd.mm.yyyy
+    book = openpyxl.load_workbook(io.BytesIO((await files_of(demo, exported))[0][1]))
+    issued = book.active.cell(row=2, column=2)
+    assert isinstance(issued.value, dt.datetime) and issued.number_format == "DD.MM.YYYY"
 
     out = demo.settings.files_dir.parent / "orders.xlsx"
     args = argparse.Namespace(out=out, year=None, org=None, lang="ru")
@@ -102,3 +109,27 @@ async def test_cli_roster_import_and_audit_verify(demo: Runtime, tmp_path: Path,
         await session.execute(text("UPDATE audit_record SET actor_id = NULL, action = 'delete'"))
     assert await staff_cli.cmd_audit(demo.settings, verify) == 1
     assert "BROKEN at record" in capsys.readouterr().err
+
+
+async def test_cli_messages_speak_one_language(demo: Runtime, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """001 item 9 (the database of orders and the roster, kept by staff): a CLI run speaks one language,
+    --lang's (or the organization's): no English line among Russian or Kazakh ones."""
+    roster_file = tmp_path / "roster.xlsx"
+    roster_file.write_bytes(
+        xlsx([("R", ["role", "full name", "group"], [["student", "Ильяс Ерланович Омаров", "ИС-22"]])])
+    )
+    invites = tmp_path / "invites.csv"
+    args = argparse.Namespace(file=roster_file, invites=invites, org=None, lang="ru")
+    assert await staff_cli.cmd_roster(demo.settings, args) == 0
+    out = capsys.readouterr().out
+    assert f"Приглашения: {invites}" in out and "Invites" not in out
+
+    args = argparse.Namespace(file=tmp_path / "missing.xlsx", invites=None, org=None, lang="kk")
+    assert await staff_cli.cmd_roster(demo.settings, args) == 2
+    assert "Мұндай файл жоқ:" in capsys.readouterr().err
+
+    out_file = tmp_path / "orders.xlsx"
+    args = argparse.Namespace(out=out_file, year=None, org=None, lang="kk")
+    assert await staff_cli.cmd_orders(demo.settings, args) == 0
+    said = capsys.readouterr().out
+    assert "0 бұйрық жазылды:" in said and "orders" not in said.replace(str(out_file), "")

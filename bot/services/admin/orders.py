@@ -633,7 +633,7 @@ async def register_xlsx(
     rows = [
         [
             o.number,
-            t.date(o.issued_on, "dd.MM.y"),
+            o.issued_on,  # a date cell (sorts and filters as a date), shown dd.mm.yyyy
             _(KIND_NAMES[o.kind]),
             s or "—",
             (o.details or {}).get("group", ""),

@@ -23,7 +23,7 @@ from bot.files.tables import XLSX_MIME, xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import message_kind
 from bot.services.admin.applications import CATEGORIES
-from bot.services.coursework import grading_scale
+from bot.services.coursework import admission, gradebook, grading_scale
 from bot.services.messaging.notify import notify
 from db.base import utcnow
 from db.models import (
@@ -55,6 +55,8 @@ class CourseLine:
     expected: int  # students x those assignments
     on_time: int
     late: int
+    students: int = 0
+    admitted: int = 0  # admitted to attestation (admission.decide, 001 item 29)
 
     @property
     def missing(self) -> int:
@@ -99,6 +101,9 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
     ):
         students_by_group[gid].append((pid, name))
 
+    org_settings = await session.scalar(
+        select(Organization.settings).where(Organization.id == organization_id)
+    )
     for course, group_name in courses:
         due = list(
             await session.scalars(
@@ -127,8 +132,26 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
                     continue
                 late += sub is not None
                 report.missed.append((name, group_name, course.discipline, assignment.title))
+        columns = await admission.columns(session, course.id, now)
+        missing = await admission.missing_by_student(session, columns, [pid for pid, _ in students])
+        settings = grading_scale.GradingSettings.of(org_settings)
+        if settings.admission_threshold is None:
+            admitted = sum(1 for pid, _ in students if admission.decide(missing[pid], None, settings))
+        else:  # the organization's threshold needs each student's rating: the gradebook has it
+            admitted = sum(
+                1 for row in (await gradebook.build(session, None, course.id)).rows if row.admitted
+            )
         report.courses.append(
-            CourseLine(group_name, course.discipline, len(due), len(students) * len(due), on_time, late)
+            CourseLine(
+                group_name,
+                course.discipline,
+                len(due),
+                len(students) * len(due),
+                on_time,
+                late,
+                len(students),
+                admitted,
+            )
         )
 
     course_ids = [c.id for c, _ in courses]
@@ -235,6 +258,15 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
         )
     if not report.courses:
         out.append("• " + _("no courses"))
+    else:
+        out.append("\n" + _("Admitted to attestation (every control measure handed in, Order 169 item 29):"))
+        out += [
+            "• "
+            + _("{group}, {discipline}: {admitted} of {students}").format(
+                group=c.group, discipline=c.discipline, admitted=c.admitted, students=c.students
+            )
+            for c in report.courses
+        ]
     out.append("\n" + _("Grades:") + " " + (", ".join(f"{m}: {n}" for m, n in report.grades) or "—"))
     missed = t.ngettext("{n} missed or late deadline", "{n} missed or late deadlines", len(report.missed))
     out.append(_counted(missed, report.missed))
@@ -277,9 +309,22 @@ def as_xlsx(t: Translator, report: Report) -> bytes:
                     _("Late"),
                     _("Missing"),
                     _("On time, %"),
+                    _("Students"),
+                    _("Admitted to attestation"),
                 ],
                 [
-                    [c.group, c.discipline, c.assignments, c.expected, c.on_time, c.late, c.missing, c.rate]
+                    [
+                        c.group,
+                        c.discipline,
+                        c.assignments,
+                        c.expected,
+                        c.on_time,
+                        c.late,
+                        c.missing,
+                        c.rate,
+                        c.students,
+                        c.admitted,
+                    ]
                     for c in report.courses
                 ],
             ),

@@ -152,6 +152,14 @@ async def create_term(
     return term, created
 
 
+def _fits(kind: str, starts_on: dt.date, ends_on: dt.date, term_start: dt.date, term_end: dt.date) -> bool:
+    """An entry lies within its period; holidays may run over its end or start (winter holidays from
+    one term into the next), so they need only share a day with it."""
+    if kind == "holiday":
+        return starts_on <= term_end and ends_on >= term_start
+    return term_start <= starts_on and ends_on <= term_end
+
+
 async def containing_term(
     session: AsyncSession, organization_id: int, starts_on: dt.date, ends_on: dt.date
 ) -> AcademicTerm | None:
@@ -181,6 +189,18 @@ async def add_event(
         raise ValueError(kind)
     _ordered(starts_on, ends_on)
     term = term or await containing_term(session, organization_id, starts_on, ends_on)
+    if term is None and kind == "holiday":
+        # Holidays spanning two periods belong to the one they start in (or the first they touch).
+        term = await session.scalar(
+            select(AcademicTerm)
+            .where(
+                AcademicTerm.organization_id == organization_id,
+                AcademicTerm.starts_on <= ends_on,
+                AcademicTerm.ends_on >= starts_on,
+            )
+            .order_by(AcademicTerm.starts_on)
+            .limit(1)
+        )
     event = await session.scalar(
         select(CalendarEvent).where(
             CalendarEvent.organization_id == organization_id,
@@ -253,7 +273,7 @@ async def import_calendar(
             continue
         if e.term not in known:
             result.errors.append(RowError(e.line, E_TERM_UNKNOWN, {"value": e.term}))
-        elif not (known[e.term][0] <= e.starts_on and e.ends_on <= known[e.term][1]):
+        elif not _fits(e.kind, e.starts_on, e.ends_on, *known[e.term]):
             result.errors.append(RowError(e.line, E_OUTSIDE, {"term": e.term}))
     if result.errors:
         result.errors.sort(key=lambda err: err.line)

@@ -160,10 +160,10 @@ async def test_the_cli_sends_the_invites_it_imports(
     # Without WhatsApp the CLI says so and imports nothing.
     offline = settings_for(database_url, tmp_path)
     assert await staff_cli.cmd_roster(offline, args) == 2
-    assert "--send needs WhatsApp" in capsys.readouterr().err
+    assert "для --send нужен WhatsApp" in capsys.readouterr().err  # in --lang, as every line of the run
 
     assert await staff_cli.cmd_roster(wa.runtime.settings, args) == 0
-    assert "Invites queued for WhatsApp: 1" in capsys.readouterr().out
+    assert "Приглашения в очереди на WhatsApp: 1" in capsys.readouterr().out
     await wa.settle()
     (sent,) = wa.phone("+77015559999").received()
     assert sent.content_sid == INVITE_TEMPLATES["invite"]["kk"]
