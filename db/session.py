@@ -16,6 +16,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("sqlite+aiosqlite"):
+            from db.sqlite_driver import dbapi
+
+            kwargs.setdefault("module", dbapi())  # one trip to aiosqlite's thread per statement
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

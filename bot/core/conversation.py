@@ -8,6 +8,7 @@ loses nothing or repeats nothing. Nothing here knows the queues or a messenger.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
@@ -28,6 +29,9 @@ from db.statements import insert_or_ignore
 
 # A refused file: the context, why, and the buttons of the dialog in progress (to show them again).
 FileRejectedHandler = Callable[[Context, FileRejected, list[list[Button]]], Awaitable[None]]
+
+# How old `last_inbound_at` may grow before a message writes it again (exact on WhatsApp).
+INBOUND_STALE = dt.timedelta(minutes=1)
 
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a minute.")
 
@@ -220,7 +224,12 @@ def _offers(reply: Reply) -> bool:
 def _touch(account: MessengerAccount, incoming: Incoming) -> None:
     """What the latest message says about its account: where to answer, when they last wrote."""
     account.chat_id = incoming.chat_id
-    account.last_inbound_at = utcnow()
+    now = utcnow()
+    last = account.last_inbound_at
+    # Written when it is stale only (a row update saved on nearly every message); WhatsApp's 24-hour
+    # window is counted from it, so there it stays exact.
+    if last is None or incoming.channel == Channel.whatsapp or now - last >= INBOUND_STALE:
+        account.last_inbound_at = now
     account.unreachable_at = None  # they wrote to us: reachable again
     # The messenger's language is a first guess only: a language chosen here (lang:…) is not undone by
     # the app's settings on the next message.

@@ -9,13 +9,29 @@ A row seen twice (the messenger's redelivery) is stored once and handled once.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import functools
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select, update
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,7 +54,7 @@ MAX_ATTEMPTS = 3
 # One update's handling may take this long; past it, it fails like any error (tried again, then
 # apologized for): a handler that hangs must not hold its chat, or a SQLite writer, for ever.
 HANDLE_SECONDS = 120.0
-__all__ = ["CLAIM_SECONDS", "InboxWorker", "accept", "chat_key", "store"]
+__all__ = ["CLAIM_SECONDS", "InboxWorker", "accept", "chat_key", "store", "store_born"]
 
 
 class Accepting(Database, Protocol):
@@ -70,6 +86,82 @@ def _store_statement(dialect: str) -> Any:
 
 # Built once per dialect: the webhook's hot path pays for the parameters only.
 _STORE = {name: _store_statement(name) for name in ("postgresql", "sqlite")}
+
+# The class of PostgreSQL's advisory locks that the born-claimed insert takes per chat (any constant
+# no other part of Ustaz uses).
+CHAT_LOCK_CLASS = 0x757A  # "uz"
+
+
+def _born_statement(dialect: str) -> Any:
+    """The row inserted already claimed by this process when its chat has nothing unfinished (so the
+    caller may handle it at once, with no claim query), else inserted as new for the worker.
+
+    On PostgreSQL, two processes inserting one chat's updates at once would each see no unfinished row
+    of the other (not committed yet): a per-chat advisory lock, held to the commit, lets only one of
+    them be born claimed; if it is busy, the row is new and waits its turn behind the other.
+    """
+    t: Table = InboxUpdate.__table__  # type: ignore[assignment]
+    earlier = t.alias("earlier")
+    free: Any = ~exists().where(
+        earlier.c.chat_key == bindparam("chat_key", type_=t.c.chat_key.type),
+        earlier.c.status.in_([InboxStatus.new, InboxStatus.processing]),
+    )
+    if dialect == "postgresql":
+        locked = func.pg_try_advisory_xact_lock(
+            CHAT_LOCK_CLASS, func.hashtext(bindparam("chat_key", type_=t.c.chat_key.type))
+        )
+        free = and_(locked, free)
+    probe = select(free.label("free")).subquery("probe")
+    born = probe.c.free
+    status = t.c.status.type
+
+    def given(name: str) -> Any:
+        return bindparam(name, type_=t.c[name].type)
+
+    rows = (
+        select(
+            given("channel"),
+            given("external_id"),
+            given("chat_key"),
+            given("payload"),
+            case((born, literal(InboxStatus.processing, status)), else_=literal(InboxStatus.new, status)),
+            case((born, 1), else_=0),
+            given("received_at"),
+            case((born, bindparam("me", type_=t.c.claimed_by.type)), else_=null()),
+            case((born, bindparam("until", type_=t.c.claimed_until.type)), else_=null()),
+        )
+        .select_from(probe)
+        .where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
+    )
+    columns = [
+        "channel", "external_id", "chat_key", "payload", "status", "attempts", "received_at",
+        "claimed_by", "claimed_until",
+    ]  # fmt: skip
+    return (
+        insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
+        .from_select(columns, rows)
+        .returning(t.c.id, t.c.status)
+    )
+
+
+_BORN = {name: _born_statement(name) for name in ("postgresql", "sqlite")}
+
+
+async def store_born(
+    session: AsyncSession, incoming: Incoming, external_id: str, worker: InboxWorker
+) -> tuple[int, bool] | None:
+    """Like `store`, but the row is born claimed by `worker` when its chat has nothing unfinished:
+    returns (row id, born), or None when the row was already there."""
+    values = _values(incoming, external_id)
+    values.pop("status")
+    values.pop("attempts")
+    values["me"] = worker.worker_id
+    values["until"] = claim_until()
+    row = (await session.execute(_BORN[dialect_name(session)], values)).first()
+    if row is None:
+        row_id = await store(session, incoming, external_id)  # seen before, or renamed if long ago
+        return None if row_id is None else (row_id, False)
+    return int(row[0]), row[1] == InboxStatus.processing
 
 
 # Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its
@@ -162,9 +254,43 @@ class InboxWorker:
         self.heartbeat = Heartbeat()
         self._orphans_released = False
         self.failures = FailureStreak("the inbox worker", log)
+        # Rows born claimed, handled by the task that committed them (the webhook's): how many, and
+        # of which chats; a chat that got a new row meanwhile wakes the worker when its turn comes.
+        self.born_limit = 4 if runtime.is_sqlite else concurrency
+        self._born = 0
+        self._born_chats: collections.Counter[str] = collections.Counter()
+        self._queued_behind: set[str] = set()
 
     def wake(self) -> None:
         self._wake.set()
+
+    def room(self) -> int:
+        """How many newly arriving rows may be born claimed and handled by their arriving tasks."""
+        return self.born_limit - self._born
+
+    def took(self, row_id: int, key: str, born: bool) -> None:
+        """Called right after the commit that stored a row (no await in between, so the claim's
+        heartbeat covers a born row from the start)."""
+        if born:
+            self._born += 1
+            self._born_chats[key] += 1
+            self.claims.held.add(row_id)
+        elif key in self._born_chats:
+            self._queued_behind.add(key)
+
+    async def handle_born(self, row_id: int, key: str) -> None:
+        """Handles a row born claimed by this worker, as a claimed one is; never raises."""
+        try:
+            await self._process(row_id)
+        finally:
+            self._born -= 1
+            self.claims.drop([row_id])
+            self._born_chats[key] -= 1
+            if self._born_chats[key] <= 0:
+                del self._born_chats[key]
+                if key in self._queued_behind:
+                    self._queued_behind.discard(key)
+                    self.wake()  # that chat's next row is no longer blocked
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold

@@ -319,3 +319,31 @@ async def test_replies_handed_over_keep_their_order_within_a_chat(demo: Runtime)
     gate.set()
     await sender.drain_once()
     assert delivered == ["first", "second"]
+
+
+async def test_a_row_is_born_claimed_only_when_its_chat_has_nothing_unfinished(
+    demo: Runtime, harness: Harness
+) -> None:
+    """The webhook's own task handles a row born claimed; a row behind an unfinished one of its chat
+    is left to the worker and answered after it, in order, each once."""
+    seat = await harness.seat_for("Анна Сергеевна Петрова")
+    worker = demo.inbox_worker
+    assert worker is not None
+    async with demo.sessions() as session, session.begin():
+        first = await inbox.store_born(session, message(seat.external_id, "/help"), "b-1", worker)
+        second = await inbox.store_born(session, message(seat.external_id, "/menu"), "b-2", worker)
+        again = await inbox.store_born(session, message(seat.external_id, "/help"), "b-1", worker)
+    assert first is not None and first[1] is True  # born: the caller handles it
+    assert second is not None and second[1] is False  # behind the first: the worker's
+    assert again is None  # a redelivery is stored once
+    async with demo.sessions() as session:
+        rows = (await session.execute(select(InboxUpdate.status, InboxUpdate.claimed_by))).all()
+    assert sorted(rows) == [(InboxStatus.new, None), (InboxStatus.processing, worker.worker_id)]
+    assert await worker.process_once() == 0  # the second waits while the first is unfinished
+    worker.took(first[0], inbox.chat_key(message(seat.external_id, "/help")), born=True)
+    await worker.handle_born(first[0], inbox.chat_key(message(seat.external_id, "/help")))
+    await harness.settle()
+    got = [r.text.split("\n")[0][:12] for r in await harness.received(seat)]
+    assert len(got) == 2
+    assert got[0].startswith("Вы — обучаю")
+    assert got[1].startswith("Главное мен")

@@ -40,7 +40,7 @@ from bot.channels.bodies import TELEGRAM_LIMIT, read_within
 from bot.channels.telegram.incoming import Arrived, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.queues.group_commit import GroupCommit
-from bot.queues.inbox import store
+from bot.queues.inbox import chat_key, store, store_born
 from bot.supervisor import FailureStreak, Heartbeat, sleep_or_stop
 from db.models import OutboxMessage
 
@@ -55,21 +55,44 @@ ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
 POLL_PREFIX = "poll:"  # outbox rows that carried a quiz record the poll's id as their external id
 
 
-async def commit(runtime: Runtime, arrivals: Sequence[Arrived]) -> int:
-    """Commits the arrivals in one transaction; returns how many were new."""
-    new = 0
+async def commit(
+    runtime: Runtime, arrivals: Sequence[Arrived], born: dict[int, tuple[int, str]] | None = None
+) -> int:
+    """Commits the arrivals in one transaction; returns how many were new.
+
+    With `born`, rows are inserted already claimed by this process's inbox worker while it has room
+    (and their chat has nothing unfinished); those are added there (update_id: row id, chat key) for
+    the caller to handle right away, and the worker is not woken for them.
+    """
     todo = [a for a in arrivals if a.incoming is not None]
     if not todo:
         return 0
+    worker = runtime.inbox_worker
+    room = worker.room() if born is not None and worker is not None else 0
+    stored: list[tuple[int, int, str, bool]] = []  # update_id, row id, chat key, born
     async with runtime.writing(), runtime.sessions() as session, session.begin():
         for a in todo:
             assert a.incoming is not None
             incoming = await _quiz_ref(session, a.incoming)
-            if await store(session, incoming, str(a.update_id)) is not None:
-                new += 1
-    if new and runtime.inbox_worker is not None:
-        runtime.inbox_worker.wake()
-    return new
+            if room > 0 and worker is not None:
+                got = await store_born(session, incoming, str(a.update_id), worker)
+                room -= got is not None and got[1]
+            else:
+                row_id = await store(session, incoming, str(a.update_id))
+                got = None if row_id is None else (row_id, False)
+            if got is not None:
+                stored.append((a.update_id, got[0], chat_key(incoming), got[1]))
+    waiting = False
+    for update_id, row_id, key, is_born in stored:
+        if worker is not None:
+            worker.took(row_id, key, is_born)
+        if is_born and born is not None:
+            born[update_id] = (row_id, key)
+        else:
+            waiting = True
+    if waiting and worker is not None:
+        worker.wake()
+    return len(stored)
 
 
 async def _quiz_ref(session: Any, incoming: Incoming) -> Incoming:
@@ -171,11 +194,12 @@ class WebhookHandler:
         self.bot = bot
         self.secret = secret
         self.arrivals: GroupCommit[Arrived] = GroupCommit(self._commit)
+        self._born: dict[int, tuple[int, str]] = {}  # update_id: (row id, chat key), for __call__
         # The database away: one error with its cause, not a traceback per update Telegram retries.
         self.committing = FailureStreak("committing Telegram's webhook updates", log)
 
     async def _commit(self, arrivals: list[Arrived]) -> None:
-        await commit(self.runtime, arrivals)
+        await commit(self.runtime, arrivals, self._born)
 
     async def __call__(self, request: web.Request) -> web.Response:
         if self.secret is not None:
@@ -202,12 +226,21 @@ class WebhookHandler:
             _count_given_up("uncommittable", arrived.update_id, exc)  # delivered again, it would fail again
         else:
             self.committing.ok()
+        born = self._born.pop(arrived.update_id, None)
         if arrived.callback_query_id:
             # Answered inside the webhook's own response: the button stops spinning with no extra request.
-            return web.json_response(
+            response = web.json_response(
                 {"method": "answerCallbackQuery", "callback_query_id": arrived.callback_query_id}
             )
-        return web.Response(status=200)
+        else:
+            response = web.Response(status=200)
+        if born is not None and self.runtime.inbox_worker is not None:
+            # Born claimed by this process: Telegram has its answer first, then this task handles the
+            # row as the worker would (a crash leaves it claimed, and the claim runs out: handled again).
+            await response.prepare(request)
+            await response.write_eof()
+            await self.runtime.inbox_worker.handle_born(*born)
+        return response
 
 
 class Poller:
