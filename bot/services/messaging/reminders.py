@@ -483,6 +483,8 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     pg = is_postgres(session)
     if pg:
         await _no_commit_flush(session)
+        # The batch's sorts and aggregates (per person, per item) in memory rather than on disk.
+        await session.execute(text("SET LOCAL work_mem = '128MB'"))
     else:
         # Take SQLite's write lock first, so that what is read below stays true until the commit.
         await session.execute(
@@ -600,10 +602,12 @@ async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) ->
         await session.execute(text("ANALYZE tick_person"))
         await session.execute(text("ANALYZE tick_payload"))
     tp, pl = _PERSON.c, _PAYLOAD.c
-    rows = select(
-        tp.person_id.label("person_id"), pl.payload_id.label("payload_id"), null().label("dedupe_key")
-    ).join_from(_PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone))
-    return await enqueue_from_select(session, rows, kind=REMINDER_KIND, not_before=now, created_at=now)
+    rows = select(tp.person_id.label("person_id"), pl.payload_id.label("payload_id")).join_from(
+        _PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone)
+    )
+    return await enqueue_from_select(
+        session, rows, kind=REMINDER_KIND, not_before=now, created_at=now, dedupe=False
+    )
 
 
 # -- the message ---------------------------------------------------------------------------------
