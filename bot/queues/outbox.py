@@ -48,6 +48,7 @@ from bot.queues.group_commit import GroupCommit
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxPayload, OutboxStatus, Person
+from db.models.messaging import DEDUPED
 from db.session import is_postgres, rowcount
 from db.statements import insert_or_ignore
 
@@ -112,7 +113,9 @@ async def enqueue(
         new_id: int | None = await session.scalar(_INSERT, values)
         return new_id
     stmt = (
-        insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).values(**values).returning(OutboxMessage.id)
+        insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED)
+        .values(**values)
+        .returning(OutboxMessage.id)
     )
     kept_id: int | None = await session.scalar(stmt)
     return kept_id
@@ -190,7 +193,7 @@ async def enqueue_from_select(
     # WHERE true: SQLite cannot tell an INSERT ... SELECT's ON CONFLICT from a join's ON without it.
     copy = select(*values.values()).select_from(src).where(true())
     stmt: Executable = (
-        insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).from_select(list(values), copy)
+        insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED).from_select(list(values), copy)
         if dedupe
         else insert(OutboxMessage).from_select(list(values), copy)
     )
