@@ -47,12 +47,17 @@ def dialect_insert(bind: Bind, table: Target) -> DialectInsert:
     raise ValueError(f"no INSERT ... ON CONFLICT for the {name!r} dialect")
 
 
-def insert_or_ignore(bind: Bind, table: Target, index_elements: Sequence[str | Column[Any]]) -> DialectInsert:
+def insert_or_ignore(
+    bind: Bind, table: Target, index_elements: Sequence[str | Column[Any]], where: Any = None
+) -> DialectInsert:
     """INSERT ... ON CONFLICT (index_elements) DO NOTHING: a row that would duplicate one is skipped.
 
+    `where`: the predicate of a partial unique index, so that the database picks it as the arbiter.
     With .returning(id), a skipped row returns nothing, so scalar() gives None.
     """
-    return dialect_insert(bind, table).on_conflict_do_nothing(index_elements=list(index_elements))
+    return dialect_insert(bind, table).on_conflict_do_nothing(
+        index_elements=list(index_elements), index_where=where
+    )
 
 
 # -- what the two databases spell differently, as SQLAlchemy constructs ------------------------

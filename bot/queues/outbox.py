@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
 from sqlalchemy import (
+    Executable,
     Select,
     Table,
     and_,
@@ -47,6 +48,7 @@ from bot.queues.group_commit import GroupCommit
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxPayload, OutboxStatus, Person
+from db.models.messaging import DEDUPED
 from db.session import is_postgres, rowcount
 from db.statements import insert_or_ignore
 
@@ -111,7 +113,9 @@ async def enqueue(
         new_id: int | None = await session.scalar(_INSERT, values)
         return new_id
     stmt = (
-        insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).values(**values).returning(OutboxMessage.id)
+        insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED)
+        .values(**values)
+        .returning(OutboxMessage.id)
     )
     kept_id: int | None = await session.scalar(stmt)
     return kept_id
@@ -153,6 +157,7 @@ async def enqueue_from_select(
     priority: int = 0,
     not_before: dt.datetime | None = None,
     created_at: dt.datetime | None = None,
+    dedupe: bool = True,
 ) -> int:
     """Adds one message per row of `rows`, in the caller's transaction, by one INSERT ... SELECT.
 
@@ -160,13 +165,15 @@ async def enqueue_from_select(
     enqueue() row by row would be far too slow. `rows` names person_id and either payload_id
     (a message stored once by share_payloads: the row stays small) or payload (a Reply's
     JSON) with template_vars, and dedupe_key: a row whose key is already in the outbox is
-    skipped, as with enqueue() (NULL: never). Returns how many rows were added.
+    skipped, as with enqueue() (NULL: never). dedupe=False: the producer guarantees each row
+    once itself, the rows name no dedupe_key, and the insert checks for none (a plain INSERT).
+    Returns how many rows were added.
 
     Copied template variables are kept only for people with a WhatsApp account, the one channel
     that uses them (outside its 24-hour window): a million copies nobody can use add up.
     """
     src = rows.subquery("bulk")
-    missing = [name for name in ("person_id", "dedupe_key") if name not in src.c]
+    missing = [name for name in ("person_id", "dedupe_key")[: 2 if dedupe else 1] if name not in src.c]
     if not ("payload_id" in src.c or {"payload", "template_vars"} <= set(src.c.keys())):
         missing.append("payload_id (or payload and template_vars)")
     if missing:
@@ -185,7 +192,11 @@ async def enqueue_from_select(
         values["template_vars"] = case((has_whatsapp, src.c.template_vars))
     # WHERE true: SQLite cannot tell an INSERT ... SELECT's ON CONFLICT from a join's ON without it.
     copy = select(*values.values()).select_from(src).where(true())
-    stmt = insert_or_ignore(session, OutboxMessage, ["dedupe_key"]).from_select(list(values), copy)
+    stmt: Executable = (
+        insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED).from_select(list(values), copy)
+        if dedupe
+        else insert(OutboxMessage).from_select(list(values), copy)
+    )
     return max(rowcount(await session.execute(stmt)), 0)
 
 

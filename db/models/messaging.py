@@ -52,7 +52,14 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     __tablename__ = "outbox_message"
     __table_args__ = (
         Index("ix_outbox_message_due", "status", "not_before"),
-        UniqueConstraint("dedupe_key"),
+        # Partial: a reminder wave's million rows carry no key and so add no entry.
+        Index(
+            "uq_outbox_message_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=sql("dedupe_key IS NOT NULL"),
+            sqlite_where=sql("dedupe_key IS NOT NULL"),
+        ),
         # Partial: both are empty for every queued notice and reminder (a million-row wave pays
         # nothing), and the sender only looks them up by equality, which implies IS NOT NULL.
         Index(
@@ -96,8 +103,12 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     status_at: Mapped[dt.datetime | None]
     error_code: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
-    # Makes planned messages idempotent (a reminder is queued once, whatever happens).
+    # Makes a message idempotent: a second row with the same key is not queued (DEDUPED below).
     dedupe_key: Mapped[str | None] = mapped_column(String(160))
+
+
+# The arbiter of "INSERT ... ON CONFLICT (dedupe_key)" into the outbox: its index is partial.
+DEDUPED = sql("dedupe_key IS NOT NULL")
 
 
 class DialogState(IdMixin, Base):

@@ -38,7 +38,11 @@ class Reminder(IdMixin, Base):
     expires_at: Mapped[dt.datetime]  # the deadline or lesson start: never sent after it
     offset_minutes: Mapped[int]
     status: Mapped[ReminderStatus] = enum_column(ReminderStatus, default=ReminderStatus.planned)
-    dedupe_key: Mapped[str] = mapped_column(String(128))
+    # Compared byte by byte on PostgreSQL (collation "C"): planning and the tick write a million
+    # entries of its unique index at a time, and the language's collation made that ~1.6x slower.
+    dedupe_key: Mapped[str] = mapped_column(
+        String(128).with_variant(String(128, collation="C"), "postgresql")
+    )
     outbox_id: Mapped[int | None] = mapped_column(BigIntPK)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -100,6 +100,7 @@ LESSON_REMINDERS = "reminder_lesson"
 
 LESSON_HORIZON = dt.timedelta(days=8)  # lesson reminders are planned for the coming week
 BATCH = 250_000
+RENDER_CHUNK = 2_000  # distinct messages rendered and stored at a time
 
 
 @dataclass(frozen=True)
@@ -506,6 +507,8 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     pg = is_postgres(session)
     if pg:
         await _no_commit_flush(session)
+        # The batch's sorts and aggregates (per person, per item) in memory rather than on disk.
+        await session.execute(text("SET LOCAL work_mem = '128MB'"))
     else:
         # Take SQLite's write lock first, so that what is read below stays true until the commit.
         await session.execute(
@@ -610,23 +613,30 @@ async def _insert_messages(session: AsyncSession, pg: bool, now: dt.datetime) ->
         .tuples()
         .all()
     )
-    rendered = await _build_payloads(session, kinds, now)
-    ids = await share_payloads(session, [(m.payload, m.vars) for m in rendered.values()])
-    await session.execute(
-        insert(_PAYLOAD),
-        [
-            {"sig": s, "locale": lo, "zone": z, "payload_id": i}
-            for (s, lo, z), i in zip(rendered, ids, strict=True)
-        ],
-    )
+    lookups = await _lookups(session)
+    # A few thousand messages at a time: a batch may hold tens of thousands of distinct ones, and
+    # rendered all at once they alone took more memory than the rest of the process.
+    for start in range(0, len(kinds), RENDER_CHUNK):
+        chunk = kinds[start : start + RENDER_CHUNK]
+        rendered = _render(chunk, lookups, now)
+        ids = await share_payloads(session, [(m.payload, m.vars) for m in rendered])
+        await session.execute(
+            insert(_PAYLOAD),
+            [
+                {"sig": s, "locale": lo, "zone": z, "payload_id": i}
+                for (s, lo, z), i in zip(chunk, ids, strict=True)
+            ],
+        )
     if pg:  # temp tables have no statistics: without them the join below picks nested loops
         await session.execute(text("ANALYZE tick_person"))
         await session.execute(text("ANALYZE tick_payload"))
     tp, pl = _PERSON.c, _PAYLOAD.c
-    rows = select(
-        tp.person_id.label("person_id"), pl.payload_id.label("payload_id"), null().label("dedupe_key")
-    ).join_from(_PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone))
-    return await enqueue_from_select(session, rows, kind=REMINDER_KIND, not_before=now, created_at=now)
+    rows = select(tp.person_id.label("person_id"), pl.payload_id.label("payload_id")).join_from(
+        _PERSON, _PAYLOAD, and_(pl.sig == tp.sig, pl.locale == tp.locale, pl.zone == tp.zone)
+    )
+    return await enqueue_from_select(
+        session, rows, kind=REMINDER_KIND, not_before=now, created_at=now, dedupe=False
+    )
 
 
 # -- the message ---------------------------------------------------------------------------------
@@ -652,10 +662,14 @@ class _Rendered:
     vars: dict[str, str]  # WhatsApp template variables, for someone silent for 24 hours
 
 
-async def _build_payloads(
-    session: AsyncSession, kinds: Iterable[tuple[str, str, str]], now: dt.datetime
-) -> dict[tuple[str, str, str], _Rendered]:
-    kinds = list(kinds)
+@dataclass(frozen=True)
+class _Lookups:
+    assignments: dict[int, tuple[str, str, bool]]  # title, discipline, is a test
+    lessons: dict[int, _LessonDue]
+
+
+async def _lookups(session: AsyncSession) -> _Lookups:
+    """The claimed assignments and lessons a message names, read once per batch."""
     claim = _CLAIM
     wanted = claim.c.ok == 1  # looked up through the claim table: a million ids are no bind list
     assignments = {
@@ -678,21 +692,29 @@ async def _build_payloads(
             )
         ).all()
     }
-    out = {}
+    return _Lookups(assignments, lessons)
+
+
+def _render(kinds: Sequence[tuple[str, str, str]], lookups: _Lookups, now: dt.datetime) -> list[_Rendered]:
+    """Each distinct message (items due, language, zone), in the order of `kinds`."""
+    translators: dict[tuple[str, str], Translator] = {}
+    out = []
     for sig, locale, zone in kinds:
         due: list[tuple[int, _Due]] = []
         coming: list[_LessonDue] = []
         for i in sig.split(","):
             if i.startswith("a"):
                 a_id, epoch = (int(x) for x in i[1:].split("@"))
-                title, discipline, is_test = assignments.get(a_id, ("", "", False))
+                title, discipline, is_test = lookups.assignments.get(a_id, ("", "", False))
                 deadline = dt.datetime.fromtimestamp(epoch, dt.UTC)
                 due.append((a_id, _Due(title, discipline, deadline, is_test)))
-            elif int(i[1:]) in lessons:
-                coming.append(lessons[int(i[1:])])
-        t = Translator(locale, zone)
-        out[(sig, locale, zone)] = _Rendered(
-            compact_json(reminder_reply(t, due, coming, now)), template_variables(t, due, coming)
+            elif int(i[1:]) in lookups.lessons:
+                coming.append(lookups.lessons[int(i[1:])])
+        t = translators.get((locale, zone)) or translators.setdefault(
+            (locale, zone), Translator(locale, zone)
+        )
+        out.append(
+            _Rendered(compact_json(reminder_reply(t, due, coming, now)), template_variables(t, due, coming))
         )
     return out
 
