@@ -13,7 +13,7 @@ from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import dialog_button
 from bot.i18n import N_
-from bot.services.coursework import admission
+from bot.services.attestation import admission
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow

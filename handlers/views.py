@@ -9,7 +9,7 @@ from bot.actions.common import Menu
 from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.i18n import N_, Translator
-from bot.services.coursework.admission import Admission
+from bot.services.attestation.admission import Admission
 from bot.services.coursework.assignments import AssignmentView, State
 from bot.services.coursework.grades_view import CourseGrades
 from bot.services.schedule.timetable import LessonView, TopicView

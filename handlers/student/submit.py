@@ -13,7 +13,8 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
-from bot.services.coursework import admission, assignments, proctoring, quizzes, submissions
+from bot.services.attestation import admission, proctoring
+from bot.services.coursework import assignments, quizzes, submissions
 from bot.services.coursework.submissions import Receipt, Refusal
 from bot.services.messaging import questions
 from bot.services.people import student_scope

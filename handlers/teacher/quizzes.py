@@ -9,9 +9,10 @@ from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import CONTROL_TYPE_NAMES
-from bot.services.coursework import proctoring, quizzes
+from bot.services.attestation import proctoring
+from bot.services.attestation.proctoring import Kind
+from bot.services.coursework import quizzes
 from bot.services.coursework.deadlines import DeadlineError
-from bot.services.coursework.proctoring import Kind
 from bot.services.coursework.quizzes import ParseReason, QuestionDraft, QuestionsError, TestSettings
 from db.models import ControlType, Role
 from handlers.teacher import router

@@ -12,8 +12,9 @@ import time_machine
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from bot.services.coursework import admission, review
+from bot.services.attestation import admission
 from bot.services.coursework import grading_scale as scale
+from bot.services.coursework import review
 from db.models import Assignment, Organization, Person, Submission, SubmissionStatus
 from tests.harness import Harness, Seat, texts
 

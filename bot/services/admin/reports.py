@@ -23,7 +23,8 @@ from bot.files.tables import XLSX_MIME, xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import message_kind
 from bot.services.admin.applications import CATEGORIES
-from bot.services.coursework import admission, gradebook, grading_scale
+from bot.services.attestation import admission
+from bot.services.coursework import gradebook, grading_scale
 from bot.services.messaging.notify import notify
 from db.base import utcnow
 from db.models import (

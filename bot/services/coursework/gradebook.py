@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.coursework import admission as admit
+from bot.services.attestation import admission as admit
+from bot.services.attestation.admission import Column
 from bot.services.coursework import grading_scale as scale
-from bot.services.coursework.admission import Column
 from bot.services.messaging.notices import group_students
 from bot.services.people.teacher_scope import CourseLine, own_course
 from db.base import utcnow

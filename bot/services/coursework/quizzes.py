@@ -32,8 +32,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.actions.student import StartTest
 from bot.core.messages import Reply
 from bot.i18n import N_, Translator
-from bot.services.coursework import admission, review, submissions
-from bot.services.coursework.admission import Admission
+from bot.services.attestation import admission
+from bot.services.attestation.admission import Admission
+from bot.services.coursework import review, submissions
 from bot.services.coursework.posting import AssignmentLine, Draft, publish
 from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students, parents_of

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.coursework import admission
+from bot.services.attestation import admission
 from db.models import (
     Assignment,
     AssignmentStatus,
