@@ -11,7 +11,7 @@ import importlib
 from bot.core.router import Router
 
 TREE: dict[str, tuple[str, ...]] = {
-    "common": ("welcome", "settings", "messengers"),
+    "common": ("welcome", "settings", "messengers", "consent"),
     "student": ("menu", "submit", "quiz", "application"),
     "parent": ("menu",),
     "teacher": ("post", "review", "gradebook", "quizzes", "plan", "talk"),
