@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from bot.cli.person import cmd_person
 from bot.runtime import Runtime
 from bot.services.admin import audit
-from db.models import AuditRecord, FileName, Grade, MessengerAccount, Person, StoredFile
+from db.models import AuditRecord, FileName, Grade, MessengerAccount, ParentLink, Person, StoredFile
 from tests.harness import Harness, labels, texts
 
 ANNA = "Анна Сергеевна Петрова"  # Russian-speaking student
@@ -110,6 +110,7 @@ async def test_export_then_erase_keeps_grades_and_the_audit_chain_whole(
         records = json.loads(archive.read("records.json"))["records"]
         assert archive.read(next(n for n in archive.namelist() if n.endswith("эссе.pdf"))) == work
     assert records["person"][0]["iin"] == "050101450011" and records["messenger_account"]
+    assert records["parent_link"]  # her mother, Ольга Викторовна
     assert len(records.get("grade", [])) == grades
     assert out.stat().st_mode & 0o077 == 0  # private to Ustaz's user
     assert await cmd_person(demo.settings, args("export", anna.id, out=str(out))) == 2  # never overwritten
@@ -127,6 +128,8 @@ async def test_export_then_erase_keeps_grades_and_the_audit_chain_whole(
             await session.scalar(select(func.count()).select_from(Grade).where(Grade.student_id == anna.id))
             == grades
         )
+        # Her mother no longer follows her; the grades stay, pseudonymous.
+        assert not (await session.scalars(select(ParentLink).where(ParentLink.child_id == anna.id))).all()
         verdict = await audit.verify(session)
         dump = json.dumps([(r.before, r.after) for r in (await session.scalars(select(AuditRecord))).all()],
                           ensure_ascii=False)  # fmt: skip

@@ -179,6 +179,10 @@ async def erase(session: AsyncSession, person: Person, actor_id: int | None = No
     await session.execute(delete(WebSignInCode).where(WebSignInCode.person_id == person.id))
     await session.execute(delete(LinkCode).where(LinkCode.person_id == person.id))
     await session.execute(delete(Invite).where(Invite.person_id == person.id, Invite.used_at.is_(None)))
+    # Who is whose parent is not a record the rules require: a parent no longer follows an erased child.
+    await session.execute(
+        delete(ParentLink).where(or_(ParentLink.parent_id == person.id, ParentLink.child_id == person.id))
+    )
     person.full_name = f"#{person.id}"
     person.phone = person.iin = person.birth_date = None
     person.erased_at = utcnow()
