@@ -11,7 +11,7 @@ import importlib
 from bot.core.router import Router
 
 TREE: dict[str, tuple[str, ...]] = {
-    "common": ("welcome", "settings", "messengers", "calendar_feed", "class_chats"),
+    "common": ("welcome", "settings", "messengers", "consent", "calendar_feed", "class_chats"),
     "student": ("menu", "submit", "stray", "quiz", "application"),
     "parent": ("menu",),
     "teacher": ("post", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),

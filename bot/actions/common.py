@@ -38,6 +38,12 @@ class Acknowledge(Action, prefix="ack"):
     announcement_id: int
 
 
+class Consent(Action, prefix="pdc"):
+    """Consent to the processing of personal data (law No. 94-V): the text, then «I agree»."""
+
+    agree: int | None = None  # 1: agreed
+
+
 class MessengerStep(enum.StrEnum):
     link = "link"  # a new link code to send from the other messenger
     notices = "notices"  # notices go first to the account

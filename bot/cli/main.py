@@ -162,6 +162,7 @@ def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     """Staff tasks of later features add their subcommands here."""
     from bot.cli import backup as backup_cli
     from bot.cli import org as org_cli
+    from bot.cli import person as person_cli
     from bot.cli import screens as screens_cli
     from bot.cli import staff as staff_cli
 
@@ -169,6 +170,7 @@ def extend_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     org_cli.extend(sub, command)
     backup_cli.extend(sub, command)
     screens_cli.extend(sub, command)
+    person_cli.extend(sub, command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,12 @@ class Person(IdMixin, TimestampMixin, Base):
     birth_date: Mapped[dt.date | None]
     active_role: Mapped[Role | None] = enum_column(Role, nullable=True)
     consent_at: Mapped[dt.datetime | None]  # personal data consent (law No. 94-V)
+    # Who gave it: the person, or for a minor their parent (legal representative); and in which language.
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    consent_locale: Mapped[str | None] = mapped_column(String(8))
+    erased_at: Mapped[
+        dt.datetime | None
+    ]  # personal data erased on request: the kept records are pseudonymous
 
     roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")
     accounts: Mapped[list[MessengerAccount]] = relationship(back_populates="person")

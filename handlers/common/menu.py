@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.actions.common import Help, Language, Messengers, SwitchRole
+from bot.actions.common import Consent, Help, Language, Messengers, SwitchRole
 from bot.core.context import Context, Joined
 from bot.core.menus import menus
 from bot.core.messages import Button
@@ -34,6 +34,9 @@ async def show_menu(ctx: Context, greeting: str | None = None) -> None:
     female = gender_of(ctx.person.full_name) is Gender.female and ctx.role in ROLE_NAMES_FEMALE
     role = ROLE_NAMES_FEMALE[ctx.role] if female else ROLE_NAMES[ctx.role]
     text = ctx._("Main menu — {name}, {role}.", name=ctx.person.full_name, role=ctx._(role))
+    if ctx.person.consent_at is None:  # asked at joining, and again on every menu until it is given
+        rows.append([Consent().button(ctx._("Personal data consent"))])
+        text += "\n\n" + ctx._("Your consent to the processing of personal data is not recorded yet.")
     ctx.reply(f"{greeting}\n\n{text}" if greeting else text, buttons=rows)
 
 

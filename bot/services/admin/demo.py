@@ -112,7 +112,9 @@ async def create_demo(
     await session.flush()
 
     def person(name: str, locale: str, role: Role, group: Group | None = None) -> Person:
-        p = Person(organization_id=org.id, full_name=name, locale=locale, active_role=role)
+        # The demo's people are made up: their consent is taken as given, so no menu asks for it.
+        p = Person(organization_id=org.id, full_name=name, locale=locale, active_role=role, consent_at=now,
+                   consent_locale=locale)  # fmt: skip
         p.roles.append(PersonRole(role=role, group_id=group.id if group else None))
         session.add(p)
         return p

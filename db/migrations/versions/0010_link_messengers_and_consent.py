@@ -1,8 +1,11 @@
-"""one person on several messengers: link codes, wrong tries, and the account chosen for notices
+"""one person on several messengers, and personal data consent and erasure
+
 
 A person asks for a one-time link code on one messenger and sends it from another; the code is kept
 only as a hash (link_code), wrong codes an account sends are counted (link_try) to slow guessing,
 and messenger_account.notices_first marks the account the person chose for notices.
+Consent (law No. 94-V) records who gave it (the person, or a parent for a minor) and in which
+language; person.erased_at marks a person whose personal data were erased on request.
 
 Revision ID: 0010_link_messengers_and_consent
 Revises: 0009_outbox_shared_payload
@@ -25,6 +28,13 @@ BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("consent_by_id", BIGINT_PK, nullable=True))
+        batch_op.add_column(sa.Column("consent_locale", sa.String(8), nullable=True))
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_person_consent_by_id_person", "person", ["consent_by_id"], ["id"], ondelete="SET NULL"
+        )
     with op.batch_alter_table("messenger_account", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("notices_first", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -74,3 +84,8 @@ def downgrade() -> None:
     op.drop_table("link_code")
     with op.batch_alter_table("messenger_account", schema=None) as batch_op:
         batch_op.drop_column("notices_first")
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_person_consent_by_id_person", type_="foreignkey")
+        batch_op.drop_column("erased_at")
+        batch_op.drop_column("consent_locale")
+        batch_op.drop_column("consent_by_id")
