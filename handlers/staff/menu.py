@@ -20,8 +20,8 @@ from bot.actions.staff import (
 from bot.actions.teacher import MyReport
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import OutFile
-from bot.core.router import Dialog
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog, dialog_button
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.tables import XLSX_MIME, TableUnreadable, xlsx
 from bot.i18n import N_
@@ -34,6 +34,7 @@ from bot.services.schedule import calendar as academic_calendar
 from db.models import Person, Role
 from handlers.staff import router
 from handlers.staff.widgets import pick_person as _pick_person
+from handlers.ui import choice
 from handlers.ui import menu_row as _menu
 
 IMPORTERS = (
@@ -133,20 +134,35 @@ async def import_kind(ctx: Joined, action: ImportKind) -> None:
 
 @import_dialog.step("file")
 async def import_file(ctx: Joined) -> None:
-    if not ctx.incoming.attachments:
+    kind = ctx.data["kind"]
+    create_groups = False
+    if ctx.incoming.button:
+        # «Create the groups and import»: the file sent before, now with its new groups (asked first).
+        if choice(ctx) != "create_groups" or not ctx.data.get("file"):
+            ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
+            return
+        file_name_id, name, create_groups = int(ctx.data["file"]), str(ctx.data.get("fname") or "file"), True
+    elif not ctx.incoming.attachments:
         ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
         return
-    kind = ctx.data["kind"]
-    att = ctx.incoming.attachments[0]
-    assert att.file_name_id is not None
-    loaded = await ctx.deps.files.load(ctx.session, att.file_name_id)
-    data, name = loaded.data, att.filename or "file"
+    else:
+        att = ctx.incoming.attachments[0]
+        assert att.file_name_id is not None
+        file_name_id, name = att.file_name_id, att.filename or "file"
+    loaded = await ctx.deps.files.load(ctx.session, file_name_id)
+    data = loaded.data
     try:
         if loaded.mime not in TABLE_MIMES:
             raise TableUnreadable(name)
         if kind == "roster":
             result = await roster.import_roster(
-                ctx.session, ctx.org.id, data, name, actor_id=ctx.person.id, actor_roles=ctx.roles
+                ctx.session,
+                ctx.org.id,
+                data,
+                name,
+                actor_id=ctx.person.id,
+                actor_roles=ctx.roles,
+                create_groups=create_groups,
             )
         elif kind == "programs":
             result = await setup.import_programs(ctx.session, ctx.org, data, name)
@@ -160,7 +176,15 @@ async def import_file(ctx: Joined) -> None:
         ctx.reply(ctx._("The file «{name}» is neither an XLSX nor a CSV table. Send it again.", name=name))
         return
     if not result.ok:
-        ctx.reply(import_errors(ctx, result) + "\n\n" + ctx._("Fix the file and send it again, or /cancel."))
+        text = import_errors(ctx, result) + "\n\n" + ctx._("Fix the file and send it again, or /cancel.")
+        unknown = getattr(result, "unknown_groups", [])
+        if unknown and all(e.message == roster.E_GROUP_UNKNOWN for e in result.errors):
+            # Only new groups stand in the way: ask whether to create them rather than guess.
+            await ctx.start_dialog("staff_import", "file", kind=kind, file=file_name_id, fname=name)
+            label = ctx._("Create the groups {names} and import", names=", ".join(unknown))
+            ctx.reply(text, buttons=[[Button(label, dialog_button("create_groups"))]])
+            return
+        ctx.reply(text)
         return
     await ctx.end_dialog()
     if kind != "roster":
@@ -224,6 +248,12 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
         created=result.created,
         existing=result.existing,
     )
+    if result.roles_added:
+        text += "\n" + ctx.n_(
+            "{n} person already known got another role.",
+            "{n} people already known got another role.",
+            result.roles_added,
+        )
     if result.groups_created:
         text += "\n" + ctx._("New groups: {groups}.", groups=", ".join(result.groups_created))
     with_code = sum(1 for p in result.people if p.code)
