@@ -33,6 +33,7 @@ from bot.services.people.roster import ImportResult
 from bot.services.schedule import calendar as academic_calendar
 from db.models import Person, Role
 from handlers.staff import router
+from handlers.staff.widgets import find_people
 from handlers.staff.widgets import pick_person as _pick_person
 from handlers.ui import choice
 from handlers.ui import menu_row as _menu
@@ -354,7 +355,25 @@ async def certificate_start(ctx: Joined, _: Certificates) -> None:
 
 @cert_dialog.step("person")
 async def certificate_person(ctx: Joined) -> None:
-    person = await _pick_person(ctx, "person", None)
+    picked = choice(ctx)
+    typed = " ".join((ctx.incoming.text or "").split())
+    person: Person | None
+    if picked == "listener" and ctx.data.get("listener"):
+        # A listener outside the roster (002 item 23: a MOOC's certificate is for whoever took it).
+        person = await certificates.listener(ctx.session, ctx.org, ctx.data["listener"], ctx.locale)
+    elif not picked and len(typed.split()) >= 2 and not await find_people(ctx, typed, None):
+        await ctx.goto("person", listener=typed)
+        ctx.reply(
+            ctx._(
+                "Nobody in the organization is named «{name}». Issue the certificate to a listener outside "
+                "the roster under this name?",
+                name=typed,
+            ),
+            buttons=[[Button(ctx._("Yes, a listener outside the roster"), dialog_button("listener"))]],
+        )
+        return
+    else:
+        person = await _pick_person(ctx, "person", None)
     if person is None:
         return
     await ctx.goto("course", person_id=person.id)
