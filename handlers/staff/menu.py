@@ -7,6 +7,8 @@ rest (a student, a teacher) before any handler runs.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.actions.staff import (
     Audit,
     Certificates,
@@ -31,6 +33,7 @@ from bot.services.people import roster
 from bot.services.people.permissions import Action, may, roles_for
 from bot.services.people.roster import ImportResult
 from bot.services.schedule import calendar as academic_calendar
+from db.base import utcnow
 from db.models import Person, Role
 from handlers.staff import router
 from handlers.staff.widgets import find_people
@@ -272,8 +275,11 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
 # -- reports ------------------------------------------------------------------------------
 
 
-async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports.REPORT_TITLE) -> None:
-    report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id)
+async def _send_report(
+    ctx: Joined, teacher_id: int | None, title: str = reports.REPORT_TITLE, *, week: bool = False
+) -> None:
+    since = utcnow() - dt.timedelta(days=7) if week else None
+    report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id, since=since)
     data = reports.as_xlsx(ctx.t, report)
     name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
     saved = await ctx.deps.files.save(
@@ -295,7 +301,7 @@ async def report(ctx: Joined, _: Reports) -> None:
 @router.action(WeeklyReport, roles=REPORTS)
 async def weekly_report(ctx: Joined, _: WeeklyReport) -> None:
     """The summary the head gets each Monday, on demand."""
-    await _send_report(ctx, None, reports.WEEKLY_TITLE)
+    await _send_report(ctx, None, reports.WEEKLY_TITLE, week=True)
 
 
 @router.action(PublishReport, roles=PUBLISHERS)

@@ -61,13 +61,15 @@ class CourseLine:
         return self.expected - self.on_time - self.late
 
     @property
-    def rate(self) -> int:
-        return round(100 * self.on_time / self.expected) if self.expected else 100
+    def rate(self) -> int | None:
+        """None when nothing was due: a course with no tasks is not «100 % on time»."""
+        return round(100 * self.on_time / self.expected) if self.expected else None
 
 
 @dataclass
 class Report:
     generated_at: dt.datetime
+    since: dt.datetime | None = None  # a weekly report covers deadlines and grades from here on
     by_category: list[tuple[str, int]] = field(default_factory=list)
     courses: list[CourseLine] = field(default_factory=list)
     grades: list[tuple[str, int]] = field(default_factory=list)
@@ -77,9 +79,17 @@ class Report:
     waiting_template: list[tuple[str, int]] = field(default_factory=list)
 
 
-async def build(session: AsyncSession, organization_id: int, *, teacher_id: int | None = None) -> Report:
-    now = utcnow()
-    report = Report(now)
+async def build(
+    session: AsyncSession,
+    organization_id: int,
+    *,
+    teacher_id: int | None = None,
+    since: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    """The report up to `now`; with `since`, only what fell due and was graded from then on (a week)."""
+    now = now or utcnow()
+    report = Report(now, since)
     course_query = (
         select(Course, Group.name)
         .join(Group, Group.id == Course.group_id)
@@ -90,14 +100,15 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
         course_query = course_query.where(Course.teacher_id == teacher_id)
     courses = (await session.execute(course_query)).all()
     group_ids = {c.group_id for c, _ in courses}
-    students_by_group: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for pid, name, gid in await session.execute(
-        select(Person.id, Person.full_name, PersonRole.group_id)
+    # Each student with the moment they joined the group: a deadline before it is not theirs to miss.
+    students_by_group: dict[int, list[tuple[int, str, dt.datetime]]] = defaultdict(list)
+    for pid, name, gid, joined in await session.execute(
+        select(Person.id, Person.full_name, PersonRole.group_id, PersonRole.created_at)
         .join(PersonRole, PersonRole.person_id == Person.id)
         .where(PersonRole.role == Role.student, PersonRole.group_id.in_(group_ids))
         .order_by(Person.full_name)
     ):
-        students_by_group[gid].append((pid, name))
+        students_by_group[gid].append((pid, name, joined))
 
     for course, group_name in courses:
         due = list(
@@ -105,12 +116,13 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
                 select(Assignment).where(
                     Assignment.course_id == course.id,
                     Assignment.deadline <= now,
+                    Assignment.deadline >= (since or dt.datetime.min.replace(tzinfo=dt.UTC)),
                     Assignment.status != AssignmentStatus.draft,
                 )
             )
         )
         students = students_by_group[course.group_id]
-        on_time = late = 0
+        on_time = late = expected = 0
         for assignment in due:
             subs = {
                 s.student_id: s
@@ -120,16 +132,17 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
                     )
                 )
             }
-            for pid, name in students:
+            for pid, name, joined in students:
                 sub = subs.get(pid)
+                if sub is None and joined > assignment.deadline:
+                    continue  # joined after the due date: not expected of them
+                expected += 1
                 if sub is not None and not sub.late:
                     on_time += 1
                     continue
                 late += sub is not None
                 report.missed.append((name, group_name, course.discipline, assignment.title))
-        report.courses.append(
-            CourseLine(group_name, course.discipline, len(due), len(students) * len(due), on_time, late)
-        )
+        report.courses.append(CourseLine(group_name, course.discipline, len(due), expected, on_time, late))
 
     course_ids = [c.id for c, _ in courses]
     # Each grade on the organization's own scale (letters for colleges and universities, marks for schools).
@@ -140,7 +153,11 @@ async def build(session: AsyncSession, organization_id: int, *, teacher_id: int 
     for score, max_score in await session.execute(
         select(Grade.score, Assignment.max_score)
         .join(Assignment, Assignment.id == Grade.assignment_id)
-        .where(Assignment.course_id.in_(course_ids), Grade.released.is_(True))
+        .where(
+            Assignment.course_id.in_(course_ids),
+            Grade.released.is_(True),
+            Grade.graded_at >= (since or dt.datetime.min.replace(tzinfo=dt.UTC)),
+        )
     ):
         m = grading_scale.mark(grading_scale.percent(score, max_score), scheme or GradingScheme.letter)
         marks[(m.points, m.symbol)] += 1
@@ -214,6 +231,12 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
     """The report as a chat message: short lists, the rest is in the XLSX."""
     _ = t.gettext
     out = [_(title) + " — " + t.datetime(report.generated_at)]
+    if report.since is not None:
+        out.append(
+            _("From {start} to {end}").format(
+                start=t.datetime(report.since), end=t.datetime(report.generated_at)
+            )
+        )
     if report.by_category:
         out.append("\n" + _("Students studying by distance, by category:"))
         out += [f"• {category_name(t, k)}: {n}" for k, n in report.by_category]
@@ -231,6 +254,10 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
                 rate=c.rate,
                 late=c.late,
                 missing=c.missing,
+            )
+            if c.rate is not None
+            else _("{group}, {discipline}: nothing was due yet").format(
+                group=c.group, discipline=c.discipline
             )
         )
     if not report.courses:
@@ -280,6 +307,8 @@ def as_xlsx(t: Translator, report: Report) -> bytes:
                 ],
                 [
                     [c.group, c.discipline, c.assignments, c.expected, c.on_time, c.late, c.missing, c.rate]
+                    if c.rate is not None
+                    else [c.group, c.discipline, 0, 0, 0, 0, 0, "—"]
                     for c in report.courses
                 ],
             ),
@@ -330,7 +359,7 @@ async def send_weekly(
     key = f"weekly:{org_id}:{year}-{week:02d}"
     if await _already_sent(session, key, heads):
         return 0
-    report = await build(session, org_id)
+    report = await build(session, org_id, since=(now or utcnow()) - dt.timedelta(days=7), now=now)
     texts, attachments = {}, {}
     for locale in LOCALES:
         t = Translator(locale, org.timezone)
