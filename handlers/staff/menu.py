@@ -24,8 +24,9 @@ from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
+from bot.files.charts import PNG_MIME
 from bot.files.pdf import PDF_MIME, Document, render
-from bot.files.tables import XLSX_MIME, TableUnreadable, xlsx
+from bot.files.tables import XLSX_MIME, TableUnreadable, with_images, xlsx
 from bot.i18n import N_
 from bot.labels import ROLE_NAMES, imported_phrase
 from bot.services.admin import audit, certificates, reports, setup
@@ -280,7 +281,20 @@ async def _send_report(
 ) -> None:
     since = utcnow() - dt.timedelta(days=7) if week else None
     report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id, since=since)
-    data = reports.as_xlsx(ctx.t, report)
+    # The head wants to look, not read: the charts in the chat and in the XLSX, with the week's changes.
+    weeks = await reports.weekly_rates(ctx.session, ctx.org.id, teacher_id=teacher_id)
+    images = reports.charts(ctx.t, report, weeks)
+    data = with_images(reports.as_xlsx(ctx.t, report), ctx._("Charts"), images)
+    pictures = [
+        OutFile(
+            (
+                await ctx.deps.files.save(
+                    ctx.session, png, name + ".png", "photo", ctx.person.id, trusted_mime=PNG_MIME
+                )
+            ).id
+        )
+        for name, png in images
+    ]
     name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
     saved = await ctx.deps.files.save(
         ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
@@ -288,9 +302,13 @@ async def _send_report(
     buttons = [[WeeklyReport().button(ctx._("Weekly summary"))]] if teacher_id is None else []
     if teacher_id is None and may(ctx.roles, Action.publish_reports):
         buttons.append([PublishReport().button(ctx._("Send to the teachers and the head"))])
-    ctx.reply(
-        reports.as_text(ctx.t, report, title=title), files=[OutFile(saved.id)], buttons=buttons + [_menu(ctx)]
-    )
+    text = reports.as_text(ctx.t, report, title=title)
+    changes = reports.week_changes(ctx.t, weeks)
+    if changes:
+        text += (
+            "\n\n" + ctx._("Changes over the week (on time):") + "\n" + "\n".join(f"• {c}" for c in changes)
+        )
+    ctx.reply(text, files=[OutFile(saved.id), *pictures], buttons=buttons + [_menu(ctx)])
 
 
 @router.action(Reports, roles=REPORTS)

@@ -12,7 +12,8 @@ from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.services.admin import reports
 from db.base import utcnow
-from db.models import Assignment, Course, Group, Organization, Person, PersonRole, Role
+from db.models import Assignment, Attendance, Course, Group, Lesson, Organization, Person, PersonRole, Role
+from tests.harness import Harness
 
 
 async def _org(demo: Runtime) -> int:
@@ -62,4 +63,53 @@ async def test_the_weekly_summary_covers_the_week_only(demo: Runtime) -> None:
     assert any(m[3] == "Ескі тапсырма" for m in full.missed)
     assert not any(m[3] == "Ескі тапсырма" for m in week.missed)
     assert sum(c.assignments for c in week.courses) < sum(c.assignments for c in full.courses)
-    assert "бастап" in reports.as_text(Translator("kk"), week, title=reports.WEEKLY_TITLE)
+    assert "Кезең: " in reports.as_text(Translator("kk"), week, title=reports.WEEKLY_TITLE)
+
+
+async def test_the_heads_report_has_charts_in_the_chat_and_the_xlsx_with_a_risk_list(
+    demo: Runtime, harness: Harness
+) -> None:
+    """Issue 15 (002 item 26-1, duty 16): the head looks rather than reads: the on-time rate over the
+    weeks, the grades, the absences and the students at risk (missed work with absences or FX) come as
+    images in the chat and as a sheet of images in the XLSX; the risk list is in the text and a sheet."""
+    import io
+
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    from tests.harness import texts
+    from tests.staff.helpers import files_of
+
+    org_id = await _org(demo)
+    async with demo.sessions() as session:
+        report = await reports.build(session, org_id)
+    student, group, discipline, _title = report.missed[0]
+    async with demo.sessions() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.full_name == student))
+        course = await session.scalar(select(Course).where(Course.discipline == discipline))
+        assert person is not None and course is not None
+        lesson = Lesson(
+            course_id=course.id,
+            starts_at=utcnow() - dt.timedelta(days=2),
+            ends_at=utcnow() - dt.timedelta(days=2) + dt.timedelta(minutes=90),
+        )
+        session.add(lesson)
+        await session.flush()
+        session.add(Attendance(lesson_id=lesson.id, student_id=person.id, present=False))
+    head = await harness.seat_for("Ерлан Маратұлы Жұмабаев")
+    replies = await harness.tap(head, "Есептер")
+    text = texts(replies)
+    assert (
+        "Тәуекел тобында" in text and f"{student} ({group}): тапсырылмаған" in text and "босатқан 1" in text
+    )
+    files = await files_of(demo, replies)
+    pngs = [data for name, data in files if name.endswith(".png")]
+    assert len(pngs) == 4
+    assert all(Image.open(io.BytesIO(p)).size[0] >= 600 for p in pngs)
+    (book_data,) = [data for name, data in files if name.endswith(".xlsx")]
+    book = load_workbook(io.BytesIO(book_data))
+    assert len(book["Диаграммалар"]._images) == 4
+    (sheet,) = [n for n in book.sheetnames if n.startswith("Тәуекел тобындағы")]
+    risk = [[c.value for c in row] for row in book[sheet].iter_rows()]
+    assert risk[0][:3] == ["Білім алушы", "Топ", "Тапсырылмаған жұмыстар"]
+    assert any(r[:2] == [student, group] and r[3] == 1 for r in risk[1:])

@@ -30,11 +30,13 @@ from db.models import (
     ApplicationStatus,
     Assignment,
     AssignmentStatus,
+    Attendance,
     Course,
     DistanceApplication,
     Grade,
     GradingScheme,
     Group,
+    Lesson,
     MessengerAccount,
     Organization,
     OutboxMessage,
@@ -66,6 +68,21 @@ class CourseLine:
         return round(100 * self.on_time / self.expected) if self.expected else None
 
 
+@dataclass(frozen=True)
+class RiskLine:
+    """A student combining missed work, absences and failing grades (FX/F: under 50 %)."""
+
+    student: str
+    group: str
+    missed: int
+    absences: int
+    failing: int
+
+    @property
+    def total(self) -> int:
+        return self.missed + self.absences + self.failing
+
+
 @dataclass
 class Report:
     generated_at: dt.datetime
@@ -75,6 +92,8 @@ class Report:
     grades: list[tuple[str, int]] = field(default_factory=list)
     missed: list[tuple[str, str, str, str]] = field(default_factory=list)  # student, group, discipline, title
     parents_not_reached: list[str] = field(default_factory=list)
+    absences: list[tuple[str, int]] = field(default_factory=list)  # group, lessons missed
+    risk: list[RiskLine] = field(default_factory=list)
     # WhatsApp messages held outside the 24-hour window for want of a template: (kind, count).
     waiting_template: list[tuple[str, int]] = field(default_factory=list)
 
@@ -150,8 +169,9 @@ async def build(
         select(Organization.grading_scheme).where(Organization.id == organization_id)
     )
     marks: Counter[tuple[Decimal, str]] = Counter()
-    for score, max_score in await session.execute(
-        select(Grade.score, Assignment.max_score)
+    failing: Counter[int] = Counter()
+    for score, max_score, student_id in await session.execute(
+        select(Grade.score, Assignment.max_score, Grade.student_id)
         .join(Assignment, Assignment.id == Grade.assignment_id)
         .where(
             Assignment.course_id.in_(course_ids),
@@ -159,9 +179,39 @@ async def build(
             Grade.graded_at >= (since or dt.datetime.min.replace(tzinfo=dt.UTC)),
         )
     ):
-        m = grading_scale.mark(grading_scale.percent(score, max_score), scheme or GradingScheme.letter)
+        percent = grading_scale.percent(score, max_score)
+        m = grading_scale.mark(percent, scheme or GradingScheme.letter)
         marks[(m.points, m.symbol)] += 1
+        failing[student_id] += percent < 50
     report.grades = [(symbol, n) for (_points, symbol), n in sorted(marks.items(), reverse=True)]
+
+    # Absences in the period, by group and by student; then the students at risk.
+    absent: Counter[int] = Counter(
+        await session.scalars(
+            select(Attendance.student_id)
+            .join(Lesson, Lesson.id == Attendance.lesson_id)
+            .where(
+                Lesson.course_id.in_(course_ids),
+                Attendance.present.is_(False),
+                Lesson.starts_at <= now,
+                Lesson.starts_at >= (since or dt.datetime.min.replace(tzinfo=dt.UTC)),
+            )
+        )
+    )
+    group_of = {pid: g for g, people in students_by_group.items() for pid, _n, _j in people}
+    names = {pid: name for people in students_by_group.values() for pid, name, _j in people}
+    group_names = {c.group_id: g for c, g in courses}
+    by_group: Counter[str] = Counter()
+    for pid, n in absent.items():
+        by_group[group_names.get(group_of.get(pid, 0), "—")] += n
+    report.absences = sorted(by_group.items())
+    missed_by: Counter[str] = Counter(m[0] for m in report.missed)
+    risk = []
+    for pid, name in names.items():
+        line = RiskLine(name, group_names.get(group_of[pid], ""), missed_by[name], absent[pid], failing[pid])
+        if sum(1 for part in (line.missed, line.absences, line.failing) if part) >= 2:
+            risk.append(line)
+    report.risk = sorted(risk, key=lambda r: (-r.total, r.student))
 
     if teacher_id is None:
         counts: Counter[str] = Counter(
@@ -212,6 +262,98 @@ async def parents_not_reached(session: AsyncSession, organization_id: int) -> li
     )
     linked = set(await session.scalars(select(ParentLink.parent_id)))
     return [name for pid, name in parents if pid not in reachable and pid in linked]
+
+
+async def weekly_rates(
+    session: AsyncSession,
+    organization_id: int,
+    *,
+    weeks: int = 6,
+    teacher_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[tuple[dt.datetime, list[CourseLine]]]:
+    """The on-time rate of each course, week by week (the last `weeks` weeks, oldest first)."""
+    end = now or utcnow()
+    out = []
+    for i in range(weeks - 1, -1, -1):
+        week_end = end - dt.timedelta(days=7 * i)
+        week = await build(
+            session,
+            organization_id,
+            teacher_id=teacher_id,
+            since=week_end - dt.timedelta(days=7),
+            now=week_end,
+        )
+        out.append((week_end, week.courses))
+    return out
+
+
+def week_changes(t: Translator, weeks: list[tuple[dt.datetime, list[CourseLine]]]) -> list[str]:
+    """This week's on-time rate against last week's, per course where both had something due."""
+    if len(weeks) < 2:
+        return []
+    before = {(c.group, c.discipline): c.rate for c in weeks[-2][1]}
+    out = []
+    for c in weeks[-1][1]:
+        old = before.get((c.group, c.discipline))
+        if c.rate is not None and old is not None:
+            out.append(
+                t.gettext("{group}, {discipline}: {old}% → {new}% ({change:+d})").format(
+                    group=c.group, discipline=c.discipline, old=old, new=c.rate, change=c.rate - old
+                )
+            )
+    return out
+
+
+def charts(
+    t: Translator, report: Report, weeks: list[tuple[dt.datetime, list[CourseLine]]]
+) -> list[tuple[str, bytes]]:
+    """The head's charts: on-time rate over the weeks, grades, absences, the risk list: (name, PNG)."""
+    from bot.files import charts as draw
+
+    _ = t.gettext
+    x = [t.date(t.local(end), "d.MM") for end, _c in weeks]
+    series: dict[str, list[int | None]] = defaultdict(lambda: [None] * len(weeks))
+    for i, (_end, courses) in enumerate(weeks):
+        for c in courses:
+            series[f"{c.group}, {c.discipline}"][i] = c.rate
+    out = [
+        (_("On time, %"), draw.lines(_("On-time rate by course over the weeks"), x, dict(series), "%")),
+        (
+            _("Grades"),
+            draw.bars(
+                _("Grade distribution"),
+                [g for g, _n in report.grades],
+                [n for _g, n in report.grades],
+                _("Count"),
+            ),
+        ),
+        (
+            _("Absences"),
+            draw.bars(
+                _("Absences by group"),
+                [g for g, _n in report.absences],
+                [n for _g, n in report.absences],
+                _("Lessons missed"),
+            ),
+        ),
+    ]
+    risk = report.risk[:15]
+    out.append(
+        (
+            _("Students at risk"),
+            draw.stacked(
+                _("Students at risk: missed work, absences, FX"),
+                [f"{r.student} ({r.group})" for r in risk],
+                {
+                    _("Missed work"): [r.missed for r in risk],
+                    _("Absences"): [r.absences for r in risk],
+                    _("FX or F"): [r.failing for r in risk],
+                },
+            ),
+        )
+    )
+    return out
 
 
 def category_name(t: Translator, key: str) -> str:
@@ -269,6 +411,17 @@ def as_text(t: Translator, report: Report, *, title: str = REPORT_TITLE, limit: 
         out.append(f"• {name} ({group}) — {discipline}: {title}")
     if len(report.missed) > limit:
         out.append("• " + _("… and {n} more in the XLSX file").format(n=len(report.missed) - limit))
+    if report.risk:
+        out.append(
+            _counted(t.ngettext("{n} student at risk", "{n} students at risk", len(report.risk)), report.risk)
+        )
+        out += [
+            "• "
+            + _("{student} ({group}): missed {missed}, absences {absences}, FX/F {failing}").format(
+                student=r.student, group=r.group, missed=r.missed, absences=r.absences, failing=r.failing
+            )
+            for r in report.risk[:limit]
+        ]
     if report.parents_not_reached or report.by_category:
         parents = report.parents_not_reached
         out.append(
@@ -318,6 +471,12 @@ def as_xlsx(t: Translator, report: Report) -> bytes:
                 [list(m) for m in report.missed],
             ),
             (_("Grades"), [_("Grade"), _("Count")], [list(g) for g in report.grades]),
+            (
+                _("Students at risk"),
+                [_("Student"), _("Group"), _("Missed work"), _("Absences"), _("FX or F")],
+                [[r.student, r.group, r.missed, r.absences, r.failing] for r in report.risk],
+            ),
+            (_("Absences"), [_("Group"), _("Lessons missed")], [list(a) for a in report.absences]),
             (
                 _("By category"),
                 [_("Category"), _("Students")],
