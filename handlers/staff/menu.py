@@ -24,7 +24,6 @@ from bot.core.context import Joined
 from bot.core.menus import menus
 from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
-from bot.files.charts import PNG_MIME
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.tables import XLSX_MIME, TableUnreadable, with_images, xlsx
 from bot.i18n import N_
@@ -289,7 +288,7 @@ async def _send_report(
         OutFile(
             (
                 await ctx.deps.files.save(
-                    ctx.session, png, name + ".png", "photo", ctx.person.id, trusted_mime=PNG_MIME
+                    ctx.session, png, name + ".png", "photo", ctx.person.id, trusted_mime=reports.PNG_MIME
                 )
             ).id
         )

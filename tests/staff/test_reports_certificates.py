@@ -70,7 +70,11 @@ async def test_weekly_summary_reaches_the_head_once_a_week(demo: Runtime, harnes
     await harness.settle()
     got = await harness.received(head)
     assert "ҚБТ бойынша оқу туралы апталық есеп" in texts(got)
-    assert (await files_of(demo, got))[0][0].endswith(".xlsx")
+    names = [name for name, _ in await files_of(demo, got)]
+    assert names[0].endswith(".xlsx")
+    # The charts come with it (issue 15): four PNG images, named in the head's language.
+    assert sum(n.endswith(".png") for n in names) == 4 and "Бағалар.png" in names
+    assert "Тәуекел тобындағы білім алушылар.png" in names
     async with demo.sessions() as session, session.begin():
         next_week = monday + dt.timedelta(days=7)
         assert await reports.send_weekly(session, demo.files, org_id, now=next_week) == 1

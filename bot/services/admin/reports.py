@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.deps import Deps
 from bot.core.messages import OutFile, Reply
 from bot.files.store import FileStore
-from bot.files.tables import XLSX_MIME, xlsx
+from bot.files.tables import XLSX_MIME, with_images, xlsx
 from bot.i18n import LOCALES, N_, Translator
 from bot.labels import message_kind
 from bot.services.admin.applications import CATEGORIES
@@ -365,6 +365,8 @@ def _counted(text: str, items: Sized) -> str:
     return "\n" + text.format(n=len(items)) + (":" if items else "")
 
 
+PNG_MIME = "image/png"  # bot.files.charts draws them; matplotlib is imported only when a chart is drawn
+
 REPORT_TITLE = N_("Report on distance learning")
 WEEKLY_TITLE = N_("Weekly summary on distance learning")
 
@@ -519,17 +521,27 @@ async def send_weekly(
     if await _already_sent(session, key, heads):
         return 0
     report = await build(session, org_id, since=(now or utcnow()) - dt.timedelta(days=7), now=now)
-    texts, attachments = {}, {}
+    weeks = await weekly_rates(session, org_id, now=now)
+    texts: dict[str, str] = {}
+    attachments: dict[str, list[int]] = {}
     for locale in LOCALES:
         t = Translator(locale, org.timezone)
         texts[locale] = as_text(t, report, title=WEEKLY_TITLE)
+        changes = week_changes(t, weeks)
+        if changes:
+            texts[locale] += "\n\n" + t.gettext("Changes over the week (on time):") + "\n"
+            texts[locale] += "\n".join(f"• {c}" for c in changes)
+        images = charts(t, report, weeks)
+        book = with_images(as_xlsx(t, report), t.gettext("Charts"), images)
         name = t.gettext("Report {date}").format(date=local.date().isoformat()) + ".xlsx"
-        saved = await files.save(session, as_xlsx(t, report), name, "document", trusted_mime=XLSX_MIME)
-        attachments[locale] = saved.id
+        saved = [await files.save(session, book, name, "document", trusted_mime=XLSX_MIME)]
+        for title, png in images:
+            saved.append(await files.save(session, png, title + ".png", "photo", trusted_mime=PNG_MIME))
+        attachments[locale] = [f.id for f in saved]
     return await notify(
         session,
         heads,
-        lambda t: Reply(texts[t.locale], files=[OutFile(attachments[t.locale])]),
+        lambda t: Reply(texts[t.locale], files=[OutFile(i) for i in attachments[t.locale]]),
         kind="report",
         dedupe_prefix=key,
     )
