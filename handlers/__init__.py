@@ -16,7 +16,7 @@ TREE: dict[str, tuple[str, ...]] = {
     "parent": ("menu",),
     "teacher": ("post", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),
     "tutor": ("menu",),
-    "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders"),
+    "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders", "roles"),
 }
 
 

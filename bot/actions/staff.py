@@ -113,5 +113,9 @@ class Audit(Action, prefix="saud"):
     pass
 
 
+class GiveRole(Action, prefix="srole"):
+    """Give an existing person another role (a teacher who is also a parent)."""
+
+
 class Certificates(Action, prefix="scert"):
     pass

@@ -3,7 +3,7 @@
 ustaz audit verify [--lang kk|ru]
 ustaz audit anchor [--send]
 ustaz audit baseline
-ustaz roster import roster.xlsx [--invites invites.csv] [--send]
+ustaz roster import roster.xlsx [--invites invites.csv] [--send] [--create-groups]
 ustaz calendar import calendar.xlsx
 ustaz orders export [--out orders.xlsx]
 """
@@ -61,6 +61,11 @@ def extend(
     )
     imp.add_argument(
         "--send", action="store_true", help="send the invites to the people's phones through WhatsApp"
+    )
+    imp.add_argument(
+        "--create-groups",
+        action="store_true",
+        help="create the groups the file names that the organization does not have (else they refuse it)",
     )
     command("roster")(cmd_roster)
 
@@ -203,7 +208,9 @@ async def cmd_roster(settings: Settings, args: argparse.Namespace) -> int:
     async def work(
         session: AsyncSession, org_id: int, data: bytes, name: str
     ) -> tuple[ImportResult, SendResult | None, str]:
-        result = await roster.import_roster(session, org_id, data, name)
+        result = await roster.import_roster(
+            session, org_id, data, name, create_groups=getattr(args, "create_groups", False)
+        )
         org = await session.get(Organization, org_id)
         assert org is not None  # _import found it
         if not (result.ok and send):
@@ -278,6 +285,13 @@ def print_errors(t: Translator, result: ImportResult) -> None:
     for err in result.errors:
         reason = err.reason(t.gettext)
         print(t.gettext("Line {line}: {reason}").format(line=err.line, reason=reason), file=sys.stderr)
+    if result.unknown_groups:
+        print(
+            t.gettext("To create the groups {names}, run the import again with --create-groups.").format(
+                names=", ".join(result.unknown_groups)
+            ),
+            file=sys.stderr,
+        )
 
 
 async def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:

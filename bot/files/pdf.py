@@ -10,7 +10,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if TYPE_CHECKING:
     from fpdf.enums import XPos, YPos
@@ -30,7 +30,7 @@ class NextLine(TypedDict):
 
 Table = tuple[list[str], list[list[str]], list[float] | None]  # header, rows, column widths
 Block = (
-    tuple[Literal["heading", "para", "signature"], str]
+    tuple[Literal["heading", "para", "signature", "qr"], str]
     | tuple[Literal["fields"], list[tuple[str, str]]]
     | tuple[Literal["table"], Table]
 )
@@ -73,9 +73,24 @@ class Document:
         self.blocks.append(("table", (header, rows, widths)))
         return self
 
+    def qr(self, url: str) -> Document:
+        """A QR code of the url (a certificate's verification page), centred, 35 mm wide."""
+        self.blocks.append(("qr", url))
+        return self
+
     def signature(self, text: str) -> Document:
         self.blocks.append(("signature", text))
         return self
+
+
+def qr_image(url: str) -> Any:
+    """The QR code as a black-and-white PIL image: 4 pixels a module, a quiet zone of 2 modules."""
+    import qrcode
+
+    code = qrcode.QRCode(box_size=4, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(url)
+    code.make(fit=True)
+    return code.make_image().get_image()
 
 
 def render(doc: Document, *, header: str = "", footer: str = "") -> bytes:
@@ -110,6 +125,11 @@ def render(doc: Document, *, header: str = "", footer: str = "") -> bytes:
                 pdf.set_font("DejaVu", "", 11)
                 pdf.multi_cell(width, 6, str(value), **nl)
                 pdf.ln(1)
+            case ("qr", url):
+                side = 35
+                pdf.ln(2)
+                pdf.image(qr_image(str(url)), x=pdf.l_margin + (width - side) / 2, w=side, h=side)
+                pdf.ln(2)
             case ("fields", fields):
                 for label, text in fields:
                     pdf.set_font("DejaVu", "B", 10)

@@ -145,3 +145,21 @@ def xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def with_images(data: bytes, title: str, images: Sequence[tuple[str, bytes]]) -> bytes:
+    """The XLSX with one more sheet holding PNG images (charts), one under another, each with its name."""
+    from openpyxl import load_workbook
+    from openpyxl.drawing.image import Image
+
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.create_sheet(title[:31])
+    row = 1
+    for name, png in images:
+        sheet.cell(row=row, column=1, value=name)
+        picture = Image(io.BytesIO(png))
+        sheet.add_image(picture, f"A{row + 1}")
+        row += 26  # a 450-pixel chart spans about 24 rows
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

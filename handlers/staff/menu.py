@@ -7,6 +7,8 @@ rest (a student, a teacher) before any handler runs.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.actions.staff import (
     Audit,
     Certificates,
@@ -20,10 +22,10 @@ from bot.actions.staff import (
 from bot.actions.teacher import MyReport
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import OutFile
-from bot.core.router import Dialog
+from bot.core.messages import Button, OutFile
+from bot.core.router import Dialog, dialog_button
 from bot.files.pdf import PDF_MIME, Document, render
-from bot.files.tables import XLSX_MIME, TableUnreadable, xlsx
+from bot.files.tables import XLSX_MIME, TableUnreadable, with_images, xlsx
 from bot.i18n import N_
 from bot.labels import ROLE_NAMES, imported_phrase
 from bot.services.admin import audit, certificates, reports, setup
@@ -31,9 +33,12 @@ from bot.services.people import roster
 from bot.services.people.permissions import Action, may, roles_for
 from bot.services.people.roster import ImportResult
 from bot.services.schedule import calendar as academic_calendar
+from db.base import utcnow
 from db.models import Person, Role
 from handlers.staff import router
+from handlers.staff.widgets import find_people
 from handlers.staff.widgets import pick_person as _pick_person
+from handlers.ui import choice
 from handlers.ui import menu_row as _menu
 
 IMPORTERS = (
@@ -133,20 +138,35 @@ async def import_kind(ctx: Joined, action: ImportKind) -> None:
 
 @import_dialog.step("file")
 async def import_file(ctx: Joined) -> None:
-    if not ctx.incoming.attachments:
+    kind = ctx.data["kind"]
+    create_groups = False
+    if ctx.incoming.button:
+        # «Create the groups and import»: the file sent before, now with its new groups (asked first).
+        if choice(ctx) != "create_groups" or not ctx.data.get("file"):
+            ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
+            return
+        file_name_id, name, create_groups = int(ctx.data["file"]), str(ctx.data.get("fname") or "file"), True
+    elif not ctx.incoming.attachments:
         ctx.reply(ctx._("Send the file as a document, please (XLSX or CSV)."))
         return
-    kind = ctx.data["kind"]
-    att = ctx.incoming.attachments[0]
-    assert att.file_name_id is not None
-    loaded = await ctx.deps.files.load(ctx.session, att.file_name_id)
-    data, name = loaded.data, att.filename or "file"
+    else:
+        att = ctx.incoming.attachments[0]
+        assert att.file_name_id is not None
+        file_name_id, name = att.file_name_id, att.filename or "file"
+    loaded = await ctx.deps.files.load(ctx.session, file_name_id)
+    data = loaded.data
     try:
         if loaded.mime not in TABLE_MIMES:
             raise TableUnreadable(name)
         if kind == "roster":
             result = await roster.import_roster(
-                ctx.session, ctx.org.id, data, name, actor_id=ctx.person.id, actor_roles=ctx.roles
+                ctx.session,
+                ctx.org.id,
+                data,
+                name,
+                actor_id=ctx.person.id,
+                actor_roles=ctx.roles,
+                create_groups=create_groups,
             )
         elif kind == "programs":
             result = await setup.import_programs(ctx.session, ctx.org, data, name)
@@ -160,7 +180,15 @@ async def import_file(ctx: Joined) -> None:
         ctx.reply(ctx._("The file «{name}» is neither an XLSX nor a CSV table. Send it again.", name=name))
         return
     if not result.ok:
-        ctx.reply(import_errors(ctx, result) + "\n\n" + ctx._("Fix the file and send it again, or /cancel."))
+        text = import_errors(ctx, result) + "\n\n" + ctx._("Fix the file and send it again, or /cancel.")
+        unknown = getattr(result, "unknown_groups", [])
+        if unknown and all(e.message == roster.E_GROUP_UNKNOWN for e in result.errors):
+            # Only new groups stand in the way: ask whether to create them rather than guess.
+            await ctx.start_dialog("staff_import", "file", kind=kind, file=file_name_id, fname=name)
+            label = ctx._("Create the groups {names} and import", names=", ".join(unknown))
+            ctx.reply(text, buttons=[[Button(label, dialog_button("create_groups"))]])
+            return
+        ctx.reply(text)
         return
     await ctx.end_dialog()
     if kind != "roster":
@@ -224,6 +252,12 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
         created=result.created,
         existing=result.existing,
     )
+    if result.roles_added:
+        text += "\n" + ctx.n_(
+            "{n} person already known got another role.",
+            "{n} people already known got another role.",
+            result.roles_added,
+        )
     if result.groups_created:
         text += "\n" + ctx._("New groups: {groups}.", groups=", ".join(result.groups_created))
     with_code = sum(1 for p in result.people if p.code)
@@ -241,9 +275,25 @@ async def _roster_done(ctx: Joined, result: ImportResult) -> None:
 # -- reports ------------------------------------------------------------------------------
 
 
-async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports.REPORT_TITLE) -> None:
-    report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id)
-    data = reports.as_xlsx(ctx.t, report)
+async def _send_report(
+    ctx: Joined, teacher_id: int | None, title: str = reports.REPORT_TITLE, *, week: bool = False
+) -> None:
+    since = utcnow() - dt.timedelta(days=7) if week else None
+    report = await reports.build(ctx.session, ctx.org.id, teacher_id=teacher_id, since=since)
+    # The head wants to look, not read: the charts in the chat and in the XLSX, with the week's changes.
+    weeks = await reports.weekly_rates(ctx.session, ctx.org.id, teacher_id=teacher_id)
+    images = reports.charts(ctx.t, report, weeks)
+    data = with_images(reports.as_xlsx(ctx.t, report), ctx._("Charts"), images)
+    pictures = [
+        OutFile(
+            (
+                await ctx.deps.files.save(
+                    ctx.session, png, name + ".png", "photo", ctx.person.id, trusted_mime=reports.PNG_MIME
+                )
+            ).id
+        )
+        for name, png in images
+    ]
     name = ctx._("Report {date}", date=ctx.t.local(report.generated_at).date().isoformat()) + ".xlsx"
     saved = await ctx.deps.files.save(
         ctx.session, data, name, "document", ctx.person.id, trusted_mime=XLSX_MIME
@@ -251,9 +301,13 @@ async def _send_report(ctx: Joined, teacher_id: int | None, title: str = reports
     buttons = [[WeeklyReport().button(ctx._("Weekly summary"))]] if teacher_id is None else []
     if teacher_id is None and may(ctx.roles, Action.publish_reports):
         buttons.append([PublishReport().button(ctx._("Send to the teachers and the head"))])
-    ctx.reply(
-        reports.as_text(ctx.t, report, title=title), files=[OutFile(saved.id)], buttons=buttons + [_menu(ctx)]
-    )
+    text = reports.as_text(ctx.t, report, title=title)
+    changes = reports.week_changes(ctx.t, weeks)
+    if changes:
+        text += (
+            "\n\n" + ctx._("Changes over the week (on time):") + "\n" + "\n".join(f"• {c}" for c in changes)
+        )
+    ctx.reply(text, files=[OutFile(saved.id), *pictures], buttons=buttons + [_menu(ctx)])
 
 
 @router.action(Reports, roles=REPORTS)
@@ -264,7 +318,7 @@ async def report(ctx: Joined, _: Reports) -> None:
 @router.action(WeeklyReport, roles=REPORTS)
 async def weekly_report(ctx: Joined, _: WeeklyReport) -> None:
     """The summary the head gets each Monday, on demand."""
-    await _send_report(ctx, None, reports.WEEKLY_TITLE)
+    await _send_report(ctx, None, reports.WEEKLY_TITLE, week=True)
 
 
 @router.action(PublishReport, roles=PUBLISHERS)
@@ -324,7 +378,25 @@ async def certificate_start(ctx: Joined, _: Certificates) -> None:
 
 @cert_dialog.step("person")
 async def certificate_person(ctx: Joined) -> None:
-    person = await _pick_person(ctx, "person", None)
+    picked = choice(ctx)
+    typed = " ".join((ctx.incoming.text or "").split())
+    person: Person | None
+    if picked == "listener" and ctx.data.get("listener"):
+        # A listener outside the roster (002 item 23: a MOOC's certificate is for whoever took it).
+        person = await certificates.listener(ctx.session, ctx.org, ctx.data["listener"], ctx.locale)
+    elif not picked and len(typed.split()) >= 2 and not await find_people(ctx, typed, None):
+        await ctx.goto("person", listener=typed)
+        ctx.reply(
+            ctx._(
+                "Nobody in the organization is named «{name}». Issue the certificate to a listener outside "
+                "the roster under this name?",
+                name=typed,
+            ),
+            buttons=[[Button(ctx._("Yes, a listener outside the roster"), dialog_button("listener"))]],
+        )
+        return
+    else:
+        person = await _pick_person(ctx, "person", None)
     if person is None:
         return
     await ctx.goto("course", person_id=person.id)

@@ -29,8 +29,8 @@ async def test_head_reads_the_report_and_gets_the_xlsx(demo: Runtime, harness: H
     assert "Бағалар: A: 2, B+: 2, B-: 2, C: 2" in text  # 95, 86, 77, 68 in both groups
     assert "8 ата-анамен байланыс жоқ" in text
     assert "мерзім өткізілген немесе кешіктірілген" in text
-    ((name, data),) = await files_of(demo, replies)
-    assert name.endswith(".xlsx")
+    files = await files_of(demo, replies)
+    ((name, data),) = [f for f in files if f[0].endswith(".xlsx")]  # the charts come as PNG images too
     rows = xlsx_rows(data)
     # 001 item 29: nobody is admitted yet, «Функциялар» (due in 2 days) is still to hand in for everyone
     assert rows[0][0] == "Топ" and ["ПО-21", "Python негіздері", 1, 10, 5, 1, 4, 50, 10, 0] in rows
@@ -73,7 +73,11 @@ async def test_weekly_summary_reaches_the_head_once_a_week(demo: Runtime, harnes
     await harness.settle()
     got = await harness.received(head)
     assert "ҚБТ бойынша оқу туралы апталық есеп" in texts(got)
-    assert (await files_of(demo, got))[0][0].endswith(".xlsx")
+    names = [name for name, _ in await files_of(demo, got)]
+    assert names[0].endswith(".xlsx")
+    # The charts come with it (issue 15): four PNG images, named in the head's language.
+    assert sum(n.endswith(".png") for n in names) == 4 and "Бағалар.png" in names
+    assert "Тәуекел тобындағы білім алушылар.png" in names
     async with demo.sessions() as session, session.begin():
         next_week = monday + dt.timedelta(days=7)
         assert await reports.send_weekly(session, demo.files, org_id, now=next_week) == 1
@@ -135,3 +139,61 @@ async def test_messages_waiting_for_a_whatsapp_template_show_in_the_report(
         and "• напоминания: 2" in text
         and "reminder" not in text
     )
+
+
+async def test_item_23_certificate_reaches_its_holder_with_a_qr_code_to_the_verification_page(
+    demo: Runtime, harness: Harness
+) -> None:
+    """002 item 23 (MOOC certificates): the holder gets the PDF in their own chat and language, and the
+    PDF carries a QR code of the verification page (read back from the PDF, module by module)."""
+    import io
+
+    import pypdf
+
+    from bot.files.pdf import qr_image
+    from bot.services.admin import certificates
+
+    head = await harness.seat_for(HEAD)
+    asel = await harness.seat_for("Әсел Маратқызы Жақыпова")
+    await harness.tap(head, "Сертификаттар")
+    await harness.say(head, "Жақыпова")
+    await harness.say(head, "Python негіздері (МООК)")
+    await harness.say(head, "5")
+    got = await harness.received(asel)
+    assert "«Python негіздері (МООК)» бойынша сертификатыңыз" in texts(got)
+    ((_, data),) = await files_of(demo, got)
+    async with demo.sessions() as session:
+        cert = await session.scalar(select(Certificate))
+    assert cert is not None
+    url = certificates.verify_url(demo.settings.base_url, cert.code)
+    assert url in texts(got)
+    images = pypdf.PdfReader(io.BytesIO(data)).pages[0].images
+    assert len(images) == 1
+    shown = images[0].image.convert("1")
+    expected = qr_image(url).convert("1")
+    assert shown.size == expected.size and shown.tobytes() == expected.tobytes()
+    other = qr_image(url + "X").convert("1")
+    assert other.tobytes() != shown.tobytes()
+
+
+async def test_item_23_a_listener_outside_the_roster_receives_a_certificate(
+    demo: Runtime, harness: Harness
+) -> None:
+    """002 item 23: a MOOC's listener who is not on the roster gets a certificate under the typed name,
+    after the staff confirm it is a listener; nobody is made a student."""
+    from db.models import Person, PersonRole
+
+    head = await harness.seat_for(HEAD)
+    await harness.tap(head, "Сертификаттар")
+    replies = await harness.say(head, "Дана Ерланқызы Садықова")
+    assert "Ұйымда «Дана Ерланқызы Садықова» деген адам жоқ" in texts(replies)
+    replies = await harness.press(head, replies[-1], "Иә, тізімнен тыс тыңдаушы")
+    await harness.say(head, "Цифрлық сауаттылық (МООК)")
+    replies = await harness.say(head, "3")
+    assert "сертификаты берілді" in texts(replies)
+    text = pdf_text((await files_of(demo, replies))[0][1])
+    assert "Садықова Д. Е." in text and "Цифрлық сауаттылық (МООК)" in text
+    async with demo.sessions() as session:
+        listener = await session.scalar(select(Person).where(Person.full_name == "Дана Ерланқызы Садықова"))
+        assert listener is not None
+        assert await session.scalar(select(PersonRole).where(PersonRole.person_id == listener.id)) is None

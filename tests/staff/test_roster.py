@@ -41,8 +41,13 @@ async def count(runtime: Runtime, model: type) -> int:
 
 
 async def send_roster(harness: Harness, seat, data: bytes, name: str = "roster.xlsx"):  # type: ignore[no-untyped-def]
+    """Sends a roster; when Ustaz asks whether to create the file's new groups, says yes."""
     await start_import(harness, seat, "roster")
-    return await harness.say(seat, files=[(name, data)])
+    replies = await harness.say(seat, files=[(name, data)])
+    asked = [b.label for b in replies[-1].buttons[0]] if replies and replies[-1].buttons else []
+    if asked and ("топтарын құрып" in asked[0] or "Создать группы" in asked[0]):
+        replies = await harness.press(seat, replies[-1], asked[0])
+    return replies
 
 
 async def test_good_roster_is_imported_with_invites(demo: Runtime, harness: Harness) -> None:
@@ -102,7 +107,9 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(demo: Runti
     csv.writer(out, delimiter=";").writerows([HEADER, *bad])
     replies = await send_roster(harness, head, out.getvalue().encode(), "roster.csv")
     text = texts(replies)
-    assert "Ничего не импортировано: 5 ошибок." in text
+    assert "Ничего не импортировано: 6 ошибок." in text
+    # A new group among other errors is reported, not created (issue 15: ask or refuse).
+    assert "Строка 2: группы «ПО-23» нет в организации" in text
     assert "Строка 7: роль «волшебник» неизвестна" in text
     assert "Строка 8: у обучающегося должна быть указана группа" in text
     assert "Строка 8: телефон «12345» — не казахстанский номер" in text
@@ -110,8 +117,10 @@ async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(demo: Runti
     assert "Строка 10: этот человек уже есть в строке 3" in text
     assert await count(demo, Person) == people_before and await count(demo, Invite) == invites_before
 
-    # The dialog still waits for the corrected file.
+    # The dialog still waits for the corrected file; now only the new group stands: Ustaz asks.
     replies = await harness.say(head, files=[("roster.xlsx", xlsx([("Roster", HEADER, GOOD)]))])
+    assert "группы «ПО-23» нет в организации" in texts(replies)
+    replies = await harness.press(head, replies[-1], "Создать группы ПО-23 и импортировать")
     assert "Список импортирован: новых людей — 5" in texts(replies)
 
 

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.messages import OutFile, Reply
 from bot.files.pdf import PDF_MIME, Document, render
 from bot.files.store import FileStore
 from bot.i18n import Translator
 from bot.language.names import surname_initials
 from bot.services.admin import audit
+from bot.services.messaging.notify import notify
 from bot.services.people import permissions
 from bot.services.people.codes import ALPHABET
 from bot.services.people.permissions import Action
@@ -76,7 +78,34 @@ async def issue(
         {"code": cert.code, "person_id": person.id, "course": course_name, "credits": credits},
         organization_id=org.id,
     )
+    await _send_to_holder(session, cert, base_url)
     return cert
+
+
+async def _send_to_holder(session: AsyncSession, cert: Certificate, base_url: str) -> None:
+    """The certificate goes to its holder too (002 item 23), when they are in Ustaz; a listener outside
+    the roster without a messenger gets it from the staff, who have the PDF."""
+    file_id, code, course = cert.file_name_id, cert.code, cert.course_name
+    assert file_id is not None
+
+    def build(t: Translator) -> Reply:
+        return Reply(
+            t.gettext("Your certificate for «{course}». Anyone can check it at {url}").format(
+                course=course, url=verify_url(base_url, code)
+            ),
+            files=[OutFile(file_id)],
+        )
+
+    await notify(session, [cert.person_id], build, kind="certificate", dedupe_prefix=f"cert:{cert.id}")
+
+
+async def listener(session: AsyncSession, org: Organization, full_name: str, locale: str) -> Person:
+    """A listener of a MOOC or short course who is not on the roster: a person of the organization with
+    no role, so a certificate can name them (they see nothing of the organization's study)."""
+    person = Person(organization_id=org.id, full_name=" ".join(full_name.split())[:300], locale=locale)
+    session.add(person)
+    await session.flush()
+    return person
 
 
 def certificate_document(
@@ -95,6 +124,7 @@ def certificate_document(
         ]
     )
     doc.para(_("Check this certificate at {url}").format(url=verify_url(base_url, cert.code)))
+    doc.qr(verify_url(base_url, cert.code))  # a phone's camera opens the verification page
     return doc
 
 

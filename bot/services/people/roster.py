@@ -69,6 +69,18 @@ E_AMBIGUOUS = N_(
     "«{value}» matches several people of the organization with this role: add the IIN to tell them apart"
 )
 E_SAME_PERSON = N_("line {line} is already this person of the organization")
+E_UNSURE = N_(
+    "«{value}» is already in the organization with another role: add the IIN or the birth date to tell "
+    "whether it is the same person (it then gets this role too)"
+)
+E_UNSURE_IN_FILE = N_(
+    "line {line} has the same full name with another role: add the IIN or the birth date to both lines "
+    "to tell whether it is one person"
+)
+E_GROUP_UNKNOWN = N_(
+    "the group «{value}» is not in the organization: create it in the set-up first, or confirm that "
+    "the import creates it"
+)
 E_NO_COLUMNS = N_("the file has no «role» and «full name» columns")
 E_EMPTY = N_("the file has no rows")
 
@@ -116,6 +128,8 @@ class ImportResult:
     created: int = 0
     existing: int = 0
     groups_created: list[str] = field(default_factory=list)
+    unknown_groups: list[str] = field(default_factory=list)  # refused: not created without consent
+    roles_added: int = 0  # people already in the organization who got another role
 
     @property
     def ok(self) -> bool:
@@ -209,6 +223,7 @@ async def import_roster(
     *,
     actor_id: int | None = None,
     actor_roles: Iterable[Role] | None = None,
+    create_groups: bool = False,
 ) -> ImportResult:
     """Checks every row, then imports all of them in the caller's transaction, or none.
 
@@ -216,6 +231,14 @@ async def import_roster(
     not created twice; they still get an invite if they have not joined. A row with an IIN
     nobody has yet is the one person of that name and role (and group, for a student) who has
     no IIN, if there is exactly one: the IIN is filled in; several such people refuse the row.
+
+    A row for someone already in the organization with another role (a teacher who is also a parent)
+    gives that person the role when it is safely them: the same IIN, or the same full name and birth
+    date. A namesake with another role and nothing to confirm it refuses the row, so a name-only row
+    never silently makes a duplicate person; two rows of one file with the same name and different
+    roles likewise need an IIN or a birth date.
+
+    A group the organization does not have refuses the file unless `create_groups` (asked first).
 
     actor_roles: the importer's roles; a row giving a role beyond them (permissions.GRANTS)
     refuses the file. None (the command line, run by whoever runs the server) allows every role.
@@ -237,12 +260,33 @@ async def import_roster(
         result.errors.extend(errors)
         if line is None:
             continue
-        key = ("iin", line.iin) if line.iin else ("name", f"{line.role}:{line.full_name.lower()}")
+        key = (
+            ("iin", f"{line.role}:{line.iin}")
+            if line.iin
+            else ("name", f"{line.role}:{line.full_name.lower()}")
+        )
         if key in seen:
             result.errors.append(RowError(row.line, E_DUPLICATE, {"line": seen[key]}))
             continue
         seen[key] = row.line
         lines.append(line)
+
+    # One name, two roles in one file: the same person only if an IIN or the birth date says so.
+    by_name: dict[str, _Line] = {}
+    for ln in lines:
+        other = by_name.setdefault(ln.full_name.lower(), ln)
+        if other is not ln and other.role is not ln.role and not _same(other, ln):
+            result.errors.append(RowError(ln.row.line, E_UNSURE_IN_FILE, {"line": other.row.line}))
+
+    known_groups = set(
+        await session.scalars(select(Group.name).where(Group.organization_id == organization_id))
+    )
+    unknown = sorted({ln.group for ln in lines if ln.group and ln.group not in known_groups})
+    if unknown and not create_groups:
+        result.unknown_groups = unknown
+        for ln in lines:
+            if ln.group in unknown:
+                result.errors.append(RowError(ln.row.line, E_GROUP_UNKNOWN, {"value": ln.group}))
 
     existing_students = await _students(session, organization_id)
     in_file = {ln.full_name.lower() for ln in lines if ln.role is Role.student} | {
@@ -253,17 +297,32 @@ async def import_roster(
             if child.lower() not in in_file and child.lower() not in existing_students:
                 result.errors.append(RowError(ln.row.line, E_CHILD_UNKNOWN, {"value": child}))
     matched: dict[int, Person | None] = {}  # row line -> the person already in the organization
-    taken: dict[int, int] = {}  # person id -> the first line that is them
+    taken: dict[tuple[int, Role], int] = {}  # (person id, role) -> the first line that is them
     for ln in lines:
         found = await _match(session, organization_id, ln)
         if isinstance(found, _Ambiguous):
             result.errors.append(RowError(ln.row.line, E_AMBIGUOUS, {"value": ln.full_name}))
             continue
-        if found is not None:
-            if found.id in taken:
-                result.errors.append(RowError(ln.row.line, E_SAME_PERSON, {"line": taken[found.id]}))
+        if isinstance(found, _Unsure):
+            # Another row of the file that is surely this person (same IIN or birth date) may know them.
+            sibling = None
+            for other in lines:
+                if other is not ln and _same(other, ln):
+                    known = await _match(session, organization_id, other)
+                    if isinstance(known, Person):
+                        sibling = known
+                        break
+            if sibling is None:
+                result.errors.append(RowError(ln.row.line, E_UNSURE, {"value": ln.full_name}))
                 continue
-            taken[found.id] = ln.row.line
+            found = sibling
+        if found is not None:
+            if (found.id, ln.role) in taken:
+                result.errors.append(
+                    RowError(ln.row.line, E_SAME_PERSON, {"line": taken[(found.id, ln.role)]})
+                )
+                continue
+            taken[(found.id, ln.role)] = ln.row.line
         matched[ln.row.line] = found
     if result.errors:
         result.errors.sort(key=lambda e: e.line)
@@ -275,6 +334,7 @@ async def import_roster(
         for g in (await session.scalars(select(Group).where(Group.organization_id == organization_id)))
     }
     persons: dict[str, Person] = {}
+    same_in_file: dict[str, Person] = {}  # an IIN, or a name with a birth date -> the person made for it
     for ln in sorted(lines, key=lambda x: x.role is Role.parent):
         group = None
         if ln.group:
@@ -285,9 +345,21 @@ async def import_roster(
                 await session.flush()
                 groups[ln.group] = group
                 result.groups_created.append(ln.group)
-        person, created = await _upsert(session, organization_id, ln, matched[ln.row.line], group, actor_id)
+        keys = [
+            k for k in (ln.iin, f"{ln.full_name.lower()}|{ln.birth_date}" if ln.birth_date else None) if k
+        ]
+        known = matched[ln.row.line] or next((same_in_file[k] for k in keys if k in same_in_file), None)
+        had_roles = (
+            set(await session.scalars(select(PersonRole.role).where(PersonRole.person_id == known.id)))
+            if known
+            else set()
+        )
+        person, created = await _upsert(session, organization_id, ln, known, group, actor_id)
+        for k in keys:
+            same_in_file.setdefault(k, person)
         result.created += created
         result.existing += not created
+        result.roles_added += bool(had_roles) and ln.role not in had_roles
         persons[ln.full_name.lower()] = person
         if ln.iin:
             persons[ln.iin] = person
@@ -327,11 +399,28 @@ class _Ambiguous:
 _AMBIGUOUS = _Ambiguous()
 
 
-async def _match(session: AsyncSession, organization_id: int, ln: _Line) -> Person | _Ambiguous | None:
-    """The person of the organization this row is, None for someone new, or _AMBIGUOUS.
+class _Unsure:
+    """A namesake with another role, and nothing (IIN, birth date) to say it is the same person."""
+
+
+_UNSURE = _Unsure()
+
+
+def _same(a: _Line, b: _Line) -> bool:
+    """Two rows of one file are one person: the same IIN, or the same birth date with no IIN against it."""
+    if a.iin and b.iin:
+        return a.iin == b.iin
+    return a.birth_date is not None and a.birth_date == b.birth_date
+
+
+async def _match(
+    session: AsyncSession, organization_id: int, ln: _Line
+) -> Person | _Ambiguous | _Unsure | None:
+    """The person of the organization this row is, None for someone new, _AMBIGUOUS or _UNSURE.
 
     By IIN first; else by full name and role (a row with an IIN only matches someone who has none yet,
-    and a student in the same group: another IIN or another group is another person).
+    and a student in the same group: another IIN or another group is another person); else a namesake
+    of another role when the birth date confirms it (or _UNSURE when nothing tells).
     """
     if ln.iin:
         person = await session.scalar(
@@ -363,7 +452,33 @@ async def _match(session: AsyncSession, organization_id: int, ln: _Line) -> Pers
     unique = {p.id: p for p in candidates}
     if len(unique) > 1:
         return _AMBIGUOUS
-    return next(iter(unique.values()), None)
+    if unique:
+        return next(iter(unique.values()))
+    if rows:
+        return None  # namesakes of this very role who are not this row: another person
+    return await _other_role(session, organization_id, ln)
+
+
+async def _other_role(
+    session: AsyncSession, organization_id: int, ln: _Line
+) -> Person | _Ambiguous | _Unsure | None:
+    """A person of the organization with this full name and another role: the same person when the birth
+    date says so; someone else when their IIN or birth date differs; else unsure."""
+    namesakes = list(
+        await session.scalars(
+            select(Person).where(Person.organization_id == organization_id, Person.full_name == ln.full_name)
+        )
+    )
+    if ln.iin:
+        namesakes = [p for p in namesakes if not p.iin]  # one with another IIN is someone else
+    if ln.birth_date:
+        namesakes = [p for p in namesakes if p.birth_date in (None, ln.birth_date)]
+        confirmed = [p for p in namesakes if p.birth_date == ln.birth_date]
+        if len(confirmed) == 1:
+            return confirmed[0]
+        if len(confirmed) > 1:
+            return _AMBIGUOUS
+    return _UNSURE if namesakes else None
 
 
 async def _upsert(
@@ -441,3 +556,49 @@ def invite_rows(people: Iterable[Imported], bot_username: str | None) -> list[li
         ]
         for p in people
     ]
+
+
+class RoleRefused(Exception):
+    """A role the giver may not give (permissions.GRANTS), or one the person already has."""
+
+
+async def give_role(
+    session: AsyncSession,
+    organization_id: int,
+    person_id: int,
+    role: Role,
+    group_id: int | None,
+    *,
+    actor_id: int,
+    actor_roles: Iterable[Role],
+) -> Person:
+    """Gives an existing person of the organization another role (a teacher who is also a parent), with
+    its audit record; the person switches to it with /role. No second person is made."""
+    if role not in IMPORTABLE & permissions.grantable(actor_roles):
+        raise RoleRefused(role)
+    person = await session.get(Person, person_id)
+    if person is None or person.organization_id != organization_id:
+        raise RoleRefused(role)
+    has = await session.scalar(
+        select(PersonRole.id).where(PersonRole.person_id == person.id, PersonRole.role == role)
+    )
+    if has is not None:
+        raise RoleRefused(role)
+    if group_id is not None:
+        group = await session.get(Group, group_id)
+        if group is None or group.organization_id != organization_id:
+            raise RoleRefused(role)
+    session.add(PersonRole(person_id=person.id, role=role, group_id=group_id))
+    entity = "enrolment" if role is Role.student else "role"
+    await audit.record(
+        session,
+        actor_id,
+        entity,
+        person.id,
+        "create",
+        None,
+        {"person": person.full_name, "role": role, "group_id": group_id},
+        organization_id=organization_id,
+    )
+    await session.flush()
+    return person
