@@ -14,6 +14,7 @@ from bot.core.messages import Button
 from bot.core.router import dialog_button
 from bot.i18n import N_
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
+from bot.services.messaging.reach import GroupReach
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow
 from db.models import AssignmentKind, Course
@@ -150,3 +151,14 @@ async def owned(
     except (NotYours, ValueError):
         not_yours(ctx)
         return None
+
+
+def reach_line(ctx: Joined, found: GroupReach) -> str:
+    """«It reaches 9 of 10 students and 7 parents.»: what will really arrive (reach.py)."""
+    return ctx.n_(
+        "It reaches {reached} of {n} student; parents: {parents}.",
+        "It reaches {reached} of {n} students; parents: {parents}.",
+        found.students.total,
+        reached=found.students.reached,
+        parents=found.parents.reached,
+    )

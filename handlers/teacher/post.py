@@ -29,6 +29,7 @@ from bot.labels import CONTROL_TYPE_NAMES, files_phrase
 from bot.services.coursework import posting
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.posting import Draft, DraftError, DraftReason
+from bot.services.messaging import notices, reach
 from bot.services.messaging.notices import assignment_text, group_students
 from bot.services.people.teacher_scope import NotYours, own_assignment
 from db.models import (
@@ -54,6 +55,7 @@ from handlers.ui import (
     owned,
     pick_course,
     publish_buttons,
+    reach_line,
     read_deadline,
     stamp,
     unstamp,
@@ -237,14 +239,18 @@ async def preview_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
-    students = len(await group_students(ctx.session, course.group_id))
+    found = await reach.group_reach(
+        ctx.session,
+        await group_students(ctx.session, course.group_id),
+        notices.NEW_ASSIGNMENT,
+        notices.PARENT_ASSIGNMENT,
+        ctx.deps.settings.twilio_templates,
+    )
     ctx.reply(
-        ctx.n_(
-            "Published: «{title}». It went to {n} student and their parents.",
-            "Published: «{title}». It went to {n} students and their parents.",
-            students,
-            title=assignment.title,
-        ),
+        "\n".join(
+            [ctx._("Published: «{title}».", title=assignment.title), reach_line(ctx, found)]
+            + [reach.not_reached_text(ctx.t, found.everyone)]
+        ).strip(),
         buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 
