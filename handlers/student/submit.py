@@ -13,7 +13,7 @@ from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
-from bot.services.coursework import assignments, quizzes, submissions, test_results
+from bot.services.coursework import assignments, quizzes, submissions
 from bot.services.coursework.submissions import Receipt, Refusal
 from bot.services.messaging import questions
 from bot.services.people import student_scope
@@ -82,7 +82,7 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
     ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
     if ended:
         lines = [quizzes.ended_text(ctx.t, e) for e in ended] + [""] + lines
-    wrong = await test_results.wrong_answers(ctx.session, ctx.person.id, assignment, utcnow())
+    wrong = await quizzes.wrong_answers(ctx.session, ctx.person.id, assignment, utcnow())
     if wrong is not None:
         lines += ["", ctx._("The test is closed. Your answers:")]
         if not wrong:
