@@ -14,7 +14,7 @@ TREE: dict[str, tuple[str, ...]] = {
     "common": ("welcome", "settings", "messengers", "consent", "calendar_feed", "class_chats"),
     "student": ("menu", "submit", "stray", "quiz", "application"),
     "parent": ("menu",),
-    "teacher": ("post", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),
+    "teacher": ("post", "busy", "review", "regrade", "gradebook", "quizzes", "plan", "talk"),
     "tutor": ("menu",),
     "staff": ("menu", "applications", "setup", "calendar", "timetable", "courses", "orders", "roles"),
 }

@@ -15,6 +15,7 @@ from bot.core.router import dialog_button
 from bot.i18n import N_
 from bot.services.attestation import admission
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
+from bot.services.messaging.reach import GroupReach
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow
 from db.models import AssignmentKind, ControlType, Course
@@ -168,4 +169,15 @@ async def early_attestation_warning(
         "(deadline {last}). A student is admitted only after all control measures (Order 169, item 29), "
         "so nobody may be admitted in time. Move the deadline, or publish anyway.",
         last=ctx.t.datetime(last),
+    )
+
+
+def reach_line(ctx: Joined, found: GroupReach) -> str:
+    """«It reaches 9 of 10 students and 7 parents.»: what will really arrive (reach.py)."""
+    return ctx.n_(
+        "It reaches {reached} of {n} student; parents: {parents}.",
+        "It reaches {reached} of {n} students; parents: {parents}.",
+        found.students.total,
+        reached=found.students.reached,
+        parents=found.parents.reached,
     )

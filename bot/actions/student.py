@@ -71,3 +71,9 @@ class AddDocuments(Action, prefix="app_more"):
 
 class MyApplications(Action, prefix="app_my"):
     pass
+
+
+class MyWork(Action, prefix="mywork"):
+    """The student's own handed-in versions of an assignment, with their files."""
+
+    assignment_id: int

@@ -148,3 +148,16 @@ class OpenGrade(Action, prefix="tgo"):
 
 class ChangeGrade(Action, prefix="tgc"):
     grade_id: int
+
+
+class RemindMissing(Action, prefix="trm"):
+    """Remind those who have not handed the assignment in (parents 1: their parents too)."""
+
+    assignment_id: int
+    parents: int | None = None
+
+
+class CopyAssignment(Action, prefix="tcopy"):
+    """Post an earlier assignment to another of the teacher's groups, with its own deadline."""
+
+    assignment_id: int

@@ -7,9 +7,9 @@ ask:     choose the course → send the question (text or a file) → the teache
 
 from __future__ import annotations
 
-from bot.actions.student import AskTeacher, StartTest, Submit
+from bot.actions.student import AskTeacher, MyWork, StartTest, Submit
 from bot.core.context import Joined
-from bot.core.messages import Button
+from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import files_phrase
@@ -72,6 +72,7 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
         lines += ["", v.text]
     assignment = await ctx.session.get(Assignment, v.id)
     if assignment is None or assignment.test_id is None:
+        mine = [[MyWork(v.id).button(ctx._("My handed-in work"))]] if v.receipt else []
         # Offer the button only when handing in can work; otherwise say why it can't.
         why = (
             await submissions.refusal(ctx.session, assignment, ctx.person.id, utcnow())
@@ -80,14 +81,30 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
         )
         if why is not None and assignment is not None:
             text = await refusal_text(ctx, why, assignment)
-            ctx.reply("\n".join(lines + ["", text]), buttons=[menu_row(ctx)])
+            ctx.reply("\n".join(lines + ["", text]), buttons=mine + [menu_row(ctx)])
             return
-        ctx.reply("\n".join(lines), buttons=[[Submit(v.id).button(ctx._("Submit work"))], menu_row(ctx)])
+        ctx.reply(
+            "\n".join(lines), buttons=[[Submit(v.id).button(ctx._("Submit work"))]] + mine + [menu_row(ctx)]
+        )
         return
     # A test: the button starts an attempt, continues the running one, or is not there when none can start.
     ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
     if ended:
         lines = [quizzes.ended_text(ctx.t, e) for e in ended] + [""] + lines
+    wrong = await quizzes.wrong_answers(ctx.session, ctx.person.id, assignment, utcnow())
+    if wrong is not None:
+        lines += ["", ctx._("The test is closed. Your answers:")]
+        if not wrong:
+            lines.append(ctx._("Every answer is right."))
+        for w in wrong:
+            lines.append(
+                ctx._(
+                    "Question {n} is wrong: {question} The right answer: {right}.",
+                    n=w.number,
+                    question=w.question,
+                    right="; ".join(w.right),
+                )
+            )
     action = await quizzes.start_action(ctx.session, ctx.person.id, v.id)
     rows = []
     if action == "continue":
@@ -95,6 +112,26 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
     elif action == "start":
         rows.append([StartTest(v.id).button(ctx._("Start the test"))])
     ctx.reply("\n".join(lines), buttons=rows + [menu_row(ctx)])
+
+
+@router.action(MyWork, roles=STUDENT)
+async def my_work(ctx: Joined, action: MyWork) -> None:
+    """What the student handed in, every version with its files: the record is theirs to see."""
+    versions = await submissions.my_versions(ctx.session, action.assignment_id, ctx.person.id)
+    if not versions:
+        ctx.reply(ctx._("You have not handed this in yet."), buttons=[menu_row(ctx)])
+        return
+    lines, files = [], []
+    for version in versions:
+        lines.append(
+            ctx._("Version {n}, {when}", n=version.number, when=ctx.t.datetime(version.submitted_at))
+        )
+        if version.files:
+            lines.append(ctx._("Files: {names}", names=", ".join(name for _, name in version.files)))
+        if version.text:
+            lines.append(ctx._("Text: {text}", text=version.text[:200]))
+        files += [OutFile(file_id) for file_id, _ in version.files]
+    ctx.reply("\n".join(lines), files=files[:10], buttons=[menu_row(ctx)])
 
 
 @router.action(Submit, roles=STUDENT)

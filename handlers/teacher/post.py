@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.actions.teacher import (
     ChangeDeadline,
     CloseAssignment,
+    CopyAssignment,
     Extension,
     FilesZip,
     GradedWork,
@@ -19,6 +20,7 @@ from bot.actions.teacher import (
     MyAssignments,
     NewAssignment,
     ReleaseGrades,
+    RemindMissing,
 )
 from bot.core.context import Joined
 from bot.core.menus import menus
@@ -26,11 +28,12 @@ from bot.core.messages import Button, OutFile
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.labels import CONTROL_TYPE_NAMES, files_phrase
-from bot.services.coursework import posting
+from bot.services.coursework import missing, posting
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.posting import Draft, DraftError, DraftReason
+from bot.services.messaging import notices, reach
 from bot.services.messaging.notices import assignment_text, group_students
-from bot.services.people.teacher_scope import NotYours, own_assignment
+from bot.services.people.teacher_scope import NotYours, courses_of, own_assignment
 from db.models import (
     Assignment,
     AssignmentKind,
@@ -55,6 +58,7 @@ from handlers.ui import (
     owned,
     pick_course,
     publish_buttons,
+    reach_line,
     read_deadline,
     stamp,
     unstamp,
@@ -63,6 +67,7 @@ from handlers.ui import (
 post = router.add_dialog(Dialog("post", roles=[Role.teacher]))
 new_deadline = router.add_dialog(Dialog("deadline", roles=[Role.teacher]))
 TEACHER = [Role.teacher]
+MISSING_NAMES = 30  # named on the card; the rest are counted
 
 menus.add(Role.teacher, N_("New assignment"), NewAssignment(), order=10)
 menus.add(Role.teacher, N_("My assignments"), MyAssignments(), order=20)
@@ -241,15 +246,23 @@ async def preview_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
-    students = len(await group_students(ctx.session, course.group_id))
+    found = await reach.group_reach(
+        ctx.session,
+        await group_students(ctx.session, course.group_id),
+        notices.NEW_ASSIGNMENT,
+        notices.PARENT_ASSIGNMENT,
+        ctx.deps.settings.twilio_templates,
+    )
     ctx.reply(
-        ctx.n_(
-            "Published: «{title}». It went to {n} student and their parents.",
-            "Published: «{title}». It went to {n} students and their parents.",
-            students,
-            title=assignment.title,
-        ),
-        buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
+        "\n".join(
+            [ctx._("Published: «{title}».", title=assignment.title), reach_line(ctx, found)]
+            + [reach.not_reached_text(ctx.t, found.everyone)]
+        ).strip(),
+        buttons=[
+            [CopyAssignment(assignment.id).button(ctx._("Post to another group"))],
+            [MyAssignments(assignment.id).button(ctx._("Open the assignment"))],
+            menu_row(ctx),
+        ],
     )
 
 
@@ -265,8 +278,15 @@ async def assignments(ctx: Joined, action: MyAssignments) -> None:
     if not rows:
         ctx.reply(ctx._("You have no open assignments."), buttons=[menu_row(ctx)])
         return
+    groups = {c.id: c.group for c in await courses_of(ctx.session, ctx.person.id)}
+    # The group in the label: one assignment posted to five groups is five lines a teacher tells apart.
     buttons = [
-        [MyAssignments(a.id).button(f"{a.title} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}")] for a in rows
+        [
+            MyAssignments(a.id).button(
+                f"{a.title} · {groups.get(a.course_id, '')} · {ctx.t.datetime(a.deadline, 'd.MM HH:mm')}"
+            )
+        ]
+        for a in rows
     ]
     text = ctx._("Your open assignments, the nearest deadlines first:")
     if total > len(rows):
@@ -311,6 +331,16 @@ async def show_assignment(ctx: Joined, assignment_id: str) -> None:
     ]
     if drafts:
         lines.append(ctx._("Draft grades not yet released: {n}", n=drafts))
+    absent = (
+        await missing.not_handed_in(ctx.session, assignment)
+        if assignment.status != AssignmentStatus.closed
+        else []
+    )
+    if absent:
+        shown = ", ".join(m.name for m in absent[:MISSING_NAMES])
+        if len(absent) > MISSING_NAMES:
+            shown += ", …"
+        lines.append(ctx._("Not handed in ({n}): {names}", n=len(absent), names=shown))
     if assignment.status == AssignmentStatus.closed:
         lines.append(ctx._("The assignment is closed."))
     buttons = [
@@ -327,8 +357,13 @@ async def show_assignment(ctx: Joined, assignment_id: str) -> None:
                 Extension(assignment.id).button(ctx._("Extension")),
             ]
         )
+    if absent:
+        buttons.append([RemindMissing(assignment.id).button(ctx._("Remind them"))])
+        buttons.append([RemindMissing(assignment.id, 1).button(ctx._("Remind them and their parents"))])
     if drafts:
         buttons.append([ReleaseGrades(assignment.id).button(ctx._("Release the draft grades"))])
+    if assignment.test_id is None:
+        buttons.append([CopyAssignment(assignment.id).button(ctx._("Post to another group"))])
     if assignment.status != AssignmentStatus.closed:
         buttons.append([CloseAssignment(assignment.id).button(ctx._("Close the assignment"))])
     ctx.reply("\n".join(lines), buttons=buttons + [menu_row(ctx)])

@@ -14,7 +14,8 @@ from bot.services.attestation.proctoring import Kind
 from bot.services.coursework import quizzes
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.quizzes import ParseReason, QuestionDraft, QuestionsError, TestSettings
-from db.models import ControlType, Role
+from bot.services.messaging import notices, reach
+from db.models import ControlType, Course, Role
 from handlers.teacher import router
 from handlers.ui import (
     choice,
@@ -26,6 +27,7 @@ from handlers.ui import (
     not_yours,
     pick_course,
     publish_buttons,
+    reach_line,
     read_deadline,
     stamp,
     unstamp,
@@ -210,11 +212,20 @@ async def preview_step(ctx: Joined) -> None:
         )
         return
     await ctx.end_dialog()
+    course = await ctx.session.get(Course, data["course_id"])
+    assert course is not None
+    found = await reach.group_reach(
+        ctx.session,
+        await notices.group_students(ctx.session, course.group_id),
+        notices.NEW_ASSIGNMENT,
+        notices.PARENT_ASSIGNMENT,
+        ctx.deps.settings.twilio_templates,
+    )
     ctx.reply(
-        ctx._(
-            "The test «{title}» is published; the students and their parents have been told.",
-            title=assignment.title,
-        ),
+        "\n".join(
+            [ctx._("The test «{title}» is published.", title=assignment.title), reach_line(ctx, found)]
+            + [reach.not_reached_text(ctx.t, found.everyone)]
+        ).strip(),
         buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 

@@ -96,6 +96,11 @@ async def open_submission(ctx: Joined, action: OpenSubmission) -> None:
     opened = await owned(ctx, review.open_submission, action.submission_id)
     if opened is None:
         return
+    _show(ctx, opened)
+
+
+def _show(ctx: Joined, opened: review.Opened, prompt: str | None = None) -> None:
+    """A submission's card; with `prompt` (a grading run), the card asks for the score at once."""
     sub, assignment = opened.submission, opened.assignment
     lines = [
         ctx._("Work «{title}» by {student}", title=assignment.title, student=opened.student),
@@ -121,6 +126,8 @@ async def open_submission(ctx: Joined, action: OpenSubmission) -> None:
             ),
         ]
     grade_label = ctx._("Change the grade") if opened.grade else ctx._("Grade the work")
+    if prompt:
+        lines += ["", prompt]
     ctx.reply(
         "\n".join(lines),
         files=[OutFile(f) for f in opened.files],
@@ -147,21 +154,64 @@ async def begin_grading(ctx: Joined, action: GradeSubmission) -> None:
         max=opened.assignment.max_score,
         change=opened.grade is not None,
     )
-    ctx.reply(
-        ctx._(
-            "The score for «{student}», from 0 to {max}?",
-            student=opened.student,
-            max=opened.assignment.max_score,
-        )
+    ctx.reply(_score_prompt(ctx, opened))
+
+
+def _score_prompt(ctx: Joined, opened: review.Opened) -> str:
+    return ctx._(
+        "The score for «{student}», from 0 to {max}? A score and a comment may come in one message: "
+        "«87 good».",
+        student=opened.student,
+        max=opened.assignment.max_score,
     )
+
+
+async def _next_in_run(ctx: Joined, assignment_id: int) -> bool:
+    """After a grade, the next ungraded work opens asking for its score (the same assignment's first)."""
+    items = await review.queue(ctx.session, ctx.person.id, assignment_id) or await review.queue(
+        ctx.session, ctx.person.id
+    )
+    if not items:
+        return False
+    opened = await review.open_submission(ctx.session, ctx.person.id, items[0].submission_id)
+    await ctx.start_dialog(
+        "grade", "score", submission_id=opened.submission.id, max=opened.assignment.max_score, change=False
+    )
+    _show(ctx, opened, _score_prompt(ctx, opened))
+    return True
 
 
 @grading.step("score")
 async def score_step(ctx: Joined) -> None:
+    text = (ctx.incoming.text or "").strip()
+    typed, _, comment = text.partition(" ")
+    max_score = ctx.data["max"]
     try:
-        score = review.parse_score(ctx.incoming.text, ctx.data["max"])
+        score = review.parse_score(typed, max_score)
     except ReviewError as exc:
-        review_error(ctx, exc, ctx.data["max"])
+        review_error(ctx, exc, max_score)
+        return
+    if comment.strip() and not ctx.data["change"]:
+        # «87 хорошо»: a score and a comment in one message, released at once; the next work opens.
+        grade = await review.grade(
+            ctx.session, ctx.person.id, ctx.data["submission_id"], score, comment.strip(), release=True
+        )
+        await ctx.end_dialog()
+        ctx.reply(
+            ctx._(
+                "Graded: {score} of {max}. The student and their parents have been told.",
+                score=ctx.t.number(grade.score),
+                max=max_score,
+            )
+        )
+        if not await _next_in_run(ctx, grade.assignment_id):
+            ctx.reply(
+                ctx._("Nothing is waiting for a grade."),
+                buttons=[
+                    [MyAssignments(grade.assignment_id).button(ctx._("Open the assignment"))],
+                    menu_row(ctx),
+                ],
+            )
         return
     if ctx.data["change"]:
         await ctx.goto("reason", score=str(score))

@@ -8,7 +8,8 @@ from bot.core.menus import menus
 from bot.core.messages import Button, OutFile, shorten
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
-from bot.services.messaging import announcing
+from bot.services.messaging import announcing, notices, reach
+from bot.services.messaging.reach import Reach
 from bot.services.people.teacher_scope import NotYours, courses_of
 from db.models import Role
 from handlers.teacher import router
@@ -111,6 +112,7 @@ async def confirm_step(ctx: Joined) -> None:
 
 
 async def _send(ctx: Joined, text: str) -> None:
+    group_id, audience = ctx.data["group_id"], ctx.data["audience"]
     try:
         ann = await announcing.post(
             ctx.session, ctx.person.id, ctx.data["group_id"], ctx.data["audience"], text
@@ -120,8 +122,25 @@ async def _send(ctx: Joined, text: str) -> None:
         not_yours(ctx)
         return
     await ctx.end_dialog()
+    students = await notices.group_students(ctx.session, group_id)
+    found = await reach.group_reach(
+        ctx.session, students, notices.ANNOUNCEMENT, notices.ANNOUNCEMENT, ctx.deps.settings.twilio_templates
+    )
+    told = (found.students if audience in ("students", "both") else Reach(0, 0)) + (
+        found.parents if audience in ("parents", "both") else Reach(0, 0)
+    )
     ctx.reply(
-        ctx._("The announcement is sent."),
+        "\n".join(
+            [
+                ctx.n_(
+                    "The announcement is sent: it reaches {reached} of {n} person.",
+                    "The announcement is sent: it reaches {reached} of {n} people.",
+                    told.total,
+                    reached=told.reached,
+                ),
+                reach.not_reached_text(ctx.t, told),
+            ]
+        ).strip(),
         buttons=[[Acknowledgements(ann.id).button(ctx._("Who acknowledged"))], menu_row(ctx)],
     )
 

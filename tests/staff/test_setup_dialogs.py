@@ -118,8 +118,8 @@ async def test_methodist_sets_up_a_program_group_course_and_lesson_in_kazakh(
     got = await harness.received(student)
     assert "Онлайн сабақ: Python негіздері" in texts(got)
     assert any(b.url == "https://meet.example/python" for r in got for row in r.buttons for b in row)
-    # The parent's notice names the child; the lesson's link is the student's to use.
-    assert "Бекова: онлайн сабақ: Python негіздері" in texts(await harness.received(parent))
+    # The parent's notice names the child (the link is the student's to use).
+    assert "Айдана Серікқызы Бекова: онлайн сабақ: Python негіздері" in texts(await harness.received(parent))
 
 
 async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
@@ -177,4 +177,5 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
     got = texts(await harness.received(student))
     assert "Занятие в аудитории: Веб-программирование" in got and "аудитория 204" in got
     got = texts(await harness.received(parent))
-    assert "Петрова: занятие в аудитории: Веб-программирование" in got and "аудитория 204" in got
+    assert "Анна Сергеевна Петрова: занятие в аудитории: Веб-программирование" in got
+    assert "аудитория 204" in got

@@ -58,7 +58,7 @@ async def test_a_child_code_links_a_parent_and_notices_follow(demo: Runtime, har
     linked = texts(await harness.say(parent, code))
     assert "Дмитрий Олегович Ли теперь в списке ваших детей" in linked
     # The child is told who now gets their notices.
-    assert "Ольга Викторовна Петрова теперь привязан(а) к вам как родитель" in texts(
+    assert "Родитель Ольга Викторовна Петрова теперь получает ваши уведомления" in texts(
         await harness.received(child)
     )
     # The same code again: the child is already hers, said so (not «used»).

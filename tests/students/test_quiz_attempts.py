@@ -231,6 +231,11 @@ async def test_russian_attempt_left_until_the_deadline_is_scored_by_the_tick_onc
     assert "Эта попытка теста уже завершена" in texts(replies)
     replies = await graded_card(harness, anna, test_id)
     assert not {"Начать тест", "Продолжить тест"} & set(labels(replies[-1]))
+    # The test is closed by its deadline: the card says which answers were wrong, and the right ones.
+    shown = texts(replies)
+    assert "Тест закрыт. Ваши ответы:" in shown
+    assert "Вопрос 2 — ошибка: HTTP 404 — это? Правильный ответ: не найдено." in shown
+    assert "Вопрос 1 — ошибка" not in shown
 
 
 async def test_russian_tick_ends_an_attempt_over_its_time_limit(

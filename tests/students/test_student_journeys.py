@@ -150,6 +150,12 @@ async def test_resubmission_keeps_both_versions(demo: Runtime, harness: Harness)
         ).all()
         assert [v.number for v in versions] == [1, 2]
         assert versions[0].text == "Ответ: первый вариант"
+    # The student sees both versions and gets their files back from the assignment's card.
+    mine = await harness.tap(student, "Задания", "Рубежный контроль 1", "Моя сданная работа")
+    shown = texts(mine)
+    assert "Версия 2" in shown and "Файлы: v2.pdf" in shown
+    assert "Версия 1" in shown and "Ответ: первый вариант" in shown
+    assert len(mine[-1].files) == 1
 
 
 async def test_late_work_is_marked_late_and_closed_work_refused(demo: Runtime, harness: Harness) -> None:

@@ -109,6 +109,7 @@ async def test_online_lesson_and_attendance(
     teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
     parent = await harness.seat_for("Серік Бекұлы Беков")
     other_parent = await harness.seat_for("Марат Жақыпұлы Жақыпов")
+    aidana = await harness.seat_for("Айдана Серікқызы Бекова")
     replies = await harness.say(teacher, "/menu")
     replies = await harness.press(teacher, replies[-1], "Қатысу")
     replies = await harness.press(teacher, replies[-1], "Python негіздері · 23.11 09:00")
@@ -122,6 +123,10 @@ async def test_online_lesson_and_attendance(
         in texts(await harness.received(parent))
     )
     assert await harness.received(other_parent) == []
+    # The student is told too, not only her parents.
+    assert "«Python негіздері» онлайн сабағына келмеді деп белгілендіңіз" in texts(
+        await harness.received(aidana)
+    )
     async with demo.sessions() as session:
         marks = (await session.scalars(select(Attendance))).all()
     assert len(marks) == 10 and sum(1 for m in marks if not m.present) == 1

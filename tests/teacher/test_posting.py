@@ -64,7 +64,11 @@ async def test_kazakh_teacher_posts_an_assignment_with_a_file(
     assert "Алдын ала қарау" in preview and "Сөздіктермен 3 есеп шығарыңыз." in preview
     assert "Ең жоғары балл: 50" in preview and len(replies[-1].files) == 1
     replies = await harness.press(teacher, replies[-1], "Жариялау")
-    assert "Жарияланды: «Сөздіктер: практикалық жұмыс». Ол 10 білім алушыға" in texts(replies)
+    # Honest: only the seated student and parent have joined; the rest are named, to invite again.
+    published = texts(replies)
+    assert "Жарияланды: «Сөздіктер: практикалық жұмыс»." in published
+    assert "Жетеді: білім алушылар — 1 / 10; ата-аналар — 1." in published
+    assert "Жетпейді: " in published and "қайта шақырыңыз" in published
 
     assignment = await the_assignment(demo, "Сөздіктер: практикалық жұмыс")
     assert assignment.deadline == dt.datetime(2026, 11, 24, 18, 0, tzinfo=ALMATY)
@@ -100,7 +104,9 @@ async def test_russian_teacher_changes_the_deadline_and_closes(
     )
     assert "Вид работы: творческая работа" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Опубликовать")
-    assert "Задание отправлено 10 обучающимся и их родителям" in texts(replies)
+    published = texts(replies)
+    assert "Дойдёт до 1 из 10 обучающихся; родителей: 1." in published
+    assert "Не дойдёт до: " in published and "Алина Руслановна Ахметова" in published
     assert "Новое задание: Формы и валидация" in texts(await harness.received(student))
     assert "Анна Сергеевна Петрова: новое задание «Формы и валидация»" in texts(
         await harness.received(parent)

@@ -757,3 +757,53 @@ async def start_action(session: AsyncSession, student_id: int, assignment_id: in
 
 async def answered(session: AsyncSession, attempt: TestAttempt) -> int:
     return (await session.scalar(select(func.count()).where(TestAnswer.attempt_id == attempt.id))) or 0
+
+
+# -- results once the test is closed: which answers were wrong, never while classmates may still take it
+@dataclass(frozen=True, slots=True)
+class Wrong:
+    number: int  # the question's place in the test, from 1
+    question: str
+    right: list[str]  # the right options' texts
+
+
+async def wrong_answers(
+    session: AsyncSession, student_id: int, assignment: Assignment, now: dt.datetime
+) -> list[Wrong] | None:
+    """The questions of the student's last finished attempt answered wrongly (or not at all); None while the
+    test is still open or the student has not finished an attempt."""
+    if assignment.test_id is None:
+        return None
+    if assignment.status != AssignmentStatus.closed and now <= assignment.deadline:
+        return None
+    attempt = await session.scalar(
+        select(TestAttempt)
+        .where(
+            TestAttempt.test_id == assignment.test_id,
+            TestAttempt.student_id == student_id,
+            TestAttempt.finished_at.is_not(None),
+        )
+        .order_by(TestAttempt.number.desc())
+        .limit(1)
+    )
+    if attempt is None:
+        return None
+    right = set(
+        (
+            await session.scalars(
+                select(TestAnswer.question_id).where(TestAnswer.attempt_id == attempt.id, TestAnswer.correct)
+            )
+        ).all()
+    )
+    questions = (
+        await session.scalars(
+            select(TestQuestion)
+            .where(TestQuestion.test_id == assignment.test_id)
+            .order_by(TestQuestion.position)
+        )
+    ).all()
+    return [
+        Wrong(n, q.text, [q.options[i] for i in q.correct if 0 <= i < len(q.options)])
+        for n, q in enumerate(questions, start=1)
+        if q.id not in right
+    ]

@@ -280,3 +280,37 @@ async def taking_work(session: AsyncSession, student_id: int, now: dt.datetime) 
         if await refusal(session, assignment, student_id, now) is None:
             found.append(Takes(v.id, v.title))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class HandedVersion:
+    number: int
+    submitted_at: dt.datetime
+    text: str | None
+    files: list[tuple[int, str]]  # (FileName id, name)
+
+
+async def my_versions(session: AsyncSession, assignment_id: int, student_id: int) -> list[HandedVersion]:
+    """Every version this student handed in (not the draft), the latest first, with its files."""
+    sub = await _submission(session, assignment_id, student_id)
+    if sub is None:
+        return []
+    versions = (
+        await session.scalars(
+            select(SubmissionVersion)
+            .where(SubmissionVersion.submission_id == sub.id, SubmissionVersion.number != DRAFT)
+            .order_by(SubmissionVersion.number.desc())
+        )
+    ).all()
+    found = []
+    for v in versions:
+        files = (
+            await session.execute(
+                select(FileName.id, FileName.name)
+                .join(SubmissionFile, SubmissionFile.file_name_id == FileName.id)
+                .where(SubmissionFile.version_id == v.id)
+                .order_by(SubmissionFile.id)
+            )
+        ).all()
+        found.append(HandedVersion(v.number, v.submitted_at, v.text, [(i, n) for i, n in files]))
+    return found

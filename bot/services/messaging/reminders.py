@@ -181,6 +181,9 @@ def _handed_in(assignment_id: Any, student_id: Any) -> ColumnElement[bool]:
     return or_(submitted, tested)
 
 
+handed_in = _handed_in  # the assignment's card names who is missing by the same rule
+
+
 def _constant(column: str, value: Any) -> Any:
     """A value bound with the reminder column's own type (an enum as its string)."""
     return literal(value, Reminder.__table__.c[column].type)

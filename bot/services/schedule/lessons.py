@@ -220,6 +220,18 @@ async def save(session: AsyncSession, teacher_id: int, lesson_id: int) -> list[s
             )
         )
 
+    def for_student(t: Translator) -> Reply:
+        return Reply(
+            t.gettext(
+                "You were marked absent from the online lesson «{course}» on {when}. If this is a mistake, "
+                "tell your teacher."
+            ).format(course=course.discipline, when=t.datetime(lesson.starts_at))
+        )
+
+    # The student hears it first-hand, not only through their parents.
+    await notify(
+        session, [s for s, _ in absent], for_student, kind="absent", dedupe_prefix=f"absent:{lesson.id}"
+    )
     # Parents who switched absences off are not told (notices.to_parents checks it).
     await notices.to_parents(
         session, [s for s, _ in absent], notices.PARENT_ABSENCE, build, f"absent:{lesson.id}"
