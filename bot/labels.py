@@ -128,17 +128,18 @@ CATEGORIES: dict[str, str] = {
     "other": N_("another reason, which the head weighs"),
 }
 
-# The same categories as a button shows them: short, whole words (the message gives the full wording).
+# The same categories as a button shows them: short, whole words and the item (the message gives the
+# full wording).
 CATEGORY_LABELS: dict[str, str] = {
-    "programs": N_("learner of an educational program"),
-    "special_needs": N_("special educational needs"),
-    "exchange": N_("exchange program abroad"),
-    "business_trip": N_("long business trip abroad"),
-    "academic_mobility": N_("academic mobility program"),
-    "penitentiary": N_("serving a sentence"),
-    "temporary_health": N_("temporary health limitation"),
-    "military_service": N_("military service"),
-    "other": N_("another reason"),
+    "programs": N_("Educational program · 6.1"),
+    "special_needs": N_("Special needs, disability · 6.2"),
+    "exchange": N_("Exchange program abroad · 6.3"),
+    "business_trip": N_("Business trip abroad · 6.4"),
+    "academic_mobility": N_("Academic mobility · 6.5"),
+    "penitentiary": N_("Serving a sentence · 6.6"),
+    "temporary_health": N_("Temporary health limitation"),
+    "military_service": N_("Military service"),
+    "other": N_("Another reason"),
 }
 
 _HIGHER = frozenset(

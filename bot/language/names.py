@@ -27,8 +27,11 @@ def _surname_like(word: str) -> bool:
 
 
 def surname_initials(full_name: str) -> str:
-    """«Жақыпова Ә. М.» (002 item 23: surname and initials)."""
+    """«Жақыпова Ә. М.» (002 item 23: surname and initials); a name that is not words of letters
+    («Ученик 1-05») is kept whole, since its initials would not tell people apart."""
     surname, given = split_name(full_name)
+    if not all(part.replace("-", "").isalpha() for part in given):
+        return full_name
     return " ".join([surname, *(g[0].upper() + "." for g in given if g)])
 
 

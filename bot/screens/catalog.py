@@ -6,6 +6,7 @@ reader sees each kind of value somewhere."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,14 +141,27 @@ def fields(text: str) -> set[str]:
     return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
-def samples(t: Translator, names: set[str], variant: int) -> dict[str, object]:
+# Python's format spec for a number («+d», «.1f», «,»), not a case or a gendered form («genitive»).
+NUMBER_SPEC = re.compile(r"^(.?[<>=^])?[+\- ]?z?#?0?\d*[,_]?(\.\d+)?[bdeEfFgGnxXo%]$")
+
+
+def numeric(text: str) -> set[str]:
+    """The placeholders whose format spec asks for a number («{change:+d}»), whatever their name."""
+    return {f for _, f, spec, _ in string.Formatter().parse(text) if f and spec and NUMBER_SPEC.match(spec)}
+
+
+def samples(
+    t: Translator, names: set[str], variant: int, numbers_only: set[str] | None = None
+) -> dict[str, object]:
     """A value for each placeholder, the `variant`-th of each rotation."""
     values: dict[str, object] = {}
     people = cycle(NAMES[variant % len(NAMES) :] + NAMES[: variant % len(NAMES)])
     numbers = islice(cycle(NUMBERS), variant * 3, None)
     for i, name in enumerate(sorted(names)):
         moment = dt.datetime(2026, 1 + (variant + i) % 12, 2 + variant % 27, 16, 18, tzinfo=dt.UTC)
-        if name in PERSON:
+        if name in (numbers_only or ()):
+            values[name] = next(numbers)
+        elif name in PERSON:
             values[name] = next(people)
         elif name == "time":
             values[name] = TIMES[variant % len(TIMES)]
@@ -155,7 +169,7 @@ def samples(t: Translator, names: set[str], variant: int) -> dict[str, object]:
             values[name] = t.datetime(moment)
         elif name in DATE:
             values[name] = t.date(moment)
-        elif name in NUMBER:
+        elif name in NUMBER or name in (numbers_only or ()):
             values[name] = next(numbers)
         else:
             values[name] = TEXT[t.locale].get(name) or OTHER.get(name) or TEXT[t.locale]["value"]
@@ -183,5 +197,6 @@ def render(locale: str, variants: int = 2) -> Iterator[Rendered]:
         names = known | fields(str(message.string))
         text = t.gettext(message.id)
         count = variants if names else 1
-        out = [text.format(**samples(t, names, index + v * 5)) for v in range(count)]
+        as_numbers = numeric(message.id) | numeric(str(message.string))
+        out = [text.format(**samples(t, names, index + v * 5, as_numbers)) for v in range(count)]
         yield Rendered(message.id, out, sorted(names - known))

@@ -193,9 +193,9 @@ async def test_an_application_can_be_cancelled_with_its_button_at_any_step(
             "ru",
             "Правила № 137, пункт 6.1",
             "техническое и профессиональное образование",
-            "длительная заграничная командировка",
+            "Командировка за рубеж · 6.4",
         ),
-        ("kk", "№ 137 қағидалар, 6.1-тармақ", "техникалық және кәсіптік білім", "ұзақ шетелдік іссапар"),
+        ("kk", "№ 137 қағидалар, 6.1-тармақ", "техникалық және кәсіптік білім", "Шетелдік іссапар · 6.4"),
     ],
 )
 async def test_categories_by_the_programs_level(
@@ -213,8 +213,12 @@ async def test_categories_by_the_programs_level(
     shown = texts(replies)
     buttons = [b.label for row in replies[-1].buttons for b in row]
     assert full_61 in shown and level in shown
-    assert trip not in buttons and APPLYING[lang]["academic_mobility"] not in buttons  # a college program
-    assert APPLYING[lang]["temporary_health"] in buttons
+
+    def offered(label: str) -> bool:
+        return any(label in b for b in buttons)
+
+    assert not offered(trip) and not offered(APPLYING[lang]["academic_mobility"])  # a college program
+    assert offered(APPLYING[lang]["temporary_health"])
     assert all("002" not in b and "…" not in b and len(b) <= 48 for b in buttons)
     assert "002" not in shown
     # A forged press of a category the level does not allow is refused and asked again.
@@ -226,7 +230,7 @@ async def test_categories_by_the_programs_level(
     await make_bachelor(demo)
     replies = await harness.tap(student, APPLYING[lang]["apply"])
     buttons = [b.label for row in replies[-1].buttons for b in row]
-    assert trip in buttons and APPLYING[lang]["academic_mobility"] in buttons
+    assert offered(trip) and offered(APPLYING[lang]["academic_mobility"])
     moved = await harness.press(student, replies[-1], trip)
     assert [b.label for row in moved[-1].buttons for b in row] == [
         buttons[-1]

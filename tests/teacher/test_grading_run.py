@@ -18,7 +18,7 @@ async def test_a_score_and_a_comment_in_one_message_then_the_next_work(
 ) -> None:
     teacher = await harness.seat_for("Айгүл Сейітқызы Нұрланова")
     student = await harness.seat_for("Жансая Болатқызы Омарова")
-    replies = await harness.tap(teacher, "Тексерілетін жұмыстар", "Жансая Болатқызы Омарова", "Бағалау")
+    replies = await harness.tap(teacher, "Тексерілетін жұмыстар", "Омарова Ж. Б.", "Бағалау")
     assert "«87 жақсы»" in texts(replies)
     assert "0-ден 100-ге дейін" in texts(await harness.say(teacher, "120 өте жақсы"))
     replies = await harness.say(teacher, "88 жақсы, бірақ 5-есепті тексеріңіз")
