@@ -20,7 +20,8 @@ LATIN = re.compile(r"(?<![/\w.@-])[A-Za-z][A-Za-z'-]+")
 ALLOWED = {
     "Ustaz", "USTAZ", "Telegram", "WhatsApp", "Python", "PDF", "CSV", "XLSX", "ZIP", "TXT", "MBA", "EMBA",
     "DBA", "MOOC", "ER", "II", "III", "IV", "FX", "kk", "ru", "ID", "TWILIO", "TEMPLATES", "https", "http",
-    "IIN", "JPG", "PNG", "OK", "GPA", "URL", "ustaz", "diagram", "photo", "jpg", "pdf", "invite",  # a template kind
+    "IIN", "JPG", "PNG", "OK", "GPA", "URL", "ustaz", "diagram", "photo", "jpg", "pdf",
+    "invite",  # a template kind
 }  # fmt: skip
 HEDGE = re.compile(r"\w\((а|ла|ся|ась|на|ен|ы|и)\)")
 KK_MONTHS = "қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан"
