@@ -59,7 +59,9 @@ REMINDER_KIND = "reminder"  # deadline and lesson reminders, made in bulk by enq
 MAX_ATTEMPTS = 8
 
 
-_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
+# On the table: a Core insert, not the ORM's bulk path (which inspects the statement on every call).
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 def _new_row(
