@@ -10,6 +10,7 @@ from them read the same on both databases.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +59,23 @@ def insert_or_ignore(
     return dialect_insert(bind, table).on_conflict_do_nothing(
         index_elements=list(index_elements), index_where=where
     )
+
+
+def ignoring_insert(
+    bind: Bind, table: Target, index_elements: Sequence[str], returning: str | None = None
+) -> Any:
+    """insert_or_ignore on the table (a Core statement, not the ORM's bulk path), built once per
+    dialect, table, conflict columns and returned column: execute it with the row's values as
+    parameters, so a hot path pays for its parameters only and SQLAlchemy's compiled cache always hits.
+    """
+    t = table.__table__ if isinstance(table, type) else table
+    return _ignoring_insert(dialect_name(bind), t, tuple(index_elements), returning)
+
+
+@functools.cache
+def _ignoring_insert(dialect: str, table: Any, index_elements: tuple[str, ...], returning: str | None) -> Any:
+    stmt = insert_or_ignore(dialect, table, index_elements)
+    return stmt.returning(table.c[returning]) if returning else stmt
 
 
 # -- what the two databases spell differently, as SQLAlchemy constructs ------------------------

@@ -59,7 +59,8 @@ class Context:
         if buttons and self.dialog is not None:
             # The step's choices, to show again under an answer that is not one of them (ask_again).
             shown = [[[b.label, b.payload, b.url] for b in row] for row in buttons]
-            self.dialog.data = {**self.dialog.data, SHOWN: shown}
+            if self.dialog.data.get(SHOWN) != shown:  # the same buttons again: no row update to flush
+                self.dialog.data = {**self.dialog.data, SHOWN: shown}
         return reply
 
     def ask_again(self, text: str) -> Reply:
@@ -120,9 +121,13 @@ def make_context(
     person: Person | None,
     org: Organization | None,
     dialog: DialogState | None,
+    roles: frozenset[Role] | None = None,
 ) -> Context:
-    """The context of a message from what is known of its sender: their role and language chosen here."""
-    roles = frozenset(r.role for r in person.roles) if person else frozenset()
+    """The context of a message from what is known of its sender: their role and language chosen here.
+
+    `roles`: the person's, when the caller has them already (else read from `person.roles`)."""
+    if roles is None:
+        roles = frozenset(r.role for r in person.roles) if person else frozenset()
     role = person.active_role if person and person.active_role in roles else None
     if role is None and roles:
         role = sorted(roles, key=_role_order)[0]

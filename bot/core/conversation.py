@@ -12,9 +12,8 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from bot.core.context import Context, load_context, make_context
 from bot.core.deps import Deps
@@ -24,8 +23,8 @@ from bot.core.router import Router
 from bot.files.store import FileReason, FileRejected
 from bot.i18n import N_
 from db.base import utcnow
-from db.models import Channel, DialogState, MessengerAccount, Organization, Person
-from db.statements import insert_or_ignore
+from db.models import Channel, DialogState, MessengerAccount, Organization, Person, PersonRole, Role
+from db.statements import ignoring_insert, sorted_join
 
 # A refused file: the context, why, and the buttons of the dialog in progress (to show them again).
 FileRejectedHandler = Callable[[Context, FileRejected, list[list[Button]]], Awaitable[None]]
@@ -73,8 +72,8 @@ class Conversation:
         if incoming.blocked is not None:
             await self._note_blocked(session, incoming)
             return None
-        account, person, org, dialog = await self._load(session, incoming)
-        ctx = make_context(self.deps, session, incoming, account, person, org, dialog)
+        account, person, org, dialog, roles = await self._load(session, incoming)
+        ctx = make_context(self.deps, session, incoming, account, person, org, dialog, roles)
         step_before = (dialog.dialog, dialog.step) if dialog is not None else None
         try:
             if ctx.person is not None:  # a stranger's files are not kept: they lead to joining only
@@ -134,42 +133,31 @@ class Conversation:
 
     async def _load(
         self, session: AsyncSession, incoming: Incoming
-    ) -> tuple[MessengerAccount, Person | None, Organization | None, DialogState | None]:
-        """The account, its person with roles, their organization and the dialog, in one query."""
+    ) -> tuple[MessengerAccount, Person | None, Organization | None, DialogState | None, frozenset[Role]]:
+        """The account, its person, their organization, dialog and roles, in one statement built once."""
         found = (
-            (
-                await session.execute(
-                    select(MessengerAccount, Person, Organization, DialogState)
-                    .outerjoin(Person, Person.id == MessengerAccount.person_id)
-                    .outerjoin(Organization, Organization.id == Person.organization_id)
-                    .outerjoin(DialogState, DialogState.account_id == MessengerAccount.id)
-                    .where(
-                        MessengerAccount.channel == incoming.channel,
-                        MessengerAccount.external_id == incoming.external_user_id,
-                    )
-                    .options(joinedload(Person.roles))
-                )
+            await session.execute(
+                _LOAD, {"channel": incoming.channel, "external_id": incoming.external_user_id}
             )
-            .unique()
-            .first()
-        )
+        ).first()
         if found is None:
             account = await self._create_account(session, incoming)
             _touch(account, incoming)
-            return account, None, None, None
-        account, person, org, dialog = found
+            return account, None, None, None, frozenset()
+        account, person, org, dialog, roles = found
         _touch(account, incoming)
-        return account, person, org, dialog
+        return account, person, org, dialog, _roles(roles)
 
     async def _create_account(self, session: AsyncSession, incoming: Incoming) -> MessengerAccount:
         # Two first messages of one person may race on PostgreSQL: insert-or-ignore, then read.
         await session.execute(
-            insert_or_ignore(session, MessengerAccount, ["channel", "external_id"]).values(
-                channel=incoming.channel,
-                external_id=incoming.external_user_id,
-                chat_id=incoming.chat_id,
-                created_at=utcnow(),
-            )
+            ignoring_insert(session, MessengerAccount, ["channel", "external_id"]),
+            {
+                "channel": incoming.channel,
+                "external_id": incoming.external_user_id,
+                "chat_id": incoming.chat_id,
+                "created_at": utcnow(),
+            },
         )
         account = await session.scalar(
             select(MessengerAccount).where(
@@ -216,28 +204,62 @@ class Conversation:
         return dataclasses.replace(incoming, attachments=tuple(taken))
 
 
+# The sender's account, person, organization and dialog, with the person's roles as one text column
+# (no eager-loaded collection to de-duplicate): built once, so each message binds its two values only and
+# SQLAlchemy's compiled cache always hits. `person.roles` is left unloaded; the context has the roles.
+_LOAD = (
+    select(
+        MessengerAccount,
+        Person,
+        Organization,
+        DialogState,
+        select(sorted_join(PersonRole.role))
+        .where(PersonRole.person_id == Person.id)
+        .correlate(Person)
+        .scalar_subquery()
+        .label("roles"),
+    )
+    .outerjoin(Person, Person.id == MessengerAccount.person_id)
+    .outerjoin(Organization, Organization.id == Person.organization_id)
+    .outerjoin(DialogState, DialogState.account_id == MessengerAccount.id)
+    .where(
+        MessengerAccount.channel == bindparam("channel"),
+        MessengerAccount.external_id == bindparam("external_id"),
+    )
+)
+
+
+def _roles(joined: str | None) -> frozenset[Role]:
+    return frozenset(Role(r) for r in joined.split(",")) if joined else frozenset()
+
+
 def _offers(reply: Reply) -> bool:
     """Whether a reply offers something to press (a link alone is not a choice)."""
     return reply.quiz is not None or any(not b.url for row in reply.buttons for b in row)
 
 
 def _touch(account: MessengerAccount, incoming: Incoming) -> None:
-    """What the latest message says about its account: where to answer, when they last wrote."""
-    account.chat_id = incoming.chat_id
+    """What the latest message says about its account: where to answer, when they last wrote.
+
+    Each attribute is set only when it changes: an account left unmodified costs no flush (at every
+    later statement of the transaction and at its commit)."""
+    if account.chat_id != incoming.chat_id:
+        account.chat_id = incoming.chat_id
     now = utcnow()
     last = account.last_inbound_at
     # Written when it is stale only (a row update saved on nearly every message); WhatsApp's 24-hour
     # window is counted from it, so there it stays exact.
     if last is None or incoming.channel == Channel.whatsapp or now - last >= INBOUND_STALE:
         account.last_inbound_at = now
-    account.unreachable_at = None  # they wrote to us: reachable again
+    if account.unreachable_at is not None:
+        account.unreachable_at = None  # they wrote to us: reachable again
     # The messenger's language is a first guess only: a language chosen here (lang:…) is not undone by
     # the app's settings on the next message.
     if incoming.language_code and not account.language_code:
         account.language_code = incoming.language_code
-    if incoming.display_name:
+    if incoming.display_name and account.display_name != incoming.display_name:
         account.display_name = incoming.display_name
-    if incoming.username:
+    if incoming.username and account.username != incoming.username:
         account.username = incoming.username
 
 

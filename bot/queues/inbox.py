@@ -42,7 +42,7 @@ from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
-from db.statements import dialect_name, insert_or_ignore
+from db.statements import dialect_name, ignoring_insert, insert_or_ignore
 
 if TYPE_CHECKING:
     from bot.queues.outbox import Job, OutboxSender
@@ -80,12 +80,12 @@ def chat_key(incoming: Incoming) -> str:
     return f"{incoming.channel.value}:{incoming.chat_id}"
 
 
-def _store_statement(dialect: str) -> Any:
-    return insert_or_ignore(dialect, InboxUpdate, ["channel", "external_id"]).returning(InboxUpdate.id)
-
-
-# Built once per dialect: the webhook's hot path pays for the parameters only.
-_STORE = {name: _store_statement(name) for name in ("postgresql", "sqlite")}
+# Built once per dialect, on the table (Core, not the ORM's bulk path): the webhook's hot path pays for
+# the parameters only.
+_STORE = {
+    name: ignoring_insert(name, InboxUpdate, ["channel", "external_id"], "id")
+    for name in ("postgresql", "sqlite")
+}
 
 # The class of PostgreSQL's advisory locks that the born-claimed insert takes per chat (any constant
 # no other part of Ustaz uses).
@@ -217,17 +217,19 @@ async def accept(runtime: Accepting, incoming: Incoming, external_id: str) -> bo
     return row_id is not None
 
 
-# The row, if still this worker's to handle, marked done and returned (built once: the hot path).
+_INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
+
+# The row, if still this worker's to handle, marked done and returned (built once: the hot path; on the
+# table, so that SQLAlchemy runs it as Core, without the ORM's bulk-update machinery).
 _MARK_DONE = (
-    update(InboxUpdate)
+    update(_INBOX)
     .where(
-        InboxUpdate.id == bindparam("row_id"),
-        InboxUpdate.claimed_by == bindparam("me"),
-        InboxUpdate.status == InboxStatus.processing,
+        _INBOX.c.id == bindparam("row_id"),
+        _INBOX.c.claimed_by == bindparam("me"),
+        _INBOX.c.status == InboxStatus.processing,
     )
     .values(status=InboxStatus.done, processed_at=bindparam("now"), claimed_by=None)
-    .returning(InboxUpdate.payload, InboxUpdate.attempts)
-    .execution_options(synchronize_session=False)
+    .returning(_INBOX.c.payload, _INBOX.c.attempts)
 )
 
 

@@ -59,7 +59,9 @@ REMINDER_KIND = "reminder"  # deadline and lesson reminders, made in bulk by enq
 MAX_ATTEMPTS = 8
 
 
-_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
+# On the table: a Core insert, not the ORM's bulk path (which inspects the statement on every call).
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 def _new_row(
@@ -370,6 +372,7 @@ class OutboxSender:
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)
         self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
+        self._record_statements: dict[tuple[str, ...], Any] = {}  # _record_many's, by shape
         self.claims = Claims(OutboxMessage, self.worker_id)
         self._wake = asyncio.Event()
         self._chats = ChatQueues()
@@ -711,11 +714,13 @@ class OutboxSender:
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             conn = await session.connection()
             for shape, params in by_shape.items():
-                stmt = (
-                    update(table)
-                    .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
-                    .values({name: bindparam("b_" + name) for name in shape})
-                )
+                stmt = self._record_statements.get(shape)
+                if stmt is None:  # built once per shape: the cache key is not recomputed per batch
+                    stmt = self._record_statements[shape] = (
+                        update(table)
+                        .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
+                        .values({name: bindparam("b_" + name) for name in shape})
+                    )
                 await conn.execute(stmt, params)
 
 
