@@ -116,6 +116,7 @@ async def copy_deadline(ctx: Joined) -> None:
         max_score=source.max_score,
         control_type=source.control_type,
         kind=source.kind,
+        accepts_late=source.accepts_late,
     )
     try:
         line = await posting.publish(ctx.session, ctx.person.id, draft)
