@@ -31,7 +31,7 @@ from bot.labels import CONTROL_TYPE_NAMES, files_phrase
 from bot.services.coursework import missing, posting
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.posting import Draft, DraftError, DraftReason
-from bot.services.messaging import notices, reach
+from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students
 from bot.services.people.teacher_scope import NotYours, courses_of, own_assignment
 from db.models import (
@@ -58,9 +58,9 @@ from handlers.ui import (
     owned,
     pick_course,
     publish_buttons,
-    reach_line,
     read_deadline,
     stamp,
+    told_lines,
     unstamp,
 )
 
@@ -264,18 +264,11 @@ async def preview_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
-    found = await reach.group_reach(
-        ctx.session,
-        await group_students(ctx.session, course.group_id),
-        notices.NEW_ASSIGNMENT,
-        notices.PARENT_ASSIGNMENT,
-        ctx.deps.settings.twilio_templates,
-    )
+    students = await group_students(ctx.session, course.group_id)
     ctx.reply(
-        "\n".join(
-            [ctx._("Published: «{title}».", title=assignment.title), reach_line(ctx, found)]
-            + [reach.not_reached_text(ctx.t, found.everyone)]
-        ).strip(),
+        ctx._("Published: «{title}».", title=assignment.title)
+        + "\n"
+        + await told_lines(ctx, students, notices.NEW_ASSIGNMENT, notices.PARENT_ASSIGNMENT),
         buttons=[
             [CopyAssignment(assignment.id).button(ctx._("Post to another group"))],
             [MyAssignments(assignment.id).button(ctx._("Open the assignment"))],
