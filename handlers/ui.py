@@ -15,6 +15,7 @@ from bot.core.router import dialog_button
 from bot.i18n import N_
 from bot.services.attestation import admission
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, at_local, parse_future
+from bot.services.messaging import reach
 from bot.services.messaging.reach import GroupReach
 from bot.services.people.teacher_scope import CourseLine, NotYours, courses_of, own_course
 from db.base import utcnow
@@ -181,3 +182,12 @@ def reach_line(ctx: Joined, found: GroupReach) -> str:
         reached=found.students.reached,
         parents=found.parents.reached,
     )
+
+
+async def told_lines(ctx: Joined, student_ids: list[int], student_kind: str, parent_kind: str) -> str:
+    """What a screen says after telling students and their parents: the honest count and, by name, who
+    cannot be reached (reach.py), instead of «they have been told»."""
+    found = await reach.group_reach(
+        ctx.session, student_ids, student_kind, parent_kind, ctx.deps.settings.twilio_templates
+    )
+    return "\n".join([reach_line(ctx, found), reach.not_reached_text(ctx.t, found.everyone)]).strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, IdMixin, TimestampMixin, enum_column
@@ -117,6 +117,8 @@ class Assignment(IdMixin, TimestampMixin, Base):
     published_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     test_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_test.id", ondelete="SET NULL"))
+    # After the deadline: accepted and marked late (True), or refused with whom to ask (False).
+    accepts_late: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     files: Mapped[list[AssignmentFile]] = relationship(
         cascade="all, delete-orphan", order_by="AssignmentFile.id"

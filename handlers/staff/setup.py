@@ -37,6 +37,7 @@ from bot.services.admin.setup import SetupError, SetupReason
 from bot.services.admin.study_plans import CAP_RULES
 from bot.services.people import invite_sending
 from bot.services.people.permissions import Action, may, roles_for
+from bot.services.schedule import lessons
 from bot.services.schedule.lessons import LessonError, clean_link
 from db.base import utcnow
 from db.models import (
@@ -64,7 +65,7 @@ from handlers.staff.widgets import (
     start_with_group,
     typed_text,
 )
-from handlers.ui import choice, menu_row
+from handlers.ui import choice, menu_row, told_lines
 
 SETUP = roles_for(Action.setup)
 TIMETABLE = roles_for(Action.edit_timetable)
@@ -443,13 +444,14 @@ async def lesson_place(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._(
-            "Added to the timetable: {course}, group {group}, {when}–{end}. "
-            "The group's students and their parents have been told.",
+            "Added to the timetable: {course}, group {group}, {when}–{end}.",
             course=course.discipline,
             group=group,
             when=ctx.t.datetime(lesson.starts_at),
             end=ctx.t.time(lesson.ends_at),
-        ),
+        )
+        + "\n"
+        + await told_lines(ctx, await lessons.audience(ctx.session, lesson.id), "lesson", "lesson"),
         buttons=[[AddLesson().button(ctx._("Add a lesson to the timetable"))], menu_row(ctx)],
     )
 

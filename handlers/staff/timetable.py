@@ -11,15 +11,17 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.services.admin import setup
 from bot.services.admin.setup import SetupError
+from bot.services.messaging import notices
 from bot.services.people.permissions import Action, may, roles_for
 from bot.services.schedule import changes as timetable_changes
+from bot.services.schedule import lessons
 from bot.services.schedule.changes import ChangeError
 from bot.services.schedule.lessons import LessonError, clean_link
 from db.base import utcnow
 from db.models import LessonMode, Role
 from handlers.staff import router
 from handlers.staff.widgets import ask_when, chosen_group, refuse_lesson_time, start_with_group, typed_text
-from handlers.ui import choice, menu_row
+from handlers.ui import choice, menu_row, told_lines
 
 TIMETABLE = roles_for(Action.edit_timetable)
 edit_dialog = router.add_dialog(Dialog("edit_lesson", roles=TIMETABLE | {Role.teacher}))
@@ -131,7 +133,7 @@ async def change_when(ctx: Joined) -> None:
     now = utcnow()
     try:
         starts, ends = setup.lesson_time(ctx.incoming.text or "", now, ctx.org.timezone)
-        _, course, was = await timetable_changes.move(
+        lesson, course, was = await timetable_changes.move(
             ctx.session, ctx.org.id, ctx.data["lesson_id"], starts, ends, now, own_only(ctx)
         )
     except SetupError as exc:
@@ -143,12 +145,14 @@ async def change_when(ctx: Joined) -> None:
     await ctx.end_dialog()
     ctx.reply(
         ctx._(
-            "Moved: {course}, {was} → {when}–{end}. The students and their parents have been told.",
+            "Moved: {course}, {was} → {when}–{end}.",
             course=course.discipline,
             was=ctx.t.datetime(was),
             when=ctx.t.datetime(starts),
             end=ctx.t.time(ends),
-        ),
+        )
+        + "\n"
+        + await _told(ctx, lesson.id),
         buttons=[again_row(ctx), menu_row(ctx)],
     )
 
@@ -175,11 +179,9 @@ async def change_place(ctx: Joined) -> None:
         return
     await ctx.end_dialog()
     ctx.reply(
-        ctx._(
-            "Changed: {course}, {when}. The students and their parents have been told.",
-            course=course.discipline,
-            when=ctx.t.datetime(lesson.starts_at),
-        ),
+        ctx._("Changed: {course}, {when}.", course=course.discipline, when=ctx.t.datetime(lesson.starts_at))
+        + "\n"
+        + await _told(ctx, lesson.id),
         buttons=[again_row(ctx), menu_row(ctx)],
     )
 
@@ -203,13 +205,17 @@ async def change_confirm(ctx: Joined) -> None:
         return
     await ctx.end_dialog()
     ctx.reply(
-        ctx._(
-            "Cancelled: {course}, {when}. The students and their parents have been told.",
-            course=course.discipline,
-            when=ctx.t.datetime(lesson.starts_at),
-        ),
+        ctx._("Cancelled: {course}, {when}.", course=course.discipline, when=ctx.t.datetime(lesson.starts_at))
+        + "\n"
+        + await _told(ctx, lesson.id),
         buttons=[again_row(ctx), menu_row(ctx)],
     )
+
+
+async def _told(ctx: Joined, lesson_id: int) -> str:
+    """Who the change really reaches (reach.py): the lesson's students and their parents."""
+    students = await lessons.audience(ctx.session, lesson_id)
+    return await told_lines(ctx, students, "timetable", notices.PARENT_TIMETABLE)
 
 
 async def _picked_lesson(ctx: Joined, picked: str | None) -> timetable_changes.LessonRef | None:

@@ -19,7 +19,7 @@ from bot.services.coursework.submissions import Receipt, Refusal
 from bot.services.messaging import questions
 from bot.services.people import student_scope
 from db.base import utcnow
-from db.models import Assignment, Role
+from db.models import Assignment, Course, Person, Role
 from handlers.student import router
 from handlers.ui import choice
 from handlers.views import STATE_NAMES, menu_row, not_admitted_text
@@ -40,7 +40,24 @@ async def refusal_text(ctx: Joined, why: Refusal, assignment: Assignment) -> str
     """Why the work cannot be handed in; a written attestation names what is still to do (001 item 29)."""
     if why == Refusal.not_admitted:
         return not_admitted_text(ctx.t, await admission.check(ctx.session, ctx.person.id, assignment))
+    if why == Refusal.late_not_accepted:
+        course = await ctx.session.get(Course, assignment.course_id)
+        teacher = await ctx.session.get(Person, course.teacher_id) if course and course.teacher_id else None
+        if teacher is None:
+            return ctx._("The deadline has passed and late work is not accepted for this assignment.")
+        return ctx._(
+            "The deadline has passed and your teacher does not accept late work for this assignment. "
+            "To hand it in, ask {teacher} for an extension.",
+            teacher=teacher.full_name,
+        )
     return ctx._(REFUSALS[why])
+
+
+def refusal_buttons(ctx: Joined, why: Refusal, assignment: Assignment) -> list[list[Button]]:
+    """Late work refused: the way to the teacher is one tap; otherwise only the menu."""
+    if why == Refusal.late_not_accepted:
+        return [[AskTeacher(assignment.course_id).button(ctx._("Ask the teacher"))], menu_row(ctx)]
+    return [menu_row(ctx)]
 
 
 def _collect_buttons(ctx: Joined) -> list[list[Button]]:
@@ -81,11 +98,11 @@ async def show_assignment(ctx: Joined, assignment_id: int) -> None:
         )
         if why is not None and assignment is not None:
             text = await refusal_text(ctx, why, assignment)
-            ctx.reply("\n".join(lines + ["", text]), buttons=mine + [menu_row(ctx)])
+            ctx.reply("\n".join(lines + ["", text]), buttons=mine + refusal_buttons(ctx, why, assignment))
             return
-        ctx.reply(
-            "\n".join(lines), buttons=[[Submit(v.id).button(ctx._("Submit work"))]] + mine + [menu_row(ctx)]
-        )
+        # Past the student's own deadline the work is still taken (the teacher allows it), marked late.
+        label = ctx._("Hand in late") if utcnow() > v.deadline else ctx._("Submit work")
+        ctx.reply("\n".join(lines), buttons=[[Submit(v.id).button(label)]] + mine + [menu_row(ctx)])
         return
     # A test: the button starts an attempt, continues the running one, or is not there when none can start.
     ended = await quizzes.end_overdue(ctx.session, ctx.person.id)
@@ -151,7 +168,7 @@ async def open_submit(ctx: Joined, action: Submit) -> None:
         return
     why = await submissions.refusal(ctx.session, assignment, ctx.person.id, now)
     if why is not None:
-        ctx.reply(await refusal_text(ctx, why, assignment), buttons=[menu_row(ctx)])
+        ctx.reply(await refusal_text(ctx, why, assignment), buttons=refusal_buttons(ctx, why, assignment))
         return
     lines = [
         ctx._("Handing in: «{title}» ({course})", title=v.title, course=v.discipline),
@@ -286,7 +303,9 @@ async def _confirm(ctx: Joined, assignment_id: int) -> None:
         return
     if isinstance(result, Refusal):
         await ctx.end_dialog()
-        ctx.reply(await refusal_text(ctx, result, assignment), buttons=[menu_row(ctx)])
+        ctx.reply(
+            await refusal_text(ctx, result, assignment), buttons=refusal_buttons(ctx, result, assignment)
+        )
         return
     photo = ctx.data.get("idp")
     if photo:

@@ -21,7 +21,16 @@ from bot.services.messaging import notices, reach
 from bot.services.people.teacher_scope import NotYours, courses_of, own_assignment
 from db.models import AssignmentFile, Course, Role
 from handlers.teacher import router
-from handlers.ui import choice, deadline_buttons, menu_row, not_yours, owned, reach_line, read_deadline
+from handlers.ui import (
+    choice,
+    deadline_buttons,
+    menu_row,
+    not_yours,
+    owned,
+    reach_line,
+    read_deadline,
+    told_lines,
+)
 
 TEACHER = [Role.teacher]
 copying = router.add_dialog(Dialog("copy", roles=TEACHER))
@@ -116,6 +125,7 @@ async def copy_deadline(ctx: Joined) -> None:
         max_score=source.max_score,
         control_type=source.control_type,
         kind=source.kind,
+        accepts_late=source.accepts_late,
     )
     try:
         line = await posting.publish(ctx.session, ctx.person.id, draft)
@@ -127,22 +137,15 @@ async def copy_deadline(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, line.course_id)
     assert course is not None
-    found = await reach.group_reach(
-        ctx.session,
-        await notices.group_students(ctx.session, course.group_id),
-        notices.NEW_ASSIGNMENT,
-        notices.PARENT_ASSIGNMENT,
-        ctx.deps.settings.twilio_templates,
-    )
+    students = await notices.group_students(ctx.session, course.group_id)
     ctx.reply(
         "\n".join(
             [
                 ctx._("Published: «{title}».", title=line.title),
                 ctx._("Deadline: {deadline}", deadline=ctx.t.datetime(line.deadline)),
-                reach_line(ctx, found),
-                reach.not_reached_text(ctx.t, found.everyone),
+                await told_lines(ctx, students, notices.NEW_ASSIGNMENT, notices.PARENT_ASSIGNMENT),
             ]
-        ).strip(),
+        ),
         buttons=[
             [CopyAssignment(source.id).button(ctx._("Post to another group"))],
             [MyAssignments(line.id).button(ctx._("Open the assignment"))],

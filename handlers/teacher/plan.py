@@ -9,6 +9,7 @@ from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.services.coursework.deadlines import DeadlineError, DeadlineReason, parse_future
+from bot.services.messaging.notices import group_students
 from bot.services.people.teacher_scope import NotYours
 from bot.services.schedule import lessons, thematic
 from bot.services.schedule.lessons import LessonError, LessonReason
@@ -25,6 +26,7 @@ from handlers.ui import (
     pick_course,
     publish_buttons,
     stamp,
+    told_lines,
     unstamp,
 )
 
@@ -94,12 +96,15 @@ async def plan_confirm(ctx: Joined) -> None:
     lines = [
         PlanLine(title, hours, unstamp(when) if when else None) for title, hours, when in ctx.data["lines"]
     ]
-    await thematic.save(ctx.session, ctx.person.id, ctx.data["course_id"], lines)
+    course_id = ctx.data["course_id"]
+    await thematic.save(ctx.session, ctx.person.id, course_id, lines)
     await ctx.end_dialog()
+    course = await ctx.session.get(Course, course_id)
+    students = await group_students(ctx.session, course.group_id) if course else []
     ctx.reply(
-        ctx._(
-            "The thematic schedule is saved as the course's plan and sent to the students and their parents."
-        ),
+        ctx._("The thematic schedule is saved as the course's plan.")
+        + "\n"
+        + await told_lines(ctx, students, "plan", "plan"),
         buttons=[menu_row(ctx)],
     )
 
@@ -182,10 +187,9 @@ async def lesson_detail(ctx: Joined) -> None:
         return
     await ctx.end_dialog()
     ctx.reply(
-        ctx._(
-            "Scheduled for {when}; the students and their parents have been told.",
-            when=ctx.t.datetime(lesson.starts_at),
-        ),
+        ctx._("Scheduled for {when}.", when=ctx.t.datetime(lesson.starts_at))
+        + "\n"
+        + await told_lines(ctx, await lessons.audience(ctx.session, lesson.id), "lesson", "lesson"),
         buttons=[menu_row(ctx)],
     )
 

@@ -31,7 +31,7 @@ from bot.labels import CONTROL_TYPE_NAMES, files_phrase
 from bot.services.coursework import missing, posting
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.posting import Draft, DraftError, DraftReason
-from bot.services.messaging import notices, reach
+from bot.services.messaging import notices
 from bot.services.messaging.notices import assignment_text, group_students
 from bot.services.people.teacher_scope import NotYours, courses_of, own_assignment
 from db.models import (
@@ -58,9 +58,9 @@ from handlers.ui import (
     owned,
     pick_course,
     publish_buttons,
-    reach_line,
     read_deadline,
     stamp,
+    told_lines,
     unstamp,
 )
 
@@ -193,6 +193,7 @@ def draft_of(data: dict[str, Any]) -> Draft:
         max_score=data["max_score"],
         control_type=ControlType(data["control"]),
         kind=AssignmentKind(data["kind"]),
+        accepts_late=bool(data.get("accepts_late", True)),
     )
 
 
@@ -203,6 +204,16 @@ async def kind_step(ctx: Joined) -> None:
         ctx.ask_again(ctx._("Choose with a button."))
         return
     await ctx.goto("preview", kind=picked)
+    await show_preview(ctx)
+
+
+def late_line(ctx: Joined, accepts_late: bool) -> str:
+    if accepts_late:
+        return ctx._("Late work: accepted and marked late.")
+    return ctx._("Late work: not accepted after the deadline.")
+
+
+async def show_preview(ctx: Joined) -> None:
     draft = draft_of(ctx.data)
     course = await ctx.session.get(Course, draft.course_id)
     assert course is not None
@@ -215,18 +226,25 @@ async def kind_step(ctx: Joined) -> None:
     )
     text = assignment_text(ctx.t, preview, course)
     text += "\n" + ctx._("Kind: {kind}", kind=ctx._(KIND_NAMES[draft.kind]))
+    text += "\n" + late_line(ctx, draft.accepts_late)
     warning = await early_attestation_warning(ctx, draft.course_id, draft.control_type, draft.deadline)
     if warning:
         text += "\n\n" + warning
+    # The default (late work accepted, marked late) costs no tap; the other choice is one.
+    toggle = ctx._("Do not accept late work") if draft.accepts_late else ctx._("Accept late work")
     ctx.reply(
         ctx._("Preview — this is what the students will get:") + "\n\n" + text,
         files=[OutFile(f) for f in draft.files],
-        buttons=publish_buttons(ctx),
+        buttons=[[Button(toggle, dialog_button("late"))]] + publish_buttons(ctx),
     )
 
 
 @post.step("preview")
 async def preview_step(ctx: Joined) -> None:
+    if choice(ctx) == "late":
+        await ctx.remember(accepts_late=not ctx.data.get("accepts_late", True))
+        await show_preview(ctx)
+        return
     if not await confirmed(ctx):
         return
     draft = draft_of(ctx.data)
@@ -246,18 +264,11 @@ async def preview_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, assignment.course_id)
     assert course is not None
-    found = await reach.group_reach(
-        ctx.session,
-        await group_students(ctx.session, course.group_id),
-        notices.NEW_ASSIGNMENT,
-        notices.PARENT_ASSIGNMENT,
-        ctx.deps.settings.twilio_templates,
-    )
+    students = await group_students(ctx.session, course.group_id)
     ctx.reply(
-        "\n".join(
-            [ctx._("Published: «{title}».", title=assignment.title), reach_line(ctx, found)]
-            + [reach.not_reached_text(ctx.t, found.everyone)]
-        ).strip(),
+        ctx._("Published: «{title}».", title=assignment.title)
+        + "\n"
+        + await told_lines(ctx, students, notices.NEW_ASSIGNMENT, notices.PARENT_ASSIGNMENT),
         buttons=[
             [CopyAssignment(assignment.id).button(ctx._("Post to another group"))],
             [MyAssignments(assignment.id).button(ctx._("Open the assignment"))],
@@ -331,6 +342,7 @@ async def show_assignment(ctx: Joined, assignment_id: str) -> None:
     ]
     if drafts:
         lines.append(ctx._("Draft grades not yet released: {n}", n=drafts))
+    lines.append(late_line(ctx, assignment.accepts_late))
     absent = (
         await missing.not_handed_in(ctx.session, assignment)
         if assignment.status != AssignmentStatus.closed

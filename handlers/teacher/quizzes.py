@@ -14,7 +14,7 @@ from bot.services.attestation.proctoring import Kind
 from bot.services.coursework import quizzes
 from bot.services.coursework.deadlines import DeadlineError
 from bot.services.coursework.quizzes import ParseReason, QuestionDraft, QuestionsError, TestSettings
-from bot.services.messaging import notices, reach
+from bot.services.messaging import notices
 from db.models import ControlType, Course, Role
 from handlers.teacher import router
 from handlers.ui import (
@@ -27,9 +27,9 @@ from handlers.ui import (
     not_yours,
     pick_course,
     publish_buttons,
-    reach_line,
     read_deadline,
     stamp,
+    told_lines,
     unstamp,
 )
 
@@ -214,18 +214,11 @@ async def preview_step(ctx: Joined) -> None:
     await ctx.end_dialog()
     course = await ctx.session.get(Course, data["course_id"])
     assert course is not None
-    found = await reach.group_reach(
-        ctx.session,
-        await notices.group_students(ctx.session, course.group_id),
-        notices.NEW_ASSIGNMENT,
-        notices.PARENT_ASSIGNMENT,
-        ctx.deps.settings.twilio_templates,
-    )
+    students = await notices.group_students(ctx.session, course.group_id)
     ctx.reply(
-        "\n".join(
-            [ctx._("The test «{title}» is published.", title=assignment.title), reach_line(ctx, found)]
-            + [reach.not_reached_text(ctx.t, found.everyone)]
-        ).strip(),
+        ctx._("The test «{title}» is published.", title=assignment.title)
+        + "\n"
+        + await told_lines(ctx, students, notices.NEW_ASSIGNMENT, notices.PARENT_ASSIGNMENT),
         buttons=[[MyAssignments(assignment.id).button(ctx._("Open the assignment"))], menu_row(ctx)],
     )
 

@@ -4,6 +4,7 @@ with a code, Ustaz posts there what the class should see, and unlinking or remov
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -227,3 +228,32 @@ async def _linked_chat(tg: TelegramUstaz, chat_id: str) -> bool | None:
             .where(MessengerAccount.external_id == chat_id, ClassChat.unlinked_at.is_(None))
         )
     return True if row is not None else None
+
+
+async def test_group_chats_list_link_unlink_and_join_in_both_languages(tg: TelegramUstaz) -> None:
+    """At start-up Telegram is given the group chats' commands, so «/» in a class's group shows them."""
+
+    async def registered() -> list | None:
+        calls = tg.api.calls_of("setMyCommands")
+        return calls if len(calls) == 3 else None
+
+    calls = await until(registered)
+    by_language = {c.params.get("language_code"): c.params for c in calls}
+    assert set(by_language) == {None, "kk", "ru"}
+    for params in by_language.values():
+        scope = params["scope"]
+        assert (json.loads(scope) if isinstance(scope, str) else scope) == {"type": "all_group_chats"}
+
+    def described(language: str | None) -> dict[str, str]:
+        listed = by_language[language]["commands"]
+        listed = json.loads(listed) if isinstance(listed, str) else listed
+        return {c["command"]: c["description"] for c in listed}
+
+    assert described("ru") == {
+        "link": "Связать этот чат с группой организации по коду от Ustaz",
+        "unlink": "Ustaz больше не пишет в этот чат",
+        "join": "Получать свои уведомления от Ustaz в личном чате",
+    }
+    kk = described("kk")
+    assert list(kk) == ["link", "unlink", "join"] and kk["join"].startswith("Ustaz хабарламаларын")
+    assert described(None) == kk  # the organization's default language: Kazakh

@@ -109,6 +109,7 @@ async def test_methodist_sets_up_a_program_group_course_and_lesson_in_kazakh(
     replies = await harness.say(methodist, "https://meet.example/python")
     friday = next_weekday(4)
     assert f"Сабақ кестесіне қосылды: Python негіздері, ПО-21 тобы, {friday.day} " in texts(replies)
+    assert "Жетеді: білім алушылар — " in texts(replies)  # honest: who really gets it
     assert "–11:30" in texts(replies)
     async with demo.sessions() as session:
         lesson = await session.scalar(select(Lesson).where(Lesson.link == "https://meet.example/python"))
@@ -168,6 +169,7 @@ async def test_a_deputy_sets_up_in_russian_and_an_offline_lesson_names_its_room(
     replies = await harness.press(deputy, replies[-1], "В аудитории")
     replies = await harness.say(deputy, "204")
     assert "Добавлено в расписание занятий: Веб-программирование, группа ИС-22" in texts(replies)
+    assert "Дойдёт до " in texts(replies)
     monday = next_weekday(0)
     async with demo.sessions() as session:
         lesson = await session.scalar(select(Lesson).where(Lesson.room == "204"))

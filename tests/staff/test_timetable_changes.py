@@ -76,6 +76,7 @@ async def test_methodist_moves_a_lesson_and_gives_it_a_new_link_in_kazakh(
     new_day = dt.datetime.now(ALMATY).date() + dt.timedelta(days=10)
     replies = await harness.say(methodist, f"{new_day:%d.%m.%Y} 15:00-16:20")
     assert "Ауыстырылды: Python негіздері" in texts(replies) and "–16:20" in texts(replies)
+    assert "Жетеді: білім алушылар — " in texts(replies) and "Жетпейді: " in texts(replies)
 
     moved = await stored(demo, lesson.id)
     assert moved.starts_at == dt.datetime.combine(new_day, dt.time(15), ALMATY)
@@ -95,6 +96,7 @@ async def test_methodist_moves_a_lesson_and_gives_it_a_new_link_in_kazakh(
     assert "https://" in texts(replies)
     replies = await harness.say(methodist, "https://meet.example/new")
     assert "Өзгертілді: Python негіздері" in texts(replies)
+    assert "Жетеді: білім алушылар — " in texts(replies) and "Жетпейді: " in texts(replies)
     assert (await stored(demo, lesson.id)).link == "https://meet.example/new"
     got = await harness.received(student)
     assert "жаңа сілтемесі бар" in texts(got)
@@ -127,6 +129,7 @@ async def test_deputy_cancels_a_lesson_in_russian_after_saying_no_once(
     replies = await harness.press(deputy, replies[-1], "Отменить занятие")
     replies = await harness.press(deputy, replies[-1], "Да, отменить занятие")
     assert "Отменено: Веб-программирование" in texts(replies)
+    assert "Дойдёт до " in texts(replies) and "Не дойдёт до: " in texts(replies)
     assert (await stored(demo, lesson.id)).cancelled
     when = Translator("ru").datetime(lesson.starts_at)
     for seat in (student, parent):
@@ -155,6 +158,7 @@ async def test_a_room_change_and_a_lesson_that_began_meanwhile(demo: Runtime, ha
     replies = await harness.press(deputy, replies[-1], "Другая аудитория")
     replies = await harness.say(deputy, "  305  ")
     assert "Изменено: Веб-программирование" in texts(replies)
+    assert "Дойдёт до " in texts(replies) and "Не дойдёт до: " in texts(replies)
     assert (await stored(demo, lesson.id)).room == "305"
     assert "теперь в аудитории 305" in texts(await harness.received(student))
 
@@ -195,6 +199,7 @@ async def test_a_teacher_changes_only_the_lessons_of_their_own_courses(
     replies = await harness.press(kim, replies[-1], "Новая ссылка")
     replies = await harness.say(kim, "https://meet.example/kim")
     assert "Изменено: Веб-программирование" in texts(replies)
+    assert "Дойдёт до " in texts(replies) and "Не дойдёт до: " in texts(replies)
     assert "Изменить назначенное занятие" in labels(replies[-1])
     assert (await stored(demo, own.id)).link == "https://meet.example/kim"
     assert (await stored(demo, others.id)).link == "https://meet.example/old"

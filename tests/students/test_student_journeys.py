@@ -161,7 +161,7 @@ async def test_resubmission_keeps_both_versions(demo: Runtime, harness: Harness)
 async def test_late_work_is_marked_late_and_closed_work_refused(demo: Runtime, harness: Harness) -> None:
     student = await harness.seat_for("Екатерина Павловна Ким")  # did not hand in the demo's past work
     a_id = await assignment_id(demo, "Вёрстка страницы")
-    opened = texts(await harness.tap(student, "Задания", "Вёрстка страницы", "Сдать работу"))
+    opened = texts(await harness.tap(student, "Задания", "Вёрстка страницы", "Сдать с опозданием"))
     assert "будет принята с отметкой об опоздании" in opened
     draft = await harness.say(student, files=[("late.pdf", PDF)])
     receipt = texts(await harness.press(student, draft[-1], "Подтвердить и сдать"))

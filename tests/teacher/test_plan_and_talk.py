@@ -54,7 +54,8 @@ async def test_thematic_schedule_in_chat_and_from_xlsx(
     replies = await harness.say(teacher, "Кіріспе; 2; 27.11 18:00\nЦиклдер; 4; 04.12 18:00\nФункциялар; 6")
     assert "2. Циклдер — 4 сағат, 4 желтоқсан, 18:00-ге дейін" in texts(replies)
     replies = await harness.press(teacher, replies[-1], "Жариялау")
-    assert "курс жоспары ретінде сақталып" in texts(replies)
+    assert "курс жоспары ретінде сақталды" in texts(replies)
+    assert "Жетеді: білім алушылар — 1 / 10; ата-аналар — 1." in texts(replies)  # honest: 1 has joined
     async with demo.sessions() as session:
         topics = (
             await session.scalars(
@@ -98,6 +99,7 @@ async def test_online_lesson_and_attendance(
     assert "https://" in texts(await harness.say(kim, "meet.example"))
     replies = await harness.say(kim, "https://meet.jit.si/web-ustaz")
     assert "Запланировано на 24 ноября, 10:00" in texts(replies)
+    assert "Дойдёт до " in texts(replies) and "Не дойдёт до: " in texts(replies)
     got = await harness.received(anna)
     assert "Онлайн-занятие: Веб-программирование, 24 ноября, 10:00" in texts(got)
     assert got[-1].buttons[0][0].url == "https://meet.jit.si/web-ustaz"

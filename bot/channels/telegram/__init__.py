@@ -21,7 +21,7 @@ from aiogram import Bot  # noqa: E402
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot.channels.telegram import intake  # noqa: E402
+from bot.channels.telegram import commands, intake  # noqa: E402
 from bot.channels.telegram.bridge import StoreFiles, TelegramFiles, TelegramSender  # noqa: E402
 from bot.channels.telegram.intake import ALLOWED_UPDATES, Poller, WebhookHandler  # noqa: E402
 from bot.channels.telegram.limits import Limiter, RateLimiter, TelegramLimits  # noqa: E402
@@ -118,6 +118,7 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
                 me = await bot.get_me()
                 if me.username:
                     runtime.facts["telegram_username"] = me.username
+                await commands.register(bot, settings.default_locale)
                 if webhook:
                     url = f"{settings.public_url}{WEBHOOK_PATH}"
                     await bot.set_webhook(

@@ -69,6 +69,7 @@ class Draft:
     control_type: ControlType = ControlType.current
     kind: AssignmentKind = AssignmentKind.written
     test_id: int | None = None
+    accepts_late: bool = True  # after the deadline: accepted and marked late, or refused
 
 
 def clean_title(text: str | None) -> str:
@@ -110,6 +111,7 @@ async def publish(session: AsyncSession, teacher_id: int, draft: Draft) -> Assig
         status=AssignmentStatus.published,
         published_at=now,
         test_id=draft.test_id,
+        accepts_late=draft.accepts_late,
     )
     assignment.files = [AssignmentFile(file_name_id=f) for f in draft.files]
     session.add(assignment)

@@ -4,9 +4,9 @@ The draft is version 0 of the student's Submission: it is written in the same tr
 that takes the message from the inbox, so a restart between the upload and the
 confirmation loses nothing. Confirming renumbers it to the next version (1, 2, ...) and
 every earlier version stays. Late work is accepted and marked late unless the teacher
-closed the assignment; a replacement is allowed before the deadline, or after the
-teacher returned the work. A written intermediate or final attestation is accepted only from a
-student admitted to it (admission.check, 001 item 29).
+closed the assignment or chose, when posting it, not to accept late work; a replacement is
+allowed before the deadline, or after the teacher returned the work. A written intermediate or
+final attestation is accepted only from a student admitted to it (admission.check, 001 item 29).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Refusal(enum.StrEnum):
     deadline_passed = "deadline_passed"  # already handed in, the deadline passed: no replacement
     not_published = "not_published"
     not_admitted = "not_admitted"  # a written attestation before all control measures (001 item 29)
+    late_not_accepted = "late_not_accepted"  # past the student's deadline, the teacher accepts no late work
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,14 @@ async def refusal(
         return Refusal.closed
     sub = await _submission(session, assignment.id, student_id)
     if sub is None or sub.status == SubmissionStatus.draft or sub.status == SubmissionStatus.returned:
+        # Work the teacher returned for revision may come back after the deadline; first work may not.
+        first = sub is None or sub.status == SubmissionStatus.draft
+        if (
+            first
+            and not assignment.accepts_late
+            and now > await deadline_for(session, assignment, student_id)
+        ):
+            return Refusal.late_not_accepted
         attestation = assignment.control_type in admission.ATTESTATION
         if attestation and not (await admission.check(session, student_id, assignment)).admitted:
             return Refusal.not_admitted

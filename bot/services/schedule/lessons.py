@@ -92,6 +92,22 @@ async def schedule(
     return LessonRef.of(lesson)
 
 
+async def audience(session: AsyncSession, lesson_id: int) -> list[int]:
+    """The students a lesson's notices go to: its one student (an individual lesson), else the group.
+    Screens count from it who will really be told (reach.py)."""
+    row = (
+        await session.execute(
+            select(Lesson.student_id, Course.group_id)
+            .join(Course, Course.id == Lesson.course_id)
+            .where(Lesson.id == lesson_id)
+        )
+    ).first()
+    if row is None:
+        return []
+    student_id, group_id = row
+    return [student_id] if student_id is not None else await group_students(session, group_id)
+
+
 async def announce(session: AsyncSession, course: Course, lesson: Lesson, task: str | None = None) -> None:
     """The group's students and their parents are told of a new lesson (002 item 26-1)."""
     students = await group_students(session, course.group_id)
