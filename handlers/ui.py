@@ -9,8 +9,9 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions.common import Menu
+from bot.core.actions import Action
 from bot.core.context import Joined
-from bot.core.messages import Button
+from bot.core.messages import Button, OutFile, shorten
 from bot.core.router import dialog_button
 from bot.i18n import N_
 from bot.services.attestation import admission
@@ -191,3 +192,31 @@ async def told_lines(ctx: Joined, student_ids: list[int], student_kind: str, par
         ctx.session, student_ids, student_kind, parent_kind, ctx.deps.settings.twilio_templates
     )
     return "\n".join([reach_line(ctx, found), reach.not_reached_text(ctx.t, found.everyone)]).strip()
+
+
+def show_question(ctx: Joined, student: str, course: str, text: str | None, file_name_id: int | None) -> None:
+    """A student's question opened for an answer (a teacher's or a tutor's): the text, its file, the ask."""
+    ctx.reply(
+        ctx._("Question from {student} ({course}):", student=student, course=course)
+        + "\n\n"
+        + (text or "")
+        + "\n\n"
+        + ctx._("Write your answer."),
+        files=[OutFile(file_name_id)] if file_name_id else [],
+    )
+
+
+def list_questions(ctx: Joined, waiting: list[tuple[Action, str, str | None]]) -> None:
+    """The questions waiting for an answer, oldest first: (the button's action, student, text) each; a
+    question of a file alone shows a clip."""
+    if not waiting:
+        ctx.reply(ctx._("No questions are waiting for an answer."), buttons=[menu_row(ctx)])
+        return
+    ctx.reply(
+        ctx._("Questions waiting for an answer, the oldest first:"),
+        buttons=[
+            [action.button(f"{student} · {shorten(text or '', 40) or '📎'}")]
+            for action, student, text in waiting[:20]
+        ]
+        + [menu_row(ctx)],
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.actions.teacher import Acknowledgements, Announce, AnswerQuestionSent, StudentQuestions
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import Button, OutFile, shorten
+from bot.core.messages import Button, shorten
 from bot.core.router import Dialog, dialog_button
 from bot.i18n import N_
 from bot.services.messaging import announcing, notices, reach
@@ -13,7 +13,7 @@ from bot.services.messaging.reach import Reach
 from bot.services.people.teacher_scope import NotYours, courses_of
 from db.models import Role
 from handlers.teacher import router
-from handlers.ui import choice, menu_row, not_yours
+from handlers.ui import choice, list_questions, menu_row, not_yours, show_question
 
 TEACHER = [Role.teacher]
 announcing_dialog = router.add_dialog(Dialog("announce", roles=TEACHER))
@@ -196,28 +196,9 @@ async def questions(ctx: Joined, action: StudentQuestions) -> None:
             return
         question, student, discipline = found
         await ctx.start_dialog("answer", "text", question_id=question.id)
-        ctx.reply(
-            ctx._("Question from {student} ({course}):", student=student, course=discipline)
-            + "\n\n"
-            + (question.text or "")
-            + "\n\n"
-            + ctx._("Write your answer."),
-            files=[OutFile(question.file_name_id)] if question.file_name_id else [],
-        )
+        show_question(ctx, student, discipline, question.text, question.file_name_id)
         return
-    if not waiting:
-        ctx.reply(ctx._("No questions are waiting for an answer."), buttons=[menu_row(ctx)])
-        return
-    ctx.reply(
-        ctx._("Questions waiting for an answer, the oldest first:"),
-        buttons=[
-            [
-                StudentQuestions(q.id).button(f"{student} · {shorten(q.text or '', 40) or '📎'}")
-            ]  # a file only: a clip
-            for q, student, _ in waiting[:20]
-        ]
-        + [menu_row(ctx)],
-    )
+    list_questions(ctx, [(StudentQuestions(q.id), student, q.text) for q, student, _ in waiting])
 
 
 @answering.step("text")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from bot.actions.tutor import TutorGroups, TutorQuestions
 from bot.core.context import Joined
 from bot.core.menus import menus
-from bot.core.messages import OutFile, shorten
 from bot.core.router import Dialog
 from bot.i18n import N_
 from bot.services.people import tutor_scope
 from bot.services.people.tutor_scope import NotTutored
 from db.models import Role
 from handlers.tutor import router
-from handlers.ui import menu_row
+from handlers.ui import list_questions, menu_row, show_question
 
 TUTOR = [Role.tutor]
 answering = router.add_dialog(Dialog("tutor_answer", roles=TUTOR))
@@ -65,26 +64,9 @@ async def student_questions(ctx: Joined, action: TutorQuestions) -> None:
             _not_yours(ctx)
             return
         await ctx.start_dialog("tutor_answer", "text", question_id=question.id)
-        ctx.reply(
-            ctx._("Question from {student} ({course}):", student=question.student, course=question.discipline)
-            + "\n\n"
-            + question.text
-            + "\n\n"
-            + ctx._("Write your answer."),
-            files=[OutFile(question.file_name_id)] if question.file_name_id else [],
-        )
+        show_question(ctx, question.student, question.discipline, question.text, question.file_name_id)
         return
-    if not waiting:
-        ctx.reply(ctx._("No questions are waiting for an answer."), buttons=[menu_row(ctx)])
-        return
-    ctx.reply(
-        ctx._("Questions waiting for an answer, the oldest first:"),
-        buttons=[
-            [TutorQuestions(q.id).button(f"{q.student} · {shorten(q.text, 40) or '📎'}")]
-            for q in waiting[:20]
-        ]
-        + [menu_row(ctx)],
-    )
+    list_questions(ctx, [(TutorQuestions(q.id), q.student, q.text) for q in waiting])
 
 
 @answering.step("text")

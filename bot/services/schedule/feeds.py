@@ -12,13 +12,14 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.files.links import LinkSigner
 from bot.i18n import Translator
 from bot.services.people import parents, student_scope
+from bot.services.schedule import timetable
 from db.base import utcnow
 from db.models import (
     Assignment,
@@ -184,21 +185,7 @@ async def _student(
 ) -> list[Entry]:
     groups = await student_scope.group_ids(session, student_id)
     entries: list[Entry] = []
-    rows = (
-        await session.execute(
-            select(Lesson, Course.discipline)
-            .join(Course, Course.id == Lesson.course_id)
-            .where(
-                Lesson.starts_at >= start,
-                Lesson.starts_at < end,
-                Lesson.cancelled.is_(False),
-                or_(
-                    Lesson.student_id == student_id,
-                    and_(Course.group_id.in_(groups), Lesson.student_id.is_(None)),
-                ),
-            )
-        )
-    ).all()
+    rows = (await session.execute(timetable.student_lessons(student_id, groups, start, end))).all()
     entries += [_lesson_entry(t, lesson.id, discipline, lesson, prefix) for lesson, discipline in rows]
     if not groups:
         return entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
@@ -39,24 +39,33 @@ def local_days(t: Translator, first: dt.date, days: int) -> tuple[dt.datetime, d
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=days)).astimezone(dt.UTC)
 
 
+def student_lessons(
+    student_id: int, groups: list[int], start: dt.datetime, end: dt.datetime
+) -> Select[tuple[Lesson, str]]:
+    """The lessons a student has between start and end: their own and their groups', not cancelled;
+    with each its course's discipline (the timetable and the calendar feed read the same)."""
+    return (
+        select(Lesson, Course.discipline)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(
+            Lesson.starts_at >= start,
+            Lesson.starts_at < end,
+            Lesson.cancelled.is_(False),
+            or_(
+                Lesson.student_id == student_id,
+                and_(Course.group_id.in_(groups), Lesson.student_id.is_(None)) if groups else false(),
+            ),
+        )
+    )
+
+
 async def lessons(
     session: AsyncSession, student_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[LessonView]:
     groups = await student_scope.group_ids(session, student_id)
     rows = (
         await session.execute(
-            select(Lesson, Course.discipline)
-            .join(Course, Course.id == Lesson.course_id)
-            .where(
-                Lesson.starts_at >= start,
-                Lesson.starts_at < end,
-                Lesson.cancelled.is_(False),
-                or_(
-                    Lesson.student_id == student_id,
-                    and_(Course.group_id.in_(groups), Lesson.student_id.is_(None)) if groups else false(),
-                ),
-            )
-            .order_by(Lesson.starts_at, Course.discipline)
+            student_lessons(student_id, groups, start, end).order_by(Lesson.starts_at, Course.discipline)
         )
     ).all()
     return [
