@@ -73,6 +73,29 @@ class Incoming:
         name = head.split("@", 1)[0].lower()
         return (name or None), rest.strip()
 
+    @classmethod
+    def from_web(
+        cls,
+        seat: str,
+        text: str | None,
+        button: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        language_code: str | None = None,
+    ) -> Incoming:
+        """What a web chat seat sent (the browser page and the tests' driver alike); its chat is the seat."""
+        command, args = cls.parse_text(text)
+        return cls(
+            channel=Channel.web,
+            external_user_id=seat,
+            chat_id=seat,
+            text=text,
+            command=command,
+            command_args=args,
+            button=button,
+            attachments=attachments,
+            language_code=language_code,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

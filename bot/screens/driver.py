@@ -79,17 +79,7 @@ class Driver:
             (self.upload_dir / token).write_bytes(data)
             kind = "photo" if name.lower().endswith((".jpg", ".jpeg", ".png")) else "document"
             attachments.append(Attachment(kind=kind, remote_ref=token, filename=name, size=len(data)))
-        command, args = Incoming.parse_text(text)
-        incoming = Incoming(
-            channel=Channel.web,
-            external_user_id=seat.external_id,
-            chat_id=seat.external_id,
-            text=text,
-            command=command,
-            command_args=args,
-            button=button,
-            attachments=tuple(attachments),
-        )
+        incoming = Incoming.from_web(seat.external_id, text, button, tuple(attachments))
         await inbox.accept(self.runtime, incoming, str(uuid.uuid4()))
         await self.settle()
         return await self.received(seat)

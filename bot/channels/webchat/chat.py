@@ -26,7 +26,7 @@ from bot.queues import inbox
 from bot.runtime import Runtime
 from bot.services.people import web_signin
 from db.base import utcnow
-from db.models import Channel, Group, Person, WebchatMessage
+from db.models import Group, Person, WebchatMessage
 
 STATIC = Path(__file__).parent.parent / "webchat_static"
 LONG_POLL_SECONDS = 25.0
@@ -115,16 +115,11 @@ class WebchatApi:
         button = fields.get("button") or None
         if text is None and button is None and not attachments:
             raise refused(400, "bad_request")
-        command, args = Incoming.parse_text(text)
-        incoming = Incoming(
-            channel=Channel.web,
-            external_user_id=seat.external_id,
-            chat_id=seat.external_id,
-            text=text,
-            command=command,
-            command_args=args,
-            button=str(button) if button else None,
-            attachments=tuple(attachments),
+        incoming = Incoming.from_web(
+            seat.external_id,
+            text,
+            str(button) if button else None,
+            tuple(attachments),
             language_code=fields.get("lang") or None,
         )
         # The person's own line in the log, shown back as sent (the label for a pressed button).
