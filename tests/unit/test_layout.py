@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("bot", "handlers", "db")
 MAX_MODULES = 12  # per folder, besides __init__.py
+# The migrations are a history, one file a step, read in order by Alembic rather than by people.
+HISTORY = ("db/migrations/versions",)
 
 
 def _module_name(path: Path) -> str:
@@ -139,6 +141,6 @@ def test_no_product_folder_holds_more_than_twelve_modules() -> None:
     for root in PRODUCT:
         for folder in [ROOT / root, *(p for p in (ROOT / root).rglob("*") if p.is_dir())]:
             modules = [p.name for p in folder.glob("*.py") if p.name != "__init__.py"]
-            if len(modules) > MAX_MODULES:
+            if len(modules) > MAX_MODULES and str(folder.relative_to(ROOT)) not in HISTORY:
                 crowded[str(folder.relative_to(ROOT))] = len(modules)
     assert crowded == {}
