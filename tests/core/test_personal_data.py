@@ -46,7 +46,7 @@ async def test_consent_is_asked_until_given_and_recorded_with_who_and_language(d
     assert "согласие на обработку персональных данных ещё не записано" in texts(menu)
     asked = await harness.tap(anna, "Согласие на обработку данных", on=menu)
     assert "Закон Республики Казахстан № 94-V" in texts(asked) and "на серверах в Казахстане" in texts(asked)
-    done = await harness.tap(anna, "Я согласен(на)", on=asked)
+    done = await harness.tap(anna, "Даю согласие", on=asked)
     assert "Спасибо: ваше согласие записано." in texts(done)
     assert "Согласие на обработку данных" not in labels(done[-1])
     row = await person(demo, ANNA)

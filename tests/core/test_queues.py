@@ -45,7 +45,7 @@ async def test_one_chat_is_handled_in_order(demo: Runtime, harness: Harness) -> 
         await inbox.accept(demo, message(seat.external_id, text), f"o-{i}")
     await harness.settle()
     got = [r.text.split("\n")[0][:12] for r in await harness.received(seat)]
-    assert got[0].startswith("Вы — обучаю")
+    assert got[0].startswith("Меню обучаю")
     assert got[1].startswith("Такой коман")
     assert got[2].startswith("Главное мен")
     assert got[3].startswith("Выберите яз")
@@ -231,7 +231,7 @@ async def test_handed_over_replies_go_once_even_with_another_sender_draining(
         assert await other.drain_once() == 0  # the row is claimed: the other sender finds nothing
     await demo.sender.drain_once()
     got = [r.text.split("\n")[0][:11] for r in await harness.received(seat)]
-    assert got == ["Вы — обучаю", "Главное мен"]
+    assert got == ["Меню обучаю", "Главное мен"]
     async with demo.sessions() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert [(r.status, r.claimed_by) for r in rows] == [(OutboxStatus.sent, None)] * 2
@@ -345,5 +345,5 @@ async def test_a_row_is_born_claimed_only_when_its_chat_has_nothing_unfinished(
     await harness.settle()
     got = [r.text.split("\n")[0][:12] for r in await harness.received(seat)]
     assert len(got) == 2
-    assert got[0].startswith("Вы — обучаю")
+    assert got[0].startswith("Меню обучаю")
     assert got[1].startswith("Главное мен")
