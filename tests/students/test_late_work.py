@@ -66,7 +66,7 @@ async def test_kazakh_late_work_refused_names_the_teacher(
     assert "кешіктірілген жұмысты қабылдамайды" in texts(card)
     assert "Жұмысты тапсыру" not in labels(card[-1]) and "Кешіктіріп тапсыру" not in labels(card[-1])
     asked = await harness.press(student, card[-1], "Педагогке сұрақ қою")  # whom to ask: one tap
-    assert "педагогке сұрағыңызды жазыңыз (Python негіздері)" in texts(asked)
+    assert "Сұрағыңызды педагог Айгүл Сейітқызы Нұрлановаға жазыңыз (Python негіздері)" in texts(asked)
     async with demo.sessions() as session:
         assert (
             await session.scalar(select(Submission).where(Submission.assignment_id == assignment.id)) is None

@@ -38,7 +38,8 @@ CASES: list[tuple[str, type[enum.StrEnum], Mapping[enum.StrEnum, str], set[enum.
     ("thematic plan", PlanReason, PLAN_ERRORS, set()),
     ("assignment draft", DraftReason, DRAFT_ERRORS, set()),
     ("enrolment order", EnrolmentReason, ORDER_REFUSALS, set()),
-    ("handing in", Refusal, SUBMIT_REFUSALS, {Refusal.not_admitted}),  # names what is left: refusal_text
+    # Both name something (what is left; the teacher to ask): refusal_text builds them.
+    ("handing in", Refusal, SUBMIT_REFUSALS, {Refusal.not_admitted, Refusal.late_not_accepted}),
 ]
 
 
