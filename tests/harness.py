@@ -16,7 +16,9 @@ from bot.runtime import Runtime
 from bot.screens.driver import Driver, Seat, labels, local_settings, texts
 
 Harness = Driver
-__all__ = ["Harness", "Seat", "labels", "make_runtime", "settings_for", "texts"]
+__all__ = ["JPEG", "Harness", "Seat", "labels", "make_runtime", "settings_for", "texts"]
+# The smallest JPEG a photo step accepts (a student's ID photo in the proctoring tests).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def settings_for(database_url: str, tmp_path: Path, **overrides: object) -> Settings:

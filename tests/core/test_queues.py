@@ -18,15 +18,7 @@ from tests.harness import Harness, texts
 
 
 def message(seat: str, text: str) -> Incoming:
-    command, args = Incoming.parse_text(text)
-    return Incoming(
-        channel=Channel.web,
-        external_user_id=seat,
-        chat_id=seat,
-        text=text,
-        command=command,
-        command_args=args,
-    )
+    return Incoming.from_web(seat, text)
 
 
 async def test_a_redelivered_update_is_applied_once(demo: Runtime, harness: Harness) -> None:

@@ -16,9 +16,7 @@ from bot.services.attestation import admission
 from bot.services.coursework import grading_scale as scale
 from bot.services.coursework import review
 from db.models import Assignment, Organization, Person, Submission, SubmissionStatus
-from tests.harness import Harness, Seat, texts
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+from tests.harness import JPEG, Harness, Seat, texts
 
 
 async def _post_written_attestation(harness: Harness, teacher: Seat, labels: dict[str, str]) -> str:

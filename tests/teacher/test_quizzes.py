@@ -29,10 +29,8 @@ from db.models import (
 )
 from db.models import TestAnswer as Answer
 from db.models import TestAttempt as Attempt
-from tests.harness import Harness, labels, texts
+from tests.harness import JPEG, Harness, labels, texts
 from tests.teacher.test_review import hand_in
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 QUESTIONS_KK = """1. len([1, 2]) нені қайтарады?
 a) 1
