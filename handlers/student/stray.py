@@ -11,12 +11,11 @@ from bot.core.context import Joined
 from bot.core.messages import Button
 from bot.core.router import Dialog, dialog_button
 from bot.services.coursework import submissions
-from bot.services.messaging import questions
 from bot.services.people import student_scope
 from db.base import utcnow
 from db.models import Role
 from handlers.student import router
-from handlers.student.submit import _collect_buttons, _draft_line
+from handlers.student.submit import _collect_buttons, _draft_line, send_question
 from handlers.ui import choice
 from handlers.views import menu_row
 
@@ -97,15 +96,4 @@ async def course(ctx: Joined) -> None:
     if found is None:
         ctx.ask_again(ctx._("Choose the course with a button."))
         return
-    files: list[int] = ctx.data["files"]
-    await questions.ask(ctx.session, ctx.person.id, found.id, ctx.data["text"], files[0] if files else None)
-    for extra in files[1:]:
-        await questions.ask(ctx.session, ctx.person.id, found.id, "", extra)
-    await ctx.end_dialog()
-    ctx.reply(
-        ctx._(
-            "Your question has been sent to {teacher}. The answer will come here.",
-            teacher=found.teacher_name,
-        ),
-        buttons=[menu_row(ctx)],
-    )
+    await send_question(ctx, found.id, found.teacher_name, ctx.data["text"], ctx.data["files"])

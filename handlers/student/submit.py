@@ -373,15 +373,19 @@ async def ask_text(ctx: Joined) -> None:
         await ctx.end_dialog()
         ctx.reply(ctx._("This button is no longer active."), buttons=[menu_row(ctx)])
         return
-    # Every file of the message is kept: the first with the question, the rest as further questions.
-    await questions.ask(ctx.session, ctx.person.id, course.id, text, files[0] if files else None)
+    await send_question(ctx, course.id, course.teacher_name, text, files)
+
+
+async def send_question(
+    ctx: Joined, course_id: int, teacher: str | None, text: str, files: list[int]
+) -> None:
+    """The question goes to the course's teacher and the dialog ends. Every file of the message is kept:
+    the first with the question, the rest as further questions."""
+    await questions.ask(ctx.session, ctx.person.id, course_id, text, files[0] if files else None)
     for extra in files[1:]:
-        await questions.ask(ctx.session, ctx.person.id, course.id, "", extra)
+        await questions.ask(ctx.session, ctx.person.id, course_id, "", extra)
     await ctx.end_dialog()
     ctx.reply(
-        ctx._(
-            "Your question has been sent to {teacher}. The answer will come here.",
-            teacher=course.teacher_name,
-        ),
+        ctx._("Your question has been sent to {teacher}. The answer will come here.", teacher=teacher),
         buttons=[menu_row(ctx)],
     )
