@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +20,10 @@ from sqlalchemy import BigInteger, Column, ColumnElement, TableClause, Text, cas
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.cache_key import CacheKey
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.base import Base, UTCDateTime
@@ -75,7 +80,49 @@ def ignoring_insert(
 @functools.cache
 def _ignoring_insert(dialect: str, table: Any, index_elements: tuple[str, ...], returning: str | None) -> Any:
     stmt = insert_or_ignore(dialect, table, index_elements)
-    return stmt.returning(table.c[returning]) if returning else stmt
+    return built_once(stmt.returning(table.c[returning]) if returning else stmt)
+
+
+def built_once(stmt: DialectInsert) -> DialectInsert:
+    """The INSERT ... ON CONFLICT `stmt`, compiled once and then taken from SQLAlchemy's cache.
+
+    SQLAlchemy 2.0 gives its dialects' Insert classes no cache key (`inherit_cache = False`), so
+    every execution of one compiles it again: the largest part of a hot path's SQL cost. A
+    statement built once at import and reused is the same object each time, so it gets a key of
+    its own: (this object's token, its bound parameters). Only the very object passed here carries
+    the key; a statement derived from it (`.returning()`, `.values()`) has none again, so no two
+    different statements can ever share one compiled form. Never use it on a statement built per
+    call: each would fill the cache with a key used once.
+    """
+    params = [e for e in visitors.iterate(stmt) if isinstance(e, BindParameter)]
+    key = CacheKey((_BuiltOnce.__name__, next(_tokens)), params)
+    owner = weakref.ref(stmt)
+    base = type(stmt)
+    cls = _BUILT_ONCE_CLASSES.get(base)
+    if cls is None:
+
+        def _generate_cache_key(self: Any) -> CacheKey | None:
+            mine = getattr(self, "_built_once", None)
+            if mine is not None and mine[0]() is self:
+                return mine[1]  # type: ignore[no-any-return]
+            return None  # derived from a built-once statement: compiled each time, as before
+
+        cls = _BUILT_ONCE_CLASSES[base] = type(
+            f"BuiltOnce{base.__name__}",
+            (base, _BuiltOnce),
+            {"inherit_cache": False, "_generate_cache_key": _generate_cache_key},
+        )
+    stmt.__class__ = cls
+    stmt._built_once = (owner, key)  # type: ignore[union-attr]
+    return stmt
+
+
+class _BuiltOnce:
+    """Marks the classes built_once makes."""
+
+
+_tokens = itertools.count()
+_BUILT_ONCE_CLASSES: dict[type, type] = {}
 
 
 # -- what the two databases spell differently, as SQLAlchemy constructs ------------------------

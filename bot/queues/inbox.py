@@ -38,11 +38,12 @@ from sqlalchemy.orm import aliased
 from bot.core.messages import Incoming
 from bot.queues import worker
 from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
+from bot.queues.outbox import FOR_CLAIM
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
-from db.statements import dialect_name, ignoring_insert, insert_or_ignore
+from db.statements import built_once, dialect_name, ignoring_insert, insert_or_ignore
 
 if TYPE_CHECKING:
     from bot.queues.outbox import Job, OutboxSender
@@ -137,7 +138,7 @@ def _born_statement(dialect: str) -> Any:
         "channel", "external_id", "chat_key", "payload", "status", "attempts", "received_at",
         "claimed_by", "claimed_until",
     ]  # fmt: skip
-    return (
+    return built_once(
         insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
         .from_select(columns, rows)
         .returning(t.c.id, t.c.status)
@@ -405,12 +406,13 @@ class InboxWorker:
         except Exception:
             log.info("a batch of %d inbox rows failed: handling them one by one", len(ids), exc_info=True)
             return False
-        self._hand_over(handed)
+        self._hand_over(handed, session.info.pop(FOR_CLAIM, False))
         return True
 
     async def _process(self, row_id: int) -> None:
         async with self.concurrency:
             handed: list[Job] = []
+            for_claim = True  # unless the transaction is known to have written no other outbox rows
             try:
                 async with (
                     asyncio.timeout(HANDLE_SECONDS),
@@ -419,10 +421,11 @@ class InboxWorker:
                     session.begin(),
                 ):
                     await self._apply(session, row_id, handed)
+                for_claim = session.info.pop(FOR_CLAIM, False)
             except Exception as exc:
                 log.exception("handling inbox row %s failed", row_id)
                 await self._failed(row_id, exc)
-            self._hand_over(handed)
+            self._hand_over(handed, for_claim)
 
     async def _apply(self, session: AsyncSession, row_id: int, handed: list[Job]) -> None:
         # One statement marks the row done and returns it, as the transaction's first write: the
@@ -450,10 +453,12 @@ class InboxWorker:
             return
         await self.runtime.conversation.handle(session, incoming, handed)
 
-    def _hand_over(self, handed: list[Job]) -> None:
+    def _hand_over(self, handed: list[Job], for_claim: bool) -> None:
+        """Replies born claimed go straight to the sender; other rows written wait for its claim."""
         if handed and self.runtime.sender is not None:
             self.runtime.sender.hand_over(handed)
-        self.runtime.wake_sender()
+        if for_claim:
+            self.runtime.wake_sender()
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
         """Keeps the row (nothing is lost) and tells the person something went wrong."""

@@ -110,6 +110,8 @@ async def enqueue(
     )
     if claimed_by:
         values["status"] = OutboxStatus.sending
+    else:
+        session.info[FOR_CLAIM] = True
     if dedupe_key is None:
         # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
         new_id: int | None = await session.scalar(_INSERT, values)
@@ -199,7 +201,15 @@ async def enqueue_from_select(
         if dedupe
         else insert(OutboxMessage).from_select(list(values), copy)
     )
-    return max(rowcount(await session.execute(stmt)), 0)
+    added = max(rowcount(await session.execute(stmt)), 0)
+    if added:
+        session.info[FOR_CLAIM] = True
+    return added
+
+
+# Set in a session's info when its transaction wrote outbox rows no sender holds: once it commits,
+# the sender should be woken to claim them (rows born claimed are handed over instead).
+FOR_CLAIM = "outbox rows for claiming"
 
 
 # -- what a channel reports back ---------------------------------------------------
@@ -377,6 +387,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._chats = ChatQueues()
         self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many, lambda o: not o.recorded)
+        self._parts: GroupCommit[tuple[int, dict[str, Any]]] = GroupCommit(self._write_rows)
         # Seconds from a messenger's answer to its durable record, the last ones (crash safety's window).
         self.answer_to_commit: collections.deque[float] = collections.deque(maxlen=10_000)
         self._held = 0  # rows claimed or handed over and not yet recorded
@@ -683,20 +694,17 @@ class OutboxSender:
     # -- recording ---------------------------------------------------------------------------------
 
     def _progress(self, job: Job, account_id: int, recorded: list[Sent]) -> Progress:
-        """Commits each acknowledged part at once, alone: a crash can repeat only a part not yet answered."""
+        """Commits each acknowledged part at once: a crash can repeat only a part not yet answered.
+
+        Parts that chats report at the same moment share one transaction (a group commit: a
+        part alone is written at once, with no timer), so under load the record costs less."""
 
         async def part_sent(parts_done: int, sent: Sent | None = None) -> None:
             answered = time.perf_counter()
             values: dict[str, Any] = {"parts_done": parts_done, "account_id": account_id}
             if sent is not None:
                 values.update(_values(Outcome(job, sent, account_id), utcnow()))
-            table = cast(Table, OutboxMessage.__table__)
-            async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
-                await session.execute(
-                    update(table)
-                    .where(table.c.id == job.outbox_id, table.c.claimed_by == self.worker_id)
-                    .values(values)
-                )
+            await self._parts.add((job.outbox_id, values))
             self.answer_to_commit.append(time.perf_counter() - answered)
             if sent is not None:
                 recorded.append(sent)
@@ -704,18 +712,23 @@ class OutboxSender:
         return part_sent
 
     async def _record_many(self, outcomes: list[Outcome]) -> None:
-        """One transaction for all the outcomes, one executemany per kind of outcome."""
+        """One transaction for all the outcomes."""
         now = utcnow()
+        await self._write_rows([(outcome.job.outbox_id, _values(outcome, now)) for outcome in outcomes])
+
+    async def _write_rows(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Each row's new values, if this sender still holds its claim: one transaction, one
+        executemany per shape of values, each statement built once per shape (its cache key is
+        not recomputed per batch)."""
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for outcome in outcomes:
-            values = _values(outcome, now)
-            by_shape[tuple(sorted(values))].append({"b_id": outcome.job.outbox_id, **_bind(values)})
+        for outbox_id, values in rows:
+            by_shape[tuple(sorted(values))].append({"b_id": outbox_id, **_bind(values)})
         table = cast(Table, OutboxMessage.__table__)
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             conn = await session.connection()
             for shape, params in by_shape.items():
                 stmt = self._record_statements.get(shape)
-                if stmt is None:  # built once per shape: the cache key is not recomputed per batch
+                if stmt is None:
                     stmt = self._record_statements[shape] = (
                         update(table)
                         .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
