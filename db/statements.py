@@ -14,9 +14,19 @@ import functools
 import itertools
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, ColumnElement, TableClause, Text, cast, extract, literal
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Executable,
+    TableClause,
+    Text,
+    cast,
+    extract,
+    literal,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -31,6 +41,7 @@ from db.base import Base, UTCDateTime
 DialectInsert = postgresql.Insert | sqlite.Insert
 Bind = AsyncSession | AsyncConnection | AsyncEngine | str  # or a dialect's name
 Target = type[Base] | TableClause  # a model or a table
+S = TypeVar("S", bound=Executable)
 
 
 def dialect_name(bind: Bind) -> str:
@@ -83,7 +94,7 @@ def _ignoring_insert(dialect: str, table: Any, index_elements: tuple[str, ...], 
     return built_once(stmt.returning(table.c[returning]) if returning else stmt)
 
 
-def built_once(stmt: DialectInsert) -> DialectInsert:
+def built_once(stmt: S) -> S:
     """The INSERT ... ON CONFLICT `stmt`, compiled once and then taken from SQLAlchemy's cache.
 
     SQLAlchemy 2.0 gives its dialects' Insert classes no cache key (`inherit_cache = False`), so
@@ -94,7 +105,7 @@ def built_once(stmt: DialectInsert) -> DialectInsert:
     different statements can ever share one compiled form. Never use it on a statement built per
     call: each would fill the cache with a key used once.
     """
-    params = [e for e in visitors.iterate(stmt) if isinstance(e, BindParameter)]
+    params = [e for e in visitors.iterate(stmt) if isinstance(e, BindParameter)]  # type: ignore[arg-type]
     key = CacheKey((_BuiltOnce.__name__, next(_tokens)), params)
     owner = weakref.ref(stmt)
     base = type(stmt)
@@ -113,7 +124,7 @@ def built_once(stmt: DialectInsert) -> DialectInsert:
             {"inherit_cache": False, "_generate_cache_key": _generate_cache_key},
         )
     stmt.__class__ = cls
-    stmt._built_once = (owner, key)  # type: ignore[union-attr]
+    stmt._built_once = (owner, key)  # type: ignore[attr-defined]
     return stmt
 
 

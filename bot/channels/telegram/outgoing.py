@@ -21,6 +21,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import (
+    AnswerCallbackQuery,
     EditMessageText,
     SendAudio,
     SendDocument,
@@ -31,7 +32,7 @@ from aiogram.methods import (
     SendVoice,
     TelegramMethod,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputPollOption, Message
+from aiogram.types import BufferedInputFile, InputPollOption, Message
 
 from bot.channels.telegram.limits import Limiter
 from bot.channels.telegram.render import (
@@ -39,12 +40,15 @@ from bot.channels.telegram.render import (
     MAX_POLL_OPTION,
     MAX_POLL_OPTIONS,
     MAX_POLL_QUESTION,
+    Markup,
+    aiogram_markup,
     clip,
     escape,
     keyboard,
     split_text,
     utf16_len,
 )
+from bot.channels.telegram.thin import LeanCall, call_lean
 from bot.core.messages import OutFile, Quiz, Reply
 from bot.ops.metrics import TELEGRAM_429
 
@@ -113,7 +117,7 @@ class Acked:
 
 # Told of each acknowledged part: how many parts are done, of how many, and what the last one was.
 PartSent = Callable[[int, int, Acked], Awaitable[None]]
-Step = Callable[[InlineKeyboardMarkup | None], Awaitable[Acked]]
+Step = Callable[[Markup | None], Awaitable[Acked]]
 
 
 @dataclass(slots=True)
@@ -142,16 +146,18 @@ class TelegramOut:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
 
-    async def call(self, chat_id: str, method: TelegramMethod[Any], limited: bool = True) -> Any:
-        """One Bot API call: waits for its slot, honours retry_after, backs off on network and 5xx errors."""
+    async def call(self, chat_id: str, method: TelegramMethod[Any] | LeanCall, limited: bool = True) -> Any:
+        """One Bot API call: waits for its slot, honours retry_after, backs off on network and 5xx errors.
+
+        A LeanCall's result is the Bot API's plain JSON; an aiogram method's, aiogram's object."""
         failures = 0
         waited = 0.0
         while True:
             try:
                 if not limited:
-                    return await self.bot(method)
+                    return await self._once(method)
                 async with self.limiter.slot(chat_id):
-                    return await self.bot(method)
+                    return await self._once(method)
             except TelegramRetryAfter as err:
                 TELEGRAM_429.inc()
                 # Not a failure: Telegram says when. The limiter's slot saw the 429 and paused the bucket
@@ -174,15 +180,21 @@ class TelegramOut:
                 log.warning("telegram %s failed (%s), retry in %.1f s", method.__api_method__, err, delay)
                 await asyncio.sleep(delay)
 
-    async def answer_callback(self, query_id: str) -> None:
-        from aiogram.methods import AnswerCallbackQuery
+    async def _once(self, method: TelegramMethod[Any] | LeanCall) -> Any:
+        return await (call_lean(self.bot, method) if isinstance(method, LeanCall) else self.bot(method))
 
+    async def answer_callback(self, query_id: str) -> None:
+        call = LeanCall(
+            "answerCallbackQuery",
+            {"callback_query_id": query_id},
+            lambda: AnswerCallbackQuery(callback_query_id=query_id),
+        )
         try:
-            await self.call("", AnswerCallbackQuery(callback_query_id=query_id), limited=False)
+            await self.call("", call, limited=False)
         except (TelegramBadRequest, TryLater) as err:  # too old, or Telegram down: the spinner just times out
             log.info("callback %s not answered: %s", query_id, err)
 
-    async def send(self, chat_id: str, method: TelegramMethod[Any]) -> Acked:
+    async def send(self, chat_id: str, method: TelegramMethod[Any] | LeanCall) -> Acked:
         """One sending call; `ok: true` is a success even when aiogram cannot parse the result."""
         try:
             result = await self.call(chat_id, method)
@@ -195,7 +207,9 @@ class TelegramOut:
                 "telegram %s: ok, but the result is unreadable (%s)", method.__api_method__, err.original
             )
             return Acked.from_raw(raw.get("result"))
-        return Acked.of(result) if isinstance(result, Message) else Acked(None)
+        if isinstance(result, Message):
+            return Acked.of(result)
+        return Acked.from_raw(result)  # a lean call's JSON (or True, for an edit)
 
     async def deliver(
         self,
@@ -246,15 +260,12 @@ class TelegramOut:
             steps.append(functools.partial(self._send_quiz, chat_id, reply.quiz))
         return steps
 
-    async def _send_text(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> Acked:
-        return await self.send(
-            chat_id, SendMessage(chat_id=chat_id, text=escape(text), parse_mode="HTML", reply_markup=markup)
-        )
+    async def _send_text(self, chat_id: str, text: str, markup: Markup | None) -> Acked:
+        params = _without_none(chat_id=chat_id, text=escape(text), parse_mode="HTML", reply_markup=markup)
+        return await self.send(chat_id, LeanCall("sendMessage", params, lambda: SendMessage(**params)))
 
-    async def _edit(
-        self, chat_id: str, message_id: str, text: str, markup: InlineKeyboardMarkup | None
-    ) -> bool:
-        method = EditMessageText(
+    async def _edit(self, chat_id: str, message_id: str, text: str, markup: Markup | None) -> bool:
+        params = _without_none(
             chat_id=chat_id,
             message_id=int(message_id),
             text=escape(text),
@@ -262,21 +273,21 @@ class TelegramOut:
             reply_markup=markup,
         )
         try:
-            await self.send(chat_id, method)
+            await self.send(chat_id, LeanCall("editMessageText", params, lambda: EditMessageText(**params)))
         except TelegramBadRequest as err:
             # The same press twice: what they see is already right. Anything else (too old to edit,
             # not a text message): a new message is sent instead.
             return "not modified" in err.message
         return True
 
-    async def _send_file(self, chat_id: str, out: OutFile, markup: InlineKeyboardMarkup | None) -> Acked:
+    async def _send_file(self, chat_id: str, out: OutFile, markup: Markup | None) -> Acked:
         if self.files is None:
             raise RuntimeError("no file source configured for the Telegram channel")
         f = await self.files.describe(out.file_name_id)
         caption = escape(out.caption) if out.caption else None
         method_cls, field_name = UPLOAD.get(f.kind, (SendDocument, "document"))
         common = {"chat_id": chat_id, "caption": caption, "parse_mode": "HTML" if caption else None,
-                  "reply_markup": markup}  # fmt: skip
+                  "reply_markup": aiogram_markup(markup)}  # fmt: skip
         if f.remote_id:
             try:
                 return await self.send(chat_id, method_cls(**common, **{field_name: f.remote_id}))
@@ -292,7 +303,7 @@ class TelegramOut:
                 log.exception("remembering Telegram's id of stored file %s failed", f.stored_file_id)
         return acked
 
-    async def _send_quiz(self, chat_id: str, quiz: Quiz, markup: InlineKeyboardMarkup | None) -> Acked:
+    async def _send_quiz(self, chat_id: str, quiz: Quiz, markup: Markup | None) -> Acked:
         options: list[InputPollOption | str] = [
             InputPollOption(text=clip(o, MAX_POLL_OPTION)) for o in quiz.options[:MAX_POLL_OPTIONS]
         ]
@@ -306,9 +317,14 @@ class TelegramOut:
             correct_option_ids=[correct] if correct is not None and is_quiz else None,
             is_anonymous=False,  # an anonymous poll sends no answer back
             open_period=quiz.open_seconds if quiz.open_seconds and 5 <= quiz.open_seconds <= 600 else None,
-            reply_markup=markup,
+            reply_markup=aiogram_markup(markup),
         )
         return await self.send(chat_id, method)
+
+
+def _without_none(**params: Any) -> dict[str, Any]:
+    """A lean call's parameters: one left out is sent as no field at all, as aiogram does."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def sent_file_id(msg: Message) -> str | None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.core.messages import Button
+
+# An inline keyboard as the Bot API's JSON: sent as it is by the lean calls, and validated into
+# aiogram's InlineKeyboardMarkup by pydantic where an aiogram method carries it (files, polls).
+Markup = dict[str, Any]
 
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units after entities are parsed
 MAX_CAPTION = 1024
@@ -59,19 +64,24 @@ def clip(text: str, limit: int) -> str:
     return text if utf16_len(text) <= limit else text[: _fit(text, limit - 1)] + "…"
 
 
-def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+def keyboard(rows: list[list[Button]]) -> Markup | None:
     if not rows:
         return None
     out = []
     for row in rows:
-        buttons = []
+        buttons: list[dict[str, str]] = []
         for b in row:
             if b.url:
-                buttons.append(InlineKeyboardButton(text=clip(b.label, 64), url=b.url))
+                buttons.append({"text": clip(b.label, 64), "url": b.url})
             else:
                 if len(b.payload.encode()) > MAX_CALLBACK_BYTES:  # Button refuses it already; belt and braces
                     raise ValueError(f"button payload over {MAX_CALLBACK_BYTES} bytes")
-                buttons.append(InlineKeyboardButton(text=clip(b.label, 64), callback_data=b.payload))
+                buttons.append({"text": clip(b.label, 64), "callback_data": b.payload})
         if buttons:
             out.append(buttons)
-    return InlineKeyboardMarkup(inline_keyboard=out) if out else None
+    return {"inline_keyboard": out} if out else None
+
+
+def aiogram_markup(markup: Markup | None) -> InlineKeyboardMarkup | None:
+    """The keyboard as aiogram's model, for the calls that still go through aiogram (files, polls)."""
+    return InlineKeyboardMarkup.model_validate(markup) if markup else None
