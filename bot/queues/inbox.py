@@ -259,7 +259,9 @@ class InboxWorker:
         self.failures = FailureStreak("the inbox worker", log)
         # Rows born claimed, handled by the task that committed them (the webhook's): how many, and
         # of which chats; a chat that got a new row meanwhile wakes the worker when its turn comes.
-        self.born_limit = 4 if runtime.is_sqlite else concurrency
+        # On SQLite they still take turns (one writer), but waiting their turn costs less CPU than the
+        # worker's claim query would (measured: 4 at a time, as before, cost about 6 % more per update).
+        self.born_limit = concurrency
         self._born = 0
         self._born_chats: collections.Counter[str] = collections.Counter()
         self._queued_behind: set[str] = set()

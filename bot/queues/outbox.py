@@ -9,6 +9,7 @@ delivered in order; different chats go in parallel.
 from __future__ import annotations
 
 import asyncio
+import functools
 import bisect
 import collections
 import datetime as dt
@@ -358,6 +359,12 @@ class Paced(Protocol):
     async def ready_in(self, address: str) -> float: ...
 
 
+@functools.cache
+def _paced(kind: type) -> bool:
+    """isinstance() against a runtime-checkable Protocol inspects the class every time: once per class."""
+    return issubclass(kind, Paced)
+
+
 class SenderHost(Database, Protocol):
     """What the sender needs of the running process (bot/runtime.py has it)."""
 
@@ -612,10 +619,10 @@ class OutboxSender:
             return
         first = job.targets[0]
         sender = self.runtime.channel_senders.get(first.channel)
-        if not isinstance(sender, Paced):
+        if sender is None or not _paced(type(sender)):
             return
         try:
-            wait = await sender.ready_in(first.address)
+            wait = await cast(Paced, sender).ready_in(first.address)
         except Exception:  # only a hint: the channel's own limiter still waits for the slot
             log.exception("asking whether chat %s is ready failed", first.address)
             return
