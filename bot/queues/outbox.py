@@ -9,10 +9,10 @@ delivered in order; different chats go in parallel.
 from __future__ import annotations
 
 import asyncio
-import functools
 import bisect
 import collections
 import datetime as dt
+import functools
 import logging
 import time
 import uuid
