@@ -38,6 +38,7 @@ from sqlalchemy import select
 import bot.channels.telegram.lenient as lenient
 from bot.channels.bodies import TELEGRAM_LIMIT, read_within
 from bot.channels.telegram.incoming import Arrived, to_arrived
+from bot.channels.telegram.lean_arrival import lean_arrive
 from bot.core.messages import Incoming, QuizAnswer
 from bot.queues.group_commit import GroupCommit
 from bot.queues.inbox import chat_key, store, store_born
@@ -131,6 +132,9 @@ stats: collections.Counter[str] = collections.Counter()
 def arrive(bot: Bot, data: dict[str, Any]) -> Arrived | None:
     """One update as the inbox keeps it. Never raises: whatever goes wrong is this update's alone."""
     update_id = data["update_id"]
+    lean = lean_arrive(data)  # a plain text or button press: read without aiogram's models
+    if lean is not None:
+        return lean
     try:
         update = parse(bot, data)
     except Exception as strict:  # pydantic's ValidationError, mostly
