@@ -16,10 +16,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if url.startswith("sqlite+aiosqlite"):
+        in_loop = url.startswith("sqlite+aiosqlite") and "module" not in kwargs
+        if in_loop:
             from db.sqlite_driver import dbapi
 
-            kwargs.setdefault("module", dbapi())  # one trip to aiosqlite's thread per statement
+            kwargs["module"] = dbapi()  # statements in the loop's thread, waits in aiosqlite's
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -29,7 +30,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            # Our driver waits for a busy database off the event loop (sqlite_driver.py), so SQLite
+            # itself must not wait; any other driver waits inside SQLite for the engine's timeout.
+            cur.execute(f"PRAGMA busy_timeout={0 if in_loop else 30000}")
             cur.close()
 
         return engine

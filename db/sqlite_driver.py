@@ -1,16 +1,26 @@
-"""aiosqlite with one trip to its thread per statement, not four.
+"""aiosqlite whose statements run in the event loop's own thread, unless SQLite makes them wait.
 
 SQLAlchemy's aiosqlite adapter makes a cursor, executes, fetches the rows and closes the
 cursor, each an `await` that queues a call to aiosqlite's thread and waits for the loop to
-be woken: four thread hops per statement, a good part of the CPU of a short query. This
-adapter runs those four steps as one function in that thread. Same sqlite3 calls, same
-thread, same error handling: only fewer hand-overs. make_engine passes it as the DBAPI.
+be woken: four thread hops per statement, and two more per transaction, most of the CPU of a
+short query. Ustaz's statements touch a few rows by key and take microseconds, far less than
+one hop; so here each statement (executed, fetched and closed as one function) and each
+commit and rollback runs right where it is called.
+
+Only waiting must not happen in the loop: the connection's busy timeout is 0, so SQLite
+answers "locked" at once when another connection (another process: the CLI, a backup) holds
+the write lock, and then that same call goes to aiosqlite's thread and waits there, with the
+busy timeout the engine was given (`timeout`). A statement SQLite refused as busy had no
+effect, so running it again is what SQLite's own busy handler does. Calls on one connection
+never overlap: SQLAlchemy awaits each before the next, whichever thread runs it.
+make_engine passes this as the DBAPI, with check_same_thread=False to allow the two threads.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -19,11 +29,13 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 
+T = TypeVar("T")
+
 
 def _execute(
     conn: sqlite3.Connection, operation: str, parameters: Any
 ) -> tuple[Any, list[Any], int | None, int]:
-    """Runs in aiosqlite's thread: the statement, its rows, and what a write reports."""
+    """The statement, its rows, and what a write reports: one call."""
     cursor = conn.cursor()
     try:
         if parameters is None:
@@ -46,35 +58,74 @@ def _executemany(conn: sqlite3.Connection, operation: str, seq: Any) -> tuple[in
         cursor.close()
 
 
+def _busy(error: Exception) -> bool:
+    """SQLite refused at once because another connection holds the lock (busy timeout 0)."""
+    code = getattr(error, "sqlite_errorcode", None) if isinstance(error, sqlite3.OperationalError) else None
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # and extended
+
+
+def _patiently(call: Callable[..., T], conn: sqlite3.Connection, busy_ms: int, *args: Any) -> T:
+    """In aiosqlite's thread: the call, waiting up to busy_ms for the lock as SQLite's busy handler does."""
+    conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+    try:
+        return call(conn, *args)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
+def _run(adapted: Any, call: Callable[..., T], *args: Any) -> T:
+    """`call(sqlite3 connection, *args)` here in the loop's thread; if SQLite is busy, in aiosqlite's."""
+    conn = adapted._connection
+    try:
+        return call(conn._conn, *args)
+    except Exception as error:
+        if not _busy(error):
+            raise
+    busy_ms = adapted.dbapi.busy_ms
+    return adapted.await_(conn._execute(_patiently, call, conn._conn, busy_ms, *args))  # type: ignore[no-any-return]
+
+
+async def _at_once() -> None:
+    """Awaited by each statement: SQLAlchemy's AsyncConnection.execute checks that its driver awaited
+    (a sync driver by mistake would block the loop); awaiting a coroutine that returns at once is a
+    greenlet switch, no trip through the event loop."""
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    conn.commit()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    conn.rollback()
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
-            conn = self._connection
-            description, rows, lastrowid, rowcount = self.await_(
-                conn._execute(_execute, conn._conn, operation, parameters)
-            )
+            adapted = self._adapt_connection
+            adapted.await_(_at_once())
+            description, rows, lastrowid, rowcount = _run(adapted, _execute, operation, parameters)
         except Exception as error:
             self._adapt_connection._handle_exception(error)
             return
         self.description = description
         self._rows.clear()
         self._rows.extend(rows)
-        self.lastrowid = lastrowid
+        self.lastrowid = lastrowid  # type: ignore[assignment]  # None when nothing was inserted
         self.rowcount = rowcount
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         try:
-            conn = self._connection
-            lastrowid, rowcount = self.await_(
-                conn._execute(_executemany, conn._conn, operation, seq_of_parameters)
-            )
+            adapted = self._adapt_connection
+            adapted.await_(_at_once())
+            lastrowid, rowcount = _run(adapted, _executemany, operation, seq_of_parameters)
         except Exception as error:
             self._adapt_connection._handle_exception(error)
             return
         self.description = None
-        self.lastrowid = lastrowid
+        self.lastrowid = lastrowid  # type: ignore[assignment]  # None when nothing was inserted
         self.rowcount = rowcount
 
 
@@ -86,9 +137,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             return super().cursor(server_side=True)
         return OneTripCursor(self)
 
+    def commit(self) -> None:
+        try:
+            _run(self, _commit)
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            _run(self, _rollback)
+        except Exception as error:
+            self._handle_exception(error)
+
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    busy_ms = 5000  # sqlite3.connect's default timeout; connect() takes the engine's own
+
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        self.busy_ms = int(float(kw.get("timeout", 5.0)) * 1000)
+        kw["check_same_thread"] = False  # the loop's thread and aiosqlite's take turns (see above)
         adapted = super().connect(*arg, **kw)
         if type(adapted) is AsyncAdapt_aiosqlite_connection:  # not the sync fallback
             adapted.__class__ = OneTripConnection
