@@ -90,9 +90,12 @@ async def test_a_person_who_blocked_the_bot_is_unreachable_and_reached_elsewhere
         await api.wait_for(lambda: any(c.status == 403 for c in api.calls_of("sendMessage")))
 
         async def delivered() -> bool:
+            """On the web, and the row's record (committed right after the web's own) says so."""
             async with tg.runtime.sessions() as session:
-                return bool(await session.scalar(select(func.count()).select_from(WebchatMessage)
-                                                 .where(WebchatMessage.account_id == web_id)))  # fmt: skip
+                shown = await session.scalar(select(func.count()).select_from(WebchatMessage)
+                                             .where(WebchatMessage.account_id == web_id))  # fmt: skip
+                status = await session.scalar(select(OutboxMessage.status))
+            return bool(shown) and status is OutboxStatus.sent
 
         await until(lambda: _true_or_none(delivered))
         async with tg.runtime.sessions() as session:

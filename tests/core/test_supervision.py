@@ -190,7 +190,7 @@ async def test_a_hung_handler_does_not_hold_up_the_others_and_is_given_up(
         await inbox.accept(runtime, message(other, "/menu"), "next-1")
         if db_kind == "sqlite":
             body = await health_becomes(live, 503)
-            assert body["loops"]["inbox"].startswith("stuck: 1 waiting, no progress for")
+            assert body["loops"]["inbox"].startswith("stuck: 1 waiting, no progress for"), body
         await answered(harness, other, "Главное меню")
         assert APOLOGY_RU in (await answered(harness, stuck, APOLOGY_RU)).lower()
         await health_becomes(live, 200)
