@@ -120,6 +120,12 @@ class Template(str):
         return str.format(self, *args, **{k: Inflectable(v, self.locale) for k, v in kwargs.items()})
 
 
+@functools.cache
+def _babel_locale(locale: str) -> Locale:
+    """Parsed once per language: a Translator is made for every message handled."""
+    return Locale.parse(locale)
+
+
 class Translator:
     """Everything locale-bound a handler needs: gettext, plurals, dates in the organization's zone."""
 
@@ -127,7 +133,7 @@ class Translator:
         self.locale = locale
         self.tz = zoneinfo.ZoneInfo(timezone)
         self._t = _translations(locale)
-        self._babel_locale = Locale.parse(locale)
+        self._babel_locale = _babel_locale(locale)
         self.patterns = PATTERNS.get(locale, PATTERNS["ru"])
 
     def gettext(self, message: str) -> str:

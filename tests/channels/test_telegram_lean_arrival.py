@@ -1,4 +1,4 @@
-"""Updates read without aiogram's models (lean_arrival) come out exactly as aiogram's way reads them,
+"""Updates read without aiogram's models (incoming.lean_arrive) come out exactly as aiogram's way reads them,
 and every other shape is left to aiogram's way."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from aiogram import Bot
 
-from bot.channels.telegram.incoming import to_arrived
+from bot.channels.telegram.incoming import lean_arrive, to_arrived
 from bot.channels.telegram.intake import parse
-from bot.channels.telegram.lean_arrival import lean_arrive
 from tests.stand_ins.telegram_api import TOKEN, RemoteFile, TgUser, Updates
 
 ASEL = TgUser(7001, "Әсел", last_name="Нұрланқызы", username="asel", language_code="kk")

@@ -37,8 +37,7 @@ from sqlalchemy import select
 
 import bot.channels.telegram.lenient as lenient
 from bot.channels.bodies import TELEGRAM_LIMIT, read_within
-from bot.channels.telegram.incoming import Arrived, to_arrived
-from bot.channels.telegram.lean_arrival import lean_arrive
+from bot.channels.telegram.incoming import Arrived, lean_arrive, to_arrived
 from bot.core.messages import Incoming, QuizAnswer
 from bot.queues.group_commit import GroupCommit
 from bot.queues.inbox import chat_key, store, store_born

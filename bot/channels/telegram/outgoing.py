@@ -48,7 +48,7 @@ from bot.channels.telegram.render import (
     split_text,
     utf16_len,
 )
-from bot.channels.telegram.thin import LeanCall, call_lean
+from bot.channels.telegram.session import LeanCall, call_lean
 from bot.core.messages import OutFile, Quiz, Reply
 from bot.ops.metrics import TELEGRAM_429
 
