@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -296,6 +297,51 @@ class InboxWorker:
                 if key in self._queued_behind:
                     self._queued_behind.discard(key)
                     self.wake()  # that chat's next row is no longer blocked
+
+    def handles_arriving(self) -> bool:
+        """Whether an arriving update may be stored and handled in one transaction (handle_arriving)."""
+        return self.runtime.is_sqlite and self.room() > 0
+
+    async def handle_arriving(
+        self,
+        external_id: str,
+        incoming: Incoming,
+        prepare: Callable[[AsyncSession, Incoming], Awaitable[Incoming]] | None = None,
+    ) -> bool | None:
+        """SQLite: stores an arriving update and, when its chat has nothing unfinished, handles it, all in
+        one transaction, committed before the messenger is answered. Returns True when it was new and is
+        stored (handled, or waiting its turn behind its chat's earlier rows), None when it was a
+        duplicate; raises when nothing was kept, and the caller stores it as usual.
+
+        One transaction instead of two (store, then handle): SQLite has one writer, held by this
+        transaction from the insert to the commit, so no other task can see the row half done or take
+        the chat's next row before it; a crash before the commit leaves nothing, and the messenger,
+        unanswered, delivers the update again."""
+        handed: list[Job] = []
+        self._born += 1  # counts against room(), as a row born claimed does
+        try:
+            async with (
+                asyncio.timeout(HANDLE_SECONDS),
+                self.runtime.writing(),
+                self.runtime.sessions() as session,
+                session.begin(),
+            ):
+                if prepare is not None:
+                    incoming = await prepare(session, incoming)
+                got = await store_born(session, incoming, external_id, self)
+                if got is None:
+                    return None
+                row_id, born = got
+                if born:
+                    await self._apply(session, row_id, handed)
+            for_claim = session.info.pop(FOR_CLAIM, False)
+        finally:
+            self._born -= 1
+        if born:
+            self._hand_over(handed, for_claim)
+        else:
+            self.wake()  # its chat's earlier rows first: the worker takes it in turn
+        return True
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold

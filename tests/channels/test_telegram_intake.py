@@ -243,3 +243,37 @@ async def test_an_update_whose_mapping_fails_is_answered_and_stalls_nothing(
     await _offset_past(tg, press["update_id"])
     assert press["callback_query"]["id"] in tg.api.answered_callbacks
     assert intake.stats["unmappable"] == before + 1
+
+
+async def test_an_update_whose_handling_fails_is_kept_tried_again_and_answered(
+    tg: TelegramUstaz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that fails once: nothing of the update is lost (on SQLite, where the webhook stores and
+    handles in one transaction, the rolled-back update is stored again for the worker), it is handled
+    on the next try, once, and another person is answered meanwhile."""
+    user = TgUser(9112, "Айдана", language_code="kk")
+    await tg.join(user, STUDENT, Role.student)
+    handle = tg.runtime.conversation.handle
+    failed: list[str] = []
+
+    async def fails_once(session: Any, incoming: Any, handed: Any = None) -> Any:
+        if incoming.command == "help" and not failed:
+            failed.append(incoming.chat_id)
+            raise RuntimeError("a bug in a handler")
+        return await handle(session, incoming, handed)
+
+    monkeypatch.setattr(tg.runtime.conversation, "handle", fails_once)
+    helped = tg.updates.command(user, "help")
+    await tg.say(helped, "/menu")
+    other = TgUser(9113, "Сергей", language_code="ru")
+    await tg.say(tg.updates.text(other, "Здравствуйте"), "Ustaz")
+    assert failed == ["9112"]
+    async with tg.runtime.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(InboxUpdate).where(InboxUpdate.external_id == str(helped["update_id"]))
+            )
+        ).all()
+    assert [r.status.value for r in rows] == ["done"], "stored once, handled once"
+    help_answers = [m for m in tg.api.messages(9112) if "/menu" in (m.text or "")]
+    assert len(help_answers) == 1

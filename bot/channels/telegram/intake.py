@@ -220,8 +220,22 @@ class WebhookHandler:
         if arrived is None:
             # Nothing for Ustaz, or given up: a retry would not read it either.
             return web.Response(status=200)
+        worker = self.runtime.inbox_worker
+        at_once = arrived.incoming is not None and worker is not None and worker.handles_arriving()
+        if at_once:
+            assert worker is not None and arrived.incoming is not None
+            try:
+                await worker.handle_arriving(str(arrived.update_id), arrived.incoming, _quiz_ref)
+            except Exception:  # nothing was kept: stored below as new, for the worker's tries and apology
+                log.exception("update %s: storing and handling it at once failed", arrived.update_id)
+            else:
+                self.committing.ok()
+                return self._answer(arrived)
         try:
-            await self.arrivals.add(arrived)
+            if at_once:
+                await commit(self.runtime, [arrived])
+            else:
+                await self.arrivals.add(arrived)
         except Exception as exc:
             if not refuses_the_data(exc):
                 self.committing.failed(exc)  # not committed: Telegram will deliver it again
@@ -230,13 +244,7 @@ class WebhookHandler:
         else:
             self.committing.ok()
         born = self._born.pop(arrived.update_id, None)
-        if arrived.callback_query_id:
-            # Answered inside the webhook's own response: the button stops spinning with no extra request.
-            response = web.json_response(
-                {"method": "answerCallbackQuery", "callback_query_id": arrived.callback_query_id}
-            )
-        else:
-            response = web.Response(status=200)
+        response = self._answer(arrived)
         if born is not None and self.runtime.inbox_worker is not None:
             # Born claimed by this process: Telegram has its answer first, then this task handles the
             # row as the worker would (a crash leaves it claimed, and the claim runs out: handled again).
@@ -244,6 +252,15 @@ class WebhookHandler:
             await response.write_eof()
             await self.runtime.inbox_worker.handle_born(*born)
         return response
+
+    @staticmethod
+    def _answer(arrived: Arrived) -> web.Response:
+        if arrived.callback_query_id:
+            # Answered inside the webhook's own response: the button stops spinning with no extra request.
+            return web.json_response(
+                {"method": "answerCallbackQuery", "callback_query_id": arrived.callback_query_id}
+            )
+        return web.Response(status=200)
 
 
 class Poller:
