@@ -448,7 +448,8 @@ async def _hold_quiet(session: AsyncSession, now: dt.datetime) -> int:
 _TICK = MetaData()
 _TEMP: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DROP"}
 # The claimed reminders: `item` names what is due ("a<assignment>@<deadline epoch>" or
-# "l<lesson>"); ok = 1 if it is still wanted.
+# "l<lesson>"); ok = 1 if it is still wanted; the person's language and zone, read by the same join
+# that checks the person still exists.
 _CLAIM = Table(
     "tick_claim",
     _TICK,
@@ -458,6 +459,8 @@ _CLAIM = Table(
     Column("assignment_id", BigInteger),
     Column("lesson_id", BigInteger),
     Column("ok", Integer),
+    Column("locale", Text),
+    Column("zone", Text),
     **_TEMP,
 )
 # One line per person: the sorted, distinct items they have due, their language and zone.
@@ -562,8 +565,11 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         r.c.assignment_id,
         r.c.lesson_id,
         case((_wanted(r, now), 1), else_=0),
+        func.coalesce(Person.locale, Organization.default_locale),
+        Organization.timezone,
     ).select_from(
         r.outerjoin(Person, Person.id == r.c.person_id)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
         .outerjoin(Assignment, Assignment.id == r.c.assignment_id)
         .outerjoin(
             Extension,
@@ -581,29 +587,18 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         return TickResult()
 
     # Distinct items per person, in order (sorted_join needs its input sorted on SQLite).
+    # (A person's language and zone are the same on each of their rows: grouped by, not joined again.)
+    c = _CLAIM.c
     items = (
-        select(_CLAIM.c.person_id, _CLAIM.c.item)
-        .where(_CLAIM.c.ok == 1)
-        .group_by(_CLAIM.c.person_id, _CLAIM.c.item)
-        .order_by(_CLAIM.c.person_id, _CLAIM.c.item)
+        select(c.person_id, c.locale, c.zone, c.item)
+        .where(c.ok == 1)
+        .group_by(c.person_id, c.locale, c.zone, c.item)
+        .order_by(c.person_id, c.locale, c.zone, c.item)
         .subquery("i")
     )
-    x = (
-        select(items.c.person_id, sorted_join(items.c.item).label("sig"))
-        .group_by(items.c.person_id)
-        .subquery("x")
-    )
-    people = (
-        select(
-            x.c.person_id,
-            x.c.sig,
-            func.coalesce(Person.locale, Organization.default_locale),
-            Organization.timezone,
-        )
-        .select_from(x)
-        .join(Person, Person.id == x.c.person_id)
-        .join(Organization, Organization.id == Person.organization_id)
-    )
+    people = select(
+        items.c.person_id, sorted_join(items.c.item).label("sig"), items.c.locale, items.c.zone
+    ).group_by(items.c.person_id, items.c.locale, items.c.zone)
     await session.execute(insert(_PERSON).from_select(list(_PERSON.c.keys()), people))
     messages = 0
     if wanted:
