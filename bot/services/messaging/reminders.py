@@ -453,7 +453,7 @@ _TEMP: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DRO
 _CLAIM = Table(
     "tick_claim",
     _TICK,
-    Column("id", BigInteger),
+    Column("key", Text),  # the reminder's dedupe key, its primary key
     Column("person_id", BigInteger),
     Column("item", Text),
     Column("assignment_id", BigInteger),
@@ -522,8 +522,8 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
     Set-based from end to end: the claimed rows, the people and the distinct messages are
     temporary tables; Python only renders each distinct message (content, language, zone)
-    once, and the outbox rows are copied from it by one INSERT ... SELECT. Reminder.outbox_id
-    stays empty: setting it costs a foreign-key check per row (+8 s a million, see bench/).
+    once, and the outbox rows are copied from it by one INSERT ... SELECT. A reminder does not
+    name its outbox row: linking them cost a write per row (+8 s a million, see bench/).
     """
     pg = is_postgres(session)
     if pg:
@@ -559,7 +559,7 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         else_=joined_text("l", r.c.lesson_id),
     )
     claims = select(
-        r.c.id,
+        r.c.dedupe_key,
         r.c.person_id,
         item,
         r.c.assignment_id,
@@ -609,7 +609,7 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     )
     result = await session.execute(
         update(Reminder)
-        .where(Reminder.id == _CLAIM.c.id, Reminder.status == ReminderStatus.planned)
+        .where(Reminder.dedupe_key == _CLAIM.c.key, Reminder.status == ReminderStatus.planned)
         .values(status=status)
         .execution_options(synchronize_session=False)
     )
@@ -864,7 +864,7 @@ async def delete_orphans(session: AsyncSession) -> int:
     """
     r = aliased(Reminder)  # not correlated with the DELETE's own table
     orphans = (
-        select(r.id)
+        select(r.dedupe_key)
         .outerjoin(Person, Person.id == r.person_id)
         .outerjoin(Assignment, Assignment.id == r.assignment_id)
         .outerjoin(Lesson, Lesson.id == r.lesson_id)
@@ -877,7 +877,7 @@ async def delete_orphans(session: AsyncSession) -> int:
         )
     )
     result = await session.execute(
-        delete(Reminder).where(Reminder.id.in_(orphans)).execution_options(synchronize_session=False)
+        delete(Reminder).where(Reminder.dedupe_key.in_(orphans)).execution_options(synchronize_session=False)
     )
     return max(rowcount(result) or 0, 0)
 
