@@ -186,7 +186,7 @@ async def test_after_downtime_sent_once_even_with_a_restart_and_two_instances(
             ok = [r for r in results if isinstance(r, reminders.TickResult)]
             assert ok, results
             if db_kind == "postgresql":
-                assert len(ok) == 2  # SKIP LOCKED: both run, neither waits for the other
+                assert len(ok) == 2  # the second waits for the first's lock, then finds nothing due
             await reminders.tick(second.sessions)  # and once more after the "restart"
             await harness.settle()
     finally:
