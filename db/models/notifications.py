@@ -12,12 +12,16 @@ from db.base import Base, BigIntPK, IdMixin, TimestampMixin, enum_column
 from db.models.enums import ReminderKind, ReminderStatus
 
 
-class Reminder(IdMixin, Base):
-    """A reminder due at a moment; a scheduler tick moves due ones into the outbox."""
+class Reminder(Base):
+    """A reminder due at a moment; a scheduler tick moves due ones into the outbox.
+
+    Keyed by its dedupe key (what, who, offset, the deadline itself), which planning's ON CONFLICT
+    needs anyway: a surrogate id was one more index, and a wider row, for every one of a million
+    rows that planning writes and the tick rewrites (migration 0015).
+    """
 
     __tablename__ = "reminder"
     __table_args__ = (
-        UniqueConstraint("dedupe_key"),
         # Only planned rows: marking one queued or skipped removes it rather than adding an entry.
         Index(
             "ix_reminder_planned",
@@ -41,9 +45,8 @@ class Reminder(IdMixin, Base):
     # Compared byte by byte on PostgreSQL (collation "C"): planning and the tick write a million
     # entries of its unique index at a time, and the language's collation made that ~1.6x slower.
     dedupe_key: Mapped[str] = mapped_column(
-        String(128).with_variant(String(128, collation="C"), "postgresql")
+        String(128).with_variant(String(128, collation="C"), "postgresql"), primary_key=True
     )
-    outbox_id: Mapped[int | None] = mapped_column(BigIntPK)
 
 
 class NotificationPreference(IdMixin, Base):

@@ -186,7 +186,7 @@ async def test_after_downtime_sent_once_even_with_a_restart_and_two_instances(
             ok = [r for r in results if isinstance(r, reminders.TickResult)]
             assert ok, results
             if db_kind == "postgresql":
-                assert len(ok) == 2  # SKIP LOCKED: both run, neither waits for the other
+                assert len(ok) == 2  # the second waits for the first's lock, then finds nothing due
             await reminders.tick(second.sessions)  # and once more after the "restart"
             await harness.settle()
     finally:
@@ -375,6 +375,41 @@ async def test_reminders_of_a_deleted_student_assignment_or_lesson_are_skipped_t
         )
         kept = await session.scalar(select(func.count()).where(Reminder.assignment_id == kept_id))
     assert orphans == 0 and kept and kept > 0
+
+
+async def test_a_queued_reminder_of_a_person_deleted_before_sending_goes_nowhere(
+    demo: Runtime, harness: Harness
+) -> None:
+    """The outbox has no foreign key to the person (a wave writes a million rows): a row whose person
+    was deleted by hand after queuing finds no account, is recorded unreachable and sends nothing."""
+    from sqlalchemy import delete
+
+    from db.models import OutboxStatus, PersonRole, Role
+
+    deadline = local(10, 15)
+    await new_assignment(demo, "Последнее задание", deadline)
+    async with demo.sessions() as session, session.begin():
+        course = await group_course(session)
+        leaver = Person(organization_id=course.organization_id, full_name="Ушедшая Студентка")
+        leaver.roles.append(PersonRole(role=Role.student, group_id=course.group_id))
+        session.add(leaver)
+        await session.flush()
+    seat = await harness.seat(leaver.id)
+    await plan(demo)
+    moment = deadline - dt.timedelta(hours=2) + dt.timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False):
+        assert (await reminders.tick(demo.sessions)).messages > 0  # queued, not delivered yet
+    async with demo.sessions() as session, session.begin():
+        row_id = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.person_id == leaver.id))
+        assert row_id is not None
+        await session.execute(delete(Person).where(Person.id == leaver.id))
+
+    with time_machine.travel(moment, tick=False):
+        await harness.settle()
+    assert await harness.received(seat) == []
+    async with demo.sessions() as session:
+        row = await session.get(OutboxMessage, row_id)
+    assert row is not None and row.status == OutboxStatus.unreachable
 
 
 async def test_a_test_is_reminded_as_a_test_and_not_once_it_is_taken(demo: Runtime, harness: Harness) -> None:

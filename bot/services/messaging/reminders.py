@@ -9,8 +9,8 @@ afresh. The tick, in one transaction per batch:
    deadline moved, lesson cancelled) or was switched off: checked again at sending;
 2. holds reminders in the organization's quiet hours until they end, unless the
    deadline would pass first (then it goes now rather than never);
-3. claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two instances never take the
-   same one; SQLite serializes writers) and merges everything one person has due into one
+3. claims due rows (one tick at a time: PostgreSQL by an advisory lock, SQLite by its write
+   lock, so two instances never take the same one) and merges everything one person has due into one
    message, rendered and stored once per distinct content, language and zone
    (outbox.share_payloads); each person's outbox row only points at it
    (outbox.enqueue_from_select), so a wave writes no million copies of a message.
@@ -101,6 +101,7 @@ LESSON_REMINDERS = "reminder_lesson"
 LESSON_HORIZON = dt.timedelta(days=8)  # lesson reminders are planned for the coming week
 BATCH = 250_000
 RENDER_CHUNK = 2_000  # distinct messages rendered and stored at a time
+FRESH_STATISTICS = 50_000  # planned rows after which planning refreshes the table's statistics
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,15 @@ async def _no_commit_flush(session: AsyncSession) -> None:
     await session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
+async def _no_jit(session: AsyncSession) -> None:
+    """PostgreSQL: no JIT compilation for this transaction's bulk statements.
+
+    Their estimated cost (a million rows, the re-check's sub-queries) passes jit_above_cost, and
+    compiling took 0.4-1.1 s per statement, more than it saved: ~3.5 s of a 1,000,000-reminder wave.
+    """
+    await session.execute(text("SET LOCAL jit = off"))
+
+
 # -- planning -----------------------------------------------------------------------------
 async def plan(
     session: AsyncSession, now: dt.datetime | None = None, organization_id: int | None = None
@@ -229,6 +239,10 @@ async def plan(
         settings = ReminderSettings.of(org_settings)
         added += await _plan_deadlines(session, org_id, settings, now)
         added += await _plan_lessons(session, org_id, settings, now)
+    if added >= FRESH_STATISTICS and is_postgres(session):
+        # A wave just grew the table far past what autovacuum last saw: without fresh statistics
+        # the tick's claim sorts every planned row of each batch instead of reading its index in order.
+        await session.execute(text("ANALYZE reminder"))
     return added
 
 
@@ -262,6 +276,7 @@ async def _plan_deadlines(
     if is_postgres(session) and assignment_id is None:
         await session.execute(text("SET LOCAL work_mem = '256MB'"))
         await _no_commit_flush(session)
+        await _no_jit(session)
     wave = max(1, int(settings.rate_per_second * 60))  # under a minute's worth goes out as planned
     o = _offsets(settings.deadline_minutes)
     deadline = func.coalesce(Extension.deadline, Assignment.deadline)
@@ -395,6 +410,7 @@ async def tick(
     """Moves every due reminder into the outbox, batch by batch, one transaction each."""
     now = now or utcnow()
     async with sessions() as session, session.begin():
+        await _one_tick_at_a_time(session)
         total = TickResult(held=await _hold_quiet(session, now))
     while True:
         async with sessions() as session, session.begin():
@@ -402,6 +418,21 @@ async def tick(
         total += done
         if done.claimed + done.skipped < batch:
             return total
+
+
+# The advisory lock that lets one tick at a time (of any instance) hold or claim reminders.
+TICK_LOCK_KEY = 0x75737A05
+
+
+async def _one_tick_at_a_time(session: AsyncSession) -> None:
+    """PostgreSQL: waits for another instance's tick transaction, then holds the lock to the commit.
+
+    Instead of a row lock on each claimed reminder (FOR UPDATE SKIP LOCKED wrote every row once
+    more, ~1 s a million): each batch's statements start after the other's commit and see its
+    statuses. SQLite serializes writers anyway.
+    """
+    if is_postgres(session):
+        await session.execute(select(func.pg_advisory_xact_lock(TICK_LOCK_KEY)))
 
 
 async def _hold_quiet(session: AsyncSession, now: dt.datetime) -> int:
@@ -433,16 +464,19 @@ async def _hold_quiet(session: AsyncSession, now: dt.datetime) -> int:
 _TICK = MetaData()
 _TEMP: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DROP"}
 # The claimed reminders: `item` names what is due ("a<assignment>@<deadline epoch>" or
-# "l<lesson>"); ok = 1 if it is still wanted.
+# "l<lesson>"); ok = 1 if it is still wanted; the person's language and zone, read by the same join
+# that checks the person still exists.
 _CLAIM = Table(
     "tick_claim",
     _TICK,
-    Column("id", BigInteger),
+    Column("key", Text),  # the reminder's dedupe key, its primary key
     Column("person_id", BigInteger),
     Column("item", Text),
     Column("assignment_id", BigInteger),
     Column("lesson_id", BigInteger),
     Column("ok", Integer),
+    Column("locale", Text),
+    Column("zone", Text),
     **_TEMP,
 )
 # One line per person: the sorted, distinct items they have due, their language and zone.
@@ -504,14 +538,16 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
 
     Set-based from end to end: the claimed rows, the people and the distinct messages are
     temporary tables; Python only renders each distinct message (content, language, zone)
-    once, and the outbox rows are copied from it by one INSERT ... SELECT. Reminder.outbox_id
-    stays empty: setting it costs a foreign-key check per row (+8 s a million, see bench/).
+    once, and the outbox rows are copied from it by one INSERT ... SELECT. A reminder does not
+    name its outbox row: linking them cost a write per row (+8 s a million, see bench/).
     """
     pg = is_postgres(session)
     if pg:
         await _no_commit_flush(session)
         # The batch's sorts and aggregates (per person, per item) in memory rather than on disk.
         await session.execute(text("SET LOCAL work_mem = '128MB'"))
+        await _no_jit(session)
+        await _one_tick_at_a_time(session)
     else:
         # Take SQLite's write lock first, so that what is read below stays true until the commit.
         await session.execute(
@@ -523,13 +559,14 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     for temp in (_CLAIM, _PERSON, _PAYLOAD):
         await _fresh(session, temp, pg)
 
-    # PostgreSQL: FOR UPDATE SKIP LOCKED, so that two ticks never take the same rows.
+    # No row locks: this transaction is the only tick (above). Anything else that changes these rows
+    # meanwhile (the plan tick deleting orphans) makes the status update below miss some, and the
+    # batch rolls back.
     r = (
         select(Reminder.__table__)
         .where(_IS_PLANNED, Reminder.due_at <= now)
         .order_by(Reminder.due_at)
         .limit(batch)
-        .with_for_update(skip_locked=True)
         .subquery("r")
     )
     item = case(
@@ -540,14 +577,17 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         else_=joined_text("l", r.c.lesson_id),
     )
     claims = select(
-        r.c.id,
+        r.c.dedupe_key,
         r.c.person_id,
         item,
         r.c.assignment_id,
         r.c.lesson_id,
         case((_wanted(r, now), 1), else_=0),
+        func.coalesce(Person.locale, Organization.default_locale),
+        Organization.timezone,
     ).select_from(
         r.outerjoin(Person, Person.id == r.c.person_id)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
         .outerjoin(Assignment, Assignment.id == r.c.assignment_id)
         .outerjoin(
             Extension,
@@ -556,6 +596,8 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         .outerjoin(Lesson, Lesson.id == r.c.lesson_id)
     )
     await session.execute(insert(_CLAIM).from_select(list(_CLAIM.c.keys()), claims))
+    if pg:  # temp tables have no statistics: the status update below would hash every planned row
+        await session.execute(text("ANALYZE tick_claim"))
     claimed, wanted = (
         await session.execute(select(func.count(), func.coalesce(func.sum(_CLAIM.c.ok), 0)))
     ).one()
@@ -563,29 +605,18 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
         return TickResult()
 
     # Distinct items per person, in order (sorted_join needs its input sorted on SQLite).
+    # (A person's language and zone are the same on each of their rows: grouped by, not joined again.)
+    c = _CLAIM.c
     items = (
-        select(_CLAIM.c.person_id, _CLAIM.c.item)
-        .where(_CLAIM.c.ok == 1)
-        .group_by(_CLAIM.c.person_id, _CLAIM.c.item)
-        .order_by(_CLAIM.c.person_id, _CLAIM.c.item)
+        select(c.person_id, c.locale, c.zone, c.item)
+        .where(c.ok == 1)
+        .group_by(c.person_id, c.locale, c.zone, c.item)
+        .order_by(c.person_id, c.locale, c.zone, c.item)
         .subquery("i")
     )
-    x = (
-        select(items.c.person_id, sorted_join(items.c.item).label("sig"))
-        .group_by(items.c.person_id)
-        .subquery("x")
-    )
-    people = (
-        select(
-            x.c.person_id,
-            x.c.sig,
-            func.coalesce(Person.locale, Organization.default_locale),
-            Organization.timezone,
-        )
-        .select_from(x)
-        .join(Person, Person.id == x.c.person_id)
-        .join(Organization, Organization.id == Person.organization_id)
-    )
+    people = select(
+        items.c.person_id, sorted_join(items.c.item).label("sig"), items.c.locale, items.c.zone
+    ).group_by(items.c.person_id, items.c.locale, items.c.zone)
     await session.execute(insert(_PERSON).from_select(list(_PERSON.c.keys()), people))
     messages = 0
     if wanted:
@@ -596,7 +627,7 @@ async def _queue_batch(session: AsyncSession, now: dt.datetime, batch: int) -> T
     )
     result = await session.execute(
         update(Reminder)
-        .where(Reminder.id == _CLAIM.c.id, Reminder.status == ReminderStatus.planned)
+        .where(Reminder.dedupe_key == _CLAIM.c.key, Reminder.status == ReminderStatus.planned)
         .values(status=status)
         .execution_options(synchronize_session=False)
     )
@@ -698,6 +729,22 @@ async def _lookups(session: AsyncSession) -> _Lookups:
     return _Lookups(assignments, lessons)
 
 
+class _MemoTranslator(Translator):
+    """Formats each moment once: a wave's messages name the same few deadlines tens of thousands
+    of times, and babel's formatting was half the rendering."""
+
+    def __init__(self, locale: str, timezone: str) -> None:
+        super().__init__(locale, timezone)
+        self._formatted: dict[tuple[dt.datetime, str | None, bool], str] = {}
+
+    def datetime(self, moment: dt.datetime, fmt: str | None = None, *, year: bool = False) -> str:
+        key = (moment, fmt, year)
+        found = self._formatted.get(key)
+        if found is None:
+            found = self._formatted[key] = super().datetime(moment, fmt, year=year)
+        return found
+
+
 def _render(kinds: Sequence[tuple[str, str, str]], lookups: _Lookups, now: dt.datetime) -> list[_Rendered]:
     """Each distinct message (items due, language, zone), in the order of `kinds`."""
     translators: dict[tuple[str, str], Translator] = {}
@@ -714,7 +761,7 @@ def _render(kinds: Sequence[tuple[str, str, str]], lookups: _Lookups, now: dt.da
             elif int(i[1:]) in lookups.lessons:
                 coming.append(lookups.lessons[int(i[1:])])
         t = translators.get((locale, zone)) or translators.setdefault(
-            (locale, zone), Translator(locale, zone)
+            (locale, zone), _MemoTranslator(locale, zone)
         )
         out.append(
             _Rendered(compact_json(reminder_reply(t, due, coming, now)), template_variables(t, due, coming))
@@ -835,7 +882,7 @@ async def delete_orphans(session: AsyncSession) -> int:
     """
     r = aliased(Reminder)  # not correlated with the DELETE's own table
     orphans = (
-        select(r.id)
+        select(r.dedupe_key)
         .outerjoin(Person, Person.id == r.person_id)
         .outerjoin(Assignment, Assignment.id == r.assignment_id)
         .outerjoin(Lesson, Lesson.id == r.lesson_id)
@@ -848,7 +895,7 @@ async def delete_orphans(session: AsyncSession) -> int:
         )
     )
     result = await session.execute(
-        delete(Reminder).where(Reminder.id.in_(orphans)).execution_options(synchronize_session=False)
+        delete(Reminder).where(Reminder.dedupe_key.in_(orphans)).execution_options(synchronize_session=False)
     )
     return max(rowcount(result) or 0, 0)
 
