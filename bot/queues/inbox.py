@@ -40,6 +40,7 @@ from bot.core.messages import Incoming
 from bot.queues import worker
 from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
 from bot.queues.outbox import FOR_CLAIM
+from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
@@ -212,8 +213,11 @@ def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
 
 async def accept(runtime: Accepting, incoming: Incoming, external_id: str) -> bool:
     """Commits what arrived; True if it is new. Call before answering the messenger."""
+    worker = runtime.inbox_worker
     async with runtime.writing(), runtime.sessions() as session, session.begin():
         row_id = await store(session, incoming, external_id)
+        if row_id is not None and worker is not None:
+            await worker.shard.tell_owners(session, [chat_key(incoming)])
     if row_id is not None and runtime.inbox_worker is not None:
         runtime.inbox_worker.wake()
     return row_id is not None
@@ -245,8 +249,11 @@ class InboxWorker:
     to it right after the commit.
     """
 
-    def __init__(self, runtime: InboxHost, batch: int = 100, concurrency: int = 32) -> None:
+    def __init__(
+        self, runtime: InboxHost, batch: int = 100, concurrency: int = 32, shard: Shard = ALONE
+    ) -> None:
         self.runtime = runtime
+        self.shard = shard  # the chats this process owns (bot/queues/shards.py)
         self.batch = batch
         # SQLite has one writer: parallel handlers would only wait for each other.
         self.concurrency = asyncio.Semaphore(1 if runtime.is_sqlite else concurrency)
@@ -419,7 +426,7 @@ class InboxWorker:
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             due = (
                 select(InboxUpdate.id)
-                .where(claimable, ~blocked)
+                .where(claimable, ~blocked, *self.shard.inbox_rows(now))
                 .order_by(InboxUpdate.id)
                 .limit(limit or self.batch)
             )

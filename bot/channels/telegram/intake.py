@@ -74,14 +74,18 @@ async def commit(
         for a in todo:
             assert a.incoming is not None
             incoming = await _quiz_ref(session, a.incoming)
-            if room > 0 and worker is not None:
+            key = chat_key(incoming)
+            # Born claimed only by the chat's owner among several processes (bot/queues/shards.py).
+            if room > 0 and worker is not None and worker.shard.owns(key):
                 got = await store_born(session, incoming, str(a.update_id), worker)
                 room -= got is not None and got[1]
             else:
                 row_id = await store(session, incoming, str(a.update_id))
                 got = None if row_id is None else (row_id, False)
             if got is not None:
-                stored.append((a.update_id, got[0], chat_key(incoming), got[1]))
+                stored.append((a.update_id, got[0], key, got[1]))
+        if worker is not None:
+            await worker.shard.tell_owners(session, [key for _, _, key, born in stored if not born])
     waiting = False
     for update_id, row_id, key, is_born in stored:
         if worker is not None:

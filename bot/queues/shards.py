@@ -1,0 +1,175 @@
+"""Several processes on one PostgreSQL, each the owner of its own chats (`ustaz run --processes N`).
+
+Process i of N claims only the inbox rows of the chats whose hash falls to it, and only the
+outbox rows of the accounts (or people) whose id does: two processes never scan, lock or
+order one chat's rows against each other, so each chat stays in order without the claims
+colliding. Any process stores what arrives (the kernel spreads the port's connections among
+them, SO_REUSEPORT); a row of a chat it does not own is stored as new and its owner is woken by
+a NOTIFY sent with the commit. Only the owner handles a row "born claimed" in the webhook's
+own task.
+
+A process that died leaves its chats' rows where they were: the parent starts it again, and
+rows that wait longer than TAKEOVER_SECONDS (its claims have run out by then) are taken by any
+process, so nothing is stranded if it never comes back.
+
+The chat's hash is the first 28 bits of the MD5 of its key: PostgreSQL (in the claim) and Python
+(in the webhook, deciding whether to handle the row itself) compute the same number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.queues.claims import CLAIM_SECONDS
+from bot.supervisor import Heartbeat, Loop, sleep_or_stop
+from db.models import InboxUpdate, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# A row of another process's chat waits this long before any process may take it (its owner is
+# dead or far behind): twice a claim's life, so an owner's run-out claim is its own to retake first.
+TAKEOVER_SECONDS = 2 * CLAIM_SECONDS
+# The class of the session advisory lock each process holds on its index while it lives (any
+# constant no other part of Ustaz uses): /healthz reads pg_locks to say which process is missing.
+PROCESS_LOCK_CLASS = 0x7573  # "us"
+PROBE_SECONDS = 3.0
+
+
+def chat_hash(chat_key: str) -> int:
+    return int(hashlib.md5(chat_key.encode()).hexdigest()[:7], 16)
+
+
+def _chat_hash_sql(column: Any) -> Any:
+    """chat_hash() in PostgreSQL: ('x' || the first 7 hex digits)::bit(28)::int."""
+    return cast(cast(func.concat("x", func.substr(func.md5(column), 1, 7)), BIT(28)), Integer)
+
+
+def wake_channel(index: int) -> str:
+    return f"ustaz_inbox_{index}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's share of the chats: index of count (0 of 1 when it runs alone)."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"process index {self.index} is not within 0..{self.count - 1}")
+
+    @property
+    def alone(self) -> bool:
+        return self.count == 1
+
+    @property
+    def leads(self) -> bool:
+        """The process that runs what must run once (the scheduler's ticks, Telegram's polling)."""
+        return self.index == 0
+
+    def owner(self, chat_key: str) -> int:
+        return chat_hash(chat_key) % self.count
+
+    def owns(self, chat_key: str) -> bool:
+        return self.alone or self.owner(chat_key) == self.index
+
+    def inbox_rows(self, now: dt.datetime) -> list[Any]:
+        """The claim's extra condition: this process's chats, or rows waiting past the takeover."""
+        if self.alone:
+            return []
+        mine = func.mod(_chat_hash_sql(InboxUpdate.chat_key), self.count) == self.index
+        stale = InboxUpdate.received_at < now - dt.timedelta(seconds=TAKEOVER_SECONDS)
+        return [or_(mine, stale)]
+
+    def outbox_rows(self, now: dt.datetime) -> list[Any]:
+        """The same for the outbox, whose chat is the account (or, for a notice, the person)."""
+        if self.alone:
+            return []
+        chat = func.coalesce(OutboxMessage.account_id, OutboxMessage.person_id)
+        mine = func.mod(chat, self.count) == self.index
+        stale = OutboxMessage.not_before < now - dt.timedelta(seconds=TAKEOVER_SECONDS)
+        return [or_(mine, stale)]
+
+    async def tell_owners(self, session: AsyncSession, chat_keys: Iterable[str]) -> None:
+        """Wakes the owners of rows this process stored but does not own (sent with the commit)."""
+        if self.alone:
+            return
+        for owner in sorted({self.owner(k) for k in chat_keys} - {self.index}):
+            await session.execute(select(func.pg_notify(wake_channel(owner), "")))
+
+
+ALONE = Shard()  # one process owns every chat
+
+
+class Presence:
+    """This process's side of the others: it listens for wake-ups of its inbox and holds its index.
+
+    One connection of its own (LISTEN needs one that stays open) holds a session advisory lock on
+    the process's index; every few seconds it reads which indexes are held, so /healthz can name a
+    process of the N that is missing (its chats wait for the takeover meanwhile).
+    """
+
+    def __init__(self, shard: Shard, dsn: str, wake: Callable[[], None]) -> None:
+        self.shard = shard
+        self.dsn = dsn
+        self.wake = wake
+        self.heartbeat = Heartbeat()
+        self.missing: list[int] = []
+        self.holding = False
+
+    def loop(self, stuck_after: float) -> Loop:
+        def problems() -> str | None:
+            if not self.holding:
+                return f"waiting to hold process index {self.shard.index}"
+            if self.heartbeat.quiet_for() > stuck_after:
+                return f"stuck: no answer from the database for {self.heartbeat.quiet_for():.0f} s"
+            if self.missing:
+                down = ", ".join(str(i) for i in self.missing)
+                return f"process {down} of {self.shard.count} is not running (its chats wait)"
+            return None
+
+        return Loop(f"process {self.shard.index} of {self.shard.count}", self.run, check=problems)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        self.holding = False
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            while not await conn.fetchval(
+                "SELECT pg_try_advisory_lock($1, $2)", PROCESS_LOCK_CLASS, self.shard.index
+            ):
+                await sleep_or_stop(stop, 1.0)  # the process it replaces has not let go yet
+                if stop.is_set():
+                    return
+            self.holding = True
+            await conn.add_listener(wake_channel(self.shard.index), lambda *_: self.wake())
+            self.wake()  # rows stored for it while it was away
+            while not stop.is_set():
+                held = await conn.fetch(
+                    "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = $1 AND objsubid = 2",
+                    PROCESS_LOCK_CLASS,
+                )
+                self.missing = sorted(set(range(self.shard.count)) - {int(r[0]) for r in held})
+                self.heartbeat.beat()
+                await sleep_or_stop(stop, PROBE_SECONDS)
+        finally:
+            self.holding = False
+            await conn.close()
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL (postgresql+asyncpg://) as asyncpg's own connect() takes it."""
+    return "postgresql://" + database_url.split("://", 1)[1]
