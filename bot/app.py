@@ -179,7 +179,10 @@ async def serve(settings: Settings) -> int:
         await runtime.engine.dispose()
         if created:
             print("The demo school was created (see `ustaz demo` for the people and their invite links).")
-        return await run_processes(settings, running_line(settings))
+        announce = running_line(settings)
+        if settings.webchat_enabled:
+            announce += f"\nOpen the web chat: http://{settings.http_host}:{settings.http_port}/"
+        return await run_processes(settings, announce)
     runtime = build_runtime(settings)
     created = await prepare(runtime) if settings.process_index is None else False
     async with running(runtime) as live:

@@ -36,7 +36,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if warning := exposure_warning(settings):
         print(warning, file=sys.stderr)
-    if settings.processes > 1 and settings.process_index is None and not settings.redis_url:
+    messengers = settings.telegram_enabled or settings.whatsapp_enabled
+    if settings.processes > 1 and settings.process_index is None and messengers and not settings.redis_url:
         print(
             "Each of the processes keeps its own count of the messengers' rate limits: set "
             "USTAZ_REDIS_URL to share them, or the processes together may send faster than allowed.",

@@ -1,0 +1,153 @@
+"""Several processes on one PostgreSQL (`ustaz run --processes N`): each chat has one owner, which
+handles its messages in order; what a dead owner leaves is taken over; SQLite refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select, text, update
+
+from bot.core.messages import Incoming
+from bot.queues import inbox
+from bot.queues.inbox import InboxWorker
+from bot.queues.shards import TAKEOVER_SECONDS, Shard
+from bot.runtime import Runtime
+from db.base import utcnow
+from db.models import InboxStatus, InboxUpdate
+from tests.conftest import DATABASES
+from tests.harness import Harness, Seat
+from tests.test_cli import USTAZ, env_for, free_port, ustaz
+
+# Several processes are for PostgreSQL alone; these run where USTAZ_TEST_DATABASES has it.
+on_postgresql = pytest.mark.parametrize("db_kind", [d for d in DATABASES if d == "postgresql"], indirect=True)
+
+
+class Recording(InboxWorker):
+    """An inbox worker that remembers the rows it claimed."""
+
+    claimed: list[int]
+
+    async def _claim(self, limit: int | None = None) -> list[int]:
+        ids = await super()._claim(limit)
+        self.claimed = [*getattr(self, "claimed", []), *ids]
+        return ids
+
+
+async def seats_of_each_owner(harness: Harness, count: int, each: int) -> dict[int, list[Seat]]:
+    """Web chat seats (each a chat of its own) until every one of `count` processes owns `each`."""
+    shard = Shard(0, count)
+    owned: dict[int, list[Seat]] = {i: [] for i in range(count)}
+    while any(len(s) < each for s in owned.values()):
+        seat = await harness.seat_for("Анна Сергеевна Петрова")
+        owner = shard.owner(inbox.chat_key(Incoming.from_web(seat.external_id, "")))
+        if len(owned[owner]) < each:
+            owned[owner].append(seat)
+    return owned
+
+
+@on_postgresql
+async def test_each_chat_is_handled_by_its_owner_in_order_and_all_are_answered(
+    demo: Runtime, harness: Harness
+) -> None:
+    owned = await seats_of_each_owner(harness, 2, 3)
+    said = ["/help", "/fly", "/menu", "/lang"]
+    for n, text_ in enumerate(said):
+        for seats in owned.values():
+            for seat in seats:
+                await inbox.accept(
+                    demo, Incoming.from_web(seat.external_id, text_), f"{seat.external_id}-{n}"
+                )
+    workers = [Recording(demo, shard=Shard(i, 2)) for i in range(2)]
+    while sum(await asyncio.gather(*(w.process_once() for w in workers))):
+        pass
+    assert demo.sender is not None
+    while await demo.sender.drain_once():
+        pass
+
+    async with demo.sessions() as session:
+        rows = (await session.execute(select(InboxUpdate.id, InboxUpdate.chat_key, InboxUpdate.status))).all()
+        # The owner as PostgreSQL reckons it in the claim: the same as the webhook's, in Python.
+        in_sql = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT chat_key, mod(('x' || substr(md5(chat_key), 1, 7))::bit(28)::int, 2) "
+                        "FROM inbox_update"
+                    )
+                )  # fmt: skip
+            ).all()
+        )
+    key_of = {r.id: r.chat_key for r in rows}
+    for i, worker in enumerate(workers):
+        assert worker.claimed, f"process {i} of 2 took no part"
+        assert {in_sql[key_of[row_id]] for row_id in worker.claimed} == {i}
+        assert {Shard(0, 2).owner(key_of[row_id]) for row_id in worker.claimed} == {i}
+    assert {r.status for r in rows} == {InboxStatus.done}
+    for seats in owned.values():
+        for seat in seats:
+            got = [r.text.split("\n")[0][:11] for r in await harness.received(seat)]
+            assert got[0] == "Меню обучаю" and got[2] == "Главное мен" and got[3].startswith("Выберите"), got
+            assert len(got) == len(said)
+
+
+@on_postgresql
+async def test_the_chats_of_a_process_that_is_gone_are_taken_over(demo: Runtime, harness: Harness) -> None:
+    owned = await seats_of_each_owner(harness, 2, 1)
+    seat = owned[1][0]
+    await inbox.accept(demo, Incoming.from_web(seat.external_id, "/menu"), "gone-1")
+    alive = InboxWorker(demo, shard=Shard(0, 2))
+    assert await alive.process_once() == 0  # not its chat, and its owner may still come
+    async with demo.sessions() as session, session.begin():
+        long_ago = utcnow() - dt.timedelta(seconds=TAKEOVER_SECONDS + 1)
+        await session.execute(update(InboxUpdate).values(received_at=long_ago))
+    assert await alive.process_once() == 1
+    assert demo.sender is not None
+    await demo.sender.drain_once()
+    assert [r.text.split(" — ")[0] for r in await harness.received(seat)] == ["Главное меню"]
+
+
+@on_postgresql
+async def test_several_processes_serve_one_port_and_stop_together(
+    database_url: str, tmp_path: Path, engine: object
+) -> None:
+    port = free_port()
+    env = env_for(database_url, tmp_path, USTAZ_HTTP_PORT=str(port), USTAZ_PROCESSES="2")
+    proc = await asyncio.create_subprocess_exec(
+        *USTAZ, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(90):
+            while not (line := (await proc.stdout.readline()).decode()).startswith("Ustaz is running"):
+                assert line, "ustaz run ended early"
+        assert line.strip() == f"Ustaz is running: web chat. (2 processes on port {port})"
+        seen: set[str] = set()
+        async with aiohttp.ClientSession() as http, asyncio.timeout(60):
+            while len(seen) < 2:  # the kernel spreads new connections: both answer, each for itself
+                async with http.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"}) as r:
+                    body = await r.json()
+                if body["ok"]:
+                    seen |= {name for name in body["loops"] if name.startswith("process ")}
+        assert seen == {"process 0 of 2", "process 1 of 2"}
+    finally:
+        proc.terminate()
+        async with asyncio.timeout(30):
+            await proc.wait()
+    assert proc.returncode == 0
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):  # no child left behind on the port
+            await http.get(f"http://127.0.0.1:{port}/healthz")
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)  # whatever USTAZ_TEST_DATABASES says
+async def test_several_processes_on_sqlite_are_refused(database_url: str, tmp_path: Path) -> None:
+    code, out = await ustaz("run", "--processes", "2", env=env_for(database_url, tmp_path), cwd=tmp_path)
+    assert code == 2
+    assert out.strip() == (
+        "Several processes (USTAZ_PROCESSES=2) need PostgreSQL: SQLite has one writer, so more processes "
+        "would only wait for each other. Set USTAZ_DATABASE_URL to a postgresql:// URL, or run one process."
+    )
