@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -290,6 +290,11 @@ class InboxWorker:
             self.claims.held.add(row_id)
         elif key in self._born_chats:
             self._queued_behind.add(key)
+
+    def stored_elsewhere(self, keys: Iterable[str]) -> None:
+        """Another process stored rows of these chats, which this one owns (bot/queues/shards.py)."""
+        self._queued_behind.update(k for k in keys if k in self._born_chats)
+        self.wake()
 
     async def handle_born(self, row_id: int, key: str) -> None:
         """Handles a row born claimed by this worker, as a claimed one is; never raises."""

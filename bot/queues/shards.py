@@ -102,11 +102,20 @@ class Shard:
         return [or_(mine, stale)]
 
     async def tell_owners(self, session: AsyncSession, chat_keys: Iterable[str]) -> None:
-        """Wakes the owners of rows this process stored but does not own (sent with the commit)."""
+        """Wakes the owners of rows this process stored but does not own (sent with the commit), naming
+        the chats: an owner busy with one of them in the webhook's task then looks again when done."""
         if self.alone:
             return
-        for owner in sorted({self.owner(k) for k in chat_keys} - {self.index}):
-            await session.execute(select(func.pg_notify(wake_channel(owner), "")))
+        by_owner: dict[int, set[str]] = {}
+        for key in chat_keys:
+            by_owner.setdefault(self.owner(key), set()).add(key)
+        by_owner.pop(self.index, None)
+        for owner, keys in sorted(by_owner.items()):
+            named = "\n".join(sorted(keys))
+            # NOTIFY's payload is under 8000 bytes: past that, only the wake-up (the worker looks anyway).
+            await session.execute(
+                select(func.pg_notify(wake_channel(owner), named if len(named) < 4000 else ""))
+            )
 
 
 ALONE = Shard()  # one process owns every chat
@@ -120,10 +129,10 @@ class Presence:
     process of the N that is missing (its chats wait for the takeover meanwhile).
     """
 
-    def __init__(self, shard: Shard, dsn: str, wake: Callable[[], None]) -> None:
+    def __init__(self, shard: Shard, dsn: str, stored: Callable[[Iterable[str]], None]) -> None:
         self.shard = shard
         self.dsn = dsn
-        self.wake = wake
+        self.stored = stored  # told the chats of rows stored for it by another process
         self.heartbeat = Heartbeat()
         self.missing: list[int] = []
         self.holding = False
@@ -154,8 +163,8 @@ class Presence:
                 if stop.is_set():
                     return
             self.holding = True
-            await conn.add_listener(wake_channel(self.shard.index), lambda *_: self.wake())
-            self.wake()  # rows stored for it while it was away
+            await conn.add_listener(wake_channel(self.shard.index), self._heard)
+            self.stored([])  # rows stored for it while it was away
             while not stop.is_set():
                 held = await conn.fetch(
                     "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -168,6 +177,9 @@ class Presence:
         finally:
             self.holding = False
             await conn.close()
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self.stored(payload.split("\n") if payload else [])
 
 
 def asyncpg_dsn(database_url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import aiohttp
@@ -151,3 +152,36 @@ async def test_several_processes_on_sqlite_are_refused(database_url: str, tmp_pa
         "Several processes (USTAZ_PROCESSES=2) need PostgreSQL: SQLite has one writer, so more processes "
         "would only wait for each other. Set USTAZ_DATABASE_URL to a postgresql:// URL, or run one process."
     )
+
+
+@on_postgresql
+async def test_a_message_stored_by_another_process_wakes_its_chats_owner(
+    demo: Runtime, harness: Harness
+) -> None:
+    from bot.queues.shards import Presence, asyncpg_dsn
+
+    owned = await seats_of_each_owner(harness, 2, 1)
+    seat = owned[1][0]
+    heard: list[list[str]] = []
+    news = asyncio.Event()
+
+    def stored(keys: Iterable[str]) -> None:
+        heard.append(list(keys))
+        news.set()
+
+    owner = Presence(Shard(1, 2), asyncpg_dsn(demo.settings.database_url.get_secret_value()), stored)
+    stop = asyncio.Event()
+    listening = asyncio.create_task(owner.run(stop))
+    try:
+        async with asyncio.timeout(30):
+            await news.wait()  # it listens, and looks once for what came while it was away
+            assert heard == [[]] and owner.holding
+            news.clear()
+            demo.inbox_worker = InboxWorker(demo, shard=Shard(0, 2))  # this process is the other one
+            await inbox.accept(demo, Incoming.from_web(seat.external_id, "/menu"), "elsewhere-1")
+            await news.wait()
+        assert heard[-1] == [inbox.chat_key(Incoming.from_web(seat.external_id, ""))]
+    finally:
+        stop.set()
+        await listening
+    assert not owner.holding
