@@ -14,6 +14,13 @@ databases the benchmark creates and drops (never the database `test`):
    steadiest figure on a shared machine), Bot API calls per update (the same on every side, or the
    comparison is not fair), RSS at the end and the event loop's longest stall;
 2. the outbox's delivery rate within Telegram's limits (30/s, no 429 allowed) and with the limits lifted.
+
+The targets are USTAZ_BENCH_TARGETS (default "echo sqlite postgresql"); "postgresql-x2" is Ustaz on
+PostgreSQL as `ustaz run --processes 2` (any -xN: N processes on one port, bot/processes.py). Its
+CPU per update and RSS are summed over the parent and every child; with both "postgresql" and
+"postgresql-x2" the report ends with the ratio of their median updates/s:
+
+    USTAZ_BENCH_TARGETS="postgresql postgresql-x2" .venv/bin/python bench/telegram_bench.py --only path
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,6 +157,12 @@ def menu_walk(updates: Updates, api: BotAPIStandIn):  # type: ignore[no-untyped-
     return make
 
 
+def processes_of(kind: str) -> tuple[str, int]:
+    """ "postgresql-x2" -> ("postgresql", 2): the database and how many processes serve it."""
+    database_kind, _, count = kind.partition("-x")
+    return database_kind, int(count or 1)
+
+
 def bot_command(kind: str) -> list[str]:
     """`python -m bot run`; with USTAZ_BENCH_PROFILE=dir, under py-spy (a flame graph per database)."""
     cmd = [sys.executable, "-m", "bot", "run"]
@@ -158,6 +172,8 @@ def bot_command(kind: str) -> list[str]:
     spy = str(Path(sys.executable).with_name("py-spy"))
     seconds = os.environ.get("USTAZ_BENCH_PROFILE_SECONDS", "20")  # py-spy writes when its time is up
     record = ["record", "--rate", "200", "--duration", seconds, "--format", "raw", "-o", f"{out}/{kind}.txt"]
+    if processes_of(kind)[1] > 1:
+        record.append("--subprocesses")
     return [spy, *record, "--", *cmd]
 
 
@@ -174,6 +190,7 @@ class Target:
     updates: Updates = field(default_factory=Updates)
     rss: float = 0.0
     stall_ms: int = 0
+    processes: int = 1
 
 
 @dataclass
@@ -185,20 +202,46 @@ class Round:
     calls: float  # Bot API calls per update
 
 
-def cpu_seconds(pid: int) -> float:
+def family(pid: int) -> list[Any]:
+    """The bot's process and every process it started (`--processes N`: the parent and its children)."""
     import psutil
 
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+    top = psutil.Process(pid)
+    return [top, *top.children(recursive=True)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the bot: summed over its processes."""
+    total = 0.0
+    for proc in family(pid):
+        with contextlib.suppress(Exception):  # a child that ended meanwhile
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def rss_total(pid: int) -> float:
+    return sum(rss_mb(p.pid) for p in family(pid))
 
 
 async def longest_stall(target: Target) -> int:
+    """The longest stall of any of its processes: each answers for itself, on a new connection each
+    time (the kernel spreads them), until every one has answered or a few tries are used."""
     import aiohttp
 
-    async with aiohttp.ClientSession() as http, http.get(target.stats_url) as resp:
-        body = await resp.json()
-    stats = body["counters"]["event loop"] if "counters" in body else body
-    return int(stats["longest_stall_ms"])
+    stalls: dict[str, int] = {}
+    for _ in range(10 * target.processes):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(target.stats_url, headers={"Connection": "close"}) as resp,
+        ):
+            body = await resp.json()
+        stats = body["counters"]["event loop"] if "counters" in body else body
+        who = next((name for name in body.get("loops", {}) if name.startswith("process ")), "")
+        stalls[who] = max(stalls.get(who, 0), int(stats["longest_stall_ms"]))
+        if len(stalls) >= target.processes:
+            break
+    return max(stalls.values())
 
 
 @contextlib.asynccontextmanager
@@ -211,14 +254,16 @@ async def running_target(kind: str, args: argparse.Namespace, workdir: Path) -> 
                 port = int(line.split()[-1])
                 yield Target("aiogram echo (no DB)", api, proc.pid, f"http://127.0.0.1:{port}/stats")
             return
-        async with database(kind, workdir) as url:
+        database_kind, count = processes_of(kind)
+        async with database(database_kind, workdir) as url:
             await prepare(url, workdir, args.students, args.people)
             port = free_port()
-            env = ustaz_env(url, workdir, api, port, rate=0)
+            env = ustaz_env(url, workdir, api, port, rate=0) | {"USTAZ_PROCESSES": str(count)}
             async with process(bot_command(kind), env, "Ustaz is running") as (proc, _):
                 # Ustaz registers its webhook in the background once it runs: wait for it.
                 await api.wait_for(lambda: bool(api.webhook.get("url")), timeout=60)
-                yield Target(f"Ustaz, {kind}", api, proc.pid, f"http://127.0.0.1:{port}/healthz")
+                name = f"Ustaz, {database_kind}" + (f" x{count}" if count > 1 else "")
+                yield Target(name, api, proc.pid, f"http://127.0.0.1:{port}/healthz", processes=count)
 
 
 async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
@@ -259,6 +304,17 @@ def report(targets: list[Target]) -> None:
             f"{spread([r.p99 for r in t.rounds]):>20} {spread(cpus, 2):>17} {x_cpu:>6} "
             f"{statistics.median(r.calls for r in t.rounds):9.2f} {t.rss:7.0f} {t.stall_ms:8d}"
         )
+    one = next((t for t in targets if t.name == "Ustaz, postgresql"), None)
+    for t in targets:
+        if one is not None and t.processes > 1 and t.name.startswith("Ustaz, postgresql"):
+            ratio = statistics.median(r.rate for r in t.rounds) / statistics.median(
+                r.rate for r in one.rounds
+            )
+            rounds = "/".join(f"{a.rate / b.rate:.2f}" for a, b in zip(t.rounds, one.rounds, strict=True))
+            print(
+                f"{t.processes} processes vs 1 on PostgreSQL: {ratio:.2f}x updates/s (medians; "
+                f"round by round {rounds}) on {os.cpu_count()} cores shared with the load and the database"
+            )
 
 
 async def update_path(args: argparse.Namespace, tmp: str) -> None:
@@ -280,7 +336,7 @@ async def update_path(args: argparse.Namespace, tmp: str) -> None:
             for target in targets[n % len(targets) :] + targets[: n % len(targets)]:
                 await measure(target, people, args.seconds)
         for target in targets:
-            target.rss = rss_mb(target.pid)
+            target.rss = rss_total(target.pid)
             target.stall_ms = await longest_stall(target)
     report(targets)
 
