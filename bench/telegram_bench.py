@@ -191,6 +191,7 @@ class Target:
     rss: float = 0.0
     stall_ms: int = 0
     processes: int = 1
+    database_url: str | None = None  # PostgreSQL: its backends' CPU is counted too
 
 
 @dataclass
@@ -200,6 +201,9 @@ class Round:
     p99: float
     cpu_ms: float  # CPU time of the bot process per update handled
     calls: float  # Bot API calls per update
+    db_ms: float = 0.0  # CPU time of the PostgreSQL backends serving the bot, per update
+    load_ms: float = 0.0  # CPU time of this benchmark (the load and the Bot API stand-in), per update
+    busy: float = 0.0  # how busy the machine's cores were meanwhile, all work counted (0-1)
 
 
 def family(pid: int) -> list[Any]:
@@ -263,13 +267,50 @@ async def running_target(kind: str, args: argparse.Namespace, workdir: Path) -> 
                 # Ustaz registers its webhook in the background once it runs: wait for it.
                 await api.wait_for(lambda: bool(api.webhook.get("url")), timeout=60)
                 name = f"Ustaz, {database_kind}" + (f" x{count}" if count > 1 else "")
-                yield Target(name, api, proc.pid, f"http://127.0.0.1:{port}/healthz", processes=count)
+                yield Target(name, api, proc.pid, f"http://127.0.0.1:{port}/healthz", processes=count,
+                             database_url=url)  # fmt: skip
+
+
+async def backends(url: str | None) -> list[int]:
+    """The PostgreSQL backends of the bot's database (their CPU is the database's share)."""
+    if url is None or not url.startswith("postgresql"):
+        return []
+    import asyncpg  # type: ignore[import-untyped]
+
+    from bot.queues.shards import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_of(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(Exception):  # a backend that ended meanwhile
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
 
 
 async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
-    calls, cpu = len(target.api.calls), cpu_seconds(target.pid)
+    import psutil
+
+    db = await backends(target.database_url)
+    calls, cpu, db_cpu = len(target.api.calls), cpu_seconds(target.pid), cpu_of(db)
+    load_cpu, machine = cpu_of([os.getpid()]), psutil.cpu_times()
     fig = await closed_loop(target.api, people, menu_walk(target.updates, target.api), seconds, target.name)
     handled = max(fig.handled, 1)
+    after = psutil.cpu_times()
+    idle = (after.idle + after.iowait) - (machine.idle + machine.iowait)
+    total = sum(after) - sum(machine)
     target.rounds.append(
         Round(
             rate=fig.rate,
@@ -277,6 +318,9 @@ async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
             p99=fig.pct(99),
             cpu_ms=(cpu_seconds(target.pid) - cpu) * 1000 / handled,
             calls=(len(target.api.calls) - calls) / handled,
+            db_ms=(cpu_of(db) - db_cpu) * 1000 / handled,
+            load_ms=(cpu_of([os.getpid()]) - load_cpu) * 1000 / handled,
+            busy=1 - idle / total if total else 0.0,
         )
     )
 
@@ -303,6 +347,15 @@ def report(targets: list[Target]) -> None:
             f"{t.name:<22} {spread(rates):>22} {x_rate:>6} {statistics.median(r.p50 for r in t.rounds):7.0f} "
             f"{spread([r.p99 for r in t.rounds]):>20} {spread(cpus, 2):>17} {x_cpu:>6} "
             f"{statistics.median(r.calls for r in t.rounds):9.2f} {t.rss:7.0f} {t.stall_ms:8d}"
+        )
+    print("\nWhere the machine's CPU went, per update (medians): the bot, its PostgreSQL backends, this")
+    print("benchmark (the load and the Bot API stand-in), and how busy the cores were, all work counted")
+    for t in targets:
+        med = {k: statistics.median(getattr(r, k) for r in t.rounds) for k in ("cpu_ms", "db_ms", "load_ms")}
+        print(
+            f"{t.name:<22} bot {med['cpu_ms']:5.2f} ms + database {med['db_ms']:5.2f} ms + load "
+            f"{med['load_ms']:5.2f} ms = {sum(med.values()):5.2f} ms; cores busy "
+            f"{spread([r.busy * 100 for r in t.rounds])} %"
         )
     one = next((t for t in targets if t.name == "Ustaz, postgresql"), None)
     for t in targets:

@@ -28,8 +28,6 @@ from db.session import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
-READY = "serving as process"  # what one of several processes prints when it serves (bot/processes.py)
-
 
 def build_runtime(settings: Settings) -> Runtime:
     from handlers import build_router
@@ -172,7 +170,7 @@ def running_line(settings: Settings) -> str:
 async def serve(settings: Settings) -> int:
     """`ustaz run`: this process serves; or, with USTAZ_PROCESSES > 1, it starts that many that do."""
     if settings.processes > 1 and settings.process_index is None:
-        from bot.processes import run_processes
+        from bot.processes import become_parent
 
         runtime = build_runtime(settings)
         created = await prepare(runtime)
@@ -182,11 +180,13 @@ async def serve(settings: Settings) -> int:
         announce = running_line(settings)
         if settings.webchat_enabled:
             announce += f"\nOpen the web chat: http://{settings.http_host}:{settings.http_port}/"
-        return await run_processes(settings, announce)
+        become_parent(settings, announce)
     runtime = build_runtime(settings)
     created = await prepare(runtime) if settings.process_index is None else False
     async with running(runtime) as live:
         if settings.process_index is not None:  # one of several: its parent says it once for all
+            from bot.processes import READY
+
             print(f"{READY} {settings.process_index}", flush=True)
         else:
             print(running_line(settings))

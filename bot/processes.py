@@ -2,8 +2,10 @@
 
 Each child is `python -m bot run` with USTAZ_PROCESSES=N and USTAZ_PROCESS_INDEX=i in its
 environment: it binds the same port (SO_REUSEPORT) and owns its share of the chats
-(bot/queues/shards.py). The parent prepares the database once (migrations, the demo school),
-says "Ustaz is running" when every child serves, starts again a child that exits unbidden
+(bot/queues/shards.py). `ustaz run` prepares the database once (migrations, the demo school),
+then becomes this parent (`python -m bot.processes`, by exec: the same process id, without the
+140 MB of the whole application it no longer needs). The parent says "Ustaz is running" when
+every child serves, starts again a child that exits unbidden
 (after a growing pause, as the supervisor does with a loop), and on SIGTERM or SIGINT stops
 them all and waits for them. A child that refuses to start (exit code 2: a wrong setting)
 stops the whole run: starting it again would only refuse again.
@@ -20,12 +22,14 @@ import os
 import signal
 import sys
 import time
+from typing import NoReturn
 
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.supervisor import RESTART_FIRST, RESTART_MAX, sleep_or_stop
 
 log = logging.getLogger(__name__)
 
+READY = "serving as process"  # what each child prints once it serves, with its index
 STOP_SECONDS = 10.0  # a child still running this long after SIGTERM is killed
 REFUSED = 2  # the exit code of `ustaz run` refusing its settings
 
@@ -61,8 +65,6 @@ class Children:
 
     async def keep(self, index: int) -> None:
         """Runs child `index` until stop; starts it again when it exits unbidden."""
-        from bot.app import READY
-
         pause = RESTART_FIRST
         env = os.environ | {"USTAZ_PROCESSES": str(self.count), "USTAZ_PROCESS_INDEX": str(index)}
         while not self.stop.is_set():
@@ -131,3 +133,24 @@ async def run_processes(settings: Settings, announce: str) -> int:
         loop.add_signal_handler(sig, children.stop.set)
     await asyncio.gather(*(children.keep(i) for i in range(settings.processes)))
     return REFUSED if children.refused else 0
+
+
+def become_parent(settings: Settings, announce: str) -> NoReturn:
+    """Replaces this process (which prepared the database) by the parent alone; never returns."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.environ["USTAZ_PROCESSES"] = str(settings.processes)  # `--processes N` wins over the setting
+    os.execv(sys.executable, [sys.executable, "-m", "bot.processes", announce])
+
+
+def main(argv: list[str]) -> int:
+    from bot.cli import logs
+
+    logs.setup()
+    settings = load_settings()
+    logs.hide_secrets(settings)
+    return asyncio.run(run_processes(settings, argv[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
