@@ -166,12 +166,7 @@ class Presence:
             await conn.add_listener(wake_channel(self.shard.index), self._heard)
             self.stored([])  # rows stored for it while it was away
             while not stop.is_set():
-                held = await conn.fetch(
-                    "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = $1 AND objsubid = 2",
-                    PROCESS_LOCK_CLASS,
-                )
-                self.missing = sorted(set(range(self.shard.count)) - {int(r[0]) for r in held})
+                self.missing = await missing(conn, self.shard.count)
                 self.heartbeat.beat()
                 await sleep_or_stop(stop, PROBE_SECONDS)
         finally:
@@ -180,6 +175,16 @@ class Presence:
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self.stored(payload.split("\n") if payload else [])
+
+
+async def missing(conn: Any, count: int) -> list[int]:
+    """The indexes of the `count` processes that no running process holds (asyncpg's connection)."""
+    held = await conn.fetch(
+        "SELECT objid FROM pg_locks "
+        "WHERE locktype = 'advisory' AND granted AND classid = $1 AND objsubid = 2",
+        PROCESS_LOCK_CLASS,
+    )
+    return sorted(set(range(count)) - {int(r[0]) for r in held})
 
 
 def asyncpg_dsn(database_url: str) -> str:

@@ -181,6 +181,18 @@ async def test_a_message_stored_by_another_process_wakes_its_chats_owner(
             await inbox.accept(demo, Incoming.from_web(seat.external_id, "/menu"), "elsewhere-1")
             await news.wait()
         assert heard[-1] == [inbox.chat_key(Incoming.from_web(seat.external_id, ""))]
+        # What /healthz of any process says meanwhile: process 0 of 2 is not running (this test is 1).
+        import asyncpg  # type: ignore[import-untyped]
+
+        from bot.queues.shards import missing
+
+        conn = await asyncpg.connect(asyncpg_dsn(demo.settings.database_url.get_secret_value()))
+        try:
+            owner.missing = await missing(conn, 2)
+        finally:
+            await conn.close()
+        check = owner.loop(stuck_after=60).check
+        assert check is not None and check() == "process 0 of 2 is not running (its chats wait)"
     finally:
         stop.set()
         await listening
