@@ -218,8 +218,8 @@ async def accept(runtime: Accepting, incoming: Incoming, external_id: str) -> bo
         row_id = await store(session, incoming, external_id)
         if row_id is not None and worker is not None:
             await worker.shard.tell_owners(session, [chat_key(incoming)])
-    if row_id is not None and runtime.inbox_worker is not None:
-        runtime.inbox_worker.wake()
+    if row_id is not None and worker is not None and worker.shard.owns(chat_key(incoming)):
+        worker.wake()
     return row_id is not None
 
 

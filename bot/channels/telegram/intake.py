@@ -92,7 +92,7 @@ async def commit(
             worker.took(row_id, key, is_born)
         if is_born and born is not None:
             born[update_id] = (row_id, key)
-        else:
+        elif worker is None or worker.shard.owns(key):  # another process's chat: its owner was told
             waiting = True
     if waiting and worker is not None:
         worker.wake()
