@@ -106,7 +106,7 @@ def supervise(runtime: Runtime, app: web.Application) -> Supervisor:
             supervisor.add(loop)
     if not shard.alone:
         dsn = asyncpg_dsn(runtime.settings.database_url.get_secret_value())
-        supervisor.add(Presence(shard, dsn, inbox.stored_elsewhere).loop(stuck_after))
+        supervisor.add(Presence(shard, dsn, inbox.rows_waiting, inbox.done_elsewhere).loop(stuck_after))
     stalls = StallWatch()
     app[COUNTERS_KEY]["event loop"] = stalls.stats
     supervisor.add(Loop("event loop watch", stalls.run, stalls.heartbeat))

@@ -291,10 +291,17 @@ class InboxWorker:
         elif key in self._born_chats:
             self._queued_behind.add(key)
 
-    def stored_elsewhere(self, keys: Iterable[str]) -> None:
-        """Another process stored rows of these chats, which this one owns (bot/queues/shards.py)."""
+    def rows_waiting(self, keys: Iterable[str]) -> None:
+        """Rows of these chats, which this process owns, wait for its claim; another process may be
+        handling an earlier row of one of them, as it came to it (bot/queues/shards.py)."""
+        self.shard.waiting(keys)
         self._queued_behind.update(k for k in keys if k in self._born_chats)
         self.wake()
+
+    def done_elsewhere(self, key: str) -> None:
+        """Another process finished a row of this chat, which this one owns: claim what waits behind."""
+        if self.shard.freed(key):
+            self.wake()
 
     async def handle_born(self, row_id: int, key: str) -> None:
         """Handles a row born claimed by this worker, as a claimed one is; never raises."""

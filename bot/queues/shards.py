@@ -12,6 +12,11 @@ A process that died leaves its chats' rows where they were: the parent starts it
 rows that wait longer than TAKEOVER_SECONDS (its claims have run out by then) are taken by any
 process, so nothing is stranded if it never comes back.
 
+Any process may still handle a message of any chat "born claimed" in the webhook's own task when the
+chat has nothing unfinished (no claim query: the per-chat advisory lock of bot/queues/inbox.py keeps
+the chat in order across processes); when the chat is another's, its owner is told once it is done,
+so that rows of the chat stored meanwhile (they wait for the owner's claim) go on at once.
+
 The chat's hash is the first 28 bits of the MD5 of its key: PostgreSQL (in the claim) and Python
 (in the webhook, deciding whether to handle the row itself) compute the same number.
 """
@@ -23,12 +28,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import BIT
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.queues.claims import CLAIM_SECONDS
 from bot.supervisor import Heartbeat, Loop, sleep_or_stop
@@ -43,6 +48,8 @@ TAKEOVER_SECONDS = 2 * CLAIM_SECONDS
 # constant no other part of Ustaz uses): /healthz reads pg_locks to say which process is missing.
 PROCESS_LOCK_CLASS = 0x7573  # "us"
 PROBE_SECONDS = 3.0
+DONE = "done:"  # a NOTIFY's payload that says a chat's row handled by another process is finished
+WAITING_KEPT = 10_000  # chats remembered as having rows waiting (a few stale ones only cost a look)
 
 
 def chat_hash(chat_key: str) -> int:
@@ -64,6 +71,9 @@ class Shard:
 
     index: int = 0
     count: int = 1
+    # This process's chats with rows stored to wait for its claim: a "done" from another process
+    # about one of them is worth a claim; about any other, not.
+    _waiting: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -83,6 +93,32 @@ class Shard:
 
     def owns(self, chat_key: str) -> bool:
         return self.alone or self.owner(chat_key) == self.index
+
+    def waiting(self, chat_keys: Iterable[str]) -> None:
+        if self.alone:
+            return
+        if len(self._waiting) > WAITING_KEPT:
+            self._waiting.clear()
+        self._waiting.update(chat_keys)
+
+    def freed(self, chat_key: str) -> bool:
+        """A row of this chat was finished by another process: True if rows of it may wait here."""
+        if chat_key in self._waiting:
+            self._waiting.discard(chat_key)
+            return True
+        return False
+
+    async def tell_done(self, sessions: async_sessionmaker[AsyncSession], chat_key: str) -> None:
+        """Tells the owner of another process's chat that the row this one handled is finished."""
+        if self.owns(chat_key):
+            return
+        try:
+            async with sessions() as session, session.begin():
+                await session.execute(
+                    select(func.pg_notify(wake_channel(self.owner(chat_key)), DONE + chat_key))
+                )
+        except Exception:  # the owner's claim still comes round within a second
+            log.exception("telling process %d that chat %s is free failed", self.owner(chat_key), chat_key)
 
     def inbox_rows(self, now: dt.datetime) -> list[Any]:
         """The claim's extra condition: this process's chats, or rows waiting past the takeover."""
@@ -129,10 +165,17 @@ class Presence:
     process of the N that is missing (its chats wait for the takeover meanwhile).
     """
 
-    def __init__(self, shard: Shard, dsn: str, stored: Callable[[Iterable[str]], None]) -> None:
+    def __init__(
+        self,
+        shard: Shard,
+        dsn: str,
+        stored: Callable[[Iterable[str]], None],
+        done: Callable[[str], None] = lambda _key: None,
+    ) -> None:
         self.shard = shard
         self.dsn = dsn
         self.stored = stored  # told the chats of rows stored for it by another process
+        self.done = done  # told a chat of its whose row another process finished
         self.heartbeat = Heartbeat()
         self.missing: list[int] = []
         self.holding = False
@@ -174,7 +217,10 @@ class Presence:
             await conn.close()
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self.stored(payload.split("\n") if payload else [])
+        if payload.startswith(DONE):
+            self.done(payload.removeprefix(DONE))
+        else:
+            self.stored(payload.split("\n") if payload else [])
 
 
 async def missing(conn: Any, count: int) -> list[int]:

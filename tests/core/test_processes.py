@@ -169,7 +169,14 @@ async def test_a_message_stored_by_another_process_wakes_its_chats_owner(
         heard.append(list(keys))
         news.set()
 
-    owner = Presence(Shard(1, 2), asyncpg_dsn(demo.settings.database_url.get_secret_value()), stored)
+    done: list[str] = []
+
+    def finished(key: str) -> None:
+        done.append(key)
+        news.set()
+
+    dsn = asyncpg_dsn(demo.settings.database_url.get_secret_value())
+    owner = Presence(Shard(1, 2), dsn, stored, finished)
     stop = asyncio.Event()
     listening = asyncio.create_task(owner.run(stop))
     try:
@@ -180,13 +187,19 @@ async def test_a_message_stored_by_another_process_wakes_its_chats_owner(
             demo.inbox_worker = InboxWorker(demo, shard=Shard(0, 2))  # this process is the other one
             await inbox.accept(demo, Incoming.from_web(seat.external_id, "/menu"), "elsewhere-1")
             await news.wait()
-        assert heard[-1] == [inbox.chat_key(Incoming.from_web(seat.external_id, ""))]
+            key = inbox.chat_key(Incoming.from_web(seat.external_id, ""))
+            assert heard[-1] == [key]
+            # Process 0 handled a row of the chat as it came (the webhook's own task): the owner is told.
+            news.clear()
+            await Shard(0, 2).tell_done(demo.sessions, key)
+            await news.wait()
+            assert done == [key]
         # What /healthz of any process says meanwhile: process 0 of 2 is not running (this test is 1).
         import asyncpg  # type: ignore[import-untyped]
 
         from bot.queues.shards import missing
 
-        conn = await asyncpg.connect(asyncpg_dsn(demo.settings.database_url.get_secret_value()))
+        conn = await asyncpg.connect(dsn)
         try:
             owner.missing = await missing(conn, 2)
         finally:
