@@ -210,3 +210,35 @@ async def test_a_message_stored_by_another_process_wakes_its_chats_owner(
         stop.set()
         await listening
     assert not owner.holding
+
+
+@on_postgresql
+async def test_a_chat_handled_as_it_came_by_another_process_goes_on_at_its_owner_in_order(
+    demo: Runtime, harness: Harness
+) -> None:
+    """Process 0 handles a message of process 1's chat in its webhook's task (the chat was free); the
+    next message, stored meanwhile at the owner, waits for it and is answered after it, by the owner."""
+    seat = (await seats_of_each_owner(harness, 2, 1))[1][0]
+    key = inbox.chat_key(Incoming.from_web(seat.external_id, ""))
+    elsewhere, owner = (InboxWorker(demo, shard=Shard(i, 2)) for i in range(2))
+    async with demo.sessions() as session, session.begin():
+        first = await inbox.store_born(
+            session, Incoming.from_web(seat.external_id, "/help"), "x-1", elsewhere
+        )
+    async with demo.sessions() as session, session.begin():
+        second = await inbox.store_born(session, Incoming.from_web(seat.external_id, "/menu"), "x-2", owner)
+    assert first is not None and first[1] is True  # the chat was free: handled where it came
+    assert second is not None and second[1] is False  # behind the first, whichever process has it
+    owner.took(second[0], key, born=False)
+    owner.rows_waiting([key])
+    assert await owner.process_once() == 0  # it waits while the first is unfinished
+    elsewhere.took(first[0], key, born=True)
+    await elsewhere.handle_born(first[0], key)
+    assert await elsewhere.process_once() == 0  # not its chat to claim
+    assert owner.shard.freed(key)  # what the owner does when told (NOTIFY "done:"): it claims now
+    assert await owner.process_once() == 1
+    assert demo.sender is not None
+    while await demo.sender.drain_once():
+        pass
+    got = [r.text.split("\n")[0][:11] for r in await harness.received(seat)]
+    assert got == ["Меню обучаю", "Главное мен"]
