@@ -4,21 +4,19 @@ Process i of N claims only the inbox rows of the chats whose hash falls to it, a
 outbox rows of the accounts (or people) whose id does: two processes never scan, lock or
 order one chat's rows against each other, so each chat stays in order without the claims
 colliding. Any process stores what arrives (the kernel spreads the port's connections among
-them, SO_REUSEPORT); a row of a chat it does not own is stored as new and its owner is woken by
-a NOTIFY sent with the commit. Only the owner handles a row "born claimed" in the webhook's
-own task.
+them, SO_REUSEPORT), and handles a message "born claimed" in the webhook's own task when its
+chat has nothing unfinished, whoever owns the chat: that takes no claim, and the per-chat
+advisory lock of bot/queues/inbox.py keeps the chat in order across processes. A row that must
+wait behind an earlier one of its chat is stored as new; if another process owns the chat, a
+NOTIFY sent with the commit wakes the owner, and a process that finishes a row of another's chat
+tells the owner ("done:"), so that what waits behind it goes on at once.
 
 A process that died leaves its chats' rows where they were: the parent starts it again, and
 rows that wait longer than TAKEOVER_SECONDS (its claims have run out by then) are taken by any
 process, so nothing is stranded if it never comes back.
 
-Any process may still handle a message of any chat "born claimed" in the webhook's own task when the
-chat has nothing unfinished (no claim query: the per-chat advisory lock of bot/queues/inbox.py keeps
-the chat in order across processes); when the chat is another's, its owner is told once it is done,
-so that rows of the chat stored meanwhile (they wait for the owner's claim) go on at once.
-
 The chat's hash is the first 28 bits of the MD5 of its key: PostgreSQL (in the claim) and Python
-(in the webhook, deciding whether to handle the row itself) compute the same number.
+(deciding whom to wake) compute the same number.
 """
 
 from __future__ import annotations
