@@ -14,6 +14,13 @@ databases the benchmark creates and drops (never the database `test`):
    steadiest figure on a shared machine), Bot API calls per update (the same on every side, or the
    comparison is not fair), RSS at the end and the event loop's longest stall;
 2. the outbox's delivery rate within Telegram's limits (30/s, no 429 allowed) and with the limits lifted.
+
+The targets are USTAZ_BENCH_TARGETS (default "echo sqlite postgresql"); "postgresql-x2" is Ustaz on
+PostgreSQL as `ustaz run --processes 2` (any -xN: N processes on one port, bot/processes.py). Its
+CPU per update and RSS are summed over the parent and every child; with both "postgresql" and
+"postgresql-x2" the report ends with the ratio of their median updates/s:
+
+    USTAZ_BENCH_TARGETS="postgresql postgresql-x2" .venv/bin/python bench/telegram_bench.py --only path
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,6 +157,12 @@ def menu_walk(updates: Updates, api: BotAPIStandIn):  # type: ignore[no-untyped-
     return make
 
 
+def processes_of(kind: str) -> tuple[str, int]:
+    """ "postgresql-x2" -> ("postgresql", 2): the database and how many processes serve it."""
+    database_kind, _, count = kind.partition("-x")
+    return database_kind, int(count or 1)
+
+
 def bot_command(kind: str) -> list[str]:
     """`python -m bot run`; with USTAZ_BENCH_PROFILE=dir, under py-spy (a flame graph per database)."""
     cmd = [sys.executable, "-m", "bot", "run"]
@@ -158,6 +172,8 @@ def bot_command(kind: str) -> list[str]:
     spy = str(Path(sys.executable).with_name("py-spy"))
     seconds = os.environ.get("USTAZ_BENCH_PROFILE_SECONDS", "20")  # py-spy writes when its time is up
     record = ["record", "--rate", "200", "--duration", seconds, "--format", "raw", "-o", f"{out}/{kind}.txt"]
+    if processes_of(kind)[1] > 1:
+        record.append("--subprocesses")
     return [spy, *record, "--", *cmd]
 
 
@@ -174,6 +190,8 @@ class Target:
     updates: Updates = field(default_factory=Updates)
     rss: float = 0.0
     stall_ms: int = 0
+    processes: int = 1
+    database_url: str | None = None  # PostgreSQL: its backends' CPU is counted too
 
 
 @dataclass
@@ -183,22 +201,51 @@ class Round:
     p99: float
     cpu_ms: float  # CPU time of the bot process per update handled
     calls: float  # Bot API calls per update
+    db_ms: float = 0.0  # CPU time of the PostgreSQL backends serving the bot, per update
+    load_ms: float = 0.0  # CPU time of this benchmark (the load and the Bot API stand-in), per update
+    busy: float = 0.0  # how busy the machine's cores were meanwhile, all work counted (0-1)
+
+
+def family(pid: int) -> list[Any]:
+    """The bot's process and every process it started (`--processes N`: the parent and its children)."""
+    import psutil
+
+    top = psutil.Process(pid)
+    return [top, *top.children(recursive=True)]
 
 
 def cpu_seconds(pid: int) -> float:
-    import psutil
+    """CPU time of the bot: summed over its processes."""
+    total = 0.0
+    for proc in family(pid):
+        with contextlib.suppress(Exception):  # a child that ended meanwhile
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+
+def rss_total(pid: int) -> float:
+    return sum(rss_mb(p.pid) for p in family(pid))
 
 
 async def longest_stall(target: Target) -> int:
+    """The longest stall of any of its processes: each answers for itself, on a new connection each
+    time (the kernel spreads them), until every one has answered or a few tries are used."""
     import aiohttp
 
-    async with aiohttp.ClientSession() as http, http.get(target.stats_url) as resp:
-        body = await resp.json()
-    stats = body["counters"]["event loop"] if "counters" in body else body
-    return int(stats["longest_stall_ms"])
+    stalls: dict[str, int] = {}
+    for _ in range(10 * target.processes):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(target.stats_url, headers={"Connection": "close"}) as resp,
+        ):
+            body = await resp.json()
+        stats = body["counters"]["event loop"] if "counters" in body else body
+        who = next((name for name in body.get("loops", {}) if name.startswith("process ")), "")
+        stalls[who] = max(stalls.get(who, 0), int(stats["longest_stall_ms"]))
+        if len(stalls) >= target.processes:
+            break
+    return max(stalls.values())
 
 
 @contextlib.asynccontextmanager
@@ -211,20 +258,59 @@ async def running_target(kind: str, args: argparse.Namespace, workdir: Path) -> 
                 port = int(line.split()[-1])
                 yield Target("aiogram echo (no DB)", api, proc.pid, f"http://127.0.0.1:{port}/stats")
             return
-        async with database(kind, workdir) as url:
+        database_kind, count = processes_of(kind)
+        async with database(database_kind, workdir) as url:
             await prepare(url, workdir, args.students, args.people)
             port = free_port()
-            env = ustaz_env(url, workdir, api, port, rate=0)
+            env = ustaz_env(url, workdir, api, port, rate=0) | {"USTAZ_PROCESSES": str(count)}
             async with process(bot_command(kind), env, "Ustaz is running") as (proc, _):
                 # Ustaz registers its webhook in the background once it runs: wait for it.
                 await api.wait_for(lambda: bool(api.webhook.get("url")), timeout=60)
-                yield Target(f"Ustaz, {kind}", api, proc.pid, f"http://127.0.0.1:{port}/healthz")
+                name = f"Ustaz, {database_kind}" + (f" x{count}" if count > 1 else "")
+                yield Target(name, api, proc.pid, f"http://127.0.0.1:{port}/healthz", processes=count,
+                             database_url=url)  # fmt: skip
+
+
+async def backends(url: str | None) -> list[int]:
+    """The PostgreSQL backends of the bot's database (their CPU is the database's share)."""
+    if url is None or not url.startswith("postgresql"):
+        return []
+    import asyncpg  # type: ignore[import-untyped]
+
+    from bot.queues.shards import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_of(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(Exception):  # a backend that ended meanwhile
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
 
 
 async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
-    calls, cpu = len(target.api.calls), cpu_seconds(target.pid)
+    import psutil
+
+    db = await backends(target.database_url)
+    calls, cpu, db_cpu = len(target.api.calls), cpu_seconds(target.pid), cpu_of(db)
+    load_cpu, machine = cpu_of([os.getpid()]), psutil.cpu_times()
     fig = await closed_loop(target.api, people, menu_walk(target.updates, target.api), seconds, target.name)
     handled = max(fig.handled, 1)
+    after = psutil.cpu_times()
+    idle = (after.idle + after.iowait) - (machine.idle + machine.iowait)
+    total = sum(after) - sum(machine)
     target.rounds.append(
         Round(
             rate=fig.rate,
@@ -232,6 +318,9 @@ async def measure(target: Target, people: list[TgUser], seconds: float) -> None:
             p99=fig.pct(99),
             cpu_ms=(cpu_seconds(target.pid) - cpu) * 1000 / handled,
             calls=(len(target.api.calls) - calls) / handled,
+            db_ms=(cpu_of(db) - db_cpu) * 1000 / handled,
+            load_ms=(cpu_of([os.getpid()]) - load_cpu) * 1000 / handled,
+            busy=1 - idle / total if total else 0.0,
         )
     )
 
@@ -259,6 +348,26 @@ def report(targets: list[Target]) -> None:
             f"{spread([r.p99 for r in t.rounds]):>20} {spread(cpus, 2):>17} {x_cpu:>6} "
             f"{statistics.median(r.calls for r in t.rounds):9.2f} {t.rss:7.0f} {t.stall_ms:8d}"
         )
+    print("\nWhere the machine's CPU went, per update (medians): the bot, its PostgreSQL backends, this")
+    print("benchmark (the load and the Bot API stand-in), and how busy the cores were, all work counted")
+    for t in targets:
+        med = {k: statistics.median(getattr(r, k) for r in t.rounds) for k in ("cpu_ms", "db_ms", "load_ms")}
+        print(
+            f"{t.name:<22} bot {med['cpu_ms']:5.2f} ms + database {med['db_ms']:5.2f} ms + load "
+            f"{med['load_ms']:5.2f} ms = {sum(med.values()):5.2f} ms; cores busy "
+            f"{spread([r.busy * 100 for r in t.rounds])} %"
+        )
+    one = next((t for t in targets if t.name == "Ustaz, postgresql"), None)
+    for t in targets:
+        if one is not None and t.processes > 1 and t.name.startswith("Ustaz, postgresql"):
+            ratio = statistics.median(r.rate for r in t.rounds) / statistics.median(
+                r.rate for r in one.rounds
+            )
+            rounds = "/".join(f"{a.rate / b.rate:.2f}" for a, b in zip(t.rounds, one.rounds, strict=True))
+            print(
+                f"{t.processes} processes vs 1 on PostgreSQL: {ratio:.2f}x updates/s (medians; "
+                f"round by round {rounds}) on {os.cpu_count()} cores shared with the load and the database"
+            )
 
 
 async def update_path(args: argparse.Namespace, tmp: str) -> None:
@@ -280,7 +389,7 @@ async def update_path(args: argparse.Namespace, tmp: str) -> None:
             for target in targets[n % len(targets) :] + targets[: n % len(targets)]:
                 await measure(target, people, args.seconds)
         for target in targets:
-            target.rss = rss_mb(target.pid)
+            target.rss = rss_total(target.pid)
             target.stall_ms = await longest_stall(target)
     report(targets)
 

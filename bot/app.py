@@ -19,6 +19,7 @@ from bot.files.store import FileStore
 from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
 from bot.queues.replies import InboxConversation
+from bot.queues.shards import Presence, Shard, asyncpg_dsn
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.supervisor import Loop, StallWatch, Supervisor
@@ -44,10 +45,18 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     conversation = Conversation(runtime.deps, build_router(), file_rejected, runtime.file_fetchers)
     runtime.conversation = InboxConversation(runtime, conversation)
-    runtime.inbox_worker = InboxWorker(runtime)
-    runtime.sender = OutboxSender(runtime)
+    shard = shard_of(settings)
+    runtime.inbox_worker = InboxWorker(runtime, shard=shard)
+    runtime.sender = OutboxSender(runtime, shard=shard)
     register_features(runtime)
     return runtime
+
+
+def shard_of(settings: Settings) -> Shard:
+    """This process's share of the chats: its index of several when a parent started it, else all."""
+    if settings.process_index is None:
+        return Shard()
+    return Shard(settings.process_index, settings.processes)
 
 
 def register_features(runtime: Runtime) -> None:
@@ -84,13 +93,20 @@ def build_web(runtime: Runtime) -> web.Application:
 def supervise(runtime: Runtime, app: web.Application) -> Supervisor:
     """Every loop of this process under one supervisor: the workers, the channels' loops, the scheduler."""
     assert runtime.inbox_worker is not None and runtime.sender is not None
-    supervisor = Supervisor(runtime.settings.health_stuck_seconds)
+    stuck_after = runtime.settings.health_stuck_seconds
+    supervisor = Supervisor(stuck_after)
     inbox, sender = runtime.inbox_worker, runtime.sender
     supervisor.add(Loop("inbox", inbox.run, inbox.heartbeat, inbox.waiting, inbox.failures))
     supervisor.add(Loop("outbox", sender.run, sender.heartbeat, sender.waiting, sender.failures))
-    for loop in app[BACKGROUND_KEY]:
-        supervisor.add(loop)
-    supervisor.add(scheduler_loop(runtime, runtime.settings.health_stuck_seconds))
+    shard = inbox.shard
+    scheduler = scheduler_loop(runtime, stuck_after)
+    scheduler.leader_only = True  # its ticks claim rows, but one process running them is enough
+    for loop in [*app[BACKGROUND_KEY], scheduler]:
+        if shard.leads or not loop.leader_only:
+            supervisor.add(loop)
+    if not shard.alone:
+        dsn = asyncpg_dsn(runtime.settings.database_url.get_secret_value())
+        supervisor.add(Presence(shard, dsn, inbox.rows_waiting, inbox.done_elsewhere).loop(stuck_after))
     stalls = StallWatch()
     app[COUNTERS_KEY]["event loop"] = stalls.stats
     supervisor.add(Loop("event loop watch", stalls.run, stalls.heartbeat))
@@ -106,7 +122,11 @@ async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Ru
     supervisor = app[SUPERVISOR_KEY] = supervise(runtime, app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port if port is None else port)
+    # Several processes share one port: the kernel spreads the connections among them.
+    shared = not runtime.inbox_worker.shard.alone if runtime.inbox_worker is not None else False
+    site = web.TCPSite(
+        runner, settings.http_host, settings.http_port if port is None else port, reuse_port=shared or None
+    )
     await site.start()
     bound = runner.addresses[0]
     url = f"http://{settings.http_host}:{bound[1]}"
@@ -125,22 +145,53 @@ async def running(runtime: Runtime, port: int | None = None) -> AsyncIterator[Ru
             await runtime.redis.aclose()
 
 
-async def serve(settings: Settings) -> None:
+async def prepare(runtime: Runtime) -> bool:
+    """Migrations and the demo school, once before serving (by the parent of several processes).
+    True when the demo school was created."""
     from bot.services.admin.demo import ensure_demo
     from db.migrate import upgrade
 
-    runtime = build_runtime(settings)
     await upgrade(runtime.engine)
-    created = await ensure_demo(runtime.deps)
-    async with running(runtime) as live:
-        channels = ["web chat" if settings.webchat_enabled else None]
-        channels += [
-            "Telegram" if settings.telegram_enabled else None,
-            "WhatsApp" if settings.whatsapp_enabled else None,
-        ]
-        print(f"Ustaz is running: {', '.join(c for c in channels if c)}.")
+    return await ensure_demo(runtime.deps)
+
+
+def running_line(settings: Settings) -> str:
+    channels = [
+        "web chat" if settings.webchat_enabled else None,
+        "Telegram" if settings.telegram_enabled else None,
+        "WhatsApp" if settings.whatsapp_enabled else None,
+    ]
+    line = f"Ustaz is running: {', '.join(c for c in channels if c)}."
+    if settings.processes > 1:
+        line += f" ({settings.processes} processes on port {settings.http_port})"
+    return line
+
+
+async def serve(settings: Settings) -> int:
+    """`ustaz run`: this process serves; or, with USTAZ_PROCESSES > 1, it starts that many that do."""
+    if settings.processes > 1 and settings.process_index is None:
+        from bot.processes import become_parent
+
+        runtime = build_runtime(settings)
+        created = await prepare(runtime)
+        await runtime.engine.dispose()
+        if created:
+            print("The demo school was created (see `ustaz demo` for the people and their invite links).")
+        announce = running_line(settings)
         if settings.webchat_enabled:
-            print(f"Open the web chat: {live.url}/")
+            announce += f"\nOpen the web chat: http://{settings.http_host}:{settings.http_port}/"
+        become_parent(settings, announce)
+    runtime = build_runtime(settings)
+    created = await prepare(runtime) if settings.process_index is None else False
+    async with running(runtime) as live:
+        if settings.process_index is not None:  # one of several: its parent says it once for all
+            from bot.processes import READY
+
+            print(f"{READY} {settings.process_index}", flush=True)
+        else:
+            print(running_line(settings))
+            if settings.webchat_enabled:
+                print(f"Open the web chat: {live.url}/")
         if created:
             print("The demo school was created (see `ustaz demo` for the people and their invite links).")
         loop = asyncio.get_running_loop()
@@ -148,3 +199,4 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(sig, live.stop.set)
         await live.stop.wait()
     await runtime.engine.dispose()
+    return 0

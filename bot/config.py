@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     # A block (403) moves it at once.
     channel_fallback_minutes: float = Field(30, ge=0)
 
+    # `ustaz run` starts this many processes on one port, each the owner of its share of the chats
+    # (PostgreSQL only; README: "Several processes"). About one per core left to Ustaz.
+    processes: int = Field(1, ge=1, le=64)
+    # Set by that parent for each process it starts (0..processes-1); not a setting to set by hand.
+    process_index: int | None = Field(None, ge=0)
+
     # Several processes share the messengers' rate limits here: redis://host:6379/0. Unset: per process.
     redis_url: SecretStr | None = None  # secret: redis://:password@host may carry a password
 
@@ -162,6 +168,10 @@ class Settings(BaseSettings):
         if self.webchat is WebchatMode.auto:
             return not (self.telegram_enabled or self.whatsapp_enabled)
         return self.webchat is WebchatMode.on
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.get_secret_value().startswith("sqlite")
 
     @property
     def base_url(self) -> str:

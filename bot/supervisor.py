@@ -149,6 +149,8 @@ class Loop:
     check: Callable[[], str | None] | None = None
     # A task that is done once it succeeds (registering the webhook): returning is not a crash.
     once: bool = False
+    # With several processes (`ustaz run --processes N`), only the first runs it (Telegram's polling).
+    leader_only: bool = False
     crashes: int = 0
     crashed: str = ""  # the last crash, while the loop waits to be started again
     task: asyncio.Task[None] | None = None

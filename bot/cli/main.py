@@ -27,15 +27,23 @@ def command(name: str) -> Callable[[Command], Command]:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import serve
     from bot.channels.webchat.signin import exposure_warning, picker_refusal
+    from bot.processes import refusal as processes_refusal
 
-    if refusal := picker_refusal(settings):
+    if args.processes is not None:
+        settings = settings.model_copy(update={"processes": args.processes})
+    if refusal := picker_refusal(settings) or processes_refusal(settings):
         print(refusal, file=sys.stderr)
         return 2
     if warning := exposure_warning(settings):
         print(warning, file=sys.stderr)
-
-    await serve(settings)
-    return 0
+    messengers = settings.telegram_enabled or settings.whatsapp_enabled
+    if settings.processes > 1 and settings.process_index is None and messengers and not settings.redis_url:
+        print(
+            "Each of the processes keeps its own count of the messengers' rate limits: set "
+            "USTAZ_REDIS_URL to share them, or the processes together may send faster than allowed.",
+            file=sys.stderr,
+        )
+    return await serve(settings)
 
 
 @command("migrate")
@@ -143,10 +151,21 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _process_count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError("a number of processes from 1 to 64")
+    return int(value)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ustaz", description="Ustaz, the messenger learning assistant.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve the bot: web chat, and Telegram/WhatsApp when configured")
+    run = sub.add_parser("run", help="serve the bot: web chat, and Telegram/WhatsApp when configured")
+    run.add_argument(
+        "--processes", type=_process_count, metavar="N",
+        help="serve from N processes on one port, each owning its share of the chats (PostgreSQL only; "
+        "default USTAZ_PROCESSES or 1)",
+    )  # fmt: skip
     sub.add_parser("migrate", help="apply the database migrations")
     sub.add_parser("demo", help="create the demo school and print its people with invite links")
     inv = sub.add_parser("invite", help="add a person and print their invite code")

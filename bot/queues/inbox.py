@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -40,6 +40,7 @@ from bot.core.messages import Incoming
 from bot.queues import worker
 from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
 from bot.queues.outbox import FOR_CLAIM
+from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import InboxStatus, InboxUpdate
@@ -212,10 +213,13 @@ def _values(incoming: Incoming, external_id: str) -> dict[str, Any]:
 
 async def accept(runtime: Accepting, incoming: Incoming, external_id: str) -> bool:
     """Commits what arrived; True if it is new. Call before answering the messenger."""
+    worker = runtime.inbox_worker
     async with runtime.writing(), runtime.sessions() as session, session.begin():
         row_id = await store(session, incoming, external_id)
-    if row_id is not None and runtime.inbox_worker is not None:
-        runtime.inbox_worker.wake()
+        if row_id is not None and worker is not None:
+            await worker.shard.tell_owners(session, [chat_key(incoming)])
+    if row_id is not None and worker is not None and worker.shard.owns(chat_key(incoming)):
+        worker.wake()
     return row_id is not None
 
 
@@ -245,8 +249,11 @@ class InboxWorker:
     to it right after the commit.
     """
 
-    def __init__(self, runtime: InboxHost, batch: int = 100, concurrency: int = 32) -> None:
+    def __init__(
+        self, runtime: InboxHost, batch: int = 100, concurrency: int = 32, shard: Shard = ALONE
+    ) -> None:
         self.runtime = runtime
+        self.shard = shard  # the chats this process owns (bot/queues/shards.py)
         self.batch = batch
         # SQLite has one writer: parallel handlers would only wait for each other.
         self.concurrency = asyncio.Semaphore(1 if runtime.is_sqlite else concurrency)
@@ -284,6 +291,18 @@ class InboxWorker:
             self.claims.held.add(row_id)
         elif key in self._born_chats:
             self._queued_behind.add(key)
+
+    def rows_waiting(self, keys: Iterable[str]) -> None:
+        """Rows of these chats, which this process owns, wait for its claim; another process may be
+        handling an earlier row of one of them, as it came to it (bot/queues/shards.py)."""
+        self.shard.waiting(keys)
+        self._queued_behind.update(k for k in keys if k in self._born_chats)
+        self.wake()
+
+    def done_elsewhere(self, key: str) -> None:
+        """Another process finished a row of this chat, which this one owns: claim what waits behind."""
+        if self.shard.freed(key):
+            self.wake()
 
     async def handle_born(self, row_id: int, key: str) -> None:
         """Handles a row born claimed by this worker, as a claimed one is; never raises."""
@@ -420,7 +439,7 @@ class InboxWorker:
         async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
             due = (
                 select(InboxUpdate.id)
-                .where(claimable, ~blocked)
+                .where(claimable, ~blocked, *self.shard.inbox_rows(now))
                 .order_by(InboxUpdate.id)
                 .limit(limit or self.batch)
             )

@@ -46,6 +46,7 @@ from bot.ops.metrics import OUTBOX_RESULTS
 from bot.queues import worker
 from bot.queues.claims import Claims, Database, claim_until
 from bot.queues.group_commit import GroupCommit
+from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxPayload, OutboxStatus, Person
@@ -384,8 +385,11 @@ class OutboxSender:
     its commit (`hand_over`) and skips the claim.
     """
 
-    def __init__(self, runtime: SenderHost, batch: int = 500, concurrency: int = 100) -> None:
+    def __init__(
+        self, runtime: SenderHost, batch: int = 500, concurrency: int = 100, shard: Shard = ALONE
+    ) -> None:
         self.runtime = runtime
+        self.shard = shard  # the chats this process owns (bot/queues/shards.py)
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)
         self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
@@ -503,7 +507,8 @@ class OutboxSender:
                         and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.not_before <= now),
                         # a sender that died: its claims run out (no heartbeat) and go back into play
                         and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_until < now),
-                    )
+                    ),
+                    *self.shard.outbox_rows(now),
                 )
                 .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
                 .limit(limit)

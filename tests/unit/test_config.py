@@ -36,6 +36,8 @@ def test_plain_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatc
         ("USTAZ_TWILIO_DAILY_CAP", "many"),
         ("USTAZ_REDIS_URL", "127.0.0.1:6379"),
         ("USTAZ_REDIS_URL", "redis://127.0.0.1:port/0"),
+        ("USTAZ_PROCESSES", "0"),
+        ("USTAZ_PROCESSES", "all"),
     ],
 )
 def test_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

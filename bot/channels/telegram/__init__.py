@@ -140,5 +140,7 @@ def setup(runtime: Runtime, app: web.Application, limits: TelegramLimits | None 
         app.router.add_post(WEBHOOK_PATH, WebhookHandler(runtime, bot, secret))
     else:
         poller = Poller(runtime, out)
-        app[BACKGROUND_KEY].append(Loop("telegram polling", poller.run, poller.heartbeat))
+        # One getUpdates at a time per bot (Telegram refuses a second): the other processes only claim.
+        polling = Loop("telegram polling", poller.run, poller.heartbeat, leader_only=True)
+        app[BACKGROUND_KEY].append(polling)
     return out

@@ -74,6 +74,7 @@ async def commit(
         for a in todo:
             assert a.incoming is not None
             incoming = await _quiz_ref(session, a.incoming)
+            key = chat_key(incoming)
             if room > 0 and worker is not None:
                 got = await store_born(session, incoming, str(a.update_id), worker)
                 room -= got is not None and got[1]
@@ -81,15 +82,19 @@ async def commit(
                 row_id = await store(session, incoming, str(a.update_id))
                 got = None if row_id is None else (row_id, False)
             if got is not None:
-                stored.append((a.update_id, got[0], chat_key(incoming), got[1]))
+                stored.append((a.update_id, got[0], key, got[1]))
+        if worker is not None:  # several processes: rows waiting for another's claim (bot/queues/shards.py)
+            await worker.shard.tell_owners(session, [key for _, _, key, born in stored if not born])
     waiting = False
     for update_id, row_id, key, is_born in stored:
         if worker is not None:
             worker.took(row_id, key, is_born)
         if is_born and born is not None:
             born[update_id] = (row_id, key)
-        else:
+        elif worker is None or worker.shard.owns(key):  # another process's chat: its owner was told
             waiting = True
+            if worker is not None:
+                worker.rows_waiting([key])  # maybe behind a row of it that another process handles
     if waiting and worker is not None:
         worker.wake()
     return len(stored)
@@ -251,6 +256,8 @@ class WebhookHandler:
             await response.prepare(request)
             await response.write_eof()
             await self.runtime.inbox_worker.handle_born(*born)
+            # Another process's chat, free when it came: its owner may have rows of it waiting behind.
+            await self.runtime.inbox_worker.shard.tell_done(self.runtime.sessions, born[1])
         return response
 
     @staticmethod

@@ -30,6 +30,7 @@ from db.models import Group, Person, WebchatMessage
 
 STATIC = Path(__file__).parent.parent / "webchat_static"
 LONG_POLL_SECONDS = 25.0
+OTHER_PROCESS_SECONDS = 1.0  # with several processes, a long poll looks again this often
 
 
 class WebchatApi:
@@ -148,9 +149,14 @@ class WebchatApi:
         # Taken before the query: a message written between the query and the wait still wakes us.
         event = self.hub.event(seat.account_id)
         rows = await self._rows(seat.account_id, after)
-        if not rows and wait > 0:
+        # One of several processes: the reply may be written by another, which cannot wake this hub.
+        step = wait if self.runtime.settings.process_index is None else OTHER_PROCESS_SECONDS
+        clock = asyncio.get_running_loop()
+        deadline = clock.time() + wait
+        while not rows and (left := deadline - clock.time()) > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), wait)
+                await asyncio.wait_for(event.wait(), min(left, step))
+            event = self.hub.event(seat.account_id)
             rows = await self._rows(seat.account_id, after)
         return web.json_response({"messages": [self._render(row) for row in rows]})
 
