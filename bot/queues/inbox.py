@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -318,6 +319,17 @@ class InboxWorker:
                     self._queued_behind.discard(key)
                     self.wake()  # that chat's next row is no longer blocked
 
+    @contextlib.asynccontextmanager
+    async def _handling(self) -> AsyncIterator[AsyncSession]:
+        """A handling transaction: within the time limit, in the write turn, committed on success."""
+        async with (
+            asyncio.timeout(HANDLE_SECONDS),
+            self.runtime.writing(),
+            self.runtime.sessions() as session,
+            session.begin(),
+        ):
+            yield session
+
     def handles_arriving(self) -> bool:
         """Whether an arriving update may be stored and handled in one transaction (handle_arriving)."""
         return self.runtime.is_sqlite and self.room() > 0
@@ -340,12 +352,7 @@ class InboxWorker:
         handed: list[Job] = []
         self._born += 1  # counts against room(), as a row born claimed does
         try:
-            async with (
-                asyncio.timeout(HANDLE_SECONDS),
-                self.runtime.writing(),
-                self.runtime.sessions() as session,
-                session.begin(),
-            ):
+            async with self._handling() as session:
                 if prepare is not None:
                     incoming = await prepare(session, incoming)
                 got = await store_born(session, incoming, external_id, self)
@@ -463,12 +470,7 @@ class InboxWorker:
         """SQLite: the whole batch (one row per chat) in one transaction; False if any row failed."""
         handed: list[Job] = []
         try:
-            async with (
-                asyncio.timeout(HANDLE_SECONDS),
-                self.runtime.writing(),
-                self.runtime.sessions() as session,
-                session.begin(),
-            ):
+            async with self._handling() as session:
                 for row_id in ids:
                     await self._apply(session, row_id, handed)
         except Exception:
@@ -482,12 +484,7 @@ class InboxWorker:
             handed: list[Job] = []
             for_claim = True  # unless the transaction is known to have written no other outbox rows
             try:
-                async with (
-                    asyncio.timeout(HANDLE_SECONDS),
-                    self.runtime.writing(),
-                    self.runtime.sessions() as session,
-                    session.begin(),
-                ):
+                async with self._handling() as session:
                     await self._apply(session, row_id, handed)
                 for_claim = session.info.pop(FOR_CLAIM, False)
             except Exception as exc:

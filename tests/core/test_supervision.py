@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -190,7 +191,9 @@ async def test_a_hung_handler_does_not_hold_up_the_others_and_is_given_up(
         await inbox.accept(runtime, message(other, "/menu"), "next-1")
         if db_kind == "sqlite":
             body = await health_becomes(live, 503)
-            assert body["loops"]["inbox"].startswith("stuck: 1 waiting, no progress for"), body
+            # 1 or 2 waiting: the hung row itself is back in line once its first try times out, and
+            # the other person's message is stored only when the hung transaction lets go of SQLite.
+            assert re.match(r"stuck: [12] waiting, no progress for", body["loops"]["inbox"]), body
         await answered(harness, other, "Главное меню")
         assert APOLOGY_RU in (await answered(harness, stuck, APOLOGY_RU)).lower()
         await health_becomes(live, 200)
