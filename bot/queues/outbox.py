@@ -735,18 +735,29 @@ class OutboxSender:
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for outbox_id, values in rows:
             by_shape[tuple(sorted(values))].append({"b_id": outbox_id, **_bind(values)})
-        table = cast(Table, OutboxMessage.__table__)
-        async with self.runtime.writing(), self.runtime.sessions() as session, session.begin():
-            conn = await session.connection()
-            for shape, params in by_shape.items():
-                stmt = self._record_statements.get(shape)
-                if stmt is None:
-                    stmt = self._record_statements[shape] = (
-                        update(table)
-                        .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
-                        .values({name: bindparam("b_" + name) for name in shape})
-                    )
-                await conn.execute(stmt, params)
+        statements = [(self._record_statement(shape), params) for shape, params in by_shape.items()]
+        async with self.runtime.writing(), self.runtime.sessions() as session:
+            if len(rows) == 1 and is_postgres(session):
+                # One row, one statement: atomic on its own. Without BEGIN and COMMIT it is one
+                # round trip to the server instead of three (the commonest record when not busy).
+                conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                await conn.execute(*statements[0])
+                return
+            async with session.begin():
+                conn = await session.connection()
+                for stmt, params in statements:
+                    await conn.execute(stmt, params)
+
+    def _record_statement(self, shape: tuple[str, ...]) -> Any:
+        stmt = self._record_statements.get(shape)
+        if stmt is None:
+            table = cast(Table, OutboxMessage.__table__)
+            stmt = self._record_statements[shape] = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
+                .values({name: bindparam("b_" + name) for name in shape})
+            )
+        return stmt
 
 
 async def _shared_payloads(
