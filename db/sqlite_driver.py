@@ -91,14 +91,6 @@ async def _at_once() -> None:
     greenlet switch, no trip through the event loop."""
 
 
-def _commit(conn: sqlite3.Connection) -> None:
-    conn.commit()
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    conn.rollback()
-
-
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
@@ -139,13 +131,13 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         try:
-            _run(self, _commit)
+            _run(self, sqlite3.Connection.commit)
         except Exception as error:
             self._handle_exception(error)
 
     def rollback(self) -> None:
         try:
-            _run(self, _rollback)
+            _run(self, sqlite3.Connection.rollback)
         except Exception as error:
             self._handle_exception(error)
 

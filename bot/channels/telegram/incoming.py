@@ -25,13 +25,20 @@ class Arrived:
 
 
 def _who(user: User, chat_id: int) -> dict[str, object]:
+    return _sender(user.id, chat_id, user.language_code, user.full_name, user.username)
+
+
+def _sender(
+    user_id: int, chat_id: int, language: str | None, full_name: str, username: str | None
+) -> dict[str, object]:
+    """Incoming's fields naming who wrote and in which chat, read by aiogram's way or the lean one."""
     return {
         "channel": Channel.telegram,
-        "external_user_id": str(user.id),
+        "external_user_id": str(user_id),
         "chat_id": str(chat_id),
-        "language_code": user.language_code,
-        "display_name": user.full_name,
-        "username": user.username,
+        "language_code": language,
+        "display_name": full_name,
+        "username": username,
     }
 
 
@@ -215,15 +222,6 @@ def _who_in_json(user: Any, chat: dict[str, Any]) -> dict[str, object] | None:
         return None
     first, last = user.get("first_name"), user.get("last_name")
     language, username = user.get("language_code"), user.get("username")
-    if not isinstance(first, str) or not all(
-        v is None or isinstance(v, str) for v in (last, language, username)
-    ):
+    if not isinstance(first, str) or not all(v is None or type(v) is str for v in (last, language, username)):
         return None
-    return {
-        "channel": Channel.telegram,
-        "external_user_id": str(user["id"]),
-        "chat_id": str(chat["id"]),
-        "language_code": language,
-        "display_name": f"{first} {last}" if last else first,
-        "username": username,
-    }
+    return _sender(user["id"], chat["id"], language, f"{first} {last}" if last else first, username)
