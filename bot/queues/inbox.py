@@ -367,7 +367,9 @@ class InboxWorker:
         if born:
             self._hand_over(handed, for_claim)
         else:
-            self.wake()  # its chat's earlier rows first: the worker takes it in turn
+            # Its chat's earlier rows first: the worker takes it in turn, woken again when a row of that
+            # chat handled by its arriving task (while this path had no room) is done.
+            self.rows_waiting([chat_key(incoming)])
         return True
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
