@@ -1,10 +1,9 @@
 """Group commit: many small writes that arrive together go to the database in one transaction.
 
-Each caller awaits its own item; while one transaction runs (in a task of its own), the next items gather,
-so under load a transaction carries as many items as arrived during the previous one,
-and an item alone is written at once (no timer, no added latency). A batch that fails
-is written again one item at a time, so one bad item fails only its own caller.
-An item `needs_write` says is already durable returns at once, without queueing.
+Each caller awaits its own item; while one transaction runs (in a task of its own), the next
+items gather, so under load a transaction carries as many items as arrived during the previous
+one, and an item alone is written at once (no timer, no added latency). A batch that fails is
+written again one item at a time, so one bad item fails only its own caller.
 """
 
 from __future__ import annotations
@@ -17,19 +16,14 @@ T = TypeVar("T")
 
 
 class GroupCommit(Generic[T]):
-    def __init__(
-        self, write: Callable[[list[T]], Awaitable[None]], needs_write: Callable[[T], bool] = lambda _: True
-    ) -> None:
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
         self.write = write
-        self.needs_write = needs_write
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._writing: list[tuple[T, asyncio.Future[None]]] = []  # the batch being written
 
     async def add(self, item: T) -> None:
         """Returns once the item is committed; raises what the write raised."""
-        if not self.needs_write(item):
-            return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((item, fut))
         if self._writer is None:

@@ -393,12 +393,12 @@ class OutboxSender:
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)
         self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
-        self._record_statements: dict[tuple[str, ...], Any] = {}  # _record_many's, by shape
+        self._record_statements: dict[tuple[str, ...], Any] = {}  # _write_rows's, by shape
         self.claims = Claims(OutboxMessage, self.worker_id)
         self._wake = asyncio.Event()
         self._chats = ChatQueues()
-        self._recorder: GroupCommit[Outcome] = GroupCommit(self._record_many, lambda o: not o.recorded)
-        self._parts: GroupCommit[tuple[int, dict[str, Any]]] = GroupCommit(self._write_rows)
+        # Results to record, (row id, new values): a part as it is answered, or a row's outcome.
+        self._records: GroupCommit[tuple[int, dict[str, Any]]] = GroupCommit(self._write_rows)
         # Seconds from a messenger's answer to its durable record, the last ones (crash safety's window).
         self.answer_to_commit: collections.deque[float] = collections.deque(maxlen=10_000)
         self._held = 0  # rows claimed or handed over and not yet recorded
@@ -602,7 +602,8 @@ class OutboxSender:
                     log.exception("delivering outbox row %s failed", job.outbox_id)
                     outcome = Outcome(job, RetryLater(30, repr(exc)))
                 try:
-                    await self._recorder.add(outcome)
+                    if not outcome.recorded:  # else committed already, with its last part
+                        await self._records.add((job.outbox_id, _values(outcome, utcnow())))
                 except Exception:  # the claim runs out and the row goes again: logged, not lost
                     log.exception("recording outbox row %s failed", job.outbox_id)
                 finally:
@@ -716,17 +717,12 @@ class OutboxSender:
             values: dict[str, Any] = {"parts_done": parts_done, "account_id": account_id}
             if sent is not None:
                 values.update(_values(Outcome(job, sent, account_id), utcnow()))
-            await self._parts.add((job.outbox_id, values))
+            await self._records.add((job.outbox_id, values))
             self.answer_to_commit.append(time.perf_counter() - answered)
             if sent is not None:
                 recorded.append(sent)
 
         return part_sent
-
-    async def _record_many(self, outcomes: list[Outcome]) -> None:
-        """One transaction for all the outcomes."""
-        now = utcnow()
-        await self._write_rows([(outcome.job.outbox_id, _values(outcome, now)) for outcome in outcomes])
 
     async def _write_rows(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         """Each row's new values, if this sender still holds its claim: one transaction, one
