@@ -73,3 +73,56 @@ async def test_with_the_limits_lifted_only_the_bound_counts() -> None:
     bound = Unconfirmed(NoLimits(), size=3, per_second=0)
     await slow_answers(bound, 5, 0.05)
     assert bound.limit() == 3 and await in_flight_at_once(bound, 10) == 3
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)  # lets every ready task run until it waits
+
+
+async def test_a_freed_slot_goes_to_the_send_that_waited_longest_and_a_cancelled_one_passes_it_on() -> None:
+    bound = Unconfirmed(NoLimits(), size=1)
+    order: list[int] = []
+    recorded = [asyncio.Event() for _ in range(4)]
+
+    async def numbered(n: int) -> None:
+        async with bound.slot("1"):
+            order.append(n)
+        await recorded[n].wait()
+        bound.confirmed()
+
+    first = asyncio.create_task(numbered(0))
+    await settle()
+    waiting = [asyncio.create_task(numbered(n)) for n in (1, 2, 3)]
+    await settle()
+    assert order == [0] and bound.held == 1, "one slot: the other three wait"
+    waiting[0].cancel()  # send 1 gives up while waiting (its chat was stopped)
+    recorded[0].set()
+    await first
+    await settle()
+    assert order == [0, 2], "send 1 gave up, so the freed slot went to send 2 and only to it"
+    recorded[2].set()
+    await settle()
+    assert order == [0, 2, 3]
+    recorded[3].set()
+    await asyncio.gather(*waiting[1:])
+    assert bound.held == 0
+
+
+async def test_a_send_cancelled_just_as_its_turn_came_passes_the_slot_on() -> None:
+    bound = Unconfirmed(NoLimits(), size=1)
+    order: list[int] = []
+
+    async def numbered(n: int) -> None:
+        async with bound.slot("1"):
+            order.append(n)
+        bound.confirmed()
+
+    async with bound.slot("1"):  # the one slot, held until the block ends
+        waiting = [asyncio.create_task(numbered(n)) for n in (1, 2)]
+        await settle()
+        assert order == []
+    bound.confirmed()  # wakes send 1 ...
+    waiting[0].cancel()  # ... which is stopped before it could run
+    await asyncio.gather(*waiting, return_exceptions=True)
+    assert order == [2] and bound.held == 0
