@@ -40,7 +40,7 @@ class Unconfirmed:
         self.held = 0
         # Sends waiting for a slot, first come first served. A freed slot wakes one of them, not all:
         # with the whole class's sends waiting on one event, each commit woke every one of them to
-        # find the slot already taken (a third of the sender's CPU under load).
+        # find the slot already taken (a quarter of the sender's CPU under load).
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self._woken = 0  # woken and not yet running: their slots are spoken for
 
