@@ -45,7 +45,7 @@ from bot.i18n import pick_locale
 from bot.ops.metrics import OUTBOX_RESULTS
 from bot.queues import worker
 from bot.queues.claims import Claims, Database, claim_until
-from bot.queues.group_commit import GroupCommit
+from bot.queues.group_commit import Carried, GroupCommit
 from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
 from db.base import utcnow
@@ -398,7 +398,9 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._chats = ChatQueues()
         # Results to record, (row id, new values): a part as it is answered, or a row's outcome.
-        self._records: GroupCommit[tuple[int, dict[str, Any]]] = GroupCommit(self._write_rows)
+        self._records: GroupCommit[tuple[int, dict[str, Any]]] = GroupCommit(
+            self._write_rows, turn=runtime.writing
+        )
         # Seconds from a messenger's answer to its durable record, the last ones (crash safety's window).
         self.answer_to_commit: collections.deque[float] = collections.deque(maxlen=10_000)
         self._held = 0  # rows claimed or handed over and not yet recorded
@@ -725,24 +727,35 @@ class OutboxSender:
         return part_sent
 
     async def _write_rows(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        """Each row's new values, if this sender still holds its claim: one transaction, one
-        executemany per shape of values, each statement built once per shape (its cache key is
-        not recomputed per batch)."""
-        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for outbox_id, values in rows:
-            by_shape[tuple(sorted(values))].append({"b_id": outbox_id, **_bind(values)})
-        statements = [(self._record_statement(shape), params) for shape, params in by_shape.items()]
-        async with self.runtime.writing(), self.runtime.sessions() as session:
+        """Each row's new values, if this sender still holds its claim, in a transaction of their own
+        (the group commit holds the write turn)."""
+        async with self.runtime.sessions() as session:
             if len(rows) == 1 and is_postgres(session):
                 # One row, one statement: atomic on its own. Without BEGIN and COMMIT it is one
                 # round trip to the server instead of three (the commonest record when not busy).
                 conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                await conn.execute(*statements[0])
+                await conn.execute(*self._record_statements_for(rows)[0])
                 return
             async with session.begin():
-                conn = await session.connection()
-                for stmt, params in statements:
-                    await conn.execute(stmt, params)
+                await self._write_rows_in(session, rows)
+
+    async def _write_rows_in(self, session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        conn = await session.connection()
+        for stmt, params in self._record_statements_for(rows):
+            await conn.execute(stmt, params)
+
+    def _record_statements_for(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, Any]]:
+        """One executemany per shape of values, each statement built once per shape (its cache key
+        is not recomputed per batch)."""
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for outbox_id, values in rows:
+            by_shape[tuple(sorted(values))].append({"b_id": outbox_id, **_bind(values)})
+        return [(self._record_statement(shape), params) for shape, params in by_shape.items()]
+
+    async def carry_records(self, session: AsyncSession) -> Carried[tuple[int, dict[str, Any]]] | None:
+        """SQLite: the results waiting to be recorded go with the caller's transaction, which holds
+        the write turn (an inbox handling); the caller settles them after its commit."""
+        return await self._records.carry(functools.partial(self._write_rows_in, session))
 
     def _record_statement(self, shape: tuple[str, ...]) -> Any:
         stmt = self._record_statements.get(shape)

@@ -54,3 +54,67 @@ async def test_items_waiting_when_the_writer_is_cancelled_are_cancelled_not_left
     commits._writer.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
     assert waiting.cancelled()
+
+
+async def test_a_transaction_holding_the_turn_carries_the_waiting_items_and_settles_them_by_its_commit() -> None:
+    turn = asyncio.Lock()
+    alone: list[list[str]] = []
+    carried_in: list[str] = []
+
+    async def write(items: list[str]) -> None:
+        alone.append(items)
+
+    async def write_in(items: list[str]) -> None:  # into the transaction that holds the turn
+        carried_in.extend(items)
+
+    commits = GroupCommit(write, turn=lambda: turn)
+    async with turn:  # a handling transaction, in SQLite's write turn
+        waiting = [asyncio.create_task(commits.add(x)) for x in ("a", "b")]
+        await asyncio.sleep(0)  # both wait for the turn, the writer too
+        carried = await commits.carry(write_in)
+        assert carried is not None and carried_in == ["a", "b"]
+        assert not any(task.done() for task in waiting), "not committed yet: nobody is told"
+    carried.committed()
+    await asyncio.gather(*waiting)
+    assert alone == [], "the writer found nothing left to write"
+
+
+async def test_items_a_transaction_failed_to_commit_are_written_alone_and_never_carried_again() -> None:
+    turn = asyncio.Lock()
+    alone: list[list[str]] = []
+
+    async def write(items: list[str]) -> None:
+        alone.append(items)
+
+    async def write_in(items: list[str]) -> None:
+        pass
+
+    commits = GroupCommit(write, turn=lambda: turn)
+    async with turn:
+        waiting = asyncio.create_task(commits.add("a"))
+        await asyncio.sleep(0)
+        carried = await commits.carry(write_in)
+        assert carried is not None
+        carried.failed()  # the transaction rolled back
+        assert await commits.carry(write_in) is None, "a returned item is the writer's alone"
+    await waiting
+    assert alone == [["a"]]
+
+
+async def test_items_that_could_not_be_written_into_a_transaction_go_back_to_the_writer() -> None:
+    turn = asyncio.Lock()
+    alone: list[list[str]] = []
+
+    async def write(items: list[str]) -> None:
+        alone.append(items)
+
+    async def write_in(items: list[str]) -> None:
+        raise ValueError("refused")
+
+    commits = GroupCommit(write, turn=lambda: turn)
+    async with turn:
+        waiting = asyncio.create_task(commits.add("a"))
+        await asyncio.sleep(0)
+        assert await commits.carry(write_in) is None
+    await waiting
+    assert alone == [["a"]]
