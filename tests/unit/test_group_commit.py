@@ -56,7 +56,7 @@ async def test_items_waiting_when_the_writer_is_cancelled_are_cancelled_not_left
     assert waiting.cancelled()
 
 
-async def test_a_transaction_holding_the_turn_carries_the_waiting_items_and_settles_them_by_its_commit() -> None:
+async def test_a_transaction_in_the_turn_carries_the_waiting_items_and_settles_them_by_its_commit() -> None:
     turn = asyncio.Lock()
     alone: list[list[str]] = []
     carried_in: list[str] = []
