@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.files.links import LinkSigner, key_path, load_or_create_secret
 from bot.files.store import FileStore
+from bot.ops.checkpoints import checkpoints_loop
 from bot.queues.inbox import InboxWorker
 from bot.queues.outbox import OutboxSender
 from bot.queues.replies import InboxConversation
@@ -107,6 +108,9 @@ def supervise(runtime: Runtime, app: web.Application) -> Supervisor:
     if not shard.alone:
         dsn = asyncpg_dsn(runtime.settings.database_url.get_secret_value())
         supervisor.add(Presence(shard, dsn, inbox.rows_waiting, inbox.done_elsewhere).loop(stuck_after))
+    checkpoints = checkpoints_loop(runtime.engine.url)
+    if checkpoints is not None:
+        supervisor.add(checkpoints)
     stalls = StallWatch()
     app[COUNTERS_KEY]["event loop"] = stalls.stats
     supervisor.add(Loop("event loop watch", stalls.run, stalls.heartbeat))

@@ -27,7 +27,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         in_loop = url.startswith("sqlite+aiosqlite") and "module" not in kwargs
         if in_loop:
-            from db.sqlite_driver import dbapi
+            from db.sqlite_driver import AUTOCHECKPOINT_PAGES, dbapi
 
             kwargs["module"] = dbapi()  # statements in the loop's thread, waits in aiosqlite's
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -42,6 +42,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # Our driver waits for a busy database off the event loop (sqlite_driver.py), so SQLite
             # itself must not wait; any other driver waits inside SQLite for the engine's timeout.
             cur.execute(f"PRAGMA busy_timeout={0 if in_loop else 30000}")
+            if in_loop:  # checkpoints run in a thread of their own (sqlite_driver.checkpoint)
+                cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             cur.close()
 
         return engine

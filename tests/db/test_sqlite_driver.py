@@ -8,8 +8,12 @@ import sqlite3
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
+from bot.ops.checkpoints import checkpoints_loop
 from db.session import make_engine
+from db.sqlite_driver import checkpoint
+from tests.channels.telegram_app import until
 
 
 async def test_a_write_waiting_for_another_process_leaves_the_loop_running(tmp_path: Path) -> None:
@@ -62,4 +66,51 @@ async def test_statements_and_transactions_behave_as_before(tmp_path: Path) -> N
             rows = (await conn.execute(text("SELECT id, title FROM work ORDER BY id"))).all()
         assert [tuple(r) for r in rows] == [(1, "a"), (2, "b")]  # the failed transaction rolled back
     finally:
+        await engine.dispose()
+
+
+async def test_commits_leave_checkpoints_to_a_thread_that_moves_the_log_into_the_file(tmp_path: Path) -> None:
+    """A checkpoint copies the write-ahead log into the database file and syncs it: done inside a
+    commit, in the loop, it stalled every update. The loop's commits leave it to `checkpoint()`."""
+    path = tmp_path / "school.sqlite3"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE work (body BLOB)"))
+        for _ in range(1200):  # each commit logs at least one page: past SQLite's own 1000-page checkpoint
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO work VALUES (zeroblob(2000))"))
+        in_file_before = path.stat().st_size
+        logged, copied = await asyncio.to_thread(checkpoint, str(path))
+        assert logged >= 1200, "no commit checkpointed by itself (the log would have started over)"
+        assert copied == logged
+        assert path.stat().st_size > in_file_before + 1200 * 2000, "the rows are in the database file now"
+    finally:
+        await engine.dispose()
+
+
+async def test_the_bots_checkpoint_loop_keeps_the_database_file_current(tmp_path: Path) -> None:
+    path = tmp_path / "school.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    assert checkpoints_loop(make_url("postgresql+asyncpg://u@localhost/school")) is None
+    assert checkpoints_loop(make_url("sqlite+aiosqlite:///:memory:")) is None
+    loop = checkpoints_loop(make_url(url))
+    assert loop is not None and loop.name == "sqlite checkpoints"
+    engine = make_engine(url)
+    stop = asyncio.Event()
+    running = asyncio.create_task(loop.run(stop))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE work (body BLOB)"))
+        for _ in range(100):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO work VALUES (zeroblob(2000))"))
+
+        async def in_the_file() -> bool | None:
+            return path.stat().st_size > 100 * 2000 or None
+
+        assert await until(in_the_file, 10)
+    finally:
+        stop.set()
+        await running
         await engine.dispose()
