@@ -108,7 +108,10 @@ def _born_statement(dialect: str) -> Any:
     earlier = t.alias("earlier")
     free: Any = ~exists().where(
         earlier.c.chat_key == bindparam("chat_key", type_=t.c.chat_key.type),
-        earlier.c.status.in_([InboxStatus.new, InboxStatus.processing]),
+        # Two plain parameters: a list would be an "expanding" IN, whose SQL is rewritten at each execution.
+        earlier.c.status.in_(
+            [literal(InboxStatus.new, t.c.status.type), literal(InboxStatus.processing, t.c.status.type)]
+        ),
     )
     if dialect == "postgresql":
         locked = func.pg_try_advisory_xact_lock(
