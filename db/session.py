@@ -27,7 +27,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         in_loop = url.startswith("sqlite+aiosqlite") and "module" not in kwargs
         if in_loop:
-            from db.sqlite_driver import AUTOCHECKPOINT_PAGES, dbapi
+            from db.sqlite_driver import AUTOCHECKPOINT_PAGES, MMAP_BYTES, dbapi
 
             kwargs["module"] = dbapi()  # statements in the loop's thread, waits in aiosqlite's
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -44,6 +44,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute(f"PRAGMA busy_timeout={0 if in_loop else 30000}")
             if in_loop:  # checkpoints run in a thread of their own (sqlite_driver.checkpoint)
                 cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+                # Pages read through a memory map rather than a read() and a copy each: the page cache
+                # holds 2 MB, so with a school of 100,000 every update read pages from the file
+                # (9-14 % less CPU per update in two interleaved runs, for 5-8 MB more of the file
+                # resident, pages the kernel may drop at any time).
+                cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             cur.close()
 
         return engine

@@ -41,6 +41,8 @@ T = TypeVar("T")
 # Pages of write-ahead log past which a commit checkpoints by itself even in the loop: only if nobody
 # runs `checkpoint()` (about 40 MB, against SQLite's default of 1000 pages).
 AUTOCHECKPOINT_PAGES = 10_000
+# How much of the database file the loop's connections read through a memory map (db/session.py).
+MMAP_BYTES = 256 * 1024 * 1024
 
 
 def checkpoint(path: str) -> tuple[int, int]:
