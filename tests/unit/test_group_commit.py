@@ -56,18 +56,24 @@ async def test_items_waiting_when_the_writer_is_cancelled_are_cancelled_not_left
     assert waiting.cancelled()
 
 
-async def test_a_transaction_in_the_turn_carries_the_waiting_items_and_settles_them_by_its_commit() -> None:
+def in_turn() -> tuple[asyncio.Lock, list[list[str]], GroupCommit[str]]:
+    """A write turn (SQLite's one writer), what the writer wrote on its own, and the group commit."""
     turn = asyncio.Lock()
     alone: list[list[str]] = []
-    carried_in: list[str] = []
 
     async def write(items: list[str]) -> None:
         alone.append(items)
 
+    return turn, alone, GroupCommit(write, turn=lambda: turn)
+
+
+async def test_a_transaction_in_the_turn_carries_the_waiting_items_and_settles_them_by_its_commit() -> None:
+    turn, alone, commits = in_turn()
+    carried_in: list[str] = []
+
     async def write_in(items: list[str]) -> None:  # into the transaction that holds the turn
         carried_in.extend(items)
 
-    commits = GroupCommit(write, turn=lambda: turn)
     async with turn:  # a handling transaction, in SQLite's write turn
         waiting = [asyncio.create_task(commits.add(x)) for x in ("a", "b")]
         await asyncio.sleep(0)  # both wait for the turn, the writer too
@@ -80,16 +86,11 @@ async def test_a_transaction_in_the_turn_carries_the_waiting_items_and_settles_t
 
 
 async def test_items_a_transaction_failed_to_commit_are_written_alone_and_never_carried_again() -> None:
-    turn = asyncio.Lock()
-    alone: list[list[str]] = []
-
-    async def write(items: list[str]) -> None:
-        alone.append(items)
+    turn, alone, commits = in_turn()
 
     async def write_in(items: list[str]) -> None:
         pass
 
-    commits = GroupCommit(write, turn=lambda: turn)
     async with turn:
         waiting = asyncio.create_task(commits.add("a"))
         await asyncio.sleep(0)
@@ -102,16 +103,11 @@ async def test_items_a_transaction_failed_to_commit_are_written_alone_and_never_
 
 
 async def test_items_that_could_not_be_written_into_a_transaction_go_back_to_the_writer() -> None:
-    turn = asyncio.Lock()
-    alone: list[list[str]] = []
-
-    async def write(items: list[str]) -> None:
-        alone.append(items)
+    turn, alone, commits = in_turn()
 
     async def write_in(items: list[str]) -> None:
         raise ValueError("refused")
 
-    commits = GroupCommit(write, turn=lambda: turn)
     async with turn:
         waiting = asyncio.create_task(commits.add("a"))
         await asyncio.sleep(0)
