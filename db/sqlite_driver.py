@@ -45,13 +45,18 @@ AUTOCHECKPOINT_PAGES = 10_000
 MMAP_BYTES = 256 * 1024 * 1024
 
 
-def checkpoint(path: str) -> tuple[int, int]:
+def checkpoint(path: str) -> tuple[int, int] | None:
     """One passive checkpoint, which neither waits for nor blocks a writer: (pages in the log, pages
-    copied to the database). Blocking: call it in a thread, never in the event loop."""
+    copied to the database), or None when another connection held a lock it needed (the next one
+    catches up). Blocking: call it in a thread, never in the event loop."""
     conn = sqlite3.connect(path, timeout=0)
     try:
-        _busy, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        _incomplete, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(logged), int(copied)
+    except sqlite3.OperationalError as error:
+        if _busy(error):
+            return None
+        raise
     finally:
         conn.close()
 

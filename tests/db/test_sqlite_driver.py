@@ -81,7 +81,9 @@ async def test_commits_leave_checkpoints_to_a_thread_that_moves_the_log_into_the
             async with engine.begin() as conn:
                 await conn.execute(text("INSERT INTO work VALUES (zeroblob(2000))"))
         in_file_before = path.stat().st_size
-        logged, copied = await asyncio.to_thread(checkpoint, str(path))
+        done = await asyncio.to_thread(checkpoint, str(path))
+        assert done is not None
+        logged, copied = done
         assert logged >= 1200, "no commit checkpointed by itself (the log would have started over)"
         assert copied == logged
         assert path.stat().st_size > in_file_before + 1200 * 2000, "the rows are in the database file now"
@@ -113,4 +115,23 @@ async def test_the_bots_checkpoint_loop_keeps_the_database_file_current(tmp_path
     finally:
         stop.set()
         await running
+        await engine.dispose()
+
+
+async def test_a_checkpoint_that_finds_the_database_locked_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "school.sqlite3"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE work (body BLOB)"))
+            await conn.execute(text("INSERT INTO work VALUES (zeroblob(2000))"))
+        await engine.dispose()
+        other = sqlite3.connect(path, isolation_level=None)  # a backup tool holding the file to itself
+        other.execute("PRAGMA locking_mode=EXCLUSIVE")
+        other.execute("BEGIN EXCLUSIVE")
+        assert await asyncio.to_thread(checkpoint, str(path)) is None
+        other.execute("COMMIT")
+        other.close()
+        assert await asyncio.to_thread(checkpoint, str(path)) is not None
+    finally:
         await engine.dispose()
