@@ -19,7 +19,7 @@ Checkpoints are kept out of the loop too. SQLite copies the write-ahead log back
 inside the commit that crosses `wal_autocheckpoint` pages, and syncs the file to disk: tens to hundreds
 of milliseconds that, in the loop's thread, stalled every update in the process (the longest stall under
 load went from about 130 ms to 450-1400 ms). The loop's connections raise that threshold to a safety net
-only, and `checkpoint()`, run in a thread of its own every moment (bot/app.py), does the work there:
+only, and `checkpoint()`, run in a thread every half second (bot/ops/checkpoints.py), does the work there:
 the sqlite3 module lets go of the GIL while SQLite works, so it costs the loop nothing.
 """
 
