@@ -97,7 +97,13 @@ class Incoming:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """What dataclasses.asdict gives, built field by field: asdict deep-copies every value, and this
+        runs for each update that arrives (a few times faster)."""
+        data = {name: getattr(self, name) for name in _INCOMING_FIELDS}
+        data["attachments"] = tuple(dataclasses.asdict(a) for a in self.attachments)
+        if self.quiz_answer is not None:
+            data["quiz_answer"] = dataclasses.asdict(self.quiz_answer)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Incoming:
@@ -108,6 +114,9 @@ class Incoming:
             qa = data["quiz_answer"]
             data["quiz_answer"] = QuizAnswer(qa["quiz_id"], tuple(qa["option_ids"]))
         return cls(**data)
+
+
+_INCOMING_FIELDS = tuple(f.name for f in dataclasses.fields(Incoming))
 
 
 @dataclass(frozen=True, slots=True)
