@@ -96,9 +96,13 @@ _STORE = {
 CHAT_LOCK_CLASS = 0x757A  # "uz"
 
 
-def _born_statement(dialect: str) -> Any:
+def _born_statement(dialect: str, born_status: InboxStatus = InboxStatus.processing) -> Any:
     """The row inserted already claimed by this process when its chat has nothing unfinished (so the
     caller may handle it at once, with no claim query), else inserted as new for the worker.
+
+    With `born_status` done, a row born free is inserted done (no claim, processed now) by a caller
+    that handles it in this same transaction (InboxWorker.handle_arriving): if the handling fails,
+    the rollback takes the row with it, so "done" is never seen without its replies.
 
     On PostgreSQL, two processes inserting one chat's updates at once would each see no unfinished row
     of the other (not committed yet): a per-chat advisory lock, held to the commit, lets only one of
@@ -131,18 +135,24 @@ def _born_statement(dialect: str) -> Any:
             given("external_id"),
             given("chat_key"),
             given("payload"),
-            case((born, literal(InboxStatus.processing, status)), else_=literal(InboxStatus.new, status)),
+            case((born, literal(born_status, status)), else_=literal(InboxStatus.new, status)),
             case((born, 1), else_=0),
             given("received_at"),
-            case((born, bindparam("me", type_=t.c.claimed_by.type)), else_=null()),
-            case((born, bindparam("until", type_=t.c.claimed_until.type)), else_=null()),
+            *(
+                (case((born, given("received_at")), else_=null()),)  # processed_at: done as it arrives
+                if born_status == InboxStatus.done
+                else (
+                    case((born, bindparam("me", type_=t.c.claimed_by.type)), else_=null()),
+                    case((born, bindparam("until", type_=t.c.claimed_until.type)), else_=null()),
+                )
+            ),
         )
         .select_from(probe)
         .where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
     )
     columns = [
         "channel", "external_id", "chat_key", "payload", "status", "attempts", "received_at",
-        "claimed_by", "claimed_until",
+        *(["processed_at"] if born_status == InboxStatus.done else ["claimed_by", "claimed_until"]),
     ]  # fmt: skip
     return built_once(
         insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
@@ -152,6 +162,8 @@ def _born_statement(dialect: str) -> Any:
 
 
 _BORN = {name: _born_statement(name) for name in ("postgresql", "sqlite")}
+# SQLite's arriving path: stored, handled and committed in one transaction (InboxWorker.handle_arriving).
+_BORN_DONE = _born_statement("sqlite", InboxStatus.done)
 
 
 async def store_born(
@@ -164,11 +176,36 @@ async def store_born(
     values.pop("attempts")
     values["me"] = worker.worker_id
     values["until"] = claim_until()
-    row = (await session.execute(_BORN[dialect_name(session)], values)).first()
+    return await _insert_born(session, incoming, external_id, _BORN[dialect_name(session)], values)
+
+
+async def _store_born_done(
+    session: AsyncSession, incoming: Incoming, external_id: str
+) -> tuple[int, bool] | None:
+    """SQLite, in a transaction that handles the row before it commits: like `store_born`, but a row
+    born free is born done, and the caller handles the `incoming` it holds (no second statement to mark
+    the row done, no payload read back)."""
+    values = _values(incoming, external_id)
+    values.pop("status")
+    values.pop("attempts")
+    return await _insert_born(session, incoming, external_id, _BORN_DONE, values, InboxStatus.done)
+
+
+async def _insert_born(
+    session: AsyncSession,
+    incoming: Incoming,
+    external_id: str,
+    statement: Any,
+    values: dict[str, Any],
+    born_status: InboxStatus = InboxStatus.processing,
+) -> tuple[int, bool] | None:
+    # On the session's connection: a Core statement, no ORM state to flush first; this skips the
+    # session's per-statement ORM checks on the hot path.
+    row = (await (await session.connection()).execute(statement, values)).first()
     if row is None:
         row_id = await store(session, incoming, external_id)  # seen before, or renamed if long ago
         return None if row_id is None else (row_id, False)
-    return int(row[0]), row[1] == InboxStatus.processing
+    return int(row[0]), row[1] == born_status
 
 
 # Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its
@@ -370,12 +407,12 @@ class InboxWorker:
             async with self._handling() as session:
                 if prepare is not None:
                     incoming = await prepare(session, incoming)
-                got = await store_born(session, incoming, external_id, self)
+                got = await _store_born_done(session, incoming, external_id)
                 if got is None:
                     return None
-                row_id, born = got
-                if born:
-                    await self._apply(session, row_id, handed)
+                born = got[1]
+                if born:  # stored done: handled here, or rolled back with it
+                    await self.runtime.conversation.handle(session, incoming, handed)
             for_claim = session.info.pop(FOR_CLAIM, False)
         finally:
             self._born -= 1
@@ -513,8 +550,9 @@ class InboxWorker:
         # One statement marks the row done and returns it, as the transaction's first write: the
         # row stays locked until the commit (PostgreSQL), so no other worker can take it meanwhile
         # even if this worker stalled past its claim; if handling fails, the rollback undoes "done".
+        conn = await session.connection()  # a Core statement: past the session's ORM checks
         row = (
-            await session.execute(_MARK_DONE, {"row_id": row_id, "me": self.worker_id, "now": utcnow()})
+            await conn.execute(_MARK_DONE, {"row_id": row_id, "me": self.worker_id, "now": utcnow()})
         ).first()
         if row is None:
             return

@@ -115,8 +115,9 @@ async def enqueue(
     else:
         session.info[FOR_CLAIM] = True
     if dedupe_key is None:
-        # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path.
-        new_id: int | None = await session.scalar(_INSERT, values)
+        # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path,
+        # and run on the session's connection, past the session's per-statement ORM checks.
+        new_id: int | None = await (await session.connection()).scalar(_INSERT, values)
         return new_id
     stmt = (
         insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from bot.channels.telegram import intake
 from db.base import utcnow
-from db.models import Channel, InboxUpdate, Role
+from db.models import Channel, InboxStatus, InboxUpdate, Role
 from tests.channels.telegram_app import TelegramUstaz, outbox_idle, telegram_account, telegram_ustaz, until
 from tests.stand_ins.telegram_api import BotAPIStandIn, TgUser
 
@@ -147,6 +147,24 @@ async def test_an_update_id_seen_days_ago_is_new_again(tg: TelegramUstaz) -> Non
             )
         ).all()
     assert len(ids) == 2 and ids[1] == str(first["update_id"]) and ids[0].startswith(f"{first['update_id']}~")
+
+
+async def test_an_update_answered_is_recorded_done_once_with_when(tg: TelegramUstaz) -> None:
+    """Whichever path handled it (on SQLite stored done and handled in the webhook's one transaction;
+    on PostgreSQL born claimed, then marked done), the row says done, when, after one try, held by
+    nobody; and its redelivery is not answered again."""
+    user = TgUser(9114, "Айдана", language_code="kk")
+    await tg.join(user, STUDENT, Role.student)
+    helped = tg.updates.command(user, "help")
+    await tg.say(helped, "/menu")
+    row = await _inbox_row(tg, helped["update_id"])
+    assert row is not None
+    assert (row.status, row.attempts, row.claimed_by) == (InboxStatus.done, 1, None)
+    assert row.processed_at is not None and row.processed_at >= row.received_at
+    seen = len(tg.api.messages(9114))
+    assert await tg.send(helped) == 200
+    await tg.say(tg.updates.command(user, "menu"), STUDENT)
+    assert len(tg.api.messages(9114)) == seen + 1, "only the /menu was answered"
 
 
 async def test_a_redelivery_within_the_day_is_still_applied_once(tg: TelegramUstaz) -> None:
