@@ -129,34 +129,29 @@ def _born_statement(dialect: str, born_status: InboxStatus = InboxStatus.process
     def given(name: str) -> Any:
         return bindparam(name, type_=t.c[name].type)
 
+    if born_status == InboxStatus.done:
+        held = {"processed_at": case((born, given("received_at")), else_=null())}  # done as it arrives
+    else:
+        held = {
+            "claimed_by": case((born, bindparam("me", type_=t.c.claimed_by.type)), else_=null()),
+            "claimed_until": case((born, bindparam("until", type_=t.c.claimed_until.type)), else_=null()),
+        }
+    # Each column with what it gets, in one mapping: the INSERT's column list and its SELECT's values.
+    inserted = {
+        **{name: given(name) for name in ("channel", "external_id", "chat_key", "payload")},
+        "status": case((born, literal(born_status, status)), else_=literal(InboxStatus.new, status)),
+        "attempts": case((born, 1), else_=0),
+        "received_at": given("received_at"),
+        **held,
+    }
     rows = (
-        select(
-            given("channel"),
-            given("external_id"),
-            given("chat_key"),
-            given("payload"),
-            case((born, literal(born_status, status)), else_=literal(InboxStatus.new, status)),
-            case((born, 1), else_=0),
-            given("received_at"),
-            *(
-                (case((born, given("received_at")), else_=null()),)  # processed_at: done as it arrives
-                if born_status == InboxStatus.done
-                else (
-                    case((born, bindparam("me", type_=t.c.claimed_by.type)), else_=null()),
-                    case((born, bindparam("until", type_=t.c.claimed_until.type)), else_=null()),
-                )
-            ),
-        )
+        select(*inserted.values())
         .select_from(probe)
         .where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
     )
-    columns = [
-        "channel", "external_id", "chat_key", "payload", "status", "attempts", "received_at",
-        *(["processed_at"] if born_status == InboxStatus.done else ["claimed_by", "claimed_until"]),
-    ]  # fmt: skip
     return built_once(
         insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
-        .from_select(columns, rows)
+        .from_select(list(inserted), rows)
         .returning(t.c.id, t.c.status)
     )
 
@@ -171,12 +166,8 @@ async def store_born(
 ) -> tuple[int, bool] | None:
     """Like `store`, but the row is born claimed by `worker` when its chat has nothing unfinished:
     returns (row id, born), or None when the row was already there."""
-    values = _values(incoming, external_id)
-    values.pop("status")
-    values.pop("attempts")
-    values["me"] = worker.worker_id
-    values["until"] = claim_until()
-    return await _insert_born(session, incoming, external_id, _BORN[dialect_name(session)], values)
+    claim = {"me": worker.worker_id, "until": claim_until()}
+    return await _insert_born(session, incoming, external_id, _BORN[dialect_name(session)], claim)
 
 
 async def _store_born_done(
@@ -185,10 +176,7 @@ async def _store_born_done(
     """SQLite, in a transaction that handles the row before it commits: like `store_born`, but a row
     born free is born done, and the caller handles the `incoming` it holds (no second statement to mark
     the row done, no payload read back)."""
-    values = _values(incoming, external_id)
-    values.pop("status")
-    values.pop("attempts")
-    return await _insert_born(session, incoming, external_id, _BORN_DONE, values, InboxStatus.done)
+    return await _insert_born(session, incoming, external_id, _BORN_DONE, {}, InboxStatus.done)
 
 
 async def _insert_born(
@@ -196,9 +184,11 @@ async def _insert_born(
     incoming: Incoming,
     external_id: str,
     statement: Any,
-    values: dict[str, Any],
+    claim: dict[str, Any],
     born_status: InboxStatus = InboxStatus.processing,
 ) -> tuple[int, bool] | None:
+    values = _values(incoming, external_id) | claim
+    del values["status"], values["attempts"]  # the statement sets them, by whether the row is born free
     # On the session's connection: a Core statement, no ORM state to flush first; this skips the
     # session's per-statement ORM checks on the hot path.
     row = (await (await session.connection()).execute(statement, values)).first()
