@@ -110,8 +110,33 @@ def _run(adapted: Any, call: Callable[..., T], *args: Any) -> T:
     except Exception as error:
         if not _busy(error):
             raise
-    busy_ms = adapted.dbapi.busy_ms
-    return adapted.await_(conn._execute(_patiently, call, conn._conn, busy_ms, *args))  # type: ignore[no-any-return]
+    return adapted.await_(_in_thread(adapted, call, *args))  # type: ignore[no-any-return]
+
+
+async def _in_thread(adapted: Any, call: Callable[..., T], *args: Any) -> T:
+    """The call SQLite refused as busy, again in aiosqlite's thread, waiting there for the lock."""
+    conn = adapted._connection
+    return await conn._execute(_patiently, call, conn._conn, adapted.dbapi.busy_ms, *args)  # type: ignore[no-any-return]
+
+
+async def execute_now(adapted: Any, operation: str, parameters: Any) -> list[Any]:
+    """A statement's rows, run here in the loop's thread by a caller in the loop itself (db/direct.py),
+    not under SQLAlchemy's greenlet; if SQLite is busy, waited for in aiosqlite's thread."""
+    return (await _now(adapted, _execute, operation, parameters))[1]
+
+
+async def executemany_now(adapted: Any, operation: str, seq_of_parameters: Any) -> None:
+    """`execute_now` once per set of parameters, in one call."""
+    await _now(adapted, _executemany, operation, seq_of_parameters)
+
+
+async def _now(adapted: Any, call: Callable[..., T], *args: Any) -> T:
+    try:
+        return call(adapted._connection._conn, *args)
+    except Exception as error:
+        if not _busy(error):
+            raise
+    return await _in_thread(adapted, call, *args)
 
 
 async def _at_once() -> None:

@@ -43,7 +43,9 @@ from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
 from bot.queues.outbox import FOR_CLAIM
 from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
+from db import direct
 from db.base import utcnow
+from db.direct import DirectStatement
 from db.models import InboxStatus, InboxUpdate
 from db.session import is_postgres
 from db.statements import built_once, dialect_name, ignoring_insert, insert_or_ignore
@@ -96,7 +98,7 @@ _STORE = {
 CHAT_LOCK_CLASS = 0x757A  # "uz"
 
 
-def _born_statement(dialect: str, born_status: InboxStatus = InboxStatus.processing) -> Any:
+def _born_statement(dialect: str, born_status: InboxStatus = InboxStatus.processing) -> DirectStatement:
     """The row inserted already claimed by this process when its chat has nothing unfinished (so the
     caller may handle it at once, with no claim query), else inserted as new for the worker.
 
@@ -149,10 +151,14 @@ def _born_statement(dialect: str, born_status: InboxStatus = InboxStatus.process
         .select_from(probe)
         .where(true())  # SQLite: INSERT ... SELECT needs a WHERE before ON CONFLICT
     )
-    return built_once(
-        insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
-        .from_select(list(inserted), rows)
-        .returning(t.c.id, t.c.status)
+    # Compiled once and run past SQLAlchemy's execution on SQLite (db/direct.py); through SQLAlchemy,
+    # built once so that its compiled form is cached (db/statements.built_once).
+    return DirectStatement(
+        built_once(
+            insert_or_ignore(dialect, t, ["channel", "external_id"])  # the table: a Core statement, no ORM
+            .from_select(list(inserted), rows)
+            .returning(t.c.id, t.c.status)
+        )
     )
 
 
@@ -189,13 +195,13 @@ async def _insert_born(
 ) -> tuple[int, bool] | None:
     values = _values(incoming, external_id) | claim
     del values["status"], values["attempts"]  # the statement sets them, by whether the row is born free
-    # On the session's connection: a Core statement, no ORM state to flush first; this skips the
-    # session's per-statement ORM checks on the hot path.
-    row = (await (await session.connection()).execute(statement, values)).first()
-    if row is None:
+    # A Core statement, no ORM state to flush first: past the session's per-statement ORM checks.
+    rows = await direct.execute(session, statement, values)
+    if not rows:
         row_id = await store(session, incoming, external_id)  # seen before, or renamed if long ago
         return None if row_id is None else (row_id, False)
-    return int(row[0]), row[1] == born_status
+    [(row_id, status)] = rows
+    return int(row_id), status == born_status
 
 
 # Messengers redeliver within hours (Telegram keeps an update for 24 h), and Telegram may start its

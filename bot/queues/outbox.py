@@ -48,7 +48,9 @@ from bot.queues.claims import Claims, Database, claim_until
 from bot.queues.group_commit import Carried, GroupCommit
 from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
+from db import direct
 from db.base import utcnow
+from db.direct import DirectStatement
 from db.models import Channel, MessengerAccount, OutboxMessage, OutboxPayload, OutboxStatus, Person
 from db.models.messaging import DEDUPED
 from db.session import is_postgres, rowcount
@@ -63,7 +65,7 @@ MAX_ATTEMPTS = 8
 
 # On the table: a Core insert, not the ORM's bulk path (which inspects the statement on every call).
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
-_INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_INSERT = DirectStatement(insert(_OUTBOX).returning(_OUTBOX.c.id))  # run by SQLite's driver directly
 
 
 def _new_row(
@@ -78,6 +80,7 @@ def _new_row(
         not_before=not_before or now,
         created_at=created_at or now,
         attempts=0,
+        parts_done=0,
     )
 
 
@@ -116,9 +119,9 @@ async def enqueue(
         session.info[FOR_CLAIM] = True
     if dedupe_key is None:
         # A Core insert built once, not an ORM object: no unit of work to flush on the replies' hot path,
-        # and run on the session's connection, past the session's per-statement ORM checks.
-        new_id: int | None = await (await session.connection()).scalar(_INSERT, values)
-        return new_id
+        # and compiled once and run past SQLAlchemy's execution on SQLite (db/direct.py).
+        [(new_id,)] = await direct.execute(session, _INSERT, values)
+        return int(new_id)
     stmt = (
         insert_or_ignore(session, OutboxMessage, ["dedupe_key"], DEDUPED)
         .values(**values)
@@ -394,7 +397,7 @@ class OutboxSender:
         self.batch = batch
         self.concurrency = asyncio.Semaphore(concurrency)
         self.worker_id = f"out-{uuid.uuid4().hex[:12]}"
-        self._record_statements: dict[tuple[str, ...], Any] = {}  # _write_rows's, by shape
+        self._record_statements: dict[tuple[str, ...], DirectStatement] = {}  # _write_rows's, by shape
         self.claims = Claims(OutboxMessage, self.worker_id)
         self._wake = asyncio.Event()
         self._chats = ChatQueues()
@@ -735,17 +738,19 @@ class OutboxSender:
                 # One row, one statement: atomic on its own. Without BEGIN and COMMIT it is one
                 # round trip to the server instead of three (the commonest record when not busy).
                 conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                await conn.execute(*self._record_statements_for(rows)[0])
+                stmt, params = self._record_statements_for(rows)[0]
+                await conn.execute(stmt.statement, params)
                 return
             async with session.begin():
                 await self._write_rows_in(session, rows)
 
     async def _write_rows_in(self, session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        conn = await session.connection()
         for stmt, params in self._record_statements_for(rows):
-            await conn.execute(stmt, params)
+            await direct.execute_many(session, stmt, params)
 
-    def _record_statements_for(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, Any]]:
+    def _record_statements_for(
+        self, rows: list[tuple[int, dict[str, Any]]]
+    ) -> list[tuple[DirectStatement, list[dict[str, Any]]]]:
         """One executemany per shape of values, each statement built once per shape (its cache key
         is not recomputed per batch)."""
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -758,11 +763,11 @@ class OutboxSender:
         the write turn (an inbox handling); the caller settles them after its commit."""
         return await self._records.carry(functools.partial(self._write_rows_in, session))
 
-    def _record_statement(self, shape: tuple[str, ...]) -> Any:
+    def _record_statement(self, shape: tuple[str, ...]) -> DirectStatement:
         stmt = self._record_statements.get(shape)
         if stmt is None:
             table = cast(Table, OutboxMessage.__table__)
-            stmt = self._record_statements[shape] = (
+            stmt = self._record_statements[shape] = DirectStatement(
                 update(table)
                 .where(table.c.id == bindparam("b_id"), table.c.claimed_by == self.worker_id)
                 .values({name: bindparam("b_" + name) for name in shape})
