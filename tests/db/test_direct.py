@@ -1,0 +1,142 @@
+"""Hot statements run on SQLite by our driver directly (db/direct.py) store, return and fail exactly as
+SQLAlchemy's own execution of them would, inside the session's transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import enum
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, Column, Enum, Integer, MetaData, String, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import direct
+from db.base import UTCDateTime
+from db.direct import DirectStatement
+from db.session import make_engine, make_sessionmaker
+
+
+class Mark(enum.StrEnum):
+    new = "new"
+    done = "done"
+
+
+metadata = MetaData()
+work = Table(
+    "work",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(50), unique=True),
+    Column("mark", Enum(Mark, native_enum=False, values_callable=lambda e: [m.value for m in e])),
+    Column("handed_in", UTCDateTime()),
+    Column("answers", JSON),
+    Column("pages", Integer, default=1),  # a Python-side default: SQLAlchemy's execution fills it in
+)
+
+ADD = DirectStatement(insert(work).returning(work.c.id, work.c.mark, work.c.handed_in))
+GRADE = DirectStatement(update(work).where(work.c.id == bindparam("b_id")).values(mark=bindparam("b_mark")))
+ALMATY = dt.timezone(dt.timedelta(hours=5))
+
+
+def essay(title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "mark": Mark.new,
+        "handed_in": dt.datetime(2026, 12, 3, 23, 30, tzinfo=ALMATY),
+        "answers": {"1": "Абай", "2": [1, 2]},
+        "pages": 3,
+    }
+
+
+@contextlib.asynccontextmanager
+async def school(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'school.sqlite3'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+async def stored(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Any, ...]]:
+    async with sessions() as session:
+        found = await session.execute(select(work).order_by(work.c.id))
+        return [tuple(row) for row in found]
+
+
+async def test_a_direct_insert_stores_and_returns_what_sqlalchemys_own_execution_does(tmp_path: Path) -> None:
+    async with school(tmp_path) as sessions:
+        async with sessions() as session, session.begin():
+            [mine] = await direct.execute(session, ADD, essay("direct"))
+            theirs = (await session.execute(ADD.statement, essay("sqlalchemy"))).one()
+        assert mine[1:] == tuple(theirs)[1:] == (Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC))
+        assert isinstance(mine[1], Mark)  # the returned columns' types convert as SQLAlchemy's do
+        rows = await stored(sessions)
+        assert [row[1:] for row in rows] == [
+            ("direct", Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC), {"1": "Абай", "2": [1, 2]}, 3),
+            ("sqlalchemy", Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC), {"1": "Абай", "2": [1, 2]}, 3),
+        ]
+        assert rows[0][0] == mine[0]
+
+
+async def test_a_direct_statement_belongs_to_the_sessions_transaction(tmp_path: Path) -> None:
+    async with school(tmp_path) as sessions:
+        with pytest.raises(RuntimeError):
+            async with sessions() as session, session.begin():
+                await direct.execute(session, ADD, essay("lost"))
+                raise RuntimeError("handling failed")
+        assert await stored(sessions) == []  # rolled back with the rest
+
+        async with sessions() as session, session.begin():
+            [(essay_id, *_)] = await direct.execute(session, ADD, essay("kept"))
+            await direct.execute_many(session, GRADE, [{"b_id": essay_id, "b_mark": Mark.done}])
+        assert [(row[1], row[2]) for row in await stored(sessions)] == [("kept", Mark.done)]
+
+
+async def test_sqlites_refusal_comes_out_as_sqlalchemys_error(tmp_path: Path) -> None:
+    async with school(tmp_path) as sessions:
+        async with sessions() as session, session.begin():
+            await direct.execute(session, ADD, essay("twice"))
+            with pytest.raises(IntegrityError) as refused:
+                await direct.execute(session, ADD, essay("twice"))
+        assert isinstance(refused.value.orig, sqlite3.IntegrityError)
+        assert [row[1] for row in await stored(sessions)] == ["twice"]  # the first stays
+
+
+async def test_a_statement_that_leaves_a_column_to_its_default_is_refused(tmp_path: Path) -> None:
+    async with school(tmp_path) as sessions, sessions() as session, session.begin():
+        without_pages = essay("short")
+        del without_pages["pages"]
+        with pytest.raises(ValueError, match="pages"):
+            await direct.execute(session, ADD, without_pages)
+
+
+async def test_a_direct_write_waiting_for_another_process_leaves_the_loop_running(tmp_path: Path) -> None:
+    async with school(tmp_path) as sessions:
+        other = sqlite3.connect(tmp_path / "school.sqlite3", isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process (the CLI, a backup) holds the write lock
+        other.execute("INSERT INTO work (title, pages) VALUES ('from the CLI', 1)")
+        ticks = 0
+
+        async def meanwhile() -> None:
+            nonlocal ticks
+            while ticks < 5:
+                await asyncio.sleep(0.01)
+                ticks += 1
+            other.execute("COMMIT")
+
+        others_work = asyncio.create_task(meanwhile())
+        async with sessions() as session, session.begin():
+            await direct.execute(session, ADD, essay("essay"))
+        await others_work
+        other.close()
+        assert [row[1] for row in await stored(sessions)] == ["from the CLI", "essay"]
+        assert ticks == 5  # the loop ran while the write waited: had it blocked, the lock never freed
