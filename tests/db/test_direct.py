@@ -77,12 +77,13 @@ async def test_a_direct_insert_stores_and_returns_what_sqlalchemys_own_execution
         async with sessions() as session, session.begin():
             [mine] = await direct.execute(session, ADD, essay("direct"))
             theirs = (await session.execute(ADD.statement, essay("sqlalchemy"))).one()
-        assert mine[1:] == tuple(theirs)[1:] == (Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC))
+        in_utc = dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC)
+        assert mine[1:] == tuple(theirs)[1:] == (Mark.new, in_utc)
         assert isinstance(mine[1], Mark)  # the returned columns' types convert as SQLAlchemy's do
         rows = await stored(sessions)
         assert [row[1:] for row in rows] == [
-            ("direct", Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC), {"1": "Абай", "2": [1, 2]}, 3),
-            ("sqlalchemy", Mark.new, dt.datetime(2026, 12, 3, 18, 30, tzinfo=dt.UTC), {"1": "Абай", "2": [1, 2]}, 3),
+            ("direct", Mark.new, in_utc, {"1": "Абай", "2": [1, 2]}, 3),
+            ("sqlalchemy", Mark.new, in_utc, {"1": "Абай", "2": [1, 2]}, 3),
         ]
         assert rows[0][0] == mine[0]
 
