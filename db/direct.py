@@ -1,4 +1,4 @@
-"""The update path's hottest Core statements, compiled once and run on SQLite by our driver directly.
+"""The update path's hottest statements, compiled once and run on SQLite by our driver directly.
 
 SQLAlchemy's execution of a Core statement (an execution context, its parameters processed, a result
 set up) cost 70-80 µs of CPU per statement in isolation, against 25-28 µs for the same compiled SQL
@@ -10,6 +10,11 @@ a column left to a Python-side default would need SQLAlchemy's execution, so com
 It runs at the DBAPI level, inside the session's transaction on the same connection, as SQLAlchemy's
 own cursor would: SQLite's errors come out as SQLAlchemy's (IntegrityError, OperationalError, ...).
 On PostgreSQL, or with another SQLite driver, the statement goes through SQLAlchemy unchanged.
+
+`Entities` reads whole ORM objects this way: their columns selected side by side, and each row's values
+made into the objects the ORM's own loading would give, persistent and unchanged in the session. The
+ORM's loading of the sender's account, person, organization and dialog cost 195 µs in isolation,
+against 70 for the same row read directly and its objects made here.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exc
+from sqlalchemy import Column, exc, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.base import instance_state
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.base import Executable
 
 from db.sqlite_driver import OneTripConnection, execute_now, executemany_now
 
@@ -49,9 +57,9 @@ class _Compiled:
 
 
 class DirectStatement:
-    """A Core INSERT or UPDATE built once, run directly on SQLite (see the module's comment)."""
+    """A Core statement built once, run directly on SQLite (see the module's comment)."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: dict[tuple[str, ...], _Compiled] = {}  # by the keys given (an INSERT's columns)
 
@@ -63,10 +71,12 @@ class DirectStatement:
         return found
 
 
-def _compile(statement: UpdateBase, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
-    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
-    defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
-    if defaulted or compiled.postfetch:
+def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+    compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect, column_keys=list(keys))
+    # An INSERT's or UPDATE's columns with Python-side defaults (a SELECT has none).
+    prefetch = (*getattr(compiled, "insert_prefetch", ()), *getattr(compiled, "update_prefetch", ()))
+    defaulted = [c.key for c in prefetch]
+    if defaulted or getattr(compiled, "postfetch", None):
         raise ValueError(f"a direct statement needs every value given, not defaults: {defaulted}")
     processors = compiled._bind_processors  # the types' own conversions (dates, JSON, enums)
     positions = []
@@ -110,3 +120,60 @@ async def execute_many(session: AsyncSession, direct: DirectStatement, params: l
         await executemany_now(adapted, compiled.sql, many)
     except sqlite3.Error as error:
         raise exc.DBAPIError.instance(compiled.sql, many, error, sqlite3.Error) from error
+
+
+class Entities:
+    """Mapped classes read as plain columns, side by side in one SELECT (a LEFT JOIN's missing ones are
+    all NULL), and made into ORM objects from each row."""
+
+    def __init__(self, *classes: type[Any]) -> None:
+        self._layouts: list[tuple[Mapper[Any], list[Column[Any]], list[str], int]] = []
+        for cls in classes:
+            mapper = inspect(cls)
+            if mapper.class_manager.dispatch.load:
+                raise ValueError(f"{cls.__name__} has load events, which only the ORM's loading runs")
+            columns = list(mapper.local_table.c)
+            keys = [mapper.get_property_by_column(c).key for c in columns]
+            [primary_key] = mapper.primary_key
+            self._layouts.append((mapper, columns, keys, columns.index(primary_key)))
+
+    @property
+    def columns(self) -> list[Column[Any]]:
+        return [column for _, columns, _, _ in self._layouts for column in columns]
+
+    def objects(self, session: AsyncSession, row: Sequence[Any]) -> list[Any]:
+        """The row's objects, in the classes' order (None for an all-NULL one), the columns that follow
+        them left to the caller."""
+        found: list[Any] = []
+        start = 0
+        for mapper, columns, keys, key_at in self._layouts:
+            values = row[start : start + len(columns)]
+            start += len(columns)
+            primary_key = values[key_at]
+            missing = primary_key is None  # a LEFT JOIN that found nothing
+            found.append(None if missing else _persistent(session, mapper, primary_key, keys, values))
+        return found
+
+
+def _persistent(
+    session: AsyncSession, mapper: Mapper[Any], primary_key: Any, keys: list[str], values: Sequence[Any]
+) -> Any:
+    """The object the ORM's loading would give for these column values: the one already in the session
+    if there is one (its unsaved changes kept), else a new one, persistent and unchanged.
+
+    These are the steps of SQLAlchemy's own loading of a new object (orm/loading.py, `_instance`) for a
+    mapped class without load events (checked in Entities); the public alternative, merge(load=False),
+    cost as much as the ORM's loading itself."""
+    sync = session.sync_session
+    identity = mapper.identity_key_from_primary_key((primary_key,))
+    existing = sync.identity_map.get(identity)
+    if existing is not None:
+        return existing
+    obj = mapper.class_manager.new_instance()
+    state = instance_state(obj)
+    state.key = identity
+    state.identity_token = None
+    state.session_id = sync.hash_key
+    sync.identity_map._add_unpresent(state, identity)
+    state.dict.update(zip(keys, values, strict=True))  # as loaded: no change recorded
+    return obj

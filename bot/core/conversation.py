@@ -22,7 +22,9 @@ from bot.core.messages import Attachment, Button, Incoming, Reply
 from bot.core.router import Router
 from bot.files.store import FileReason, FileRejected
 from bot.i18n import N_
+from db import direct
 from db.base import utcnow
+from db.direct import DirectStatement, Entities
 from db.models import Channel, DialogState, MessengerAccount, Organization, Person, PersonRole, Role
 from db.statements import ignoring_insert, sorted_join
 
@@ -135,18 +137,17 @@ class Conversation:
         self, session: AsyncSession, incoming: Incoming
     ) -> tuple[MessengerAccount, Person | None, Organization | None, DialogState | None, frozenset[Role]]:
         """The account, its person, their organization, dialog and roles, in one statement built once."""
-        found = (
-            await session.execute(
-                _LOAD, {"channel": incoming.channel, "external_id": incoming.external_user_id}
-            )
-        ).first()
-        if found is None:
+        found = await direct.execute(
+            session, _LOAD, {"channel": incoming.channel, "external_id": incoming.external_user_id}
+        )
+        if not found:
             account = await self._create_account(session, incoming)
             _touch(account, incoming)
             return account, None, None, None, frozenset()
-        account, person, org, dialog, roles = found
+        [row] = found
+        account, person, org, dialog = _SENDER.objects(session, row)
         _touch(account, incoming)
-        return account, person, org, dialog, _roles(roles)
+        return account, person, org, dialog, _roles(row[-1])
 
     async def _create_account(self, session: AsyncSession, incoming: Incoming) -> MessengerAccount:
         # Two first messages of one person may race on PostgreSQL: insert-or-ignore, then read.
@@ -205,14 +206,13 @@ class Conversation:
 
 
 # The sender's account, person, organization and dialog, with the person's roles as one text column
-# (no eager-loaded collection to de-duplicate): built once, so each message binds its two values only and
-# SQLAlchemy's compiled cache always hits. `person.roles` is left unloaded; the context has the roles.
-_LOAD = (
+# (no eager-loaded collection to de-duplicate): built once, and read directly on SQLite, the objects made
+# from the row (db/direct.py) rather than by the ORM's loading. `person.roles` is left unloaded, as the
+# ORM's loading left it; the context has the roles.
+_SENDER = Entities(MessengerAccount, Person, Organization, DialogState)
+_LOAD = DirectStatement(
     select(
-        MessengerAccount,
-        Person,
-        Organization,
-        DialogState,
+        *_SENDER.columns,
         select(sorted_join(PersonRole.role))
         .where(PersonRole.person_id == Person.id)
         .correlate(Person)

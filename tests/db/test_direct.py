@@ -1,5 +1,6 @@
 """Hot statements run on SQLite by our driver directly (db/direct.py) store, return and fail exactly as
-SQLAlchemy's own execution of them would, inside the session's transaction."""
+SQLAlchemy's own execution of them would, inside the session's transaction; whole objects read that way
+are the ORM's objects, as its own loading would give them."""
 
 from __future__ import annotations
 
@@ -13,13 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Column, Enum, Integer, MetaData, String, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db import direct
 from db.base import UTCDateTime
-from db.direct import DirectStatement
+from db.direct import DirectStatement, Entities
 from db.session import make_engine, make_sessionmaker
 
 
@@ -141,3 +156,87 @@ async def test_a_direct_write_waiting_for_another_process_leaves_the_loop_runnin
         other.close()
         assert [row[1] for row in await stored(sessions)] == ["from the CLI", "essay"]
         assert ticks == 5  # the loop ran while the write waited: had it blocked, the lock never freed
+
+
+class Mapped_(DeclarativeBase):
+    pass
+
+
+class Pupil(Mapped_):
+    __tablename__ = "pupil"
+    name: Mapped[str] = mapped_column(String(50))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # not the first column: found by its key
+    born: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Seat(Mapped_):
+    __tablename__ = "seat"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(Integer)
+    row_no: Mapped[int] = mapped_column("row", Integer)  # an attribute named unlike its column
+
+
+PUPIL_AND_SEAT = Entities(Pupil, Seat)
+READ = DirectStatement(
+    select(*PUPIL_AND_SEAT.columns)
+    .select_from(Pupil)
+    .outerjoin(Seat, Seat.pupil_id == Pupil.id)
+    .where(Pupil.name == bindparam("name"))
+)
+
+
+@contextlib.asynccontextmanager
+async def class_room(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'class.sqlite3'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Mapped_.metadata.create_all)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session, session.begin():
+            born = dt.datetime(2010, 5, 1, 6, 0, tzinfo=dt.UTC)
+            session.add_all([Pupil(id=7, name="Aru", born=born, notes={"k": 1}), Pupil(id=8, name="Dana")])
+            session.add(Seat(id=1, pupil_id=7, row_no=3))
+        yield sessions
+    finally:
+        await engine.dispose()
+
+
+async def test_entities_read_directly_are_the_objects_the_orms_loading_gives(tmp_path: Path) -> None:
+    async with class_room(tmp_path) as sessions:
+        async with sessions() as session:
+            [row] = await direct.execute(session, READ, {"name": "Aru"})
+            pupil, seat = PUPIL_AND_SEAT.objects(session, row)
+            assert (pupil.id, pupil.name, pupil.born, pupil.notes) == (
+                7, "Aru", dt.datetime(2010, 5, 1, 6, 0, tzinfo=dt.UTC), {"k": 1}
+            )  # fmt: skip
+            assert (seat.id, seat.pupil_id, seat.row_no) == (1, 7, 3)
+            assert inspect(pupil).persistent and inspect(seat).persistent
+            assert not session.dirty and not session.new
+            assert await session.get(Pupil, 7) is pupil  # in the identity map: no second object
+        async with sessions() as session:
+            [row] = await direct.execute(session, READ, {"name": "Dana"})
+            assert PUPIL_AND_SEAT.objects(session, row)[1] is None  # no seat: the LEFT JOIN's NULLs
+
+
+async def test_a_change_to_an_entity_read_directly_is_saved_at_commit(tmp_path: Path) -> None:
+    async with class_room(tmp_path) as sessions:
+        async with sessions() as session, session.begin():
+            [row] = await direct.execute(session, READ, {"name": "Aru"})
+            pupil, seat = PUPIL_AND_SEAT.objects(session, row)
+            pupil.notes = {**pupil.notes, "late": True}
+            seat.row_no = 5
+            assert set(session.dirty) == {pupil, seat}
+        async with sessions() as session:
+            again = (await session.execute(select(Pupil, Seat).join(Seat, Seat.pupil_id == Pupil.id))).one()
+            assert (again[0].notes, again[1].row_no) == ({"k": 1, "late": True}, 5)
+
+
+async def test_an_entity_already_in_the_session_is_kept_with_its_unsaved_change(tmp_path: Path) -> None:
+    async with class_room(tmp_path) as sessions, sessions() as session, session.begin():
+        loaded = await session.get(Pupil, 7)
+        assert loaded is not None
+        loaded.name = "Aruzhan"  # not flushed yet
+        [row] = await direct.execute(session, READ, {"name": "Aru"})
+        pupil, _ = PUPIL_AND_SEAT.objects(session, row)
+        assert pupil is loaded and pupil.name == "Aruzhan"
