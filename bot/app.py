@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -159,6 +160,15 @@ async def prepare(runtime: Runtime) -> bool:
     return await ensure_demo(runtime.deps)
 
 
+def _freeze_start_up() -> None:
+    """What start-up built (modules, mappers, compiled statements, the catalogs) lives as long as the
+    process: kept out of the collector's reach, so that its full collections stop walking it. Under the
+    benchmark's load each full collection walked about 230,000 objects (60 ms, a stall of the loop), and
+    collections took about 3 % of the CPU."""
+    gc.collect()  # the garbage of start-up goes first, or it would be kept for ever
+    gc.freeze()
+
+
 def running_line(settings: Settings) -> str:
     channels = [
         "web chat" if settings.webchat_enabled else None,
@@ -188,6 +198,7 @@ async def serve(settings: Settings) -> int:
     runtime = build_runtime(settings)
     created = await prepare(runtime) if settings.process_index is None else False
     async with running(runtime) as live:
+        _freeze_start_up()
         if settings.process_index is not None:  # one of several: its parent says it once for all
             from bot.processes import READY
 
