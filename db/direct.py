@@ -20,13 +20,14 @@ against 70 for the same row read directly and its objects made here.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Column, exc, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ClauseElement
@@ -42,7 +43,7 @@ class _Compiled:
     sql: str
     # Per position: the caller's key and its bind processor, or None with the statement's own literal.
     positions: tuple[tuple[str | None, Callable[[Any], Any] | None, Any], ...]
-    results: tuple[Callable[[Any], Any] | None, ...]  # per returned column
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # the returned columns that a type converts
 
     def args(self, params: Params) -> list[Any]:
         return [
@@ -51,9 +52,15 @@ class _Compiled:
         ]
 
     def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
-        if not any(self.results):
+        if not self.results:
             return [tuple(row) for row in raw]
-        return [tuple(p(v) if p else v for p, v in zip(self.results, row, strict=True)) for row in raw]
+        converted = []
+        for row in raw:
+            values = list(row)
+            for at, process in self.results:
+                values[at] = process(values[at])
+            converted.append(tuple(values))
+        return converted
 
 
 class DirectStatement:
@@ -88,13 +95,33 @@ def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> 
             value = bind.effective_value
             process = processors.get(name)
             positions.append((None, None, process(value) if process else value))
-    results = tuple(type_._cached_result_processor(dialect, None) for *_, type_ in compiled._result_columns)
+    converters = [type_._cached_result_processor(dialect, None) for *_, type_ in compiled._result_columns]
+    results = tuple((at, convert) for at, convert in enumerate(converters) if convert is not None)
     return _Compiled(compiled.string, tuple(positions), results)
+
+
+# Where a session keeps the connection of its current transaction, with that transaction (session.info).
+_CONNECTION = "db.direct connection"
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection in its current transaction. Asked of the session once per transaction
+    (each ask is a greenlet switch, 15 µs, several times per update), then kept with the transaction it
+    belongs to: a new transaction asks again."""
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if transaction is not None and kept is not None and kept[0]() is transaction:
+        return kept[1]  # type: ignore[no-any-return]
+    conn = await session.connection()
+    # A weak reference: the transaction refers to its session, and a cycle would keep both (and the
+    # objects they hold) until the collector ran.
+    session.info[_CONNECTION] = (weakref.ref(session.sync_session.get_transaction()), conn)
+    return conn
 
 
 async def execute(session: AsyncSession, direct: DirectStatement, params: Params) -> list[tuple[Any, ...]]:
     """The statement with one set of values, in the session's transaction: the rows it returns."""
-    conn = await session.connection()
+    conn = await _connection(session)
     adapted = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
     if not isinstance(adapted, OneTripConnection):
         result = await conn.execute(direct.statement, params)
@@ -109,7 +136,7 @@ async def execute(session: AsyncSession, direct: DirectStatement, params: Params
 
 async def execute_many(session: AsyncSession, direct: DirectStatement, params: list[Params]) -> None:
     """The statement once per set of values (all of one shape), in the session's transaction."""
-    conn = await session.connection()
+    conn = await _connection(session)
     adapted = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
     if not isinstance(adapted, OneTripConnection):
         await conn.execute(direct.statement, params)
