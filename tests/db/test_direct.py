@@ -4,7 +4,6 @@ are the ORM's objects, as its own loading would give them."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import enum
@@ -36,6 +35,7 @@ from db import direct
 from db.base import UTCDateTime
 from db.direct import DirectStatement, Entities
 from db.session import make_engine, make_sessionmaker
+from tests.db.locks import write_lock_held_elsewhere
 
 
 class Mark(enum.StrEnum):
@@ -137,25 +137,15 @@ async def test_a_statement_that_leaves_a_column_to_its_default_is_refused(tmp_pa
 
 async def test_a_direct_write_waiting_for_another_process_leaves_the_loop_running(tmp_path: Path) -> None:
     async with school(tmp_path) as sessions:
-        other = sqlite3.connect(tmp_path / "school.sqlite3", isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")  # another process (the CLI, a backup) holds the write lock
-        other.execute("INSERT INTO work (title, pages) VALUES ('from the CLI', 1)")
-        ticks = 0
-
-        async def meanwhile() -> None:
-            nonlocal ticks
-            while ticks < 5:
-                await asyncio.sleep(0.01)
-                ticks += 1
-            other.execute("COMMIT")
-
-        others_work = asyncio.create_task(meanwhile())
-        async with sessions() as session, session.begin():
+        held_by_the_cli = "INSERT INTO work (title, pages) VALUES ('from the CLI', 1)"
+        async with (
+            write_lock_held_elsewhere(tmp_path / "school.sqlite3", held_by_the_cli) as other,
+            sessions() as session,
+            session.begin(),
+        ):
             await direct.execute(session, ADD, essay("essay"))
-        await others_work
-        other.close()
         assert [row[1] for row in await stored(sessions)] == ["from the CLI", "essay"]
-        assert ticks == 5  # the loop ran while the write waited: had it blocked, the lock never freed
+        assert other.turns == 5  # the loop ran while the write waited: had it blocked, the lock never freed
 
 
 class Mapped_(DeclarativeBase):

@@ -17,6 +17,7 @@ from bot.ops.checkpoints import checkpoints_loop
 from db.session import make_engine
 from db.sqlite_driver import checkpoint
 from tests.channels.telegram_app import until
+from tests.db.locks import write_lock_held_elsewhere
 
 
 @contextlib.asynccontextmanager
@@ -41,29 +42,15 @@ async def write_blobs(engine: AsyncEngine, commits: int) -> None:
 
 async def test_a_write_waiting_for_another_process_leaves_the_loop_running(tmp_path: Path) -> None:
     async with school_with(tmp_path, "title TEXT") as (path, engine):
-        # Another process (the CLI, a backup) holds the write lock.
-        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO work VALUES ('from the CLI')")
-        ticks = 0
-
-        async def meanwhile() -> None:
-            """The loop's other work; after a few turns, the other process commits."""
-            nonlocal ticks
-            while ticks < 5:
-                await asyncio.sleep(0.01)
-                ticks += 1
-            other.execute("COMMIT")
-
-        others_work = asyncio.create_task(meanwhile())
-        async with engine.begin() as conn:
+        async with (
+            write_lock_held_elsewhere(path, "INSERT INTO work VALUES ('from the CLI')") as other,
+            engine.begin() as conn,
+        ):
             await conn.execute(text("INSERT INTO work VALUES ('essay')"))
-        await others_work
         async with engine.connect() as conn:
             titles = (await conn.execute(text("SELECT title FROM work ORDER BY title"))).scalars().all()
         assert titles == ["essay", "from the CLI"]
-        assert ticks == 5  # the loop ran while the write waited: had it blocked, the lock never freed
-        other.close()
+        assert other.turns == 5  # the loop ran while the write waited: had it blocked, the lock never freed
 
 
 async def test_statements_and_transactions_behave_as_before(tmp_path: Path) -> None:
