@@ -29,6 +29,7 @@ from sqlalchemy import Column, exc, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.base import Executable
@@ -186,7 +187,8 @@ def _persistent(
     session: AsyncSession, mapper: Mapper[Any], primary_key: Any, keys: list[str], values: Sequence[Any]
 ) -> Any:
     """The object the ORM's loading would give for these column values: the one already in the session
-    if there is one (its unsaved changes kept), else a new one, persistent and unchanged.
+    if there is one (its unsaved changes kept, its expired attributes filled from the row), else a new
+    one, persistent and unchanged.
 
     These are the steps of SQLAlchemy's own loading of a new object (orm/loading.py, `_instance`) for a
     mapped class without load events (checked in Entities); the public alternative, merge(load=False),
@@ -195,6 +197,10 @@ def _persistent(
     identity = mapper.identity_key_from_primary_key((primary_key,))
     existing = sync.identity_map.get(identity)
     if existing is not None:
+        unloaded = instance_state(existing).unloaded  # expired since it was loaded (read in a greenlet)
+        for key, value in zip(keys, values, strict=True):
+            if key in unloaded:
+                set_committed_value(existing, key, value)
         return existing
     obj = mapper.class_manager.new_instance()
     state = instance_state(obj)

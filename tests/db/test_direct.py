@@ -230,3 +230,15 @@ async def test_an_entity_already_in_the_session_is_kept_with_its_unsaved_change(
         [row] = await direct.execute(session, READ, {"name": "Aru"})
         pupil, _ = PUPIL_AND_SEAT.objects(session, row)
         assert pupil is loaded and pupil.name == "Aruzhan"
+
+
+async def test_an_expired_entity_in_the_session_is_filled_from_the_row(tmp_path: Path) -> None:
+    async with class_room(tmp_path) as sessions, sessions() as session, session.begin():
+        loaded = await session.get(Pupil, 7)
+        assert loaded is not None
+        await session.execute(update(Pupil).where(Pupil.id == 7).values(name="Aruzhan"))
+        session.expire(loaded)  # reading an attribute now would need a query, which async code cannot run
+        [row] = await direct.execute(session, READ, {"name": "Aruzhan"})
+        pupil, _ = PUPIL_AND_SEAT.objects(session, row)
+        assert pupil is loaded and (pupil.name, pupil.notes) == ("Aruzhan", {"k": 1})
+        assert not session.dirty  # filled as loaded, not changed
