@@ -71,14 +71,19 @@ def essay(title: str) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def school(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def database_of(tmp_path: Path, tables: MetaData) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A SQLite file through the loop's driver (school.sqlite3) with `tables` made; disposed of afterwards."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'school.sqlite3'}")
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(tables.create_all)
         yield make_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+def school(tmp_path: Path) -> contextlib.AbstractAsyncContextManager[async_sessionmaker[AsyncSession]]:
+    return database_of(tmp_path, metadata)
 
 
 async def stored(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Any, ...]]:
@@ -178,18 +183,13 @@ READ = DirectStatement(
 
 @contextlib.asynccontextmanager
 async def class_room(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'class.sqlite3'}")
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Mapped_.metadata.create_all)
-        sessions = make_sessionmaker(engine)
+    """Aru at her seat, Dana without one."""
+    async with database_of(tmp_path, Mapped_.metadata) as sessions:
         async with sessions() as session, session.begin():
             born = dt.datetime(2010, 5, 1, 6, 0, tzinfo=dt.UTC)
             session.add_all([Pupil(id=7, name="Aru", born=born, notes={"k": 1}), Pupil(id=8, name="Dana")])
             session.add(Seat(id=1, pupil_id=7, row_no=3))
         yield sessions
-    finally:
-        await engine.dispose()
 
 
 async def test_entities_read_directly_are_the_objects_the_orms_loading_gives(tmp_path: Path) -> None:
