@@ -120,11 +120,17 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     return conn
 
 
+def _our_driver(conn: AsyncConnection) -> OneTripConnection | None:
+    """The connection's SQLite driver when it is ours (db/sqlite_driver.py); None for any other."""
+    adapted = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
+    return adapted if isinstance(adapted, OneTripConnection) else None
+
+
 async def execute(session: AsyncSession, direct: DirectStatement, params: Params) -> list[tuple[Any, ...]]:
     """The statement with one set of values, in the session's transaction: the rows it returns."""
     conn = await _connection(session)
-    adapted = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
-    if not isinstance(adapted, OneTripConnection):
+    adapted = _our_driver(conn)
+    if adapted is None:
         result = await conn.execute(direct.statement, params)
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = direct.compiled(conn.dialect, list(params))
@@ -138,8 +144,8 @@ async def execute(session: AsyncSession, direct: DirectStatement, params: Params
 async def execute_many(session: AsyncSession, direct: DirectStatement, params: list[Params]) -> None:
     """The statement once per set of values (all of one shape), in the session's transaction."""
     conn = await _connection(session)
-    adapted = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
-    if not isinstance(adapted, OneTripConnection):
+    adapted = _our_driver(conn)
+    if adapted is None:
         await conn.execute(direct.statement, params)
         return
     compiled = direct.compiled(conn.dialect, list(params[0]))
