@@ -3,7 +3,8 @@
 Each caller awaits its own item; while one transaction runs (in a task of its own), the next
 items gather, so under load a transaction carries as many items as arrived during the previous
 one, and an item alone is written at once (no timer, no added latency). A batch that fails is
-written again one item at a time, so one bad item fails only its own caller.
+written again one item at a time, so one bad item fails only its own caller; a write that knows
+which item failed it says so (`ItemFailed`), and the others are written again together without it.
 
 With a write turn (SQLite's one writer), the writer takes its batch only once it has the turn,
 and a transaction that already holds the turn may carry the waiting items with its own work
@@ -22,6 +23,17 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 Waiting = list[tuple[T, asyncio.Future[None]]]
 log = logging.getLogger(__name__)
+
+
+class ItemFailed(Exception):
+    """Raised by a batch's write that knows which item failed it (by position): that item's caller gets
+    `cause`, and the others are written again together, without it (not one by one: an item that
+    failed by taking too long must not hold up the rest a second time)."""
+
+    def __init__(self, index: int, cause: Exception) -> None:
+        super().__init__(index, cause)
+        self.index = index
+        self.cause = cause
 
 
 def _no_turn() -> AbstractAsyncContextManager[object]:
@@ -110,6 +122,12 @@ class GroupCommit(Generic[T]):
     async def _write_batch(self, batch: Waiting[T]) -> None:
         try:
             await self.write([item for item, _ in batch])
+        except ItemFailed as failed:
+            _settle(batch[failed.index][1], failed.cause)
+            rest = batch[: failed.index] + batch[failed.index + 1 :]
+            if rest:
+                await self._write_batch(rest)  # at most one level per item: each level has one less
+            return
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][1], exc)

@@ -16,6 +16,7 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -40,6 +41,7 @@ from sqlalchemy.orm import aliased
 from bot.core.messages import Incoming
 from bot.queues import worker
 from bot.queues.claims import CLAIM_SECONDS, Claims, Database, claim_until
+from bot.queues.group_commit import GroupCommit, ItemFailed
 from bot.queues.outbox import FOR_CLAIM
 from bot.queues.shards import ALONE, Shard
 from bot.supervisor import FailureStreak, Heartbeat
@@ -276,6 +278,22 @@ _MARK_DONE = (
 )
 
 
+@dataclass
+class _Arriving:
+    """An arriving update on its way through a shared handling transaction, and what became of it."""
+
+    external_id: str
+    given: Incoming
+    prepare: Callable[[AsyncSession, Incoming], Awaitable[Incoming]] | None
+    incoming: Incoming = field(init=False)  # as prepared (a quiz's answer names the quiz's own ref)
+    born: bool | None = None  # None: a duplicate; True: handled; False: waiting behind its chat's rows
+    handed: list[Job] = field(default_factory=list)  # replies born claimed, for the sender after commit
+    for_claim: bool = False  # outbox rows written for the sender's claim
+
+    def __post_init__(self) -> None:
+        self.incoming = self.given
+
+
 class InboxWorker:
     """Claims due rows (the first unfinished one of each chat) and handles them.
 
@@ -311,6 +329,9 @@ class InboxWorker:
         self._born = 0
         self._born_chats: collections.Counter[str] = collections.Counter()
         self._queued_behind: set[str] = set()
+        # SQLite: arriving updates that wait for the write turn meanwhile share the next handling
+        # transaction (handle_arriving), one commit for them all.
+        self._arriving: GroupCommit[_Arriving] = GroupCommit(self._handle_arriving_together, runtime.writing)
 
     def wake(self) -> None:
         self._wake.set()
@@ -357,14 +378,20 @@ class InboxWorker:
 
     @contextlib.asynccontextmanager
     async def _handling(self) -> AsyncIterator[AsyncSession]:
-        """A handling transaction: within the time limit, in the write turn, committed on success.
+        """A handling transaction: within the time limit, in the write turn, committed on success."""
+        async with asyncio.timeout(HANDLE_SECONDS), self.runtime.writing(), self._transaction() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A handling transaction, committed on success; the caller holds the write turn.
 
         On SQLite it also carries the sender's results waiting to be recorded (a reply's message id,
         a part sent): they would otherwise wait for this write turn to end and then take a commit of
         their own, which under load is nearly one commit more per update."""
         carried = None
         runtime = self.runtime
-        async with asyncio.timeout(HANDLE_SECONDS), runtime.writing(), runtime.sessions() as session:
+        async with runtime.sessions() as session:
             try:
                 async with session.begin():
                     yield session
@@ -396,29 +423,51 @@ class InboxWorker:
         One transaction instead of two (store, then handle): SQLite has one writer, held by this
         transaction from the insert to the commit, so no other task can see the row half done or take
         the chat's next row before it; a crash before the commit leaves nothing, and the messenger,
-        unanswered, delivers the update again."""
-        handed: list[Job] = []
+        unanswered, delivers the update again. Updates that arrive while the writer is busy share the
+        next such transaction, one after another in arrival order (`_handle_arriving_together`)."""
+        arriving = _Arriving(external_id, incoming, prepare)
         self._born += 1  # counts against room(), as a row born claimed does
         try:
-            async with self._handling() as session:
-                if prepare is not None:
-                    incoming = await prepare(session, incoming)
-                got = await _store_born_done(session, incoming, external_id)
-                if got is None:
-                    return None
-                born = got[1]
-                if born:  # stored done: handled here, or rolled back with it
-                    await self.runtime.conversation.handle(session, incoming, handed)
-            for_claim = session.info.pop(FOR_CLAIM, False)
+            await self._arriving.add(arriving)
         finally:
             self._born -= 1
-        if born:
-            self._hand_over(handed, for_claim)
+        if arriving.born is None:
+            return None
+        if arriving.born:
+            self._hand_over(arriving.handed, arriving.for_claim)
         else:
             # Its chat's earlier rows first: the worker takes it in turn, woken again when a row of that
             # chat handled by its arriving task (while this path had no room) is done.
-            self.rows_waiting([chat_key(incoming)])
+            self.rows_waiting([chat_key(arriving.incoming)])
         return True
+
+    async def _handle_arriving_together(self, batch: list[_Arriving]) -> None:
+        """Arriving updates stored and handled one after another in one transaction, one commit for
+        them all (the write turn is held). Each has its own time limit; one that fails or runs out of
+        time rolls the transaction back and is named (ItemFailed), and the others go again without it:
+        its caller stores it for the worker's tries, as when it arrived alone."""
+        async with asyncio.timeout(None) as limit, self._transaction() as session:
+            for index, arriving in enumerate(batch):
+                try:
+                    async with asyncio.timeout(HANDLE_SECONDS):
+                        await self._store_and_handle(session, arriving)
+                except Exception as exc:
+                    raise ItemFailed(index, exc) from exc
+            limit.reschedule(asyncio.get_running_loop().time() + HANDLE_SECONDS)  # and the commit
+
+    async def _store_and_handle(self, session: AsyncSession, arriving: _Arriving) -> None:
+        arriving.handed, arriving.born, arriving.for_claim = [], None, False  # a batch may go again
+        incoming = arriving.given
+        if arriving.prepare is not None:
+            incoming = await arriving.prepare(session, incoming)
+        arriving.incoming = incoming
+        got = await _store_born_done(session, incoming, arriving.external_id)
+        if got is None:
+            return
+        arriving.born = got[1]
+        if arriving.born:  # stored done: handled here, or rolled back with it
+            await self.runtime.conversation.handle(session, incoming, arriving.handed)
+            arriving.for_claim = session.info.pop(FOR_CLAIM, False)
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         if not self._orphans_released:  # once: a restarted loop must not free rows its own tasks hold

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -339,3 +341,51 @@ async def test_a_row_is_born_claimed_only_when_its_chat_has_nothing_unfinished(
     assert len(got) == 2
     assert got[0].startswith("Меню обучаю")
     assert got[1].startswith("Главное мен")
+
+
+async def test_updates_arriving_while_the_writer_is_busy_share_one_transaction_and_a_failing_one_leaves_it(
+    demo: Runtime, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: what arrives while another transaction holds the writer is stored and handled together,
+    in arrival order, in one transaction. One whose handling fails is rolled back and raised to its
+    caller alone (who stores it for the worker's tries); the others are handled once, and kept."""
+    if not demo.is_sqlite:
+        pytest.skip("PostgreSQL handles arriving updates through the worker, in parallel")
+    anna = await harness.seat_for("Анна Сергеевна Петрова")
+    dima = await harness.seat_for("Дмитрий Олегович Ли")
+    worker = demo.inbox_worker
+    assert worker is not None
+    handle = demo.conversation.handle
+    handled_in: list[tuple[str, int]] = []  # (text, the transaction it was handled in)
+
+    async def fails_for_dima(session: Any, incoming: Incoming, handed: Any) -> Any:
+        handled_in.append((incoming.text or "", id(session.sync_session.get_transaction())))
+        if incoming.chat_id == dima.external_id:
+            raise RuntimeError("a handler's bug")
+        return await handle(session, incoming, handed)
+
+    monkeypatch.setattr(demo.conversation, "handle", fails_for_dima)
+    arrivals = [(anna, "/help", "t-1"), (dima, "/menu", "t-2"), (anna, "/menu", "t-3")]
+    async with demo.writing():  # another transaction holds SQLite's writer: all three wait behind it
+        tasks = [
+            asyncio.create_task(worker.handle_arriving(external_id, message(seat.external_id, text)))
+            for seat, text, external_id in arrivals
+        ]
+        while len(worker._arriving._pending) < 3:
+            await asyncio.sleep(0)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], RuntimeError), "the failing one is its caller's to store"
+    together = [txn for text, txn in handled_in if text == "/help"]
+    assert len(together) == 2, (
+        "Анна's first went twice: once with the failing one (rolled back), once without"
+    )
+    assert ("/menu", together[1]) in handled_in, "her two went in one transaction, in order"
+    async with demo.sessions() as session:
+        rows = (await session.execute(select(InboxUpdate.external_id, InboxUpdate.status))).all()
+    assert sorted(rows) == [("t-1", InboxStatus.done), ("t-3", InboxStatus.done)]
+    await harness.settle()
+    got = [r.text.split("\n")[0] for r in await harness.received(anna)]
+    assert len(got) == 2, "each answered once"
+    assert got[0].startswith("Меню обучаю") and got[1].startswith("Главное мен"), "in order"
+    assert await harness.received(dima) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.queues.group_commit import GroupCommit
+from bot.queues.group_commit import GroupCommit, ItemFailed
 
 
 async def test_items_arriving_together_share_a_write_and_a_bad_one_fails_alone() -> None:
@@ -22,6 +22,32 @@ async def test_items_arriving_together_share_a_write_and_a_bad_one_fails_alone()
     assert results[:2] == [None, None] and results[3] is None
     assert isinstance(results[2], ValueError)
     assert sorted(x for batch in writes for x in batch) == ["a", "b", "c"]
+
+
+async def test_a_write_that_names_its_failed_item_fails_only_that_one_and_writes_the_rest_together() -> None:
+    attempts: list[list[str]] = []
+    first_written = asyncio.Event()
+
+    async def write(items: list[str]) -> None:
+        attempts.append(items)
+        if items == ["first"]:
+            await first_written.wait()  # the others arrive meanwhile: they go as one batch next
+        for index, item in enumerate(items):
+            if item.startswith("slow"):  # one that ran out of time: it must not be tried again
+                raise ItemFailed(index, TimeoutError(item))
+
+    commits = GroupCommit(write)
+    first = asyncio.create_task(commits.add("first"))
+    while not attempts:
+        await asyncio.sleep(0)
+    rest = [asyncio.create_task(commits.add(x)) for x in ("a", "slow", "b", "slow2")]
+    await asyncio.sleep(0)
+    first_written.set()
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    assert results[0] is None and results[1] is None and results[3] is None
+    assert isinstance(results[2], TimeoutError) and str(results[2]) == "slow"
+    assert isinstance(results[4], TimeoutError) and str(results[4]) == "slow2"
+    assert attempts == [["first"], ["a", "slow", "b", "slow2"], ["a", "b", "slow2"], ["a", "b"]]
 
 
 async def test_a_caller_goes_on_once_its_item_is_written_while_others_keep_arriving() -> None:
