@@ -304,7 +304,9 @@ class Job:
     account_id: int | None
     person_id: int | None
     kind: str
-    payload: dict[str, Any]
+    # The message as stored, or the Reply itself when the transaction that wrote the row hands it over
+    # (reply_job): the conversation is done with it, and reading it back from JSON would cost more.
+    payload: dict[str, Any] | Reply
     template_vars: dict[str, Any] | None
     attempts: int
     parts_done: int
@@ -454,7 +456,7 @@ class OutboxSender:
         """The job of a reply row written with reply_claim(): to the account it answers, nowhere else."""
         target = Target(account.id, account.person_id, account.channel, account.address, locale,
                         account.last_inbound_at)  # fmt: skip
-        return Job(outbox_id, account.id, None, "reply", reply.to_json(), None, 0, 0, [target])
+        return Job(outbox_id, account.id, None, "reply", reply, None, 0, 0, [target])
 
     def hand_over(self, jobs: Sequence[Job]) -> None:
         """Delivers rows committed already claimed for this sender: no claim round-trip, never twice."""
@@ -642,7 +644,7 @@ class OutboxSender:
             await asyncio.sleep(wait)
 
     async def _deliver(self, job: Job, dead: set[int]) -> Outcome:
-        reply = Reply.from_json(job.payload)
+        reply = job.payload if isinstance(job.payload, Reply) else Reply.from_json(job.payload)
         for i, target in enumerate(job.targets):
             if target.account_id in dead:
                 continue
