@@ -63,7 +63,7 @@ class Action:
 
     def __init_subclass__(cls, prefix: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not _PREFIX.fullmatch(prefix):
+        if not _PREFIX.fullmatch(prefix) or len(prefix) > MAX_PAYLOAD_BYTES:
             raise TypeError(f"{cls.__name__}: bad or missing prefix {prefix!r}")
         cls.prefix = prefix
         dataclass(frozen=True)(cls)  # in place: the class stays the one being defined
@@ -75,6 +75,8 @@ class Action:
         return cls._fields
 
     def pack(self) -> str:
+        if not self._fields:  # most menu buttons: the prefix alone, checked when the class was made
+            return self.prefix
         parts = [self.prefix]
         values = [getattr(self, f.name) for f in self.fields()]
         while values and values[-1] is None:
