@@ -12,7 +12,9 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from openpyxl import Workbook, load_workbook
+# openpyxl is imported where a spreadsheet is read or written, not with this module: with it come
+# numpy and Pillow (it uses them when present), about 28 MB that every process would keep for a
+# feature staff use now and then. The first spreadsheet after a start pays the import once.
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -61,6 +63,8 @@ def decode_text(data: bytes) -> str:
 
 def _raw_rows(data: bytes, name: str) -> list[list[str]]:
     if data[:4] == b"PK\x03\x04":
+        from openpyxl import load_workbook
+
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -123,6 +127,8 @@ def read_table_with_header(
 
 def xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
     """An XLSX file with one sheet per (title, header, rows)."""
+    from openpyxl import Workbook
+
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:

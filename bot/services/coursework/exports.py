@@ -6,9 +6,6 @@ import csv
 import io
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files.store import FileStore
@@ -59,6 +56,10 @@ def file_stem(book: Book) -> str:
 
 
 def xlsx_bytes(book: Book, t: Translator) -> bytes:
+    from openpyxl import Workbook  # with numpy and Pillow: only when asked for (bot/files/tables.py)
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = book.group[:31] or "Gradebook"
