@@ -75,8 +75,17 @@ class Action:
         return cls._fields
 
     def pack(self) -> str:
-        if not self._fields:  # most menu buttons: the prefix alone, checked when the class was made
+        if not self._fields:  # the prefix alone, checked when the class was made
             return self.prefix
+        # Kept on the instance: a menu's actions are made once and packed on every menu shown; the
+        # fields of a frozen action never change, and eq, hash and repr read only the fields.
+        packed: str | None = self.__dict__.get("_packed")
+        if packed is None:
+            packed = self._pack()
+            object.__setattr__(self, "_packed", packed)
+        return packed
+
+    def _pack(self) -> str:
         parts = [self.prefix]
         values = [getattr(self, f.name) for f in self.fields()]
         while values and values[-1] is None:

@@ -79,6 +79,24 @@ def test_actions_pack_to_the_payloads_people_already_have() -> None:
         Notifications("x" * 70).pack()
 
 
+def test_an_action_packed_once_packs_the_same_and_stays_equal_to_a_fresh_one() -> None:
+    """A packed action keeps its payload (menus pack the same actions on every screen): the payload,
+    equality, hash and repr are those of a fresh instance, and a changed copy packs anew."""
+    import dataclasses
+
+    from bot.actions.teacher import GradeQueue
+
+    shown = GradeQueue(12)
+    assert shown.pack() == "trq:12" and shown.pack() == "trq:12"
+    assert (
+        shown == GradeQueue(12)
+        and hash(shown) == hash(GradeQueue(12))
+        and repr(shown) == "GradeQueue(assignment_id=12)"
+    )
+    assert dataclasses.replace(shown, assignment_id=13).pack() == "trq:13"
+    assert registry.parse(shown.pack()) == shown
+
+
 def test_a_prefix_is_taken_once() -> None:
     with pytest.raises(TypeError, match="taken"):
 
