@@ -33,9 +33,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
+        value = _in_utc(value)
         # SQLite has no zone type: keep naive UTC so that text comparison orders correctly.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -48,11 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         def to_text(value: dt.datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            if value.tzinfo is not dt.UTC:
-                value = value.astimezone(dt.UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return _in_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return to_text
 
@@ -62,6 +56,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
 
 
 # A 64-bit key on PostgreSQL that still autoincrements as INTEGER PRIMARY KEY on SQLite.
