@@ -51,7 +51,7 @@ async def test_stored_and_read_back_as_the_same_moment_and_ordered(session: Asyn
                     status=InboxStatus.new,
                     attempts=0,
                     received_at=moment,
-                )  # fmt: skip
+                )
             )
     got = (await session.scalars(select(InboxUpdate.received_at).order_by(InboxUpdate.received_at))).all()
     assert got == sorted(MOMENTS)
